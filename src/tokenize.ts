@@ -1,0 +1,272 @@
+// Raw text → sentences of tokens, split the way CoNLL-2003 (Reuters) is tokenised, with character offsets.
+//
+// Tokens (Penn-Treebank style, as in CoNLL-2003):
+//   - punctuation is split off: , ; : ? ! ( ) [ ] " and a word-final period ("Berlin." → Berlin .)
+//   - clitics are split off: Germany's → Germany 's, don't → do n't, they're → they 're
+//   - abbreviations stay whole: U.S., a.m., Mr., Corp., Inc., St., Jan., vs., single initials (J.),
+//     No. before a number, and an unknown word+period followed by a lowercase word ("approx. five");
+//     but an abbreviation that can end a sentence (U.S., Inc., Corp., Fla.) gives up its period when it
+//     does — at a line end or before a sentence starter such as "The" — as CoNLL writes "Lear Corp ."
+//   - e-mail addresses and URLs stay whole
+//   - numbers stay whole: 1,234.5  3.5  .500  +44  1996-08-22  12:30  6-4  1/2  99th  1990s;
+//     % is its own token (4.5 % as in CoNLL); $ is its own token, but C$ US$ HK$ stay whole
+//   - hyphenated words stay whole: Stuttgart-based, two-year, U.S.-led, mid-1997
+//   - runs of periods or hyphens stay whole: ... -- ---
+//   - a ranking number at the start of a line stays whole: "1. Michael Johnson" → 1. Michael Johnson
+// Sentences end:
+//   - after . ? ! ... (plus any closing quotes or brackets that follow), unless the next token starts
+//     with a lowercase letter or is , ; : (then it was not a sentence end);
+//     never after an abbreviation or initial (U.S., Mr., J.), since those are single tokens
+//   - at every line break. Input is one paragraph (or headline, or dateline) per line, as in the Reuters
+//     source; a blank line is just another line break. Hard-wrapped text must be unwrapped first,
+//     or a wrapped line will end a sentence.
+// A straight quote " after a sentence end belongs to that sentence unless it is glued to the next word
+// (`said. "The` opens a new quoted sentence); CoNLL-2003 attaches a free-standing quote to the sentence
+// before it.
+//
+// Streaming: SentenceSplitter takes the text in chunks of any size and returns exactly the sentences
+// tokenize() gives for the whole text, with offsets into the whole stream. It holds back only the
+// unfinished last sentence, so memory stays flat for text with line breaks or sentence ends.
+
+/** One token: its text and its offsets into the input (UTF-16 code units, end exclusive). */
+export interface Token {
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** Words that keep their trailing period (case-sensitive). `No` only does so before a number. */
+const ABBREVIATIONS = new Set([
+  'Mr', 'Mrs', 'Ms', 'Dr', 'Prof', 'Gen', 'Col', 'Lt', 'Maj', 'Sgt', 'Capt', 'Cmdr', 'Adm', 'Gov',
+  'Sen', 'Rep', 'Rev', 'Hon', 'St', 'Mt', 'Ft', 'Ave', 'Blvd', 'Rd', 'Dept', 'Univ', 'vs', 'approx',
+  'No', 'Nos', 'Jan', 'Feb', 'Mar', 'Apr', 'Jun', 'Jul', 'Aug', 'Sep', 'Sept', 'Oct', 'Nov', 'Dec',
+]);
+// Abbreviations that can also end a sentence (company suffixes, U.S. states): at a line end or before
+// a sentence starter, CoNLL splits the period off ("Lear Corp ." , "Jacksonville , Fla .").
+const CAN_END = new Set([
+  'Co', 'Corp', 'Inc', 'Ltd', 'Bros', 'Jr', 'Sr', 'etc',
+  'Ala', 'Ariz', 'Ark', 'Calif', 'Colo', 'Conn', 'Fla', 'Ga', 'Ind', 'Kan', 'Ky', 'Md', 'Mich',
+  'Minn', 'Miss', 'Neb', 'Nev', 'Okla', 'Ore', 'Pa', 'Tenn', 'Tex', 'Va', 'Vt', 'Wis', 'Wyo',
+]);
+
+// Pieces tried in order at each position inside a whitespace-free word (all sticky, Unicode).
+const LIST_NUMBER = /^\d{1,3}\.$/u; // "1." at the start of a line: a ranking, kept whole
+const URL = /(?:https?:\/\/|www\.)[^\s"()<>]*[^\s"()<>.,;:!?']/uy;
+const EMAIL = /[\p{L}\p{N}_.+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/uy;
+const CURRENCY = /\p{Lu}{1,3}\$/uy; // C$ US$ HK$
+const CLITIC = /['’](?:s|re|ve|ll|d|m)(?![\p{L}\p{N}])/iuy; // a standalone 's (already split text)
+// Letters with periods (U.S., a.m.), optionally hyphenated onwards (U.S.-led).
+const DOTTED = /(?:\p{L}\.){2,}(?:-[\p{L}\p{N}]+)*/uy;
+// Capitalised words that start a new sentence after an abbreviation such as "Inc." or "U.S.".
+const STARTERS = new Set([
+  'The', 'A', 'An', 'He', 'She', 'It', 'They', 'We', 'I', 'You', 'In', 'On', 'At', 'But', 'And', 'This',
+  'That', 'These', 'Those', 'There', 'Its', 'His', 'Her', 'Their', 'Our', 'If', 'When', 'After', 'Before',
+]);
+// A word or number: runs of letters/digits joined by a hyphen, by . , : / between digits, by & or an
+// apostrophe between letters. A number may start with + or a decimal point (+44, .500).
+const WORD =
+  /(?:\+(?=\d)|\.(?=\d))?[\p{L}\p{N}\p{M}]+(?:(?:-+|(?<=\p{N})[.,:/](?=\p{N})|(?<=\p{L})[&'’](?=\p{L}))[\p{L}\p{N}\p{M}]+)*/uy;
+const PUNCT_RUN = /\.{2,}|-{2,}|…/uy;
+
+const CLITIC_SUFFIX = /^(.*\p{L})(['’](?:s|re|ve|ll|d|m))$/iu;
+const NT_SUFFIX = /^(.*\p{L})(n['’]t)$/iu;
+
+/** Split a clitic off a word: Germany's → Germany 's, don't → do n't. Returns piece lengths. */
+function cliticSplit(word: string): number[] {
+  const m = NT_SUFFIX.exec(word) ?? CLITIC_SUFFIX.exec(word);
+  if (m === null || m[1].includes("'") || m[1].includes('’')) return [word.length];
+  return [m[1].length, m[2].length];
+}
+
+/** Split one whitespace-free word into tokens; returns [start, end) pairs relative to the word. */
+function splitWord(word: string, nextWord: string | undefined, lineInitial: boolean): Array<[number, number]> {
+  if (lineInitial && LIST_NUMBER.test(word)) return [[0, word.length]];
+  const out: Array<[number, number]> = [];
+  let p = 0;
+  while (p < word.length) {
+    let m: RegExpExecArray | null;
+    const at = (re: RegExp): RegExpExecArray | null => {
+      re.lastIndex = p;
+      return re.exec(word);
+    };
+    if ((m = at(URL)) !== null || (m = at(EMAIL)) !== null || (m = at(CURRENCY)) !== null || (m = at(CLITIC)) !== null) {
+      out.push([p, p + m[0].length]);
+      p += m[0].length;
+    } else if ((m = at(DOTTED)) !== null) {
+      // "in the U.S." at a sentence end: CoNLL writes U.S .  (one period serves both)
+      const len = m[0].length;
+      if (m[0].endsWith('.') && endsSentence(word.slice(p + len), nextWord)) {
+        out.push([p, p + len - 1], [p + len - 1, p + len]);
+      } else out.push([p, p + len]);
+      p += len;
+    } else if ((m = at(WORD)) !== null) {
+      let len = m[0].length;
+      if (word[p + len] === '.' && keepsPeriod(m[0], word, p + len, nextWord)) {
+        out.push([p, p + len + 1]);
+        p += len + 1;
+        continue;
+      }
+      let q = p;
+      for (const piece of cliticSplit(m[0])) {
+        out.push([q, q + piece]);
+        q += piece;
+      }
+      p += len;
+    } else if ((m = at(PUNCT_RUN)) !== null) {
+      out.push([p, p + m[0].length]);
+      p += m[0].length;
+    } else {
+      const cp = word.codePointAt(p)!;
+      const len = cp > 0xffff ? 2 : 1;
+      out.push([p, p + len]);
+      p += len;
+    }
+  }
+  return out;
+}
+
+/** After an abbreviation's period, does the sentence end? (only closing marks follow, then a line end or a sentence starter) */
+function endsSentence(after: string, nextWord: string | undefined): boolean {
+  return /^["'’”)\]]*$/u.test(after) && (nextWord === undefined || STARTERS.has(nextWord.replace(/^["“(]+/u, '')));
+}
+
+/** An abbreviation written in capitals in a headline (ST. LOUIS, CORP.) → its listed spelling (St, Corp). */
+function listedSpelling(core: string): string {
+  return /^\p{Lu}{2,}$/u.test(core) ? core[0] + core.slice(1).toLowerCase() : core;
+}
+
+/** Does `core` (followed by '.' at word[dot]) keep the period as part of an abbreviation? */
+function keepsPeriod(word0: string, word: string, dot: number, nextWord: string | undefined): boolean {
+  const after = word.slice(dot + 1);
+  const core = listedSpelling(word0);
+  if (/^\p{Lu}$/u.test(core)) return !/^\p{L}/u.test(after); // initial: J. (but not J.R, handled by DOTTED)
+  if (core === 'No' || core === 'Nos') {
+    return /^\d/.test(after) || (after === '' && nextWord !== undefined && /^\d/.test(nextWord));
+  }
+  if (CAN_END.has(core)) {
+    return !/^\p{L}/u.test(after) && !endsSentence(after, nextWord);
+  }
+  if (ABBREVIATIONS.has(core)) return !/^\p{L}/u.test(after);
+  // An unknown word + period before a lowercase word is an abbreviation, not a sentence end.
+  return after === '' && /^\p{L}+$/u.test(core) && nextWord !== undefined && /^\p{Ll}/u.test(nextWord);
+}
+
+/** A token with the spacing facts the sentence splitter needs. */
+interface Piece extends Token {
+  newlineBefore: boolean; // a line break between the previous token and this one
+  gluedLeft: boolean; // no whitespace before (inside a word, not its first token)
+  gluedRight: boolean; // no whitespace after (inside a word, not its last token)
+}
+
+const SENTENCE_END = new Set(['.', '?', '!', '...', '…', '....']);
+const CLOSERS = new Set([')', ']', '}', "'", '’', '»']);
+const NOT_A_START = new Set([',', ';', ':', '%']);
+
+/** Tokenise `text`; `lineStart` says whether position 0 is at the start of a line. */
+function tokenizeText(text: string, lineStart: boolean): Token[][] {
+  const words: Array<{ start: number; end: number; newlineBefore: boolean }> = [];
+  const wordRe = /\S+/gu;
+  let prevEnd = 0;
+  for (let m = wordRe.exec(text); m !== null; m = wordRe.exec(text)) {
+    const gap = text.slice(prevEnd, m.index);
+    words.push({ start: m.index, end: m.index + m[0].length, newlineBefore: gap.includes('\n') || gap.includes('\r') });
+    prevEnd = m.index + m[0].length;
+  }
+  const pieces: Piece[] = [];
+  words.forEach((w, i) => {
+    const word = text.slice(w.start, w.end);
+    // The next word on the same line (a line break ends the sentence anyway).
+    const next = i + 1 < words.length && !words[i + 1].newlineBefore ? text.slice(words[i + 1].start, words[i + 1].end) : undefined;
+    const lineInitial = w.newlineBefore || (i === 0 && lineStart);
+    const spans = splitWord(word, next, lineInitial);
+    spans.forEach(([s, e], j) => {
+      pieces.push({
+        text: word.slice(s, e),
+        start: w.start + s,
+        end: w.start + e,
+        newlineBefore: j === 0 && w.newlineBefore,
+        gluedLeft: j > 0,
+        gluedRight: j < spans.length - 1,
+      });
+    });
+  });
+  return splitSentences(pieces);
+}
+
+/** Group tokens into sentences (rules in the header comment). */
+function splitSentences(pieces: Piece[]): Token[][] {
+  const sentences: Token[][] = [];
+  let cur: Token[] = [];
+  let ended = false; // the current sentence has seen its final punctuation
+  const flush = (): void => {
+    if (cur.length > 0) sentences.push(cur);
+    cur = [];
+    ended = false;
+  };
+  for (const t of pieces) {
+    if (t.newlineBefore) flush();
+    else if (ended) {
+      const closes =
+        CLOSERS.has(t.text) || ((t.text === '"' || t.text === '”') && !t.gluedRight);
+      if (!closes) {
+        if (/^\p{Ll}/u.test(t.text) || NOT_A_START.has(t.text)) ended = false;
+        else flush();
+      }
+    }
+    cur.push({ text: t.text, start: t.start, end: t.end });
+    if (SENTENCE_END.has(t.text)) ended = true;
+  }
+  flush();
+  return sentences;
+}
+
+/** Split raw text into sentences of CoNLL-2003-style tokens with offsets into `text`. */
+export function tokenize(text: string): Token[][] {
+  return tokenizeText(text, true);
+}
+
+/**
+ * Streaming tokenizer: push() chunks of any size, then call end(). Each call returns the sentences
+ * completed so far, with offsets into the whole stream; all calls together return exactly
+ * tokenize(whole text). Only the unfinished tail is kept, so memory stays flat on large files.
+ */
+export class SentenceSplitter {
+  private buffer = '';
+  private base = 0; // stream offset of buffer[0]
+  private lineStart = true; // is buffer[0] the start of a line (only until the first cut)
+  private done = false;
+
+  push(chunk: string): Token[][] {
+    if (this.done) throw new Error('SentenceSplitter.push() called after end()');
+    this.buffer += chunk;
+    // Tokenise only up to the last whitespace, so no word is cut in two; the last sentence may be
+    // unfinished, so it is held back with the text after it.
+    let cut = this.buffer.length - 1;
+    while (cut >= 0 && !/\s/u.test(this.buffer[cut])) cut--;
+    if (cut < 0) return [];
+    const sentences = tokenizeText(this.buffer.slice(0, cut), this.lineStart);
+    // Emit up to the last sentence that is followed by whitespace, so the next one starts a word.
+    let k = sentences.length - 2;
+    while (k >= 0) {
+      const end = sentences[k][sentences[k].length - 1].end;
+      if (end < this.buffer.length && /\s/u.test(this.buffer[end])) break;
+      k--;
+    }
+    if (k < 0) return [];
+    const emitted = sentences.slice(0, k + 1);
+    const keepFrom = emitted[k][emitted[k].length - 1].end;
+    this.buffer = this.buffer.slice(keepFrom);
+    const out = emitted.map((s) => s.map((t) => ({ text: t.text, start: t.start + this.base, end: t.end + this.base })));
+    this.base += keepFrom;
+    this.lineStart = false; // the kept text starts with the whitespace that followed a token
+    return out;
+  }
+
+  end(): Token[][] {
+    if (this.done) return [];
+    this.done = true;
+    const sentences = tokenizeText(this.buffer, this.lineStart);
+    this.buffer = '';
+    return sentences.map((s) => s.map((t) => ({ text: t.text, start: t.start + this.base, end: t.end + this.base })));
+  }
+}
