@@ -74,7 +74,7 @@ const NT_SUFFIX = /^(.*\p{L})(n['’]t)$/iu;
 /** Split a clitic off a word: Germany's → Germany 's, don't → do n't. Returns piece lengths. */
 function cliticSplit(word: string): number[] {
   const m = NT_SUFFIX.exec(word) ?? CLITIC_SUFFIX.exec(word);
-  if (m === null || m[1].includes("'") || m[1].includes('’')) return [word.length];
+  if (m === null) return [word.length];
   return [m[1].length, m[2].length];
 }
 
