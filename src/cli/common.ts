@@ -1,0 +1,76 @@
+// What the verbs share: where the package's own files are, option parsers that reject bad numbers with a
+// clear message, colour for stderr, and loading the embeddings a command needs with progress on stderr.
+
+import chalk, { chalkStderr } from 'chalk';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_EMBEDDINGS, type Embeddings, loadEmbeddings } from '../embeddings.js';
+import { UsageError } from '../errors.js';
+
+/** The package root (the folder with package.json), wherever ner is installed. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+export const DEMO_TRAIN = path.join(ROOT, 'data/demo/train.conll');
+export const DEMO_DEV = path.join(ROOT, 'data/demo/dev.conll');
+export const DEMO_TEXT = path.join(ROOT, 'data/sample.txt');
+export const DEFAULT_MODEL = 'models/ner.json';
+
+/** Colours for messages on stderr (chalk decides from stderr's TTY and NO_COLOR / FORCE_COLOR). */
+export const paint = chalkStderr;
+/** Colours for results on stdout. */
+export const ink = chalk;
+
+/** Shown in paths printed to the user: relative to the working directory when that is shorter. */
+export function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && rel.length < p.length ? rel : p;
+}
+
+export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < min || v > max) {
+      throw new UsageError(`${name} ${value}: expected a whole number from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}`);
+    }
+    return v;
+  };
+}
+
+export function numberOption(name: string, check: (v: number) => boolean, expected: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (value.trim() === '' || !Number.isFinite(v) || !check(v)) throw new UsageError(`${name} ${value}: expected ${expected}`);
+    return v;
+  };
+}
+
+export function choiceOption<T extends string>(name: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${name} ${value}: expected one of ${choices.join(', ')}`);
+    return value as T;
+  };
+}
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Loads embeddings by source name (the default package) or path, reporting progress on stderr. */
+export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean): Promise<Embeddings> {
+  const t0 = performance.now();
+  const say = (msg: string) => {
+    if (!quiet) process.stderr.write(`${paint.dim(msg)}\n`);
+  };
+  const emb = await loadEmbeddings(spec === DEFAULT_EMBEDDINGS ? undefined : spec, { onProgress: say });
+  say(`embeddings: ${emb.source} (${emb.words.length.toLocaleString('en-US')} words × ${emb.d}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  return emb;
+}
+
+/** Writes to stdout, waiting for the stream when it is a pipe that is full. */
+export function out(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', resolve).once('error', reject);
+  });
+}

@@ -1,0 +1,49 @@
+// Entry point of the `ner` command: builds the commander program from one file per verb and turns every
+// error into a message and an exit code (0 ok, 1 user error, 2 internal error, 130 interrupted). The
+// only place that decides the exit code.
+
+import { Command, CommanderError } from 'commander';
+import { NerError } from '../errors.js';
+import { evalCommand } from './eval.js';
+import { tagCommand } from './tag.js';
+import { trainCommand } from './train.js';
+import { paint, VERSION } from './common.js';
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('ner')
+    .description('Named-entity recognition with the CS224N window classifier: train on CoNLL files, evaluate, tag text.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const c of [trainCommand(), evalCommand(), tagCommand()]) program.addCommand(c.exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+/** Prints an error the way a user should see it; returns the exit code. */
+export function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // help and version exit 0; commander has already printed its own message for usage errors
+    return err.exitCode === 0 ? 0 : 1;
+  }
+  if (err instanceof NerError) {
+    process.stderr.write(`${paint.red('error:')} ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  ${paint.dim('fix:')} ${err.hint}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`${paint.red('internal error:')} ${e?.message ?? String(err)}\n`);
+  if (process.env.NER_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+  else process.stderr.write('  this is a bug in ner; run again with NER_DEBUG=1 for details and report it\n');
+  return 2;
+}

@@ -1,0 +1,196 @@
+// `ner train`: parse options, read the CoNLL files and embeddings, call train(), show progress, save.
+
+import { Command, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readConll, type Corpus } from '../conll.js';
+import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings.js';
+import { UsageError } from '../errors.js';
+import { pretrainedId } from '../features.js';
+import { ACTIVATIONS, HEADS } from '../model.js';
+import { saveModel } from '../model-io.js';
+import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig } from '../ner-model.js';
+import { train } from '../train.js';
+import {
+  DEFAULT_MODEL,
+  DEMO_DEV,
+  DEMO_TRAIN,
+  choiceOption,
+  collect,
+  intOption,
+  loadEmbeddingsFor,
+  numberOption,
+  paint,
+  shown,
+} from './common.js';
+
+const D = DEFAULT_CONFIG;
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train a model on CoNLL files (defaults: the demo corpus in data/ and the wink GloVe vectors)')
+    .option('--train <file...>', 'training CoNLL file(s) (default: the demo corpus data/demo/train.conll)')
+    .option('--dev <file>', 'dev CoNLL file: scored every epoch, the best epoch is kept (default with the demo corpus: data/demo/dev.conll)')
+    .option('--embeddings <file>', 'word vectors: GloVe text, word2vec/fastText .vec, optionally .gz', DEFAULT_EMBEDDINGS)
+    .option('-o, --output <file>', 'where to write the model', DEFAULT_MODEL)
+    .addOption(new Option('--head <type>', 'ovr: one binary classifier per entity type (the lecture); softmax: shared hidden layer, softmax over tags').choices(HEADS).default(D.head))
+    .addOption(new Option('--activation <f>', 'hidden non-linearity f').choices(ACTIVATIONS).default(D.activation))
+    .option('--hidden <H>', 'hidden units (per classifier for ovr)', intOption('--hidden', 1, 4096), D.hidden)
+    .option('--window <w>', 'words on each side of the centre word (2 → a 5-word window)', intOption('--window', 0, 10), D.window)
+    .option('--epochs <n>', 'maximum number of passes over the training data', intOption('--epochs', 1, 10000), D.epochs)
+    .option('--patience <n>', 'stop after this many epochs without a better dev F1', intOption('--patience', 1, 10000), D.patience)
+    .option('--lr <rate>', 'SGD learning rate α', numberOption('--lr', (v) => v > 0, 'a positive number, e.g. 0.2'), D.lr)
+    .option('--lr-embed <rate>', 'learning rate of the word vectors (default: --lr)', numberOption('--lr-embed', (v) => v >= 0, 'a number ≥ 0'))
+    .option('--lr-decay <k>', 'α_epoch = α / (1 + k·(epoch−1))', numberOption('--lr-decay', (v) => v >= 0, 'a number ≥ 0'), D.lrDecay)
+    .option('--batch <B>', 'minibatch size (loss is the mean over the batch)', intOption('--batch', 1, 4096), D.batch)
+    .option('--l2 <lambda>', 'L2 weight decay on W and U', numberOption('--l2', (v) => v >= 0, 'a number ≥ 0'), D.l2)
+    .option('--no-casing', 'drop the casing feature (the default vectors are lowercase only)')
+    .option('--fine-tune', 'also update the pretrained word vectors of the training words', D.fineTune)
+    .addOption(new Option('--scheme <scheme>', 'softmax head: tag scheme of the targets').choices(['BIO', 'IOBES']).default(D.scheme))
+    .option('--min-count <n>', 'give training words without a pretrained vector their own vector from this count on', intOption('--min-count', 1), D.minCount)
+    .option('--word-dropout <p>', 'replace singleton training words by <unk> with this probability', numberOption('--word-dropout', (v) => v >= 0 && v < 1, 'a probability in [0, 1)'), D.wordDropout)
+    .option('--threshold <p>', 'ovr head: minimum probability for an entity', numberOption('--threshold', (v) => v > 0 && v < 1, 'a probability in (0, 1)'), D.threshold)
+    .option('--entity <type>', 'train only this entity type, e.g. --entity LOC (repeatable; default: every type in the data)', collect)
+    .option('--tag-column <n>', 'column holding the tag (1-based; default: the last)', intOption('--tag-column', 2, 1000))
+    .option('--seed <n>', 'random seed: the same seed and data give the same model file', intOption('--seed', 0, 2 ** 31 - 1), D.seed)
+    .option('-q, --quiet', 'print only the final summary')
+    .addHelpText('after', `
+Examples:
+  $ ner train                                       # demo corpus, default vectors → models/ner.json
+  $ ner train --train ../shared/data/conll2003/train.txt --dev ../shared/data/conll2003/dev.txt
+  $ ner train --train my.conll --entity LOC --hidden 50 --output models/loc.json`)
+    .action(async (opts) => {
+      await runTrain(opts);
+    });
+}
+
+interface TrainOpts {
+  train?: string[];
+  dev?: string;
+  embeddings: string;
+  output: string;
+  head: ModelConfig['head'];
+  activation: ModelConfig['activation'];
+  hidden: number;
+  window: number;
+  epochs: number;
+  patience: number;
+  lr: number;
+  lrEmbed?: number;
+  lrDecay: number;
+  batch: number;
+  l2: number;
+  casing: boolean;
+  fineTune: boolean;
+  scheme: ModelConfig['scheme'];
+  minCount: number;
+  wordDropout: number;
+  threshold: number;
+  entity?: string[];
+  tagColumn?: number;
+  seed: number;
+  quiet?: boolean;
+}
+
+/** Share of tokens with no pretrained vector (after the exact → lower → digits fallbacks). */
+function oovRate(emb: Embeddings, c: Corpus): number {
+  let miss = 0;
+  for (const s of c.sentences) for (const t of s.tokens) if (pretrainedId(emb, t) < 0) miss++;
+  return c.tokens ? (100 * miss) / c.tokens : 0;
+}
+
+const fmt = (v: number, digits = 2) => v.toFixed(digits);
+
+function epochLine(r: EpochRecord, isBest: boolean): string {
+  const dev = r.dev ? `${fmt(r.dev.precision).padStart(6)} ${fmt(r.dev.recall).padStart(6)} ${fmt(r.dev.f1).padStart(6)}` : '     –      –      –';
+  const tps = Math.round(r.tokensPerSecond).toLocaleString('en-US').padStart(8);
+  const mark = isBest ? paint.green(' ★') : '';
+  return `${String(r.epoch).padStart(5)} ${r.loss.toFixed(4).padStart(8)} ${dev} ${tps} ${(r.seconds.toFixed(1) + 's').padStart(7)}${mark}`;
+}
+
+export async function runTrain(opts: TrainOpts): Promise<void> {
+  const quiet = !!opts.quiet;
+  const say = (s: string) => {
+    if (!quiet) process.stderr.write(s + '\n');
+  };
+  const trainFiles = opts.train ?? [DEMO_TRAIN];
+  const devFile = opts.dev ?? (opts.train ? undefined : DEMO_DEV);
+  const output = path.resolve(opts.output);
+  for (const f of [...trainFiles, ...(devFile ? [devFile] : [])]) {
+    if (path.resolve(f) === output) throw new UsageError(`--output ${opts.output} is also an input file`, 'write the model somewhere else, e.g. --output models/ner.json');
+  }
+  if (opts.output === DEFAULT_MODEL) fs.mkdirSync(path.dirname(output), { recursive: true });
+  else if (!fs.existsSync(path.dirname(output))) {
+    throw new UsageError(`--output ${opts.output}: the directory ${shown(path.dirname(output))} does not exist`, `create it first: mkdir -p ${shown(path.dirname(output))}`);
+  }
+
+  const config: ModelConfig = {
+    head: opts.head,
+    activation: opts.activation,
+    hidden: opts.hidden,
+    window: opts.window,
+    casing: opts.casing,
+    fineTune: !!opts.fineTune,
+    scheme: opts.scheme,
+    epochs: opts.epochs,
+    patience: opts.patience,
+    lr: opts.lr,
+    lrEmbed: opts.lrEmbed ?? opts.lr,
+    lrDecay: opts.lrDecay,
+    batch: opts.batch,
+    l2: opts.l2,
+    minCount: opts.minCount,
+    wordDropout: opts.wordDropout,
+    threshold: opts.threshold,
+    entity: opts.entity ?? [],
+    seed: opts.seed,
+  };
+
+  const conllOpts = { tagColumn: opts.tagColumn };
+  const corpora = trainFiles.map((f) => readConll(f, conllOpts));
+  const dev = devFile ? readConll(devFile, conllOpts) : null;
+  for (const c of [...corpora, ...(dev ? [dev] : [])]) {
+    say(`${shown(c.file)}: ${c.sentences.length.toLocaleString('en-US')} sentences, ${c.tokens.toLocaleString('en-US')} tokens, scheme ${c.scheme}, types ${c.types.join(' ')}`);
+  }
+  const emb = await loadEmbeddingsFor(opts.embeddings, quiet);
+  for (const c of [...corpora, ...(dev ? [dev] : [])]) say(`${shown(c.file)}: ${fmt(oovRate(emb, c), 1)} % of tokens have no pretrained vector`);
+
+  const bar =
+    !quiet && process.stderr.isTTY
+      ? new SingleBar({ format: '  epoch {epoch} |{bar}| {percentage}% {value}/{total} tokens  loss {loss}  {eta}s left', hideCursor: true, stream: process.stderr, clearOnComplete: true, etaBuffer: 200 })
+      : null;
+  let epoch = 1;
+  let barStarted = false;
+  say(`training: ${config.head} head, ${config.activation}, H=${config.hidden}, window ${config.window}, lr ${config.lr}, batch ${config.batch}, seed ${config.seed}${config.fineTune ? ', fine-tuning the vectors' : ''}`);
+  say(paint.bold('epoch     loss  dev P  dev R dev F1    tok/s    time'));
+  const t0 = performance.now();
+  const result = train(corpora, dev, emb, config, {
+    onBatch: (done, total, loss) => {
+      if (!bar) return;
+      if (!barStarted) {
+        bar.start(total, 0, { epoch, loss: '–' });
+        barStarted = true;
+      }
+      if (done === total || done % (config.batch * 50) < config.batch) bar.update(done, { epoch, loss: loss.toFixed(4) });
+    },
+    onEpoch: (r, isBest) => {
+      if (bar && barStarted) bar.stop();
+      barStarted = false;
+      epoch = r.epoch + 1;
+      say(epochLine(r, isBest));
+    },
+  });
+  if (bar && barStarted) bar.stop();
+  const m = result.model;
+  saveModel(m, output);
+  const seconds = (performance.now() - t0) / 1000;
+  const best = m.bestEpoch ? m.history[m.bestEpoch - 1] : m.history[m.history.length - 1];
+  const score = best?.dev ? `dev P ${fmt(best.dev.precision)}  R ${fmt(best.dev.recall)}  F1 ${fmt(best.dev.f1)} (epoch ${best.epoch})` : `no dev set: kept the last epoch (${best?.epoch})`;
+  process.stderr.write(
+    `${paint.green('saved')} ${shown(output)}  ${score}  ${m.history.length} epochs in ${seconds.toFixed(1)} s${result.stoppedEarly ? ' (early stop)' : ''}\n`,
+  );
+  if (best?.dev && best.dev.f1 === 0) {
+    process.stderr.write(paint.yellow('warning: the model finds no correct entity on the dev set; try more epochs, another --lr, or check the tags\n'));
+  }
+}

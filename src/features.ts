@@ -1,0 +1,232 @@
+// From tokens to window vectors x: the word table (pretrained vectors plus the model's own rows), the
+// casing feature, and the gather of x = [e(w−2); …; e(w+2)] for a minibatch. Pure: no I/O.
+//
+// Each window position contributes a block of m = d + C values: the word's vector e(w) (d) and a one-hot
+// casing indicator (C, optional). With window size w there are 2w+1 blocks, so n = (2w+1)·m.
+
+import type { Embeddings } from './embeddings.js';
+import { normaliseDigits } from './embeddings.js';
+
+// ── casing ──────────────────────────────────────────────────────────────────────────────────────
+// The default vectors are lowercase only, so capitalisation has to come in as a feature.
+export const CASINGS = ['lower', 'allcaps', 'initcap', 'numeric', 'hasdigit', 'mixed', 'other', 'pad'] as const;
+export const C = CASINGS.length;
+const PAD_CASE = CASINGS.indexOf('pad');
+
+const [LOWER, ALLCAPS, INITCAP, NUMERIC, HASDIGIT, MIXED, OTHER] = [0, 1, 2, 3, 4, 5, 6];
+
+export function casing(token: string): number {
+  let upper = 0;
+  let lower = 0;
+  let digit = 0;
+  for (const ch of token) {
+    if (ch >= '0' && ch <= '9') digit++;
+    else if (ch.toLowerCase() !== ch) upper++;
+    else if (ch.toUpperCase() !== ch) lower++;
+  }
+  if (digit > 0) return /^[\d.,:/-]+$/.test(token) ? NUMERIC : HASDIGIT; // "1996-08-22" vs "F-16"
+  if (upper + lower === 0) return OTHER; // punctuation, symbols
+  if (upper === 0) return LOWER;
+  if (lower === 0) return ALLCAPS; // "EU", "U.S.", "I"
+  const first = token[0];
+  if (first.toLowerCase() !== first && upper === 1) return INITCAP;
+  return MIXED; // "McDonald", "iPhone"
+}
+
+// ── the word table ──────────────────────────────────────────────────────────────────────────────
+// Row ids 0 … V−1 are the model's own trainable rows: <s>, </s>, <unk>, the frequent training words the
+// pretrained vectors lack (numbers, "'s", "a", …) and, with fine-tuning, copies of the pretrained vectors
+// of the training words. Ids V … V+|E|−1 are the pretrained vectors themselves (never changed).
+
+export const PAD_START = '<s>';
+export const PAD_END = '</s>';
+export const UNK = '<unk>';
+
+export interface WordTable {
+  d: number;
+  keys: string[]; // the model's own rows, by lookup key
+  keyIndex: Map<string, number>;
+  rows: Float64Array; // V×d
+  emb: Embeddings | null;
+}
+
+export function newWordTable(d: number, keys: string[], rows: Float64Array, emb: Embeddings | null): WordTable {
+  return { d, keys, keyIndex: new Map(keys.map((k, i) => [k, i])), rows, emb };
+}
+
+/** The keys a token is looked up by, in order: exact → lowercase → digits normalised. */
+export function lookupKeys(token: string): string[] {
+  const lower = token.toLowerCase();
+  const digits = normaliseDigits(lower);
+  const keys = [token];
+  if (lower !== token) keys.push(lower);
+  if (digits !== lower) keys.push(digits);
+  return keys;
+}
+
+export type Found = 'model' | 'pretrained' | 'unk';
+
+/** Row id of a token (model rows first at each step of the fallback chain) and where it was found. */
+export function wordId(t: WordTable, token: string): { id: number; found: Found } {
+  for (const key of lookupKeys(token)) {
+    const own = t.keyIndex.get(key);
+    if (own !== undefined) return { id: own, found: own <= 2 ? 'unk' : 'model' };
+    const pre = t.emb?.index.get(key);
+    if (pre !== undefined) return { id: t.keys.length + pre, found: 'pretrained' };
+  }
+  return { id: 2, found: 'unk' };
+}
+
+/** Row id of a pretrained vector for a key, or −1 (no model rows consulted). */
+export function pretrainedId(emb: Embeddings | null, token: string): number {
+  if (!emb) return -1;
+  for (const key of lookupKeys(token)) {
+    const id = emb.index.get(key);
+    if (id !== undefined) return id;
+  }
+  return -1;
+}
+
+/** Copies row `id` of the word table into out[o … o+d). */
+export function copyWordRow(t: WordTable, id: number, out: Float64Array, o: number): void {
+  const d = t.d;
+  const V = t.keys.length;
+  if (id < V) {
+    const r = id * d;
+    for (let j = 0; j < d; j++) out[o + j] = t.rows[r + j];
+  } else {
+    const vec = t.emb!.vectors;
+    const r = (id - V) * d;
+    for (let j = 0; j < d; j++) out[o + j] = vec[r + j];
+  }
+}
+
+// ── encoded text ────────────────────────────────────────────────────────────────────────────────
+
+/** Sentences flattened: per token its word id and casing id, and its sentence's [start, end). */
+export interface Encoded {
+  N: number;
+  word: Int32Array;
+  caseId: Int32Array;
+  sentStart: Int32Array;
+  sentEnd: Int32Array;
+}
+
+export function encode(t: WordTable, sentences: string[][]): Encoded {
+  let N = 0;
+  for (const s of sentences) N += s.length;
+  const e: Encoded = {
+    N,
+    word: new Int32Array(N),
+    caseId: new Int32Array(N),
+    sentStart: new Int32Array(N),
+    sentEnd: new Int32Array(N),
+  };
+  let i = 0;
+  for (const s of sentences) {
+    const start = i;
+    for (const tok of s) {
+      e.word[i] = wordId(t, tok).id;
+      e.caseId[i] = casing(tok);
+      i++;
+    }
+    e.sentStart.fill(start, start, i);
+    e.sentEnd.fill(i, start, i);
+  }
+  return e;
+}
+
+export interface WindowShape {
+  window: number; // w: 2w+1 positions
+  d: number;
+  useCasing: boolean;
+}
+
+export function blockSize(s: WindowShape): number {
+  return s.d + (s.useCasing ? C : 0);
+}
+
+export function inputSize(s: WindowShape): number {
+  return (2 * s.window + 1) * blockSize(s);
+}
+
+/** The word id at position p (−w … w) around token i, with the sentence padding ids. */
+export function neighbourWord(e: Encoded, i: number, p: number, wordOverride?: Int32Array): number {
+  const j = i + p;
+  if (j < e.sentStart[i]) return 0; // <s>
+  if (j >= e.sentEnd[i]) return 1; // </s>
+  return wordOverride ? wordOverride[j] : e.word[j];
+}
+
+/**
+ * Gathers x for the windows centred on tokens idx[0 … B) into X (B×n), and records each block's word
+ * id in ids (B×(2w+1)) so the backward pass can route ∂J/∂x to the right rows.
+ */
+export function gather(
+  t: WordTable,
+  s: WindowShape,
+  e: Encoded,
+  idx: ArrayLike<number>,
+  B: number,
+  X: Float64Array,
+  ids: Int32Array,
+  wordOverride?: Int32Array,
+): void {
+  const w = s.window;
+  const P = 2 * w + 1;
+  const m = blockSize(s);
+  const n = P * m;
+  for (let bi = 0; bi < B; bi++) {
+    const i = idx[bi];
+    for (let p = -w; p <= w; p++) {
+      const o = bi * n + (p + w) * m;
+      const id = neighbourWord(e, i, p, wordOverride);
+      ids[bi * P + p + w] = id;
+      copyWordRow(t, id, X, o);
+      if (s.useCasing) {
+        const j = i + p;
+        const cid = j < e.sentStart[i] || j >= e.sentEnd[i] ? PAD_CASE : e.caseId[j];
+        X.fill(0, o + s.d, o + m);
+        X[o + s.d + cid] = 1;
+      }
+    }
+  }
+}
+
+/**
+ * Routes ∂J/∂x back to the word table: for every window block whose word is one of the model's own rows
+ * (id < V), dRows[id] += the block's word part of dX. Rows are zeroed when first touched in this call;
+ * their ids are listed in `touched` (returns how many). dX: B×n, ids: B×(2w+1), dRows: V×d.
+ */
+export function scatterWordGrads(
+  s: WindowShape,
+  V: number,
+  ids: Int32Array,
+  dX: Float64Array,
+  B: number,
+  dRows: Float64Array,
+  mark: Uint8Array,
+  touched: Int32Array,
+): number {
+  const P = 2 * s.window + 1;
+  const m = blockSize(s);
+  const n = P * m;
+  const d = s.d;
+  let count = 0;
+  for (let bi = 0; bi < B; bi++) {
+    for (let p = 0; p < P; p++) {
+      const id = ids[bi * P + p];
+      if (id >= V) continue;
+      const r = id * d;
+      if (!mark[id]) {
+        mark[id] = 1;
+        touched[count++] = id;
+        dRows.fill(0, r, r + d);
+      }
+      const o = bi * n + p * m;
+      for (let j = 0; j < d; j++) dRows[r + j] += dX[o + j];
+    }
+  }
+  for (let t = 0; t < count; t++) mark[touched[t]] = 0;
+  return count;
+}

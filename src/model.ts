@@ -1,0 +1,316 @@
+// The window classifier of CS224N lecture 3: forward pass, loss and hand-derived backward pass.
+//
+// ── The model ────────────────────────────────────────────────────────────────────────────────────
+//   x = [e(w−2); e(w−1); e(w0); e(w+1); e(w+2)]   ∈ R^n      window vector (each e(·) may carry features)
+//   z = W x + b                                    ∈ R^{GH}   hidden pre-activation, G groups of H units
+//   h = f(z)                                       ∈ R^{GH}   f ∈ {tanh, relu, sigmoid}
+//   s = U h + c                                    ∈ R^K      one score per output
+//
+// Two heads share this code:
+//   'ovr'      one binary classifier per entity type (the lecture's "is the centre word a LOC?"), run side
+//              by side: group k has its own W_k (H×n), b_k, u_k, so s_k = u_kᵀ h_k + c_k and G = K. Stacking
+//              the W_k gives one GH×n matrix product for all classifiers. U (K×H) holds u_k in row k.
+//              J = Σ_k −[y_k log σ(s_k) + (1−y_k) log(1−σ(s_k))]  (= Σ_k softplus(s_k) − y_k s_k)
+//   'softmax'  one shared hidden layer (G = 1) and a softmax over the K tags:
+//              J = −log softmax(s)_y  (= logsumexp(s) − s_y)
+//
+// ── The gradients (derived by hand) ────────────────────────────────────────────────────────────────
+//   ∂J/∂s  = σ(s) − y              (ovr, per output)        = softmax(s) − onehot(y)  (softmax)
+//   ∂J/∂U  = (∂J/∂s) hᵀ            (ovr: only row k, only group k's h_k)
+//   ∂J/∂c  = ∂J/∂s
+//   ∂J/∂h  = Uᵀ ∂J/∂s              (ovr: group k gets (∂J/∂s_k) u_k)
+//   δ      = ∂J/∂h ∘ f'(z)         the lecture's δ = u ∘ f'(z), times the upstream ∂J/∂s
+//            f'(z) = 1 − h² (tanh),  [z > 0] (relu),  h (1 − h) (sigmoid)
+//   ∂J/∂W  = δ xᵀ                  same shape as W (GH×n)
+//   ∂J/∂b  = δ
+//   ∂J/∂x  = Wᵀ δ                  flows on to the word vectors and feature tables that built x
+//
+// Everything here works on a minibatch of B windows stored row-major in contiguous Float64Arrays:
+// X is B×n, Z and Hh are B×GH, S is B×K. Gradients are ACCUMULATED (+=) into zeroed buffers; this file
+// never changes a parameter (that is sgd.ts's job), so the gradient check tests exactly what trains.
+
+import { assertShape } from './errors.js';
+
+export type Activation = 'tanh' | 'relu' | 'sigmoid';
+export type Head = 'ovr' | 'softmax';
+export const ACTIVATIONS: readonly Activation[] = ['tanh', 'relu', 'sigmoid'];
+export const HEADS: readonly Head[] = ['ovr', 'softmax'];
+
+/** Sizes: n inputs, H hidden units per group, K outputs; G = K groups for 'ovr', 1 for 'softmax'. */
+export interface Dims {
+  head: Head;
+  n: number;
+  H: number;
+  K: number;
+}
+
+export function groups(d: Dims): number {
+  return d.head === 'ovr' ? d.K : 1;
+}
+
+/** W: GH×n, b: GH, U: K×H, c: K (row-major). */
+export interface Params {
+  W: Float64Array;
+  b: Float64Array;
+  U: Float64Array;
+  c: Float64Array;
+}
+
+export function zerosLike(p: Params): Params {
+  return {
+    W: new Float64Array(p.W.length),
+    b: new Float64Array(p.b.length),
+    U: new Float64Array(p.U.length),
+    c: new Float64Array(p.c.length),
+  };
+}
+
+export function checkParams(p: Params, d: Dims): void {
+  const GH = groups(d) * d.H;
+  assertShape(p.W.length === GH * d.n, 'W', `${GH}×${d.n}`, `${p.W.length} values`);
+  assertShape(p.b.length === GH, 'b', GH, p.b.length);
+  assertShape(p.U.length === d.K * d.H, 'U', `${d.K}×${d.H}`, `${p.U.length} values`);
+  assertShape(p.c.length === d.K, 'c', d.K, p.c.length);
+}
+
+/** Glorot-uniform W and U, zero biases. Draws from `rand` (uniform in [−a, a)) in a fixed order. */
+export function initParams(d: Dims, rand: (a: number) => number): Params {
+  const GH = groups(d) * d.H;
+  const p: Params = {
+    W: new Float64Array(GH * d.n),
+    b: new Float64Array(GH),
+    U: new Float64Array(d.K * d.H),
+    c: new Float64Array(d.K),
+  };
+  const aW = Math.sqrt(6 / (d.n + d.H));
+  for (let i = 0; i < p.W.length; i++) p.W[i] = rand(aW);
+  const aU = Math.sqrt(6 / (d.H + (d.head === 'ovr' ? 1 : d.K)));
+  for (let i = 0; i < p.U.length; i++) p.U[i] = rand(aU);
+  return p;
+}
+
+// ── activations ─────────────────────────────────────────────────────────────────────────────────
+
+/** h = f(z), elementwise over m values. */
+export function activate(f: Activation, z: Float64Array, h: Float64Array, m: number): void {
+  if (f === 'tanh') for (let i = 0; i < m; i++) h[i] = Math.tanh(z[i]);
+  else if (f === 'relu') for (let i = 0; i < m; i++) h[i] = z[i] > 0 ? z[i] : 0;
+  else for (let i = 0; i < m; i++) h[i] = 1 / (1 + Math.exp(-z[i]));
+}
+
+/** f'(z) expressed through z and h = f(z). */
+export function activationSlope(f: Activation, z: number, h: number): number {
+  if (f === 'tanh') return 1 - h * h;
+  if (f === 'relu') return z > 0 ? 1 : 0;
+  return h * (1 - h);
+}
+
+// ── forward ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface Cache {
+  B: number;
+  X: Float64Array; // B×n
+  Z: Float64Array; // B×GH
+  Hh: Float64Array; // B×GH  (h = f(z))
+  S: Float64Array; // B×K
+}
+
+/** Workspace sized for up to maxB windows, reused across minibatches. */
+export function newCache(d: Dims, maxB: number): Cache {
+  const GH = groups(d) * d.H;
+  return {
+    B: 0,
+    X: new Float64Array(maxB * d.n),
+    Z: new Float64Array(maxB * GH),
+    Hh: new Float64Array(maxB * GH),
+    S: new Float64Array(maxB * d.K),
+  };
+}
+
+/** X: B×n (already in cache.X) → z = Wx + b, h = f(z), s = Uh + c for every window; fills cache.Z, Hh, S. */
+export function forward(p: Params, d: Dims, f: Activation, cache: Cache, B: number): void {
+  const { n, H, K } = d;
+  const G = groups(d);
+  const GH = G * H;
+  assertShape(cache.X.length >= B * n, 'forward: X', `at least ${B}×${n}`, cache.X.length);
+  cache.B = B;
+  const { W, b, U, c } = p;
+  const { X, Z, Hh, S } = cache;
+  for (let i = 0; i < B; i++) {
+    const xo = i * n;
+    const zo = i * GH;
+    // z = W x + b
+    for (let j = 0; j < GH; j++) {
+      const wo = j * n;
+      let acc = b[j];
+      for (let t = 0; t < n; t++) acc += W[wo + t] * X[xo + t];
+      Z[zo + j] = acc;
+    }
+  }
+  activate(f, Z, Hh, B * GH);
+  for (let i = 0; i < B; i++) {
+    const ho = i * GH;
+    const so = i * K;
+    for (let k = 0; k < K; k++) {
+      // ovr: s_k = u_k · h_k (group k); softmax: s_k = U_k · h
+      const hk = d.head === 'ovr' ? ho + k * H : ho;
+      let acc = c[k];
+      for (let t = 0; t < H; t++) acc += U[k * H + t] * Hh[hk + t];
+      S[so + k] = acc;
+    }
+  }
+}
+
+// ── loss ────────────────────────────────────────────────────────────────────────────────────────
+
+/** log(1 + e^s) without overflow. */
+export function softplus(s: number): number {
+  return s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s));
+}
+
+export function sigmoid(s: number): number {
+  return s >= 0 ? 1 / (1 + Math.exp(-s)) : Math.exp(s) / (1 + Math.exp(s));
+}
+
+/**
+ * Loss of a minibatch and ∂J/∂s. S: B×K scores; y: B targets (ovr: 0 = no entity, k+1 = type k;
+ * softmax: the tag index); weight: per-target weight (length K+1 for ovr, K for softmax) or null.
+ * Returns Σ_i w_i J_i and writes dS = scale · w_i ∂J_i/∂s (B×K).
+ */
+export function lossAndGrad(
+  d: Dims,
+  S: Float64Array,
+  y: Int32Array | number[],
+  B: number,
+  dS: Float64Array,
+  scale: number,
+  weight: Float64Array | null = null,
+): number {
+  const K = d.K;
+  let J = 0;
+  for (let i = 0; i < B; i++) {
+    const so = i * K;
+    const yi = y[i];
+    const w = weight ? weight[yi] : 1;
+    if (d.head === 'ovr') {
+      for (let k = 0; k < K; k++) {
+        const s = S[so + k];
+        const yk = yi === k + 1 ? 1 : 0;
+        J += w * (softplus(s) - yk * s);
+        dS[so + k] = scale * w * (sigmoid(s) - yk);
+      }
+    } else {
+      let m = -Infinity;
+      for (let k = 0; k < K; k++) if (S[so + k] > m) m = S[so + k];
+      let z = 0;
+      for (let k = 0; k < K; k++) z += Math.exp(S[so + k] - m);
+      const lse = m + Math.log(z);
+      J += w * (lse - S[so + yi]);
+      for (let k = 0; k < K; k++) dS[so + k] = scale * w * (Math.exp(S[so + k] - lse) - (k === yi ? 1 : 0));
+    }
+  }
+  return J;
+}
+
+/** Output probabilities from scores, in place into P (B×K): σ(s_k) for ovr, softmax(s) for softmax. */
+export function probabilities(d: Dims, S: Float64Array, B: number, P: Float64Array): void {
+  const K = d.K;
+  for (let i = 0; i < B; i++) {
+    const so = i * K;
+    if (d.head === 'ovr') {
+      for (let k = 0; k < K; k++) P[so + k] = sigmoid(S[so + k]);
+    } else {
+      let m = -Infinity;
+      for (let k = 0; k < K; k++) if (S[so + k] > m) m = S[so + k];
+      let z = 0;
+      for (let k = 0; k < K; k++) z += (P[so + k] = Math.exp(S[so + k] - m));
+      for (let k = 0; k < K; k++) P[so + k] /= z;
+    }
+  }
+}
+
+// ── backward ────────────────────────────────────────────────────────────────────────────────────
+
+/** Scratch for backward: Δ (B×GH) and dX (B×n). */
+export interface BackScratch {
+  Delta: Float64Array;
+  dX: Float64Array;
+}
+
+export function newBackScratch(d: Dims, maxB: number): BackScratch {
+  return { Delta: new Float64Array(maxB * groups(d) * d.H), dX: new Float64Array(maxB * d.n) };
+}
+
+/**
+ * (dS: B×K, cache) → accumulates dW += Δᵀ X, db += Σ δ, dU += dSᵀ H, dc += Σ dS into g.
+ * When needDx[t] is set for some window position block, writes dX = Δ W (B×n) into scratch.dX
+ * (only the columns where wantX(i, t) would matter are needed, but all are computed when any is).
+ */
+export function backward(
+  p: Params,
+  d: Dims,
+  f: Activation,
+  cache: Cache,
+  dS: Float64Array,
+  g: Params,
+  scratch: BackScratch,
+  needDx: boolean,
+): void {
+  const { n, H, K } = d;
+  const G = groups(d);
+  const GH = G * H;
+  const B = cache.B;
+  const { X, Z, Hh } = cache;
+  const { Delta, dX } = scratch;
+  const { W, U } = p;
+  for (let i = 0; i < B; i++) {
+    const so = i * K;
+    const ho = i * GH;
+    // dU += dS hᵀ ; dc += dS
+    for (let k = 0; k < K; k++) {
+      const ds = dS[so + k];
+      g.c[k] += ds;
+      const hk = d.head === 'ovr' ? ho + k * H : ho;
+      for (let t = 0; t < H; t++) g.U[k * H + t] += ds * Hh[hk + t];
+    }
+    // dh = Uᵀ dS ; δ = dh ∘ f'(z)
+    if (d.head === 'ovr') {
+      for (let k = 0; k < K; k++) {
+        const ds = dS[so + k];
+        const hk = ho + k * H;
+        for (let t = 0; t < H; t++) Delta[hk + t] = ds * U[k * H + t] * activationSlope(f, Z[hk + t], Hh[hk + t]);
+      }
+    } else {
+      for (let t = 0; t < H; t++) {
+        let dh = 0;
+        for (let k = 0; k < K; k++) dh += dS[so + k] * U[k * H + t];
+        Delta[ho + t] = dh * activationSlope(f, Z[ho + t], Hh[ho + t]);
+      }
+    }
+  }
+  // dW += δ xᵀ ; db += δ   (row j of W gathers over the batch)
+  for (let j = 0; j < GH; j++) {
+    const wo = j * n;
+    let dbj = 0;
+    for (let i = 0; i < B; i++) {
+      const dj = Delta[i * GH + j];
+      if (dj === 0) continue;
+      dbj += dj;
+      const xo = i * n;
+      for (let t = 0; t < n; t++) g.W[wo + t] += dj * X[xo + t];
+    }
+    g.b[j] += dbj;
+  }
+  if (!needDx) return;
+  // dx = Wᵀ δ
+  dX.fill(0, 0, B * n);
+  for (let i = 0; i < B; i++) {
+    const xo = i * n;
+    for (let j = 0; j < GH; j++) {
+      const dj = Delta[i * GH + j];
+      if (dj === 0) continue;
+      const wo = j * n;
+      for (let t = 0; t < n; t++) dX[xo + t] += dj * W[wo + t];
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// Prediction: tokens → windows → scores → probabilities → entity spans. Pure (no I/O).
+
+import { type Decoded, decode, transitions } from './labels.js';
+import { encode, gather, type Encoded } from './features.js';
+import { forward, newCache, probabilities } from './model.js';
+import type { NerModel } from './ner-model.js';
+
+/** P (N×K): the output probabilities of every token of an encoded text, computed `batch` windows at a time. */
+export function predictProbabilities(model: NerModel, e: Encoded, batch = 256): Float64Array {
+  const { dims, shape } = model;
+  const K = dims.K;
+  const P = new Float64Array(e.N * K);
+  const cache = newCache(dims, batch);
+  const ids = new Int32Array(batch * (2 * shape.window + 1));
+  const idx = new Int32Array(batch);
+  for (let from = 0; from < e.N; from += batch) {
+    const B = Math.min(batch, e.N - from);
+    for (let i = 0; i < B; i++) idx[i] = from + i;
+    gather(model.words, shape, e, idx, B, cache.X, ids);
+    forward(model.params, dims, model.config.activation, cache, B);
+    probabilities(dims, cache.S, B, P.subarray(from * K, (from + B) * K));
+  }
+  return P;
+}
+
+/** Entities (and IOB2 tags) for each sentence of tokens. */
+export function tagSentences(model: NerModel, sentences: string[][]): Decoded[] {
+  const e = encode(model.words, sentences);
+  const P = predictProbabilities(model, e);
+  const K = model.dims.K;
+  const tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
+  const out: Decoded[] = [];
+  let o = 0;
+  for (const s of sentences) {
+    out.push(decode(model.labels, P.subarray(o * K, (o + s.length) * K), s.length, model.config.threshold, tr));
+    o += s.length;
+  }
+  return out;
+}

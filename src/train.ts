@@ -1,0 +1,287 @@
+// The training loop: minibatch SGD over shuffled windows, one dev evaluation per epoch (the same scoring
+// as `ner eval`), early stopping on dev F1, and the best epoch's parameters kept. Pure computation: the
+// caller does the I/O and receives progress through hooks.
+//
+//   for epoch = 1 … E:
+//     shuffle the training tokens (one seeded Rng drives all randomness)
+//     for each minibatch of B windows:
+//       X ← gather(windows);  forward;  J, ∂J/∂s ← loss;  zero ∇;  backward (accumulates ∇)
+//       route ∂J/∂x to the word rows it came from;  sgd step (the only place parameters change)
+//     score dev;  keep the parameters if dev F1 improved;  stop after `patience` epochs without gain
+
+import type { Corpus } from './conll.js';
+import type { Embeddings } from './embeddings.js';
+import { NerError } from './errors.js';
+import {
+  type Encoded,
+  type WindowShape,
+  PAD_END,
+  PAD_START,
+  UNK,
+  encode,
+  gather,
+  inputSize,
+  lookupKeys,
+  newWordTable,
+  pretrainedId,
+  scatterWordGrads,
+} from './features.js';
+import { makeLabels, outputCount, targets } from './labels.js';
+import { evaluate } from './metrics.js';
+import {
+  type Dims,
+  type Params,
+  backward,
+  forward,
+  initParams,
+  lossAndGrad,
+  newBackScratch,
+  newCache,
+  zerosLike,
+} from './model.js';
+import { type EpochRecord, type ModelConfig, type NerModel } from './ner-model.js';
+import { tagSentences } from './predict.js';
+import { Rng } from './rng.js';
+import { sgdRows, sgdStep } from './sgd.js';
+import { entityTypes } from './tags.js';
+
+export interface TrainHooks {
+  onBatch?: (done: number, total: number, meanLoss: number) => void;
+  onEpoch?: (record: EpochRecord, isBest: boolean) => void;
+  /** Checked between minibatches: return true to stop after the current step. */
+  shouldStop?: () => boolean;
+  now?: () => number; // ms clock (injectable for tests)
+}
+
+export interface TrainResult {
+  model: NerModel;
+  stoppedEarly: boolean;
+  interrupted: boolean;
+}
+
+function sentencesOf(corpora: Corpus[]): { tokens: string[][]; tags: string[][] } {
+  const tokens: string[][] = [];
+  const tags: string[][] = [];
+  for (const c of corpora) for (const s of c.sentences) {
+    tokens.push(s.tokens);
+    tags.push(s.tags);
+  }
+  return { tokens, tags };
+}
+
+/** The model's own word rows: padding, <unk>, frequent training words with no pretrained vector, and
+ *  (fine-tuning) copies of the pretrained vectors of the training words. */
+function buildWordTable(emb: Embeddings, tokens: string[][], config: ModelConfig, rng: Rng) {
+  const d = emb.d;
+  const keys = [PAD_START, PAD_END, UNK];
+  const counts = new Map<string, number>();
+  const copies: number[] = [];
+  const seen = new Set<string>();
+  for (const s of tokens)
+    for (const tok of s) {
+      const pre = pretrainedId(emb, tok);
+      if (pre < 0) {
+        const key = lookupKeys(tok).at(-1)!; // the most normalised form
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      } else if (config.fineTune) {
+        const key = emb.words[pre];
+        if (!seen.has(key)) {
+          seen.add(key);
+          keys.push(key);
+          copies.push(pre);
+        }
+      }
+    }
+  const extra = [...counts].filter(([, c]) => c >= config.minCount).map(([k]) => k).sort();
+  const firstExtra = keys.length;
+  keys.push(...extra);
+  const rows = new Float64Array(keys.length * d);
+  copies.forEach((pre, i) => {
+    for (let j = 0; j < d; j++) rows[(3 + i) * d + j] = emb.vectors[pre * d + j];
+  });
+  // own rows start small and random (the pretrained vectors have norm ≈ 1 … 5 per word; scale by 1/√d)
+  const a = 1 / Math.sqrt(d);
+  for (let r = 0; r < keys.length; r++) if (r < 3 || r >= firstExtra) for (let j = 0; j < d; j++) rows[r * d + j] = rng.uniform(a);
+  return newWordTable(d, keys, rows, emb);
+}
+
+/** Count of each word id in the training text (for word dropout of singletons). */
+function singletons(e: Encoded, V: number): Uint8Array {
+  const count = new Map<number, number>();
+  for (let i = 0; i < e.N; i++) count.set(e.word[i], (count.get(e.word[i]) ?? 0) + 1);
+  const single = new Uint8Array(e.N);
+  for (let i = 0; i < e.N; i++) single[i] = count.get(e.word[i]) === 1 && e.word[i] >= 3 ? 1 : 0;
+  void V;
+  return single;
+}
+
+export function checkConfig(c: ModelConfig): void {
+  const bad = (what: string, fix: string) => {
+    throw new NerError(`invalid option: ${what}`, fix);
+  };
+  if (!Number.isInteger(c.epochs) || c.epochs < 1) bad(`--epochs ${c.epochs}`, 'use a whole number ≥ 1, e.g. --epochs 10');
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad(`--lr ${c.lr}`, 'use a positive learning rate, e.g. --lr 0.2');
+  if (!(c.lrEmbed >= 0) || !Number.isFinite(c.lrEmbed)) bad(`--lr-embed ${c.lrEmbed}`, 'use a rate ≥ 0');
+  if (!Number.isInteger(c.hidden) || c.hidden < 1 || c.hidden > 4096) bad(`--hidden ${c.hidden}`, 'use a whole number from 1 to 4096, e.g. --hidden 100');
+  if (!Number.isInteger(c.window) || c.window < 0 || c.window > 10)
+    bad(`--window ${c.window}`, 'the window is the number of words on EACH side of the centre word: use 0 to 10 (default 2, i.e. 5 words)');
+  if (!Number.isInteger(c.batch) || c.batch < 1 || c.batch > 4096) bad(`--batch ${c.batch}`, 'use a whole number from 1 to 4096');
+  if (!Number.isInteger(c.patience) || c.patience < 1) bad(`--patience ${c.patience}`, 'use a whole number ≥ 1');
+  if (!(c.l2 >= 0)) bad(`--l2 ${c.l2}`, 'use a value ≥ 0');
+  if (!(c.lrDecay >= 0)) bad(`--lr-decay ${c.lrDecay}`, 'use a value ≥ 0');
+  if (!(c.wordDropout >= 0 && c.wordDropout < 1)) bad(`--word-dropout ${c.wordDropout}`, 'use a probability in [0, 1)');
+  if (!(c.threshold > 0 && c.threshold < 1)) bad(`--threshold ${c.threshold}`, 'use a probability in (0, 1)');
+  if (!Number.isInteger(c.minCount) || c.minCount < 1) bad(`--min-count ${c.minCount}`, 'use a whole number ≥ 1');
+  if (!Number.isInteger(c.seed) || c.seed < 0) bad(`--seed ${c.seed}`, 'use a whole number ≥ 0');
+}
+
+/** Entity-level P/R/F1 of a model on a labelled corpus (the numbers `ner eval` prints). */
+export function devScore(model: NerModel, dev: { tokens: string[][]; tags: string[][] }) {
+  const pred = tagSentences(model, dev.tokens).map((dcd) => dcd.tags);
+  const r = evaluate(dev.tags, pred);
+  return { precision: r.precision, recall: r.recall, f1: r.f1 };
+}
+
+function copyParams(p: Params): Params {
+  return { W: p.W.slice(), b: p.b.slice(), U: p.U.slice(), c: p.c.slice() };
+}
+
+export function train(trainCorpora: Corpus[], dev: Corpus | null, emb: Embeddings, config: ModelConfig, hooks: TrainHooks = {}): TrainResult {
+  checkConfig(config);
+  const now = hooks.now ?? (() => performance.now());
+  const rng = new Rng(config.seed);
+  const data = sentencesOf(trainCorpora);
+  const devData = dev ? sentencesOf([dev]) : null;
+
+  let types = entityTypes(data.tags);
+  if (config.entity.length > 0) {
+    const missing = config.entity.filter((t) => !types.includes(t));
+    if (missing.length > 0)
+      throw new NerError(`--entity ${missing.join(', ')}: no such entity type in the training data`, `the training data has: ${types.join(', ')}`);
+    types = [...config.entity].sort();
+  }
+  if (types.length === 0) throw new NerError('the training data has no entities', 'label some tokens with B-/I- tags (e.g. B-PER) before training');
+  const labels = makeLabels(config.head, types, config.scheme);
+
+  const words = buildWordTable(emb, data.tokens, config, rng);
+  const shape: WindowShape = { window: config.window, d: emb.d, useCasing: config.casing };
+  const dims: Dims = { head: config.head, n: inputSize(shape), H: config.hidden, K: outputCount(labels) };
+  const params = initParams(dims, (a) => rng.uniform(a));
+
+  const e = encode(words, data.tokens);
+  const y = new Int32Array(e.N);
+  {
+    let o = 0;
+    for (const tags of data.tags) {
+      y.set(targets(labels, tags), o);
+      o += tags.length;
+    }
+  }
+  const single = config.wordDropout > 0 ? singletons(e, words.keys.length) : null;
+
+  const model: NerModel = {
+    config,
+    labels,
+    inputScheme: trainCorpora[0].scheme,
+    dims,
+    shape,
+    params,
+    words,
+    embeddings: { source: emb.source, d: emb.d, count: emb.words.length, fingerprint: emb.fingerprint },
+    history: [],
+    bestEpoch: 0,
+    trainedOn: { files: trainCorpora.map((c) => c.file), sentences: data.tokens.length, tokens: e.N },
+  };
+
+  const B = config.batch;
+  const P = 2 * config.window + 1;
+  const cache = newCache(dims, B);
+  const scratch = newBackScratch(dims, B);
+  const grads = zerosLike(params);
+  const dS = new Float64Array(B * dims.K);
+  const ids = new Int32Array(B * P);
+  const idx = new Int32Array(B);
+  const yb = new Int32Array(B);
+  const V = words.keys.length;
+  const dRows = new Float64Array(words.rows.length);
+  const touched = new Int32Array(B * P);
+  const mark = new Uint8Array(V);
+  const order = new Int32Array(e.N);
+  for (let i = 0; i < e.N; i++) order[i] = i;
+  const dropped = single ? new Int32Array(e.N) : undefined;
+
+  let best = { f1: -1, params: copyParams(params), rows: words.rows.slice() };
+  let sinceBest = 0;
+  let stoppedEarly = false;
+  let interrupted = false;
+
+  for (let epoch = 1; epoch <= config.epochs && !interrupted; epoch++) {
+    const t0 = now();
+    const lr = config.lr / (1 + config.lrDecay * (epoch - 1));
+    const lrEmbed = config.lrEmbed / (1 + config.lrDecay * (epoch - 1));
+    rng.shuffle(order);
+    if (single && dropped) for (let i = 0; i < e.N; i++) dropped[i] = single[i] && rng.next() < config.wordDropout ? 2 : e.word[i];
+    let J = 0;
+    let seen = 0;
+    for (let from = 0; from < e.N; from += B) {
+      const b = Math.min(B, e.N - from);
+      for (let i = 0; i < b; i++) {
+        idx[i] = order[from + i];
+        yb[i] = y[idx[i]];
+      }
+      gather(words, shape, e, idx, b, cache.X, ids, dropped);
+      forward(params, dims, config.activation, cache, b);
+      grads.W.fill(0);
+      grads.b.fill(0);
+      grads.U.fill(0);
+      grads.c.fill(0);
+      J += lossAndGrad(dims, cache.S, yb, b, dS, 1 / b);
+      backward(params, dims, config.activation, cache, dS, grads, scratch, true);
+      const count = scatterWordGrads(shape, V, ids, scratch.dX, b, dRows, mark, touched);
+      if (!Number.isFinite(J)) break;
+      sgdStep(params, grads, lr, config.l2);
+      sgdRows(words.rows, dRows, touched, count, shape.d, lrEmbed);
+      seen += b;
+      hooks.onBatch?.(seen, e.N, J / seen);
+      if (hooks.shouldStop?.()) {
+        interrupted = true;
+        break;
+      }
+    }
+    if (!Number.isFinite(J)) {
+      throw new NerError(
+        `training diverged in epoch ${epoch}: the loss became ${J}`,
+        `use a smaller learning rate, e.g. --lr ${config.lr / 4}`,
+      );
+    }
+    const t1 = now();
+    const devResult = devData && !interrupted ? devScore(model, devData) : null;
+    const t2 = now();
+    const record: EpochRecord = {
+      epoch,
+      loss: J / Math.max(seen, 1),
+      lr,
+      dev: devResult,
+      seconds: (t2 - t0) / 1000,
+      tokensPerSecond: seen / Math.max((t1 - t0) / 1000, 1e-9),
+      devSeconds: (t2 - t1) / 1000,
+    };
+    if (interrupted) break;
+    model.history.push(record);
+    const f1 = devResult ? devResult.f1 : epoch; // without dev, the latest epoch is the best
+    const isBest = f1 > best.f1;
+    if (isBest) {
+      best = { f1, params: copyParams(params), rows: words.rows.slice() };
+      model.bestEpoch = devResult ? epoch : 0;
+      sinceBest = 0;
+    } else sinceBest++;
+    hooks.onEpoch?.(record, isBest);
+    if (devData && sinceBest >= config.patience) {
+      stoppedEarly = epoch < config.epochs;
+      break;
+    }
+  }
+  model.params = best.params;
+  words.rows.set(best.rows);
+  return { model, stoppedEarly, interrupted };
+}
