@@ -31,7 +31,7 @@ export interface ConllOptions {
 }
 
 const DOCSTART = '-DOCSTART-';
-const FORMAT_HINT = 'a CoNLL file has one token per line, columns separated by spaces or tabs, '
+const FORMAT_HINT = 'A CoNLL file has one token per line, columns separated by spaces or tabs, '
   + 'the token first and the NER tag last (e.g. "Paris NNP B-NP B-LOC"), and a blank line between sentences';
 
 /** Parses CoNLL text. `file` is used only in error messages and in the result. */
@@ -101,7 +101,7 @@ export function parseConll(text: string, file: string, opts: ConllOptions = {}):
       if (problem !== undefined) {
         throw new DataError(file, lineNo, `${problem} (column ${column})`,
           tagColumn === undefined
-            ? 'the NER tag must be the last column; if it is elsewhere, choose its column (tagColumn)'
+            ? 'the NER tag must be in the last column, or in the column chosen with the tag-column option'
             : `check that column ${column} holds the NER tags`);
       }
       tags.push(tag);
