@@ -1,0 +1,31 @@
+// Loads the default embeddings (or the file given as the first argument) once and prints the load
+// time, the process's peak RSS and the table's counts. Run it twice in fresh processes to see the
+// first (parse + write cache) and the cached load:
+//   node dist/scripts/embeddings-timing.js [path] [--no-cache] [--clear-cache]
+
+import fs from 'node:fs';
+import { cacheFileFor, defaultCacheDir } from '../src/embeddings-cache.js';
+import { DEFAULT_EMBEDDINGS, loadEmbeddings, lookup } from '../src/embeddings.js';
+import { createRequire } from 'node:module';
+
+const args = process.argv.slice(2);
+const spec = args.find((a) => !a.startsWith('--'));
+const useCache = !args.includes('--no-cache');
+
+if (args.includes('--clear-cache')) {
+  const source = spec ?? createRequire(import.meta.url).resolve(`${DEFAULT_EMBEDDINGS}/${DEFAULT_EMBEDDINGS}.json`);
+  const file = cacheFileFor(defaultCacheDir(), fs.realpathSync(source));
+  fs.rmSync(file, { force: true });
+  console.error(`removed ${file}`);
+}
+
+const t0 = performance.now();
+const emb = await loadEmbeddings(spec, { useCache, onProgress: (msg) => console.error(msg) });
+const ms = performance.now() - t0;
+const mb = (kb: number): string => (kb / 1024).toFixed(0);
+const probe = ['the', 'Germany', 'EU', '1996', 'n\'t'].map((t) => `${t}→${lookup(emb, t).how}`).join(' ');
+console.log(
+  `source=${emb.source} words=${emb.words.length} d=${emb.d} fingerprint=${emb.fingerprint} unk=${emb.unk ? 'yes' : 'no'}\n` +
+    `load_ms=${ms.toFixed(0)} peak_rss_mb=${mb(process.resourceUsage().maxRSS)} rss_now_mb=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}\n` +
+    `lookup: ${probe}`,
+);

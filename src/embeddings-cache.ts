@@ -1,0 +1,177 @@
+// Binary cache of parsed embeddings, so a 341k×100 table loads in a fraction of a second after the
+// first run. One file per source path, in defaultCacheDir():
+//
+//   bytes 0..7     magic "NEREMBC\n"
+//   bytes 8..11    uint32 LE: length H of the JSON header
+//   bytes 12..     header JSON (format version, source path/size/mtime, d, n, offsets, fingerprint)
+//   wordsOffset    the words, UTF-8, joined by "\n"                     (4-byte aligned start)
+//   vectorsOffset  n×d float32, row-major, host byte order (LE checked)  (4-byte aligned start)
+//   unkOffset      d float32 (only when the source has an UNK vector)
+//
+// A cache is used only when version, byte order, source path, size and mtime all match; anything
+// else (or a damaged file) is a miss and the caller rebuilds it. Writes go to a temporary file in the
+// same directory and are renamed into place, so a reader never sees half a file.
+
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const CACHE_FORMAT = 'ner-embeddings-cache';
+export const CACHE_VERSION = 1;
+const MAGIC = Buffer.from('NEREMBC\n', 'latin1');
+
+/** What a cache file must match to be valid for a source file. */
+export interface CacheKey {
+  sourcePath: string; // absolute path of the source file
+  size: number;
+  mtimeMs: number;
+}
+
+/** The parsed table as stored in (and read back from) a cache file. */
+export interface CachedTable {
+  d: number;
+  words: string[];
+  vectors: Float32Array; // n×d
+  unk?: Float32Array; // d
+  fingerprint: string;
+}
+
+interface CacheHeader {
+  format: string;
+  version: number;
+  endianness: string;
+  sourcePath: string;
+  size: number;
+  mtimeMs: number;
+  d: number;
+  n: number;
+  wordsOffset: number;
+  wordsBytes: number;
+  vectorsOffset: number;
+  unkOffset: number | null;
+  fingerprint: string;
+}
+
+/** $NER_CACHE_DIR, else $XDG_CACHE_HOME/ner, else ~/.cache/ner. */
+export function defaultCacheDir(): string {
+  const own = process.env.NER_CACHE_DIR;
+  if (own) return path.resolve(own);
+  const xdg = process.env.XDG_CACHE_HOME;
+  if (xdg) return path.join(path.resolve(xdg), 'ner');
+  return path.join(os.homedir(), '.cache', 'ner');
+}
+
+/** The cache file for a source: readable base name plus a hash of the absolute path. */
+export function cacheFileFor(cacheDir: string, sourcePath: string): string {
+  const base = path.basename(sourcePath).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
+  const h = createHash('sha1').update(sourcePath).digest('hex').slice(0, 12);
+  return path.join(cacheDir, `embeddings-${base}-${h}.bin`);
+}
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+/**
+ * Reads a cache file. Returns { table } on a hit, or { miss: reason } when the file is absent,
+ * stale (source changed, other format version) or damaged. Never throws for a bad cache.
+ */
+export function readCache(file: string, key: CacheKey): { table: CachedTable } | { miss: string } {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { miss: code === 'ENOENT' ? 'no cache yet' : `cache unreadable (${code ?? String(err)})` };
+  }
+  if (buf.length < 12 || !buf.subarray(0, 8).equals(MAGIC)) return { miss: 'cache file damaged (bad magic)' };
+  const headerLength = buf.readUInt32LE(8);
+  if (12 + headerLength > buf.length) return { miss: 'cache file damaged (short header)' };
+  let h: CacheHeader;
+  try {
+    h = JSON.parse(buf.toString('utf8', 12, 12 + headerLength)) as CacheHeader;
+  } catch {
+    return { miss: 'cache file damaged (bad header)' };
+  }
+  if (h.format !== CACHE_FORMAT || h.version !== CACHE_VERSION) return { miss: `cache format v${h.version} is not v${CACHE_VERSION}` };
+  if (h.endianness !== os.endianness()) return { miss: 'cache written on a machine of other byte order' };
+  if (h.sourcePath !== key.sourcePath || h.size !== key.size || h.mtimeMs !== key.mtimeMs) {
+    return { miss: 'source file changed since the cache was written' };
+  }
+  const vectorBytes = h.n * h.d * 4;
+  const expectedLength = h.unkOffset !== null ? h.unkOffset + h.d * 4 : h.vectorsOffset + vectorBytes;
+  if (buf.length !== expectedLength || h.wordsOffset + h.wordsBytes > h.vectorsOffset) {
+    return { miss: `cache file damaged (${buf.length} bytes, expected ${expectedLength})` };
+  }
+
+  const words = h.n === 0 ? [] : buf.toString('utf8', h.wordsOffset, h.wordsOffset + h.wordsBytes).split('\n');
+  if (words.length !== h.n) return { miss: `cache file damaged (${words.length} words, expected ${h.n})` };
+  const vectors = float32At(buf, h.vectorsOffset, h.n * h.d);
+  const unk = h.unkOffset !== null ? float32At(buf, h.unkOffset, h.d).slice() : undefined;
+  return { table: { d: h.d, words, vectors, unk, fingerprint: h.fingerprint } };
+}
+
+/** A Float32Array over buf[offset..]: a view when 4-byte aligned in memory, else a copy. */
+function float32At(buf: Buffer, offset: number, length: number): Float32Array {
+  const at = buf.byteOffset + offset;
+  if (at % 4 === 0) return new Float32Array(buf.buffer, at, length);
+  const copy = new Float32Array(length);
+  new Uint8Array(copy.buffer).set(buf.subarray(offset, offset + length * 4));
+  return copy;
+}
+
+/** Writes the cache atomically (temporary file in the same directory, then rename). Throws on I/O failure. */
+export function writeCache(file: string, key: CacheKey, table: CachedTable): void {
+  const n = table.words.length;
+  const wordBytes = Buffer.from(table.words.join('\n'), 'utf8');
+  const header: CacheHeader = {
+    format: CACHE_FORMAT,
+    version: CACHE_VERSION,
+    endianness: os.endianness(),
+    sourcePath: key.sourcePath,
+    size: key.size,
+    mtimeMs: key.mtimeMs,
+    d: table.d,
+    n,
+    wordsOffset: 0,
+    wordsBytes: wordBytes.length,
+    vectorsOffset: 0,
+    unkOffset: null,
+    fingerprint: table.fingerprint,
+  };
+  // The offsets depend on the header's own length: measure it with the widest possible offsets, so
+  // the real (shorter or equal) header always fits in the space reserved.
+  const widest = Number.MAX_SAFE_INTEGER;
+  const reserved = Buffer.byteLength(JSON.stringify({ ...header, wordsOffset: widest, vectorsOffset: widest, unkOffset: widest }));
+  header.wordsOffset = align4(12 + reserved);
+  header.vectorsOffset = align4(header.wordsOffset + wordBytes.length);
+  header.unkOffset = table.unk ? header.vectorsOffset + n * table.d * 4 : null;
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+
+  const prefix = Buffer.alloc(header.wordsOffset);
+  MAGIC.copy(prefix, 0);
+  prefix.writeUInt32LE(headerBytes.length, 8);
+  headerBytes.copy(prefix, 12);
+  const gap = Buffer.alloc(header.vectorsOffset - header.wordsOffset - wordBytes.length);
+  const vectorBytes = Buffer.from(table.vectors.buffer, table.vectors.byteOffset, table.vectors.byteLength);
+
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'w');
+    for (const part of [prefix, wordBytes, gap, vectorBytes]) writeAll(fd, part);
+    if (table.unk) writeAll(fd, Buffer.from(table.unk.buffer, table.unk.byteOffset, table.unk.byteLength));
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  let done = 0;
+  while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
+}
