@@ -192,3 +192,36 @@ test('agreement with CoNLL-2003 dev tokens', (t) => {
   assert.ok(glued.tokenF1 >= 0.989, `detokenised token F1 ${glued.tokenF1}`);
   assert.ok(boundaryAgreement(docs).f1 >= 0.9735, 'sentence boundary F1');
 });
+
+const DEMO = join(here, '..', '..', 'data', 'demo'); // dist/test → data/demo
+
+/** Sentences of [token, tag] pairs from a two-column demo file. */
+function readDemo(file: string): Array<Array<[string, string]>> {
+  return readFileSync(join(DEMO, file), 'utf8')
+    .split(/\n\s*\n/)
+    .filter((block) => block.trim() !== '')
+    .map((block) => block.trim().split('\n').map((line) => line.split(' ') as [string, string]));
+}
+
+test('the demo corpus is tokenised the way tokenize() splits it, and tagged in valid IOB2', () => {
+  const train = readDemo('train.conll');
+  const dev = readDemo('dev.conll');
+  const trainKeys = new Set(train.map((s) => s.map(([w]) => w).join(' ')));
+  for (const [name, sentences] of [['train', train], ['dev', dev]] as const) {
+    const counts = new Map<string, number>();
+    for (const s of sentences) {
+      const words = s.map(([w]) => w);
+      assert.deepEqual(toks(words.join(' ')), [words.join(' ')], `${name}: ${words.join(' ')}`);
+      s.forEach(([w, tag], i) => {
+        assert.match(tag, /^(O|[BI]-(PER|LOC|ORG|MISC|DATE))$/, `${name}: bad tag ${tag} on ${w}`);
+        if (tag.startsWith('I-')) assert.equal(s[i - 1]?.[1].slice(2), tag.slice(2), `${name}: ${tag} does not continue an entity`);
+        if (tag.startsWith('B-')) counts.set(tag.slice(2), (counts.get(tag.slice(2)) ?? 0) + 1);
+      });
+      if (name === 'dev') assert.ok(!trainKeys.has(words.join(' ')), `dev sentence also in train: ${words.join(' ')}`);
+    }
+    for (const type of ['PER', 'LOC', 'ORG', 'MISC', 'DATE']) {
+      assert.ok((counts.get(type) ?? 0) >= (name === 'train' ? 40 : 10), `${name}: only ${counts.get(type) ?? 0} ${type}`);
+    }
+  }
+  assert.equal(trainKeys.size, train.length, 'a train sentence is duplicated');
+});
