@@ -100,7 +100,7 @@ function splitWord(word: string, nextWord: string | undefined, lineInitial: bool
       } else out.push([p, p + len]);
       p += len;
     } else if ((m = at(WORD)) !== null) {
-      let len = m[0].length;
+      const len = m[0].length;
       if (word[p + len] === '.' && keepsPeriod(m[0], word, p + len, nextWord)) {
         out.push([p, p + len + 1]);
         p += len + 1;
@@ -135,10 +135,10 @@ function listedSpelling(core: string): string {
   return /^\p{Lu}{2,}$/u.test(core) ? core[0] + core.slice(1).toLowerCase() : core;
 }
 
-/** Does `core` (followed by '.' at word[dot]) keep the period as part of an abbreviation? */
-function keepsPeriod(word0: string, word: string, dot: number, nextWord: string | undefined): boolean {
+/** Does `written` (followed by '.' at word[dot]) keep the period as part of an abbreviation? */
+function keepsPeriod(written: string, word: string, dot: number, nextWord: string | undefined): boolean {
   const after = word.slice(dot + 1);
-  const core = listedSpelling(word0);
+  const core = listedSpelling(written);
   if (/^\p{Lu}$/u.test(core)) return !/^\p{L}/u.test(after); // initial: J. (but not J.R, handled by DOTTED)
   if (core === 'No' || core === 'Nos') {
     return /^\d/.test(after) || (after === '' && nextWord !== undefined && /^\d/.test(nextWord));
@@ -154,7 +154,6 @@ function keepsPeriod(word0: string, word: string, dot: number, nextWord: string 
 /** A token with the spacing facts the sentence splitter needs. */
 interface Piece extends Token {
   newlineBefore: boolean; // a line break between the previous token and this one
-  gluedLeft: boolean; // no whitespace before (inside a word, not its first token)
   gluedRight: boolean; // no whitespace after (inside a word, not its last token)
 }
 
@@ -185,7 +184,6 @@ function tokenizeText(text: string, lineStart: boolean): Token[][] {
         start: w.start + s,
         end: w.start + e,
         newlineBefore: j === 0 && w.newlineBefore,
-        gluedLeft: j > 0,
         gluedRight: j < spans.length - 1,
       });
     });
