@@ -1,0 +1,306 @@
+// Tests for src/embeddings.ts and src/embeddings-cache.ts: every input format, the lookup fallback
+// chain, each data error (with its line number), and the binary cache (hit, miss, invalidation,
+// unwritable directory). Fixtures are generated in a temporary directory; the 307 MB default file is
+// never loaded here (scripts/embeddings-timing.ts measures that).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { cacheFileFor, defaultCacheDir } from '../src/embeddings-cache.js';
+import { loadEmbeddings, lookup, normaliseDigits, type Embeddings } from '../src/embeddings.js';
+import { DataError } from '../src/errors.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-emb-test-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let counter = 0;
+function fixture(name: string, content: string | Buffer): string {
+  const file = path.join(tmp, `${counter++}-${name}`);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+const ROWS: [string, number[]][] = [
+  ['the', [0.418, 0.24968, -0.41242]],
+  [',', [0.013441, 0.23682, -0.16899]],
+  ['germany', [-1.5, 2.25, 1e-5]],
+  ['"', [3, -0.125, 7.5]],
+];
+const glove = (rows = ROWS): string => rows.map(([w, v]) => `${w} ${v.join(' ')}`).join('\n') + '\n';
+const vecText = (rows = ROWS): string => `${rows.length} ${rows[0][1].length}\n` + rows.map(([w, v]) => `${w} ${v.join(' ')} `).join('\n') + '\n';
+function winkJson(rows = ROWS, extra: Record<string, unknown> = {}): string {
+  const d = rows[0][1].length;
+  const vectors: Record<string, number[]> = {};
+  rows.forEach(([w, v], i) => (vectors[w] = [...v, Math.hypot(...v), i]));
+  return JSON.stringify({ precision: 8, l2NormIndex: d, wordIndex: d + 1, size: rows.length, dimensions: d, words: rows.map(([w]) => w), vectors, unkVector: [...new Array(d).fill(0), 0, -1], ...extra });
+}
+const noCache = { useCache: false };
+
+function assertRows(emb: Embeddings, rows = ROWS): void {
+  assert.equal(emb.d, rows[0][1].length);
+  assert.deepEqual(emb.words, rows.map(([w]) => w));
+  assert.equal(emb.vectors.length, rows.length * emb.d);
+  rows.forEach(([w, v], i) => {
+    assert.equal(emb.index.get(w), i);
+    assert.deepEqual(Array.from(emb.vectors.subarray(i * emb.d, (i + 1) * emb.d)), v.map(Math.fround));
+  });
+}
+
+/** Asserts that loading rejects with a DataError whose message matches every pattern. */
+async function rejectsWith(file: string, ...patterns: RegExp[]): Promise<void> {
+  await assert.rejects(loadEmbeddings(file, noCache), (err: unknown) => {
+    assert.ok(err instanceof DataError, `expected a DataError, got ${String(err)}`);
+    for (const p of patterns) assert.match(err.message, p);
+    assert.ok(err.hint, 'a DataError says how to fix it');
+    return true;
+  });
+}
+
+// ---- formats ----
+
+test('GloVe text: words, rows, index, source and no UNK vector', async () => {
+  const file = fixture('glove.txt', glove());
+  const emb = await loadEmbeddings(file, noCache);
+  assertRows(emb);
+  assert.equal(emb.source, file);
+  assert.equal(emb.unk, undefined);
+  assert.match(emb.fingerprint, /^[0-9a-f]{16}$/);
+});
+
+test('a relative path is resolved to an absolute source', async () => {
+  const file = fixture('rel.txt', glove());
+  const emb = await loadEmbeddings(path.relative(process.cwd(), file), noCache);
+  assert.equal(emb.source, file);
+});
+
+test('word2vec .vec with header, CRLF lines and trailing spaces gives the same table and fingerprint', async () => {
+  const plain = await loadEmbeddings(fixture('a.txt', glove()), noCache);
+  const vec = await loadEmbeddings(fixture('a.vec', vecText().replace(/\n/g, '\r\n')), noCache);
+  assertRows(vec);
+  assert.equal(vec.fingerprint, plain.fingerprint);
+});
+
+test('gzipped GloVe and .vec are detected by their magic bytes, not their names', async () => {
+  const plain = await loadEmbeddings(fixture('b.txt', glove()), noCache);
+  const gz = await loadEmbeddings(fixture('b.txt.gz', gzipSync(glove())), noCache);
+  const gzNoName = await loadEmbeddings(fixture('b-vec-no-suffix', gzipSync(vecText())), noCache);
+  const notReallyGz = await loadEmbeddings(fixture('plain-named.gz', glove()), noCache);
+  for (const emb of [gz, gzNoName, notReallyGz]) {
+    assertRows(emb);
+    assert.equal(emb.fingerprint, plain.fingerprint);
+  }
+});
+
+test('wink JSON layout: rows, the l2norm/index extras dropped, UNK vector kept', async () => {
+  const plain = await loadEmbeddings(fixture('c.txt', glove()), noCache);
+  const emb = await loadEmbeddings(fixture('wink.json', winkJson()), noCache);
+  assertRows(emb);
+  assert.deepEqual(Array.from(emb.unk!), [0, 0, 0]);
+  assert.equal(emb.fingerprint, plain.fingerprint);
+});
+
+test('wink JSON: pretty-printed, escaped words, unknown keys, key order of words/size free', async () => {
+  const rows: [string, number[]][] = [
+    ['"', [1, 2]],
+    ['\\', [3, 4]],
+    ['café', [5, 6]],
+    ['“', [7, 8]],
+  ];
+  const pretty = JSON.stringify(JSON.parse(winkJson(rows, { note: { nested: [1, 'x', null, true] } })), null, 2).replace('"café"', '"caf\\u00e9"');
+  const emb = await loadEmbeddings(fixture('pretty.json', pretty), noCache);
+  assertRows(emb, rows);
+  const minimal = JSON.stringify({ dimensions: 2, vectors: { a: [1, 2], b: [3, 4] } });
+  assertRows(await loadEmbeddings(fixture('minimal.json', minimal), noCache), [['a', [1, 2]], ['b', [3, 4]]]);
+});
+
+test('numbers parse exactly as parseFloat does, in every notation', async () => {
+  const values = ['1e-05', '-0.5', '3.', '.25', '1E+3', '+2', '123456789012345678', '0.1234567890123456789', '-7.0e-30', '4.9406564584124654e-324'];
+  const emb = await loadEmbeddings(fixture('nums.txt', `x ${values.join(' ')}\n`), noCache);
+  assert.deepEqual(Array.from(emb.vectors), values.map((v) => Math.fround(parseFloat(v))));
+});
+
+test('large inputs crossing the reader buffer (8 MB) and gzip chunk boundaries parse exactly', async () => {
+  const d = 50;
+  const rows: [string, number[]][] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < 24000; i++) {
+    const v = Array.from({ length: d }, (_, j) => (((i * 31 + j * 17) % 2001) - 1000) / 997);
+    const text = v.map((x) => x.toFixed(6));
+    rows.push([`w${i}`, text.map(Number)]);
+    lines.push(`w${i} ${text.join(' ')}`);
+  }
+  const text = lines.join('\n') + '\n';
+  assert.ok(text.length > 9 << 20, `fixture must exceed the reader buffer, is ${text.length} bytes`);
+  const plain = await loadEmbeddings(fixture('big.txt', text), noCache);
+  assertRows(plain, rows);
+  const gz = await loadEmbeddings(fixture('big.txt.gz', gzipSync(text)), noCache);
+  assert.equal(gz.fingerprint, plain.fingerprint);
+  const json = await loadEmbeddings(fixture('big.json', winkJson(rows)), noCache);
+  assert.equal(json.fingerprint, plain.fingerprint);
+});
+
+// ---- lookup ----
+
+test('normaliseDigits maps every digit to 0', () => {
+  assert.equal(normaliseDigits('F-16 1,000.5'), 'F-00 0,000.0');
+  assert.equal(normaliseDigits('no digits'), 'no digits');
+});
+
+test('lookup falls back exact → lower → digits (0 and #) → unk', async () => {
+  const rows: [string, number[]][] = [
+    ['the', [1]],
+    ['Apple', [2]],
+    ['apple', [3]],
+    ['0000', [4]],
+    ['mid-0000s', [5]],
+    ['##.#', [6]],
+  ];
+  const emb = await loadEmbeddings(fixture('lookup.txt', glove(rows)), noCache);
+  assert.deepEqual(lookup(emb, 'the'), { id: 0, how: 'exact' });
+  assert.deepEqual(lookup(emb, 'Apple'), { id: 1, how: 'exact' });
+  assert.deepEqual(lookup(emb, 'APPLE'), { id: 2, how: 'lower' });
+  assert.deepEqual(lookup(emb, 'The'), { id: 0, how: 'lower' });
+  assert.deepEqual(lookup(emb, '1996'), { id: 3, how: 'digits' });
+  assert.deepEqual(lookup(emb, 'Mid-1990s'), { id: 4, how: 'digits' });
+  assert.deepEqual(lookup(emb, '12.5'), { id: 5, how: 'digits' });
+  assert.deepEqual(lookup(emb, '123'), { id: -1, how: 'unk' });
+  assert.deepEqual(lookup(emb, 'zebra'), { id: -1, how: 'unk' });
+});
+
+// ---- errors ----
+
+test('a row of the wrong length names the line and both numbers', async () => {
+  await rejectsWith(fixture('short.txt', 'a 1 2 3\nb 4 5 6\nc 7 8\n'), /:3: /, /"c" has 2 values, expected 3 \(as on line 1\)/);
+  await rejectsWith(fixture('long.vec', '2 2\na 1 2\nb 1 2 3\n'), /:3: /, /"b" has 3 values, expected 2 \(the header on line 1\)/);
+});
+
+test('non-numeric, NaN, Infinity and float32-overflowing values name the line', async () => {
+  await rejectsWith(fixture('nonnum.txt', 'a 1 2\nb 1 x2\n'), /:2: /, /value 2 is "x2", not a number/);
+  await rejectsWith(fixture('space-in-word.txt', 'a 1 2\n. . 1 2\n'), /:2: /, /not a number/);
+  await rejectsWith(fixture('nan.txt', 'a 1 2\nb 3 4\nc NaN 1\n'), /:3: /, /value 1 is NaN/);
+  await rejectsWith(fixture('inf.txt', 'a 1 -inf\n'), /:1: /, /is -inf/);
+  await rejectsWith(fixture('huge.txt', 'a 1 2\nb 1e39 2\n'), /:2: /, /too large for a 32-bit float/);
+  await rejectsWith(fixture('nan.json', '{"dimensions":2,\n"vectors":{\n"a":[1,2],\n"b":[NaN,2]}}'), /:4: /, /"b": value 1 is NaN/);
+});
+
+test('duplicate words: the first is kept and the count reported', async () => {
+  const messages: string[] = [];
+  const emb = await loadEmbeddings(fixture('dup.txt', 'a 1 2\nb 3 4\na 5 6\nb 7 8\na 9 9\n'), { useCache: false, onProgress: (m) => messages.push(m) });
+  assertRows(emb, [['a', [1, 2]], ['b', [3, 4]]]);
+  assert.ok(messages.some((m) => /3 duplicate word\(s\) ignored.*"a" on line 3/.test(m)), messages.join('\n'));
+  const json = await loadEmbeddings(fixture('dup.json', '{"dimensions":1,"vectors":{"a":[1],"a":[2]}}'), noCache);
+  assertRows(json, [['a', [1]]]);
+});
+
+test('a header that lies about the count or the dimension is caught', async () => {
+  await rejectsWith(fixture('few.vec', '3 2\na 1 2\nb 3 4\n'), /:3: /, /header on line 1 says 3 words, but the file has 2/);
+  await rejectsWith(fixture('many.vec', '1 2\na 1 2\nb 3 4\n'), /:3: /, /says 1 words, but this is word 2/);
+  await rejectsWith(fixture('dim.vec', '2 4\na 1 2 3\nb 3 4 5\n'), /:2: /, /says 4 dimensions, but "a" has 3 values/);
+  await rejectsWith(fixture('size.json', winkJson(ROWS, { size: 9 })), /:1: /, /"size" says 9 words, but "vectors" has 4/);
+  await rejectsWith(fixture('words.json', winkJson(ROWS, { words: ['the'] })), /"words" lists 1 words, but "vectors" has 4/);
+  await rejectsWith(fixture('veclen.json', '{"dimensions":2,"l2NormIndex":2,"wordIndex":3,\n"vectors":{"a":[1,2,3,0],\n"b":[1,2,3]}}'), /:3: /, /vector of "b" has 3 values, expected 4 \(2 dimensions \+ 2 extra/);
+});
+
+test('truncated or corrupt gzip, truncated JSON, empty files', async () => {
+  const big = gzipSync(glove().repeat(2000));
+  await rejectsWith(fixture('trunc.gz', big.subarray(0, big.length >> 1)), /gzip data is truncated or corrupt/, /:\d+: /);
+  const corrupt = Buffer.from(big);
+  corrupt.fill(0xff, 20, 60);
+  await rejectsWith(fixture('corrupt.gz', corrupt), /gzip data is truncated or corrupt/);
+  const json = winkJson();
+  await rejectsWith(fixture('trunc.json', json.slice(0, json.length - 40)), /:1: /, /ends early/);
+  await rejectsWith(fixture('empty.txt', ''), /empty/);
+  await rejectsWith(fixture('blank.txt', '\n  \n'), /blank/);
+  await rejectsWith(fixture('empty.gz', gzipSync('')), /empty after decompression/);
+});
+
+test('a missing file or a directory is a DataError, not a Node stack', async () => {
+  await rejectsWith(path.join(tmp, 'nope.txt'), /nope\.txt: embeddings file not found/);
+  await rejectsWith(tmp, /is a directory/);
+});
+
+// ---- cache ----
+
+test('cache: miss then hit, invalidated when the source changes, fingerprint stable', async () => {
+  const cacheDir = path.join(tmp, 'cache-a');
+  const file = fixture('cached.txt', glove());
+  const log: string[] = [];
+  const opts = { cacheDir, onProgress: (m: string) => log.push(m) };
+
+  const first = await loadEmbeddings(file, opts);
+  assert.match(log.join('\n'), /no cache yet/);
+  assert.match(log.join('\n'), /wrote cache/);
+  assert.ok(fs.existsSync(cacheFileFor(cacheDir, file)));
+  assert.deepEqual(fs.readdirSync(cacheDir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
+
+  log.length = 0;
+  const second = await loadEmbeddings(file, opts);
+  assert.match(log.join('\n'), /from cache/);
+  assertRows(second);
+  assert.equal(second.fingerprint, first.fingerprint);
+  assert.equal(second.source, file);
+  const fresh = await loadEmbeddings(file, noCache);
+  assert.equal(fresh.fingerprint, second.fingerprint);
+
+  const changed = ROWS.concat([['new', [1, 2, 3]]]);
+  fs.writeFileSync(file, glove(changed));
+  fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  log.length = 0;
+  const third = await loadEmbeddings(file, opts);
+  assert.match(log.join('\n'), /source file changed/);
+  assertRows(third, changed);
+  assert.notEqual(third.fingerprint, first.fingerprint);
+  log.length = 0;
+  assertRows(await loadEmbeddings(file, opts), changed);
+  assert.match(log.join('\n'), /from cache/);
+});
+
+test('cache: the UNK vector survives, a damaged cache is rebuilt, useCache:false writes nothing', async () => {
+  const cacheDir = path.join(tmp, 'cache-b');
+  const file = fixture('cached.json', winkJson());
+  const first = await loadEmbeddings(file, { cacheDir });
+  const cached = await loadEmbeddings(file, { cacheDir });
+  assert.deepEqual(Array.from(cached.unk!), Array.from(first.unk!));
+  assert.equal(cached.fingerprint, first.fingerprint);
+
+  const cacheFile = cacheFileFor(cacheDir, file);
+  fs.truncateSync(cacheFile, fs.statSync(cacheFile).size - 4);
+  const log: string[] = [];
+  const rebuilt = await loadEmbeddings(file, { cacheDir, onProgress: (m) => log.push(m) });
+  assert.match(log.join('\n'), /damaged/);
+  assertRows(rebuilt);
+
+  const unused = path.join(tmp, 'cache-c');
+  await loadEmbeddings(file, { cacheDir: unused, useCache: false });
+  assert.equal(fs.existsSync(unused), false);
+});
+
+test('cache: an unwritable cache directory is reported and the load still succeeds', async () => {
+  const blocker = fixture('not-a-dir', 'x');
+  const log: string[] = [];
+  const emb = await loadEmbeddings(fixture('nocache.txt', glove()), { cacheDir: path.join(blocker, 'sub'), onProgress: (m) => log.push(m) });
+  assertRows(emb);
+  assert.match(log.join('\n'), /cannot write the cache .*continuing without it/);
+});
+
+test('defaultCacheDir: $NER_CACHE_DIR, else $XDG_CACHE_HOME/ner, else ~/.cache/ner', () => {
+  const saved = { ner: process.env.NER_CACHE_DIR, xdg: process.env.XDG_CACHE_HOME };
+  try {
+    process.env.NER_CACHE_DIR = '/x/ner-cache';
+    process.env.XDG_CACHE_HOME = '/y';
+    assert.equal(defaultCacheDir(), '/x/ner-cache');
+    delete process.env.NER_CACHE_DIR;
+    assert.equal(defaultCacheDir(), path.join('/y', 'ner'));
+    delete process.env.XDG_CACHE_HOME;
+    assert.equal(defaultCacheDir(), path.join(os.homedir(), '.cache', 'ner'));
+  } finally {
+    for (const [k, v] of [['NER_CACHE_DIR', saved.ner], ['XDG_CACHE_HOME', saved.xdg]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+});
+
