@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { NerError } from '../errors.js';
 import { evalCommand } from './eval.js';
+import { gradcheckCommand } from './gradcheck.js';
 import { tagCommand } from './tag.js';
 import { trainCommand } from './train.js';
 import { paint, VERSION } from './common.js';
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of [trainCommand(), evalCommand(), tagCommand()]) program.addCommand(c.exitOverride());
+  for (const c of [trainCommand(), evalCommand(), tagCommand(), gradcheckCommand()]) program.addCommand(c.exitOverride());
   return program;
 }
 
