@@ -600,7 +600,7 @@ function lectureStatements(problem: GradcheckProblem, X: Float64Array, bwd: Back
   const shapes = [
     stmt('∂s/∂W = δ xᵀ', grads.W, deltaXT, `${grads.W.length / n}×${n}`, 'W', `${params.W.length / n}×${n}`, ovr ? `only W_${name}'s ${H} rows are non-zero` : ''),
     stmt('∂s/∂b = δ', grads.b, delta, `${grads.b.length}`, 'b', `${params.b.length}`, ovr ? `δ is 0 outside b_${name}` : ''),
-    stmt('∂s/∂u = h', grads.U, dU, `${grads.U.length / K}`, ovr ? `u_${name}` : 'u', `${H}`, `u${ovr ? `_${name}` : ''} is row ${name} of U; the other rows of ∂s/∂U are 0`),
+    stmt('∂s/∂u = h', grads.U, dU, `${grads.U.length / K}`, ovr ? `u_${name}` : 'u', `${H}`, `row ${name} of U; its other rows get 0`),
     stmt('∂s/∂x = Wᵀ δ', scratch.dX.subarray(0, n), WTdelta, `${scratch.dX.length}`, 'x', `${x.length}`, ''),
   ];
   return { statement: { window: 0, token: problem.tokens[0], output: name }, shapes };

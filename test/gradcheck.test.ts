@@ -233,11 +233,12 @@ test('CLI: prints the table and the lecture statements, exits 0', () => {
   const dir = fixtures();
   const r = ner(dir, '--hidden', '5', '--windows', '4');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /gradcheck: ovr head, tanh, H = 5, window 2: n = 5 × \(10 \+ 8 casing\) = 90, K = 4 classifiers \(LOC MISC ORG PER\)/);
+  assert.match(r.stdout, /\novr head, tanh, H = 5, window 2: n = 5 × \(10 \+ 8 casing\) = 90, K = 4 classifiers \(LOC MISC ORG PER\)/);
   assert.match(r.stdout, /block\s+shape\s+checked by fd\s+max \|a − fd\|\s+rel err fd\s+rel err graph\s+result/);
   assert.match(r.stdout, /\n  W\s+20×90\s+200 of 1,800\s+\S+\s+\S+\s+\S+\s+pass\n/);
   assert.match(r.stdout, /\n  x\s+4×90\s+200 of 360\s/);
-  assert.match(r.stdout, /< 1e-6 for both/);
+  assert.match(r.stdout, /are both < 1e-6\n/);
+  assert.match(r.stdout, /windows centred on: \S+\/(O|PER|LOC|ORG|MISC) /);
   for (const name of ['b', 'U', 'c', 'e\\(w\\)']) assert.match(r.stdout, new RegExp(`\\n  ${name}\\s.*pass\\n`));
   assert.match(r.stdout, /∂s\/∂W = δ xᵀ\s+20×90\s+= the shape of W/);
   assert.match(r.stdout, /∂s\/∂x = Wᵀ δ\s+90\s+= the shape of x/);
@@ -250,7 +251,7 @@ test('CLI: --all checks the six head × activation combinations', () => {
   const dir = fixtures();
   const r = ner(dir, '--all', '--hidden', '4', '--windows', '3', '--samples', '40');
   assert.equal(r.code, 0, r.stderr);
-  for (const head of HEADS) for (const f of ACTIVATIONS) assert.match(r.stdout, new RegExp(`gradcheck: ${head} head, ${f},`));
+  for (const head of HEADS) for (const f of ACTIVATIONS) assert.match(r.stdout, new RegExp(`\\n${head} head, ${f}, H = 4`));
   assert.match(r.stdout, /6 of 6 head × activation checks pass/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

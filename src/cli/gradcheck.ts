@@ -41,7 +41,8 @@ export function gradcheckCommand(): Command {
     .option('--windows <N>', 'number of windows (half of them centred inside entities)', intOption('--windows', 1, 256), DEFAULT_WINDOWS)
     .option('--samples <N>', 'entries per block checked by finite differences (the graph engine checks every entry)', intOption('--samples', 1, 1_000_000), DEFAULT_SAMPLES)
     .option('--seed <n>', 'seed for the model, the windows and the sampled entries', intOption('--seed', 0, 2 ** 31 - 1), D.seed)
-    .option('--tolerance <t>', 'a block passes when its relative errors are below this', numberOption('--tolerance', (v) => v > 0 && v < 1, 'a number in (0, 1), e.g. 1e-6'), DEFAULT_TOLERANCE)
+    .addOption(new Option('--tolerance <t>', 'a block passes when its relative errors are below this')
+      .argParser(numberOption('--tolerance', (v) => v > 0 && v < 1, 'a number in (0, 1), e.g. 1e-6')).default(DEFAULT_TOLERANCE, DEFAULT_TOLERANCE.toExponential()))
     .option('-q, --quiet', 'no progress messages')
     .addHelpText('after', `
 Exit code 1 when any block fails.
@@ -112,7 +113,11 @@ export async function runGradcheck(opts: GradcheckOpts): Promise<void> {
     const problem = make();
     const report = gradcheck(problem, { samples: opts.samples, tolerance: opts.tolerance, seed: opts.seed });
     say(`checked ${report.head} × ${report.activation} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    await out((i > 0 ? '\n' : '') + formatReport(report, problem, opts.model ? `model ${shown(opts.model)}` : `fresh model (seed ${opts.seed})`, shown(corpus.file)));
+    if (i === 0) {
+      const what = opts.model ? `gradcheck of model ${shown(opts.model)}` : `gradcheck of a fresh model (seed ${opts.seed})`;
+      await out(formatLegend(what, report.B, shown(corpus.file), report.eps, report.tolerance, opts.samples));
+    }
+    await out('\n' + formatReport(report, problem));
     if (!report.pass) failed.push(`${report.head} × ${report.activation}: ${failures(report).join(', ')}`);
   }
   if (problems.length > 1) {
@@ -145,16 +150,32 @@ function table(rows: string[][], last: string[]): string[] {
   return rows.map((r, i) => '  ' + r.map((cell, j) => cell.padEnd(widths[j])).join('   ') + '   ' + last[i]);
 }
 
-export function formatReport(r: GradcheckReport, p: GradcheckProblem, what: string, dataFile: string): string {
+/** What the columns mean; printed once before the reports. */
+export function formatLegend(what: string, B: number, dataFile: string, eps: number, tolerance: number, samples: number): string {
+  return [
+    `${what}; ${B} windows from ${dataFile}; J = the mean loss over the windows`,
+    `a = the hand-derived gradient (model.ts backward, δ form; e(w): ∂J/∂x routed to the word-table rows by scatterWordGrads)`,
+    `fd = centred finite differences, ε = ${eps.toExponential()}, on up to ${samples} seeded entries per block; graph = the autodiff engine (graph.ts), every entry`,
+    `a block passes when ‖a − fd‖ / (‖a‖ + ‖fd‖) and ‖a − graph‖ / (‖a‖ + ‖graph‖) are both < ${tolerance.toExponential()}`,
+  ].join('\n') + '\n';
+}
+
+/** The centre words and their targets, e.g. "Toshiba/MISC", at most `max` of them. */
+function windowList(p: GradcheckProblem, head: string, max = 10): string {
+  const name = (y: number) => (head === 'ovr' ? (y === 0 ? 'O' : p.outputs[y - 1]) : p.outputs[y]);
+  const items = p.tokens.slice(0, max).map((t, i) => `${t}/${name(p.y[i])}`);
+  return items.join(' ') + (p.tokens.length > max ? ` … (${p.tokens.length - max} more)` : '');
+}
+
+export function formatReport(r: GradcheckReport, p: GradcheckProblem): string {
   const { dims, shape } = r;
   const lines: string[] = [];
   const P = 2 * shape.window + 1;
   const m = shape.useCasing ? `(${shape.d} + ${C} casing)` : `${shape.d}`;
   const outputs = r.head === 'ovr' ? `K = ${dims.K} classifiers (${p.outputs.join(' ')})` : `K = ${dims.K} tags (${p.outputs.slice(0, 4).join(' ')} …)`;
-  lines.push(ink.bold(`gradcheck: ${r.head} head, ${r.activation}, H = ${dims.H}, window ${shape.window}: n = ${P} × ${m} = ${dims.n}, ${outputs}`));
-  lines.push(`  ${what}; ${r.B} windows from ${dataFile}; J = ${r.J.toFixed(6)} (mean over the windows), graph engine J = ${r.JGraph.toFixed(6)}${r.lossOk ? '' : ' ' + ink.red('DIFFERENT')}`);
-  lines.push(`  analytic: model.ts backward (δ form), ∂J/∂e(w) routed by scatterWordGrads; fd: centred differences, ε = ${r.eps.toExponential()};`);
-  lines.push(`  graph: the autodiff engine on every entry. A block passes when ‖a − n‖ / (‖a‖ + ‖n‖) < ${r.tolerance.toExponential()} for both.`);
+  lines.push(ink.bold(`${r.head} head, ${r.activation}, H = ${dims.H}, window ${shape.window}: n = ${P} × ${m} = ${dims.n}, ${outputs}`));
+  lines.push(`  windows centred on: ${windowList(p, r.head)}`);
+  lines.push(`  J = ${r.J.toFixed(6)}, graph engine J = ${r.JGraph.toFixed(6)}${r.lossOk ? '' : ' ' + ink.red('DIFFERENT')}`);
   lines.push('');
   const rows = [['block', 'shape', 'checked by fd', 'max |a − fd|', 'rel err fd', 'rel err graph']];
   const last = ['result'];
@@ -165,10 +186,9 @@ export function formatReport(r: GradcheckReport, p: GradcheckProblem, what: stri
   }
   const t = table(rows, last);
   lines.push(ink.bold(t[0]), ...t.slice(1));
-  lines.push(`  (e(w): the word-table rows the windows' x blocks came from, i.e. ∂J/∂e(w))`);
   lines.push('');
   const s = r.statement;
-  lines.push(ink.bold(`  the lecture's statements for window 1 (centre "${s.token}") and s = the score of ${s.output}, with δ = u ∘ f'(z):`));
+  lines.push(`  the lecture's statements for window 1 ("${s.token}") and its score s = s_${s.output}, with δ = u ∘ f'(z):`);
   const srows = r.shapes.map((x) => [x.formula, x.gradShape, `= the shape of ${x.param}${x.note ? ` (${x.note})` : ''}`, `rel err ${sci(x.relError)}`]);
   lines.push(...table(srows, r.shapes.map((x) => (x.ok ? ink.green('ok') : ink.red('FAIL')))));
   lines.push(`  ${r.pass ? ink.green('all gradients agree') : ink.red('FAILED: ' + failures(r).join(', '))}`);
