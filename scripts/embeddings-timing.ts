@@ -7,7 +7,7 @@
 
 import fs from 'node:fs';
 import { cacheFileFor, defaultCacheDir } from '../src/embeddings-cache.js';
-import { DEFAULT_EMBEDDINGS, loadEmbeddings, lookup } from '../src/embeddings.js';
+import { DEFAULT_EMBEDDINGS, findWord, loadEmbeddings, lookup } from '../src/embeddings.js';
 import { createRequire } from 'node:module';
 
 const args = process.argv.slice(2);
@@ -32,9 +32,14 @@ const t0 = performance.now();
 const emb = await loadEmbeddings(spec, { useCache, onProgress: (msg) => console.error(msg) });
 const ms = performance.now() - t0;
 const mb = (kb: number): string => (kb / 1024).toFixed(0);
-const probe = ['the', 'Germany', 'EU', '1996', 'n\'t'].map((t) => `${t}→${lookup(emb, t).how}`).join(' ');
+const t1 = performance.now();
+const wordCount = emb.words.length; // emb.words and emb.index are built on first use after a cache hit
+const wordsMs = performance.now() - t1;
+const indexSize = emb.index.size;
+const indexMs = performance.now() - t1 - wordsMs;
+const probe = ['the', 'Germany', 'EU', '1996', "n't"].map((t) => `${t}→${lookup(emb, t).how}`).join(' ') + ` findWord(germany)=${findWord(emb, 'germany')}`;
 console.log(
   `source=${emb.source} words=${emb.words.length} d=${emb.d} fingerprint=${emb.fingerprint} unk=${emb.unk ? 'yes' : 'no'}\n` +
-    `load_ms=${ms.toFixed(0)} peak_rss_mb=${mb(process.resourceUsage().maxRSS)} rss_now_mb=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}\n` +
+    `load_ms=${ms.toFixed(0)} then emb.words_ms=${wordsMs.toFixed(0)} (${wordCount}) emb.index_ms=${indexMs.toFixed(0)} (${indexSize}) peak_rss_mb=${mb(process.resourceUsage().maxRSS)} rss_now_mb=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}\n` +
     `lookup: ${probe}`,
 );

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { cacheFileFor, defaultCacheDir } from '../src/embeddings-cache.js';
-import { loadEmbeddings, lookup, normaliseDigits, type Embeddings } from '../src/embeddings.js';
+import { findWord, loadEmbeddings, lookup, normaliseDigits, type Embeddings } from '../src/embeddings.js';
 import { DataError } from '../src/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-emb-test-'));
@@ -287,7 +287,10 @@ test('cache: lookup on a cache-loaded table agrees with the parsed one for every
   const parsed = await loadEmbeddings(file, { cacheDir });
   const cached = await loadEmbeddings(file, { cacheDir });
   const probes = rows.map(([w]) => w).concat(['', 'w', 'w1x', 'APPLE', '1996', 'wörd', 'w3000', 'zebra', '“1”x']);
-  for (const t of probes) assert.deepEqual(lookup(cached, t), lookup(parsed, t), t);
+  for (const t of probes) {
+    assert.deepEqual(lookup(cached, t), lookup(parsed, t), t);
+    assert.equal(findWord(cached, t), parsed.index.get(t) ?? -1, t);
+  }
   assert.deepEqual(lookup(cached, 'APPLE'), { id: 3001, how: 'lower' });
   assert.deepEqual(lookup(cached, '1996'), { id: 3000, how: 'digits' });
   assert.deepEqual(cached.words, parsed.words);
