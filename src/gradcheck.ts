@@ -258,7 +258,7 @@ function windowsOf(s: WindowSample) {
 
 // ── the check ───────────────────────────────────────────────────────────────────────────────────
 
-/** ‖a − n‖ / (‖a‖ + ‖n‖), 0 when both are zero; and max |a − n|. */
+/** a, n: the same length → ‖a − n‖ / (‖a‖ + ‖n‖) (0 when both are zero) and max |a − n|. */
 export function compare(a: ArrayLike<number>, n: ArrayLike<number>): { rel: number; maxAbs: number } {
   let diff = 0;
   let na = 0;
@@ -269,8 +269,7 @@ export function compare(a: ArrayLike<number>, n: ArrayLike<number>): { rel: numb
     diff += e * e;
     na += a[k] * a[k];
     nn += n[k] * n[k];
-    maxAbs = Math.max(maxAbs, Math.abs(e)); // NaN stays NaN through the sums below
-    if (Number.isNaN(e)) maxAbs = NaN;
+    maxAbs = Math.max(maxAbs, Math.abs(e)); // a NaN anywhere makes maxAbs and rel NaN, which fails
   }
   const denom = Math.sqrt(na) + Math.sqrt(nn);
   return { rel: denom === 0 ? (diff === 0 ? 0 : Infinity) : Math.sqrt(diff) / denom, maxAbs };
