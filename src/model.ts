@@ -30,6 +30,7 @@
 // never changes a parameter (that is sgd.ts's job), so the gradient check tests exactly what trains.
 
 import { assertShape } from './errors.js';
+import { gemmDW, gemmDtX, gemmXWt } from './kernels.js';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid';
 export type Head = 'ovr' | 'softmax';
@@ -136,17 +137,7 @@ export function forward(p: Params, d: Dims, f: Activation, cache: Cache, B: numb
   cache.B = B;
   const { W, b, U, c } = p;
   const { X, Z, Hh, S } = cache;
-  for (let i = 0; i < B; i++) {
-    const xo = i * n;
-    const zo = i * GH;
-    // z = W x + b
-    for (let j = 0; j < GH; j++) {
-      const wo = j * n;
-      let acc = b[j];
-      for (let t = 0; t < n; t++) acc += W[wo + t] * X[xo + t];
-      Z[zo + j] = acc;
-    }
-  }
+  gemmXWt(X, W, b, Z, B, n, GH); // z = W x + b, for every window
   activate(f, Z, Hh, B * GH);
   for (let i = 0; i < B; i++) {
     const ho = i * GH;
@@ -235,16 +226,23 @@ export function probabilities(d: Dims, S: Float64Array, B: number, P: Float64Arr
 export interface BackScratch {
   Delta: Float64Array;
   dX: Float64Array;
+  all: Uint8Array; // a mask of ones, for "every block of x"
 }
 
 export function newBackScratch(d: Dims, maxB: number): BackScratch {
-  return { Delta: new Float64Array(maxB * groups(d) * d.H), dX: new Float64Array(maxB * d.n) };
+  return { Delta: new Float64Array(maxB * groups(d) * d.H), dX: new Float64Array(maxB * d.n), all: new Uint8Array(maxB).fill(1) };
+}
+
+/** Which blocks of x need ∂J/∂x: x is P blocks of m values; need[i·P + p] for window i, block p. */
+export interface DxMask {
+  need: Uint8Array;
+  P: number;
+  m: number;
 }
 
 /**
- * (dS: B×K, cache) → accumulates dW += Δᵀ X, db += Σ δ, dU += dSᵀ H, dc += Σ dS into g.
- * When needDx[t] is set for some window position block, writes dX = Δ W (B×n) into scratch.dX
- * (only the columns where wantX(i, t) would matter are needed, but all are computed when any is).
+ * (dS: B×K, cache) → accumulates dW += Δᵀ X, db += Σ δ, dU += dSᵀ H, dc += Σ dS into g, and writes
+ * ∂J/∂x = Wᵀ δ into scratch.dX for the blocks of x that `dx` asks for (true: all of x; false: none).
  */
 export function backward(
   p: Params,
@@ -254,7 +252,7 @@ export function backward(
   dS: Float64Array,
   g: Params,
   scratch: BackScratch,
-  needDx: boolean,
+  dx: DxMask | boolean,
 ): void {
   const { n, H, K } = d;
   const G = groups(d);
@@ -288,29 +286,8 @@ export function backward(
       }
     }
   }
-  // dW += δ xᵀ ; db += δ   (row j of W gathers over the batch)
-  for (let j = 0; j < GH; j++) {
-    const wo = j * n;
-    let dbj = 0;
-    for (let i = 0; i < B; i++) {
-      const dj = Delta[i * GH + j];
-      if (dj === 0) continue;
-      dbj += dj;
-      const xo = i * n;
-      for (let t = 0; t < n; t++) g.W[wo + t] += dj * X[xo + t];
-    }
-    g.b[j] += dbj;
-  }
-  if (!needDx) return;
-  // dx = Wᵀ δ
-  dX.fill(0, 0, B * n);
-  for (let i = 0; i < B; i++) {
-    const xo = i * n;
-    for (let j = 0; j < GH; j++) {
-      const dj = Delta[i * GH + j];
-      if (dj === 0) continue;
-      const wo = j * n;
-      for (let t = 0; t < n; t++) dX[xo + t] += dj * W[wo + t];
-    }
-  }
+  gemmDtX(Delta, X, g.W, g.b, B, n, GH); // dW += δ xᵀ ; db += δ
+  if (dx === false) return;
+  const mask = dx === true ? { need: scratch.all, P: 1, m: n } : dx;
+  gemmDW(Delta, W, dX, B, n, GH, mask.need, mask.P, mask.m); // dx = Wᵀ δ
 }

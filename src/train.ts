@@ -18,6 +18,7 @@ import {
   PAD_END,
   PAD_START,
   UNK,
+  blockSize,
   encode,
   gather,
   inputSize,
@@ -200,6 +201,7 @@ export function train(trainCorpora: Corpus[], dev: Corpus | null, emb: Embedding
   const grads = zerosLike(params);
   const dS = new Float64Array(B * dims.K);
   const ids = new Int32Array(B * P);
+  const need = new Uint8Array(B * P);
   const idx = new Int32Array(B);
   const yb = new Int32Array(B);
   const V = words.keys.length;
@@ -236,7 +238,9 @@ export function train(trainCorpora: Corpus[], dev: Corpus | null, emb: Embedding
       grads.U.fill(0);
       grads.c.fill(0);
       J += lossAndGrad(dims, cache.S, yb, b, dS, 1 / b);
-      backward(params, dims, config.activation, cache, dS, grads, scratch, true);
+      // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows
+      for (let k = 0; k < b * P; k++) need[k] = ids[k] < V ? 1 : 0;
+      backward(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) });
       const count = scatterWordGrads(shape, V, ids, scratch.dX, b, dRows, mark, touched);
       if (!Number.isFinite(J)) break;
       sgdStep(params, grads, lr, config.l2);
