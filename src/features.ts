@@ -5,7 +5,7 @@
 // casing indicator (C, optional). With window size w there are 2w+1 blocks, so n = (2w+1)·m.
 
 import type { Embeddings } from './embeddings.js';
-import { normaliseDigits } from './embeddings.js';
+import { findWord, normaliseDigits } from './embeddings.js';
 
 // ── casing ──────────────────────────────────────────────────────────────────────────────────────
 // The default vectors are lowercase only, so capitalisation has to come in as a feature.
@@ -71,8 +71,8 @@ export function wordId(t: WordTable, token: string): { id: number; found: Found 
   for (const key of lookupKeys(token)) {
     const own = t.keyIndex.get(key);
     if (own !== undefined) return { id: own, found: own <= 2 ? 'unk' : 'model' };
-    const pre = t.emb?.index.get(key);
-    if (pre !== undefined) return { id: t.keys.length + pre, found: 'pretrained' };
+    const pre = t.emb ? findWord(t.emb, key) : -1;
+    if (pre >= 0) return { id: t.keys.length + pre, found: 'pretrained' };
   }
   return { id: 2, found: 'unk' };
 }
@@ -81,8 +81,8 @@ export function wordId(t: WordTable, token: string): { id: number; found: Found 
 export function pretrainedId(emb: Embeddings | null, token: string): number {
   if (!emb) return -1;
   for (const key of lookupKeys(token)) {
-    const id = emb.index.get(key);
-    if (id !== undefined) return id;
+    const id = findWord(emb, key);
+    if (id >= 0) return id;
   }
   return -1;
 }

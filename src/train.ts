@@ -188,7 +188,7 @@ export function train(trainCorpora: Corpus[], dev: Corpus | null, emb: Embedding
     shape,
     params,
     words,
-    embeddings: { source: emb.source, d: emb.d, count: emb.words.length, fingerprint: emb.fingerprint },
+    embeddings: { source: emb.source, d: emb.d, count: emb.vectors.length / emb.d, fingerprint: emb.fingerprint },
     history: [],
     bestEpoch: 0,
     trainedOn: { files: trainCorpora.map((c) => c.file), sentences: data.tokens.length, tokens: e.N },

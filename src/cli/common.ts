@@ -63,7 +63,7 @@ export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean
     if (!quiet) process.stderr.write(`${paint.dim(msg)}\n`);
   };
   const emb = await loadEmbeddings(spec === DEFAULT_EMBEDDINGS ? undefined : spec, { onProgress: say });
-  say(`embeddings: ${emb.source} (${emb.words.length.toLocaleString('en-US')} words × ${emb.d}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  say(`embeddings: ${emb.source} (${(emb.vectors.length / emb.d).toLocaleString('en-US')} words × ${emb.d}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   return emb;
 }
 
