@@ -15,19 +15,19 @@ import { DEFAULT_CONFIG, type ModelConfig, type NerModel } from './ner-model.js'
 export const FORMAT = 'ner-window-classifier';
 export const VERSION = 1;
 
-interface Packed {
+export interface Packed {
   dtype: 'float64le';
   shape: number[];
   base64: string;
 }
 
-function pack(a: Float64Array, shape: number[]): Packed {
+export function pack(a: Float64Array, shape: number[]): Packed {
   const bytes = Buffer.alloc(a.length * 8);
   for (let i = 0; i < a.length; i++) bytes.writeDoubleLE(a[i], i * 8);
   return { dtype: 'float64le', shape, base64: bytes.toString('base64') };
 }
 
-function unpack(p: unknown, what: string, expected: number[], file: string): Float64Array {
+export function unpack(p: unknown, what: string, expected: number[], file: string): Float64Array {
   const o = p as Packed;
   if (!o || o.dtype !== 'float64le' || typeof o.base64 !== 'string' || !Array.isArray(o.shape)) {
     throw new DataError(file, undefined, `model parameter ${what} is missing or not a packed float64 array`, 'retrain the model with `ner train`');
