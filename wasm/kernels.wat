@@ -1,0 +1,466 @@
+;; The three hot matrix products of src/kernels.ts, written in WebAssembly with 128-bit SIMD (f64x2: two
+;; float64 lanes), so training stays float64. Assembled at build time by wabt's wat2wasm into
+;; dist/src/kernels.wasm (npm run build:wasm); loaded by src/kernels-wasm.ts.
+;;
+;; All arguments are byte offsets into the imported memory (for arrays) or element counts (for sizes).
+;; Matrices are row-major float64. Every kernel keeps a small tile of the result in registers (8 vector
+;; accumulators = 16 sums) so that each value loaded from memory feeds several multiply-adds; the order
+;; of the additions is fixed, so the same inputs always give bit-identical outputs.
+;;
+;;   gemmXWt  Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b           tile: 2 windows × 4 rows of W
+;;   gemmDtX  dW (M×n) += Δᵀ (Δ: B×M) · X,  db += Σ_i Δ     tile: 4 rows of dW × 4 columns
+;;   gemmDW   dX (B×n) = Δ · W on the masked column blocks  tile: 2 windows × 8 columns
+;;
+;; Shapes that do not fill a tile are handled without separate code where possible: a missing second
+;; window or W row is computed as a copy of the first and not stored.
+
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; ── gemmXWt ─────────────────────────────────────────────────────────────────────────────────────
+  ;; Z[i,j] = Σ_t X[i,t] W[j,t] + b[j]. Both operands are read along their rows, so each 2×4 tile is
+  ;; 8 dot products over t, kept as 8 f64x2 partial sums (even and odd t) and folded at the end.
+  (func (export "gemmXWt")
+    (param $X i32) (param $W i32) (param $b i32) (param $Z i32)
+    (param $B i32) (param $n i32) (param $M i32)
+    (local $nb i32) (local $nv i32) (local $i i32) (local $j i32) (local $t i32)
+    (local $x0 i32) (local $x1 i32) (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
+    (local $z0 i32) (local $z1 i32) (local $bj i32) (local $two i32)
+    (local $xa v128) (local $xc v128) (local $v v128)
+    (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a03 v128)
+    (local $a10 v128) (local $a11 v128) (local $a12 v128) (local $a13 v128)
+    (local $s00 f64) (local $s01 f64) (local $s02 f64) (local $s03 f64)
+    (local $s10 f64) (local $s11 f64) (local $s12 f64) (local $s13 f64)
+    (local $xs0 f64) (local $xs1 f64) (local $ws f64)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $nv (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3)))
+    (local.set $i (i32.const 0))
+    (block $done_i
+      (loop $next_i
+        (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
+        (local.set $two (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $B)))
+        (local.set $x0 (i32.add (local.get $X) (i32.mul (local.get $i) (local.get $nb))))
+        (local.set $x1 (select (i32.add (local.get $x0) (local.get $nb)) (local.get $x0) (local.get $two)))
+        (local.set $j (i32.const 0))
+        (block $done_j
+          (loop $next_j
+            (br_if $done_j (i32.ge_u (local.get $j) (local.get $M)))
+            (local.set $w0 (i32.add (local.get $W) (i32.mul (local.get $j) (local.get $nb))))
+            (local.set $w1 (select (i32.add (local.get $w0) (local.get $nb)) (local.get $w0)
+              (i32.lt_u (i32.add (local.get $j) (i32.const 1)) (local.get $M))))
+            (local.set $w2 (select (i32.add (local.get $w1) (local.get $nb)) (local.get $w0)
+              (i32.lt_u (i32.add (local.get $j) (i32.const 2)) (local.get $M))))
+            (local.set $w3 (select (i32.add (local.get $w2) (local.get $nb)) (local.get $w0)
+              (i32.lt_u (i32.add (local.get $j) (i32.const 3)) (local.get $M))))
+            (local.set $a00 (v128.const f64x2 0 0)) (local.set $a01 (v128.const f64x2 0 0))
+            (local.set $a02 (v128.const f64x2 0 0)) (local.set $a03 (v128.const f64x2 0 0))
+            (local.set $a10 (v128.const f64x2 0 0)) (local.set $a11 (v128.const f64x2 0 0))
+            (local.set $a12 (v128.const f64x2 0 0)) (local.set $a13 (v128.const f64x2 0 0))
+            (local.set $t (i32.const 0))
+            (block $done_t
+              (loop $next_t
+                (br_if $done_t (i32.ge_u (local.get $t) (local.get $nv)))
+                (local.set $xa (v128.load (i32.add (local.get $x0) (local.get $t))))
+                (local.set $xc (v128.load (i32.add (local.get $x1) (local.get $t))))
+                (local.set $v (v128.load (i32.add (local.get $w0) (local.get $t))))
+                (local.set $a00 (f64x2.add (local.get $a00) (f64x2.mul (local.get $xa) (local.get $v))))
+                (local.set $a10 (f64x2.add (local.get $a10) (f64x2.mul (local.get $xc) (local.get $v))))
+                (local.set $v (v128.load (i32.add (local.get $w1) (local.get $t))))
+                (local.set $a01 (f64x2.add (local.get $a01) (f64x2.mul (local.get $xa) (local.get $v))))
+                (local.set $a11 (f64x2.add (local.get $a11) (f64x2.mul (local.get $xc) (local.get $v))))
+                (local.set $v (v128.load (i32.add (local.get $w2) (local.get $t))))
+                (local.set $a02 (f64x2.add (local.get $a02) (f64x2.mul (local.get $xa) (local.get $v))))
+                (local.set $a12 (f64x2.add (local.get $a12) (f64x2.mul (local.get $xc) (local.get $v))))
+                (local.set $v (v128.load (i32.add (local.get $w3) (local.get $t))))
+                (local.set $a03 (f64x2.add (local.get $a03) (f64x2.mul (local.get $xa) (local.get $v))))
+                (local.set $a13 (f64x2.add (local.get $a13) (f64x2.mul (local.get $xc) (local.get $v))))
+                (local.set $t (i32.add (local.get $t) (i32.const 16)))
+                (br $next_t)))
+            ;; fold the two lanes (even t + odd t)
+            (local.set $s00 (f64.add (f64x2.extract_lane 0 (local.get $a00)) (f64x2.extract_lane 1 (local.get $a00))))
+            (local.set $s01 (f64.add (f64x2.extract_lane 0 (local.get $a01)) (f64x2.extract_lane 1 (local.get $a01))))
+            (local.set $s02 (f64.add (f64x2.extract_lane 0 (local.get $a02)) (f64x2.extract_lane 1 (local.get $a02))))
+            (local.set $s03 (f64.add (f64x2.extract_lane 0 (local.get $a03)) (f64x2.extract_lane 1 (local.get $a03))))
+            (local.set $s10 (f64.add (f64x2.extract_lane 0 (local.get $a10)) (f64x2.extract_lane 1 (local.get $a10))))
+            (local.set $s11 (f64.add (f64x2.extract_lane 0 (local.get $a11)) (f64x2.extract_lane 1 (local.get $a11))))
+            (local.set $s12 (f64.add (f64x2.extract_lane 0 (local.get $a12)) (f64x2.extract_lane 1 (local.get $a12))))
+            (local.set $s13 (f64.add (f64x2.extract_lane 0 (local.get $a13)) (f64x2.extract_lane 1 (local.get $a13))))
+            ;; odd n: the last column ($t = $nv here)
+            (if (i32.and (local.get $n) (i32.const 1))
+              (then
+                (local.set $xs0 (f64.load (i32.add (local.get $x0) (local.get $t))))
+                (local.set $xs1 (f64.load (i32.add (local.get $x1) (local.get $t))))
+                (local.set $ws (f64.load (i32.add (local.get $w0) (local.get $t))))
+                (local.set $s00 (f64.add (local.get $s00) (f64.mul (local.get $xs0) (local.get $ws))))
+                (local.set $s10 (f64.add (local.get $s10) (f64.mul (local.get $xs1) (local.get $ws))))
+                (local.set $ws (f64.load (i32.add (local.get $w1) (local.get $t))))
+                (local.set $s01 (f64.add (local.get $s01) (f64.mul (local.get $xs0) (local.get $ws))))
+                (local.set $s11 (f64.add (local.get $s11) (f64.mul (local.get $xs1) (local.get $ws))))
+                (local.set $ws (f64.load (i32.add (local.get $w2) (local.get $t))))
+                (local.set $s02 (f64.add (local.get $s02) (f64.mul (local.get $xs0) (local.get $ws))))
+                (local.set $s12 (f64.add (local.get $s12) (f64.mul (local.get $xs1) (local.get $ws))))
+                (local.set $ws (f64.load (i32.add (local.get $w3) (local.get $t))))
+                (local.set $s03 (f64.add (local.get $s03) (f64.mul (local.get $xs0) (local.get $ws))))
+                (local.set $s13 (f64.add (local.get $s13) (f64.mul (local.get $xs1) (local.get $ws))))))
+            ;; store the tile, + b; rows and windows past the edge were copies and are dropped
+            (local.set $z0 (i32.add (local.get $Z)
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $M)) (local.get $j)) (i32.const 3))))
+            (local.set $z1 (i32.add (local.get $z0) (i32.shl (local.get $M) (i32.const 3))))
+            (local.set $bj (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 3))))
+            (f64.store (local.get $z0) (f64.add (local.get $s00) (f64.load (local.get $bj))))
+            (if (local.get $two)
+              (then (f64.store (local.get $z1) (f64.add (local.get $s10) (f64.load (local.get $bj))))))
+            (if (i32.lt_u (i32.add (local.get $j) (i32.const 1)) (local.get $M))
+              (then
+                (f64.store offset=8 (local.get $z0) (f64.add (local.get $s01) (f64.load offset=8 (local.get $bj))))
+                (if (local.get $two)
+                  (then (f64.store offset=8 (local.get $z1) (f64.add (local.get $s11) (f64.load offset=8 (local.get $bj))))))))
+            (if (i32.lt_u (i32.add (local.get $j) (i32.const 2)) (local.get $M))
+              (then
+                (f64.store offset=16 (local.get $z0) (f64.add (local.get $s02) (f64.load offset=16 (local.get $bj))))
+                (if (local.get $two)
+                  (then (f64.store offset=16 (local.get $z1) (f64.add (local.get $s12) (f64.load offset=16 (local.get $bj))))))))
+            (if (i32.lt_u (i32.add (local.get $j) (i32.const 3)) (local.get $M))
+              (then
+                (f64.store offset=24 (local.get $z0) (f64.add (local.get $s03) (f64.load offset=24 (local.get $bj))))
+                (if (local.get $two)
+                  (then (f64.store offset=24 (local.get $z1) (f64.add (local.get $s13) (f64.load offset=24 (local.get $bj))))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $next_j)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $next_i))))
+
+  ;; ── gemmDtX ─────────────────────────────────────────────────────────────────────────────────────
+  ;; dW[j,t] += Σ_i Δ[i,j] X[i,t]; db[j] += Σ_i Δ[i,j]. For each block of 4 rows of dW, the 4 values
+  ;; Δ[i, j..j+3] of every window are first packed side by side into scratch $S (zeros past row M), and
+  ;; windows whose 4 values are all zero (relu's dead units) are left out of the list. Then each 4×4
+  ;; tile of dW is summed over the listed windows in registers and added to dW once.
+  ;; Scratch: $S needs B·32 bytes (packed Δ) + B·4 bytes (X row offsets of the listed windows).
+  (func (export "gemmDtX")
+    (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
+    (param $B i32) (param $n i32) (param $M i32) (param $S i32)
+    (local $nb i32) (local $Mb i32) (local $n4b i32) (local $list i32)
+    (local $j i32) (local $rows i32) (local $i i32) (local $cnt i32) (local $k i32)
+    (local $dp i32) (local $pk i32) (local $t i32) (local $xr i32) (local $dwp i32) (local $dbp i32)
+    (local $d0 f64) (local $d1 f64) (local $d2 f64) (local $d3 f64)
+    (local $e0 f64) (local $e1 f64) (local $e2 f64) (local $e3 f64)
+    (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64) (local $xv f64)
+    (local $x0 v128) (local $x1 v128) (local $d v128)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $Mb (i32.shl (local.get $M) (i32.const 3)))
+    (local.set $n4b (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3)))
+    (local.set $list (i32.add (local.get $S) (i32.shl (local.get $B) (i32.const 5))))
+    (local.set $j (i32.const 0))
+    (block $done_j
+      (loop $next_j
+        (br_if $done_j (i32.ge_u (local.get $j) (local.get $M)))
+        (local.set $rows (i32.sub (local.get $M) (local.get $j)))
+        (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+        ;; pack Δ[i, j..j+3] of the windows with any non-zero value; sum all of them into db
+        (local.set $cnt (i32.const 0))
+        (local.set $e0 (f64.const 0)) (local.set $e1 (f64.const 0))
+        (local.set $e2 (f64.const 0)) (local.set $e3 (f64.const 0))
+        (local.set $dp (i32.add (local.get $Delta) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $i (i32.const 0))
+        (block $done_pack
+          (loop $next_pack
+            (br_if $done_pack (i32.ge_u (local.get $i) (local.get $B)))
+            (local.set $d0 (f64.load (local.get $dp)))
+            (local.set $d1 (if (result f64) (i32.gt_u (local.get $rows) (i32.const 1))
+              (then (f64.load offset=8 (local.get $dp))) (else (f64.const 0))))
+            (local.set $d2 (if (result f64) (i32.gt_u (local.get $rows) (i32.const 2))
+              (then (f64.load offset=16 (local.get $dp))) (else (f64.const 0))))
+            (local.set $d3 (if (result f64) (i32.gt_u (local.get $rows) (i32.const 3))
+              (then (f64.load offset=24 (local.get $dp))) (else (f64.const 0))))
+            (local.set $e0 (f64.add (local.get $e0) (local.get $d0)))
+            (local.set $e1 (f64.add (local.get $e1) (local.get $d1)))
+            (local.set $e2 (f64.add (local.get $e2) (local.get $d2)))
+            (local.set $e3 (f64.add (local.get $e3) (local.get $d3)))
+            (local.set $pk (i32.add (local.get $S) (i32.shl (local.get $cnt) (i32.const 5))))
+            (f64.store (local.get $pk) (local.get $d0))
+            (f64.store offset=8 (local.get $pk) (local.get $d1))
+            (f64.store offset=16 (local.get $pk) (local.get $d2))
+            (f64.store offset=24 (local.get $pk) (local.get $d3))
+            (i32.store (i32.add (local.get $list) (i32.shl (local.get $cnt) (i32.const 2)))
+              (i32.mul (local.get $i) (local.get $nb)))
+            ;; keep this slot only if some value is non-zero (NaN counts as non-zero)
+            (local.set $cnt (i32.add (local.get $cnt)
+              (i32.or
+                (i32.or (f64.ne (local.get $d0) (f64.const 0)) (f64.ne (local.get $d1) (f64.const 0)))
+                (i32.or (f64.ne (local.get $d2) (f64.const 0)) (f64.ne (local.get $d3) (f64.const 0))))))
+            (local.set $dp (i32.add (local.get $dp) (local.get $Mb)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $next_pack)))
+        (local.set $dbp (i32.add (local.get $db) (i32.shl (local.get $j) (i32.const 3))))
+        (f64.store (local.get $dbp) (f64.add (f64.load (local.get $dbp)) (local.get $e0)))
+        (if (i32.gt_u (local.get $rows) (i32.const 1))
+          (then (f64.store offset=8 (local.get $dbp) (f64.add (f64.load offset=8 (local.get $dbp)) (local.get $e1)))))
+        (if (i32.gt_u (local.get $rows) (i32.const 2))
+          (then (f64.store offset=16 (local.get $dbp) (f64.add (f64.load offset=16 (local.get $dbp)) (local.get $e2)))))
+        (if (i32.gt_u (local.get $rows) (i32.const 3))
+          (then (f64.store offset=24 (local.get $dbp) (f64.add (f64.load offset=24 (local.get $dbp)) (local.get $e3)))))
+        ;; 4×4 tiles of dW
+        (local.set $t (i32.const 0))
+        (block $done_t
+          (loop $next_t
+            (br_if $done_t (i32.ge_u (local.get $t) (local.get $n4b)))
+            (local.set $a00 (v128.const f64x2 0 0)) (local.set $a01 (v128.const f64x2 0 0))
+            (local.set $a10 (v128.const f64x2 0 0)) (local.set $a11 (v128.const f64x2 0 0))
+            (local.set $a20 (v128.const f64x2 0 0)) (local.set $a21 (v128.const f64x2 0 0))
+            (local.set $a30 (v128.const f64x2 0 0)) (local.set $a31 (v128.const f64x2 0 0))
+            (local.set $k (i32.const 0))
+            (local.set $pk (local.get $S))
+            (block $done_k
+              (loop $next_k
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (local.set $xr (i32.add (i32.add (local.get $X) (local.get $t))
+                  (i32.load (i32.add (local.get $list) (i32.shl (local.get $k) (i32.const 2))))))
+                (local.set $x0 (v128.load (local.get $xr)))
+                (local.set $x1 (v128.load offset=16 (local.get $xr)))
+                (local.set $d (v128.load64_splat (local.get $pk)))
+                (local.set $a00 (f64x2.add (local.get $a00) (f64x2.mul (local.get $d) (local.get $x0))))
+                (local.set $a01 (f64x2.add (local.get $a01) (f64x2.mul (local.get $d) (local.get $x1))))
+                (local.set $d (v128.load64_splat offset=8 (local.get $pk)))
+                (local.set $a10 (f64x2.add (local.get $a10) (f64x2.mul (local.get $d) (local.get $x0))))
+                (local.set $a11 (f64x2.add (local.get $a11) (f64x2.mul (local.get $d) (local.get $x1))))
+                (local.set $d (v128.load64_splat offset=16 (local.get $pk)))
+                (local.set $a20 (f64x2.add (local.get $a20) (f64x2.mul (local.get $d) (local.get $x0))))
+                (local.set $a21 (f64x2.add (local.get $a21) (f64x2.mul (local.get $d) (local.get $x1))))
+                (local.set $d (v128.load64_splat offset=24 (local.get $pk)))
+                (local.set $a30 (f64x2.add (local.get $a30) (f64x2.mul (local.get $d) (local.get $x0))))
+                (local.set $a31 (f64x2.add (local.get $a31) (f64x2.mul (local.get $d) (local.get $x1))))
+                (local.set $pk (i32.add (local.get $pk) (i32.const 32)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $next_k)))
+            (local.set $dwp (i32.add (i32.add (local.get $dW) (i32.mul (local.get $j) (local.get $nb))) (local.get $t)))
+            (v128.store (local.get $dwp) (f64x2.add (v128.load (local.get $dwp)) (local.get $a00)))
+            (v128.store offset=16 (local.get $dwp) (f64x2.add (v128.load offset=16 (local.get $dwp)) (local.get $a01)))
+            (if (i32.gt_u (local.get $rows) (i32.const 1))
+              (then
+                (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
+                (v128.store (local.get $dwp) (f64x2.add (v128.load (local.get $dwp)) (local.get $a10)))
+                (v128.store offset=16 (local.get $dwp) (f64x2.add (v128.load offset=16 (local.get $dwp)) (local.get $a11)))))
+            (if (i32.gt_u (local.get $rows) (i32.const 2))
+              (then
+                (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
+                (v128.store (local.get $dwp) (f64x2.add (v128.load (local.get $dwp)) (local.get $a20)))
+                (v128.store offset=16 (local.get $dwp) (f64x2.add (v128.load offset=16 (local.get $dwp)) (local.get $a21)))))
+            (if (i32.gt_u (local.get $rows) (i32.const 3))
+              (then
+                (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
+                (v128.store (local.get $dwp) (f64x2.add (v128.load (local.get $dwp)) (local.get $a30)))
+                (v128.store offset=16 (local.get $dwp) (f64x2.add (v128.load offset=16 (local.get $dwp)) (local.get $a31)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 32)))
+            (br $next_t)))
+        ;; the last n mod 4 columns, one at a time
+        (block $done_c
+          (loop $next_c
+            (br_if $done_c (i32.ge_u (local.get $t) (local.get $nb)))
+            (local.set $s0 (f64.const 0)) (local.set $s1 (f64.const 0))
+            (local.set $s2 (f64.const 0)) (local.set $s3 (f64.const 0))
+            (local.set $k (i32.const 0))
+            (local.set $pk (local.get $S))
+            (block $done_k
+              (loop $next_k
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (local.set $xv (f64.load (i32.add (i32.add (local.get $X) (local.get $t))
+                  (i32.load (i32.add (local.get $list) (i32.shl (local.get $k) (i32.const 2)))))))
+                (local.set $s0 (f64.add (local.get $s0) (f64.mul (f64.load (local.get $pk)) (local.get $xv))))
+                (local.set $s1 (f64.add (local.get $s1) (f64.mul (f64.load offset=8 (local.get $pk)) (local.get $xv))))
+                (local.set $s2 (f64.add (local.get $s2) (f64.mul (f64.load offset=16 (local.get $pk)) (local.get $xv))))
+                (local.set $s3 (f64.add (local.get $s3) (f64.mul (f64.load offset=24 (local.get $pk)) (local.get $xv))))
+                (local.set $pk (i32.add (local.get $pk) (i32.const 32)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $next_k)))
+            (local.set $dwp (i32.add (i32.add (local.get $dW) (i32.mul (local.get $j) (local.get $nb))) (local.get $t)))
+            (f64.store (local.get $dwp) (f64.add (f64.load (local.get $dwp)) (local.get $s0)))
+            (if (i32.gt_u (local.get $rows) (i32.const 1))
+              (then
+                (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
+                (f64.store (local.get $dwp) (f64.add (f64.load (local.get $dwp)) (local.get $s1)))))
+            (if (i32.gt_u (local.get $rows) (i32.const 2))
+              (then
+                (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
+                (f64.store (local.get $dwp) (f64.add (f64.load (local.get $dwp)) (local.get $s2)))))
+            (if (i32.gt_u (local.get $rows) (i32.const 3))
+              (then
+                (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
+                (f64.store (local.get $dwp) (f64.add (f64.load (local.get $dwp)) (local.get $s3)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 8)))
+            (br $next_c)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $next_j))))
+
+  ;; ── gemmDW ──────────────────────────────────────────────────────────────────────────────────────
+  ;; dX[i, p·m + t] = Σ_j Δ[i,j] W[j, p·m + t] for the blocks p with need[i·P + p] ≠ 0; other entries of
+  ;; dX are not touched. For each block p the windows that need it are listed in scratch $S and taken
+  ;; two at a time (an odd last one is paired with itself), so every W vector loaded serves two windows.
+  ;; Scratch: $S needs (B + 1)·4 bytes.
+  (func (export "gemmDW")
+    (param $Delta i32) (param $W i32) (param $dX i32) (param $B i32) (param $n i32) (param $M i32)
+    (param $need i32) (param $P i32) (param $m i32) (param $S i32)
+    (local $nb i32) (local $Mb i32) (local $mb i32) (local $m8b i32) (local $m2b i32)
+    (local $p i32) (local $c0 i32) (local $i i32) (local $cnt i32) (local $k i32) (local $t i32)
+    (local $da i32) (local $dc i32) (local $wp i32) (local $jj i32) (local $xa i32) (local $xc i32)
+    (local $sa v128) (local $sc v128) (local $w v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $c0v v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local $fa f64) (local $fc f64) (local $fw f64)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $Mb (i32.shl (local.get $M) (i32.const 3)))
+    (local.set $mb (i32.shl (local.get $m) (i32.const 3)))
+    (local.set $m8b (i32.shl (i32.and (local.get $m) (i32.const -8)) (i32.const 3)))
+    (local.set $m2b (i32.shl (i32.and (local.get $m) (i32.const -2)) (i32.const 3)))
+    (local.set $p (i32.const 0))
+    (block $done_p
+      (loop $next_p
+        (br_if $done_p (i32.ge_u (local.get $p) (local.get $P)))
+        (local.set $c0 (i32.mul (local.get $p) (local.get $mb)))
+        ;; list the windows that need block p
+        (local.set $cnt (i32.const 0))
+        (local.set $i (i32.const 0))
+        (block $done_list
+          (loop $next_list
+            (br_if $done_list (i32.ge_u (local.get $i) (local.get $B)))
+            (i32.store (i32.add (local.get $S) (i32.shl (local.get $cnt) (i32.const 2))) (local.get $i))
+            (local.set $cnt (i32.add (local.get $cnt)
+              (i32.ne (i32.load8_u (i32.add (local.get $need)
+                (i32.add (i32.mul (local.get $i) (local.get $P)) (local.get $p)))) (i32.const 0))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $next_list)))
+        (if (i32.and (local.get $cnt) (i32.const 1))
+          (then
+            (i32.store (i32.add (local.get $S) (i32.shl (local.get $cnt) (i32.const 2)))
+              (i32.load (i32.add (local.get $S) (i32.shl (i32.sub (local.get $cnt) (i32.const 1)) (i32.const 2)))))
+            (local.set $cnt (i32.add (local.get $cnt) (i32.const 1)))))
+        ;; 8 columns × 2 windows at a time
+        (local.set $t (i32.const 0))
+        (block $done_t
+          (loop $next_t
+            (br_if $done_t (i32.ge_u (local.get $t) (local.get $m8b)))
+            (local.set $k (i32.const 0))
+            (block $done_k
+              (loop $next_k
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
+                  (i32.add (local.get $c0) (local.get $t))))
+                (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
+                  (i32.add (local.get $c0) (local.get $t))))
+                (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
+                (local.set $a0 (v128.const f64x2 0 0)) (local.set $a1 (v128.const f64x2 0 0))
+                (local.set $a2 (v128.const f64x2 0 0)) (local.set $a3 (v128.const f64x2 0 0))
+                (local.set $c0v (v128.const f64x2 0 0)) (local.set $c1 (v128.const f64x2 0 0))
+                (local.set $c2 (v128.const f64x2 0 0)) (local.set $c3 (v128.const f64x2 0 0))
+                (local.set $jj (i32.const 0))
+                (block $done_j
+                  (loop $next_j
+                    (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
+                    (local.set $sa (v128.load64_splat (i32.add (local.get $da) (local.get $jj))))
+                    (local.set $sc (v128.load64_splat (i32.add (local.get $dc) (local.get $jj))))
+                    (local.set $w (v128.load (local.get $wp)))
+                    (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $sa) (local.get $w))))
+                    (local.set $c0v (f64x2.add (local.get $c0v) (f64x2.mul (local.get $sc) (local.get $w))))
+                    (local.set $w (v128.load offset=16 (local.get $wp)))
+                    (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $sa) (local.get $w))))
+                    (local.set $c1 (f64x2.add (local.get $c1) (f64x2.mul (local.get $sc) (local.get $w))))
+                    (local.set $w (v128.load offset=32 (local.get $wp)))
+                    (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $sa) (local.get $w))))
+                    (local.set $c2 (f64x2.add (local.get $c2) (f64x2.mul (local.get $sc) (local.get $w))))
+                    (local.set $w (v128.load offset=48 (local.get $wp)))
+                    (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $sa) (local.get $w))))
+                    (local.set $c3 (f64x2.add (local.get $c3) (f64x2.mul (local.get $sc) (local.get $w))))
+                    (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
+                    (local.set $jj (i32.add (local.get $jj) (i32.const 8)))
+                    (br $next_j)))
+                (v128.store (local.get $xa) (local.get $a0))
+                (v128.store offset=16 (local.get $xa) (local.get $a1))
+                (v128.store offset=32 (local.get $xa) (local.get $a2))
+                (v128.store offset=48 (local.get $xa) (local.get $a3))
+                (v128.store (local.get $xc) (local.get $c0v))
+                (v128.store offset=16 (local.get $xc) (local.get $c1))
+                (v128.store offset=32 (local.get $xc) (local.get $c2))
+                (v128.store offset=48 (local.get $xc) (local.get $c3))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $next_k)))
+            (local.set $t (i32.add (local.get $t) (i32.const 64)))
+            (br $next_t)))
+        ;; then 2 columns at a time
+        (block $done_t2
+          (loop $next_t2
+            (br_if $done_t2 (i32.ge_u (local.get $t) (local.get $m2b)))
+            (local.set $k (i32.const 0))
+            (block $done_k
+              (loop $next_k
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
+                  (i32.add (local.get $c0) (local.get $t))))
+                (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
+                  (i32.add (local.get $c0) (local.get $t))))
+                (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
+                (local.set $a0 (v128.const f64x2 0 0))
+                (local.set $c0v (v128.const f64x2 0 0))
+                (local.set $jj (i32.const 0))
+                (block $done_j
+                  (loop $next_j
+                    (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
+                    (local.set $w (v128.load (local.get $wp)))
+                    (local.set $a0 (f64x2.add (local.get $a0)
+                      (f64x2.mul (v128.load64_splat (i32.add (local.get $da) (local.get $jj))) (local.get $w))))
+                    (local.set $c0v (f64x2.add (local.get $c0v)
+                      (f64x2.mul (v128.load64_splat (i32.add (local.get $dc) (local.get $jj))) (local.get $w))))
+                    (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
+                    (local.set $jj (i32.add (local.get $jj) (i32.const 8)))
+                    (br $next_j)))
+                (v128.store (local.get $xa) (local.get $a0))
+                (v128.store (local.get $xc) (local.get $c0v))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $next_k)))
+            (local.set $t (i32.add (local.get $t) (i32.const 16)))
+            (br $next_t2)))
+        ;; odd m: the last column
+        (if (i32.lt_u (local.get $t) (local.get $mb))
+          (then
+            (local.set $k (i32.const 0))
+            (block $done_k
+              (loop $next_k
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
+                  (i32.add (local.get $c0) (local.get $t))))
+                (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
+                  (i32.add (local.get $c0) (local.get $t))))
+                (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
+                (local.set $fa (f64.const 0))
+                (local.set $fc (f64.const 0))
+                (local.set $jj (i32.const 0))
+                (block $done_j
+                  (loop $next_j
+                    (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
+                    (local.set $fw (f64.load (local.get $wp)))
+                    (local.set $fa (f64.add (local.get $fa)
+                      (f64.mul (f64.load (i32.add (local.get $da) (local.get $jj))) (local.get $fw))))
+                    (local.set $fc (f64.add (local.get $fc)
+                      (f64.mul (f64.load (i32.add (local.get $dc) (local.get $jj))) (local.get $fw))))
+                    (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
+                    (local.set $jj (i32.add (local.get $jj) (i32.const 8)))
+                    (br $next_j)))
+                (f64.store (local.get $xa) (local.get $fa))
+                (f64.store (local.get $xc) (local.get $fc))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $next_k)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $next_p))))
+)
