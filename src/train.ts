@@ -11,7 +11,7 @@
 
 import type { Corpus } from './conll.js';
 import type { Embeddings } from './embeddings.js';
-import { NerError } from './errors.js';
+import { NerError, assertShape } from './errors.js';
 import {
   type Encoded,
   type WindowShape,
@@ -49,15 +49,37 @@ import { entityTypes } from './tags.js';
 export interface TrainHooks {
   onBatch?: (done: number, total: number, meanLoss: number) => void;
   onEpoch?: (record: EpochRecord, isBest: boolean) => void;
-  /** Checked between minibatches: return true to stop after the current step. */
+  /** Checked before every minibatch: return true to stop there (the result then carries the state). */
   shouldStop?: () => boolean;
   now?: () => number; // ms clock (injectable for tests)
 }
 
+/** Everything needed to continue an interrupted run exactly where it stopped. */
+export interface TrainState {
+  epoch: number; // the epoch in progress
+  step: number; // how many of this epoch's shuffled windows are done
+  rngAtEpochStart: number; // the Rng state before this epoch's shuffle (the shuffle is replayed)
+  J: number; // this epoch's summed loss so far
+  seen: number;
+  params: Params;
+  rows: Float64Array; // the word table's own rows
+  best: { f1: number; params: Params; rows: Float64Array } | null;
+  bestEpoch: number;
+  sinceBest: number;
+  history: EpochRecord[];
+}
+
+export type StopReason = 'done' | 'early' | 'interrupted' | 'diverged';
+
 export interface TrainResult {
+  /** The model with the best epoch's parameters (the last epoch's without a dev set). Meaningful when
+   *  at least one epoch finished (model.history.length > 0). */
   model: NerModel;
-  stoppedEarly: boolean;
-  interrupted: boolean;
+  stop: StopReason;
+  /** When interrupted: the state to resume from. */
+  state?: TrainState;
+  /** When diverged: where. */
+  diverged?: { epoch: number; loss: number };
 }
 
 function sentencesOf(corpora: Corpus[]): { tokens: string[][]; tags: string[][] } {
@@ -147,7 +169,14 @@ function copyParams(p: Params): Params {
   return { W: p.W.slice(), b: p.b.slice(), U: p.U.slice(), c: p.c.slice() };
 }
 
-export function train(trainCorpora: Corpus[], dev: Corpus | null, emb: Embeddings, config: ModelConfig, hooks: TrainHooks = {}): TrainResult {
+export async function train(
+  trainCorpora: Corpus[],
+  dev: Corpus | null,
+  emb: Embeddings,
+  config: ModelConfig,
+  hooks: TrainHooks = {},
+  resume?: TrainState,
+): Promise<TrainResult> {
   checkConfig(config);
   const now = hooks.now ?? (() => performance.now());
   const rng = new Rng(config.seed);
@@ -212,20 +241,51 @@ export function train(trainCorpora: Corpus[], dev: Corpus | null, emb: Embedding
   for (let i = 0; i < e.N; i++) order[i] = i;
   const dropped = single ? new Int32Array(e.N) : undefined;
 
-  let best = { f1: -1, params: copyParams(params), rows: words.rows.slice() };
+  let best: TrainState['best'] = null;
   let sinceBest = 0;
-  let stoppedEarly = false;
-  let interrupted = false;
+  let stop: StopReason = 'done';
+  let diverged: TrainResult['diverged'];
+  let state: TrainState | undefined;
+  let startEpoch = 1;
+  if (resume) {
+    // Same seed → the same word table, parameters and Rng draws were made above; now overwrite them
+    // with where the interrupted run stood.
+    assertShape(resume.params.W.length === params.W.length && resume.rows.length === words.rows.length, 'checkpoint parameters', `${params.W.length} + ${words.rows.length}`, `${resume.params.W.length} + ${resume.rows.length}`);
+    params.W.set(resume.params.W);
+    params.b.set(resume.params.b);
+    params.U.set(resume.params.U);
+    params.c.set(resume.params.c);
+    words.rows.set(resume.rows);
+    best = resume.best;
+    sinceBest = resume.sinceBest;
+    model.history = [...resume.history];
+    model.bestEpoch = resume.bestEpoch;
+    startEpoch = resume.epoch;
+  }
 
-  for (let epoch = 1; epoch <= config.epochs && !interrupted; epoch++) {
+  for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
     const t0 = now();
     const lr = config.lr / (1 + config.lrDecay * (epoch - 1));
     const lrEmbed = config.lrEmbed / (1 + config.lrDecay * (epoch - 1));
+    const continuing = resume !== undefined && epoch === resume.epoch;
+    if (continuing) rng.state = resume.rngAtEpochStart;
+    const rngAtEpochStart = rng.state;
+    for (let i = 0; i < e.N; i++) order[i] = i;
     rng.shuffle(order);
     if (single && dropped) for (let i = 0; i < e.N; i++) dropped[i] = single[i] && rng.next() < config.wordDropout ? 2 : e.word[i];
-    let J = 0;
-    let seen = 0;
-    for (let from = 0; from < e.N; from += B) {
+    let J = continuing ? resume.J : 0;
+    let seen = continuing ? resume.seen : 0;
+    let lastYield = now();
+    for (let from = continuing ? resume.step : 0; from < e.N; from += B) {
+      if (now() - lastYield > 100) {
+        // let the event loop run (signal handlers, progress output) about ten times a second
+        await new Promise((r) => setImmediate(r));
+        lastYield = now();
+      }
+      if (hooks.shouldStop?.()) {
+        state = { epoch, step: from, rngAtEpochStart, J, seen, params: copyParams(params), rows: words.rows.slice(), best, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] };
+        break;
+      }
       const b = Math.min(B, e.N - from);
       for (let i = 0; i < b; i++) {
         idx[i] = order[from + i];
@@ -238,28 +298,27 @@ export function train(trainCorpora: Corpus[], dev: Corpus | null, emb: Embedding
       grads.U.fill(0);
       grads.c.fill(0);
       J += lossAndGrad(dims, cache.S, yb, b, dS, 1 / b);
+      if (!Number.isFinite(J)) break;
       // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows
       for (let k = 0; k < b * P; k++) need[k] = ids[k] < V ? 1 : 0;
       backward(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) });
       const count = scatterWordGrads(shape, V, ids, scratch.dX, b, dRows, mark, touched);
-      if (!Number.isFinite(J)) break;
       sgdStep(params, grads, lr, config.l2);
       sgdRows(words.rows, dRows, touched, count, shape.d, lrEmbed);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
-      if (hooks.shouldStop?.()) {
-        interrupted = true;
-        break;
-      }
+    }
+    if (state) {
+      stop = 'interrupted';
+      break;
     }
     if (!Number.isFinite(J)) {
-      throw new NerError(
-        `training diverged in epoch ${epoch}: the loss became ${J}`,
-        `use a smaller learning rate, e.g. --lr ${config.lr / 4}`,
-      );
+      stop = 'diverged';
+      diverged = { epoch, loss: J };
+      break;
     }
     const t1 = now();
-    const devResult = devData && !interrupted ? devScore(model, devData) : null;
+    const devResult = devData ? devScore(model, devData) : null;
     const t2 = now();
     const record: EpochRecord = {
       epoch,
@@ -270,10 +329,9 @@ export function train(trainCorpora: Corpus[], dev: Corpus | null, emb: Embedding
       tokensPerSecond: seen / Math.max((t1 - t0) / 1000, 1e-9),
       devSeconds: (t2 - t1) / 1000,
     };
-    if (interrupted) break;
     model.history.push(record);
     const f1 = devResult ? devResult.f1 : epoch; // without dev, the latest epoch is the best
-    const isBest = f1 > best.f1;
+    const isBest = best === null || f1 > best.f1;
     if (isBest) {
       best = { f1, params: copyParams(params), rows: words.rows.slice() };
       model.bestEpoch = devResult ? epoch : 0;
@@ -281,11 +339,13 @@ export function train(trainCorpora: Corpus[], dev: Corpus | null, emb: Embedding
     } else sinceBest++;
     hooks.onEpoch?.(record, isBest);
     if (devData && sinceBest >= config.patience) {
-      stoppedEarly = epoch < config.epochs;
+      if (epoch < config.epochs) stop = 'early';
       break;
     }
   }
-  model.params = best.params;
-  words.rows.set(best.rows);
-  return { model, stoppedEarly, interrupted };
+  if (best) {
+    model.params = best.params;
+    model.words = { ...words, rows: best.rows };
+  }
+  return { model, stop, state, diverged };
 }

@@ -196,11 +196,11 @@ test('relu: an entry whose ±ε step crosses the kink is skipped, not failed', (
   assert.ok(r.blocks.every((x) => x.pass));
 });
 
-test('a trained model (its own word table, pretrained rows fixed) passes', () => {
+test('a trained model (its own word table, pretrained rows fixed) passes', async () => {
   const sents = corpus();
   const conll = parseConll(CONLL, 'test.conll');
   const config = { ...DEFAULT_CONFIG, hidden: 5, window: 1, epochs: 2, batch: 4, minCount: 1, head: 'softmax' as const, activation: 'sigmoid' as const };
-  const { model } = train([conll], null, tinyEmbeddings(), config);
+  const { model } = await train([conll], null, tinyEmbeddings(), config);
   const r = gradcheck(modelProblem(model, sents, 6, 3), { samples: 100_000 });
   assert.equal(r.head, 'softmax');
   assert.equal(r.activation, 'sigmoid');

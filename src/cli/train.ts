@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readConll, type Corpus } from '../conll.js';
 import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings.js';
-import { UsageError } from '../errors.js';
+import { InterruptedError, NerError, UsageError } from '../errors.js';
+import { type Checkpoint, type RunSpec, readCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { pretrainedId } from '../features.js';
 import { ACTIVATIONS, HEADS } from '../model.js';
 import { saveModel } from '../model-io.js';
@@ -54,12 +55,14 @@ export function trainCommand(): Command {
     .option('--entity <type>', 'train only this entity type, e.g. --entity LOC (repeatable; default: every type in the data)', collect)
     .option('--tag-column <n>', 'column holding the tag (1-based; default: the last)', intOption('--tag-column', 2, 1000))
     .option('--seed <n>', 'random seed: the same seed and data give the same model file', intOption('--seed', 0, 2 ** 31 - 1), D.seed)
+    .option('--resume <checkpoint>', 'continue an interrupted run from the checkpoint it saved (its options and data are reused)')
     .option('-q, --quiet', 'print only the final summary')
     .addHelpText('after', `
 Examples:
   $ ner train                                       # demo corpus, default vectors → models/ner.json
   $ ner train --train ../shared/data/conll2003/train.txt --dev ../shared/data/conll2003/dev.txt
-  $ ner train --train my.conll --entity LOC --hidden 50 --output models/loc.json`)
+  $ ner train --train my.conll --entity LOC --hidden 50 --output models/loc.json
+  $ ner train --resume models/ner.json.ckpt              # after Ctrl-C`)
     .action(async (opts) => {
       await runTrain(opts);
     });
@@ -91,6 +94,7 @@ interface TrainOpts {
   tagColumn?: number;
   seed: number;
   quiet?: boolean;
+  resume?: string;
 }
 
 /** Share of tokens with no pretrained vector (after the exact → lower → digits fallbacks). */
@@ -109,23 +113,8 @@ function epochLine(r: EpochRecord, isBest: boolean): string {
   return `${String(r.epoch).padStart(5)} ${r.loss.toFixed(4).padStart(8)} ${dev} ${tps} ${(r.seconds.toFixed(1) + 's').padStart(7)}${mark}`;
 }
 
-export async function runTrain(opts: TrainOpts): Promise<void> {
-  const quiet = !!opts.quiet;
-  const say = (s: string) => {
-    if (!quiet) process.stderr.write(s + '\n');
-  };
-  const trainFiles = opts.train ?? [DEMO_TRAIN];
-  const devFile = opts.dev ?? (opts.train ? undefined : DEMO_DEV);
-  const output = path.resolve(opts.output);
-  for (const f of [...trainFiles, ...(devFile ? [devFile] : [])]) {
-    if (path.resolve(f) === output) throw new UsageError(`--output ${opts.output} is also an input file`, 'write the model somewhere else, e.g. --output models/ner.json');
-  }
-  if (opts.output === DEFAULT_MODEL) fs.mkdirSync(path.dirname(output), { recursive: true });
-  else if (!fs.existsSync(path.dirname(output))) {
-    throw new UsageError(`--output ${opts.output}: the directory ${shown(path.dirname(output))} does not exist`, `create it first: mkdir -p ${shown(path.dirname(output))}`);
-  }
-
-  const config: ModelConfig = {
+function configFrom(opts: TrainOpts): ModelConfig {
+  return {
     head: opts.head,
     activation: opts.activation,
     hidden: opts.hidden,
@@ -146,49 +135,130 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
     entity: opts.entity ?? [],
     seed: opts.seed,
   };
+}
 
-  const conllOpts = { tagColumn: opts.tagColumn };
-  const corpora = trainFiles.map((f) => readConll(f, conllOpts));
-  const dev = devFile ? readConll(devFile, conllOpts) : null;
+/** The run to do: from the options, or from a checkpoint with --resume. */
+function runSpec(opts: TrainOpts): { run: Omit<RunSpec, 'fingerprint' | 'tokens'>; resume?: Checkpoint } {
+  if (opts.resume) {
+    const ckpt = readCheckpoint(opts.resume);
+    return { run: ckpt.run, resume: ckpt };
+  }
+  const train = (opts.train ?? [DEMO_TRAIN]).map((f) => path.resolve(f));
+  const dev = opts.dev ?? (opts.train ? undefined : DEMO_DEV);
+  return {
+    run: { config: configFrom(opts), train, dev: dev ? path.resolve(dev) : null, tagColumn: opts.tagColumn, embeddings: opts.embeddings, output: path.resolve(opts.output) },
+  };
+}
+
+export async function runTrain(opts: TrainOpts): Promise<void> {
+  const quiet = !!opts.quiet;
+  const say = (s: string) => {
+    if (!quiet) process.stderr.write(s + '\n');
+  };
+  const { run, resume } = runSpec(opts);
+  const { config, output } = run;
+  for (const f of [...run.train, ...(run.dev ? [run.dev] : [])]) {
+    if (f === output) throw new UsageError(`--output ${shown(output)} is also an input file`, 'write the model somewhere else, e.g. --output models/ner.json');
+  }
+  if (!resume && opts.output === DEFAULT_MODEL) fs.mkdirSync(path.dirname(output), { recursive: true });
+  else if (!fs.existsSync(path.dirname(output))) {
+    throw new UsageError(`--output ${shown(output)}: the directory ${shown(path.dirname(output))} does not exist`, `create it first: mkdir -p ${shown(path.dirname(output))}`);
+  }
+  const checkpointFile = opts.resume ? path.resolve(opts.resume) : `${output}.ckpt`;
+
+  const conllOpts = { tagColumn: run.tagColumn };
+  const corpora = run.train.map((f) => readConll(f, conllOpts));
+  const dev = run.dev ? readConll(run.dev, conllOpts) : null;
   for (const c of [...corpora, ...(dev ? [dev] : [])]) {
     say(`${shown(c.file)}: ${c.sentences.length.toLocaleString('en-US')} sentences, ${c.tokens.toLocaleString('en-US')} tokens, scheme ${c.scheme}, types ${c.types.join(' ')}`);
   }
-  const emb = await loadEmbeddingsFor(opts.embeddings, quiet);
+  const tokens = corpora.reduce((a, c) => a + c.tokens, 0);
+  const emb = await loadEmbeddingsFor(run.embeddings, quiet);
+  if (resume && (resume.run.fingerprint !== emb.fingerprint || resume.run.tokens !== tokens)) {
+    throw new NerError(`${shown(checkpointFile)}: the training files or embeddings changed since the checkpoint was written`, 'resume only with the same data, or train again without --resume');
+  }
   for (const c of [...corpora, ...(dev ? [dev] : [])]) say(`${shown(c.file)}: ${fmt(oovRate(emb, c), 1)} % of tokens have no pretrained vector`);
 
   const bar =
     !quiet && process.stderr.isTTY
       ? new SingleBar({ format: '  epoch {epoch} |{bar}| {percentage}% {value}/{total} tokens  loss {loss}  {eta}s left', hideCursor: true, stream: process.stderr, clearOnComplete: true, etaBuffer: 200 })
       : null;
-  let epoch = 1;
+  let epoch = resume ? resume.state.epoch : 1;
   let barStarted = false;
+  if (resume) say(`resuming ${shown(checkpointFile)}: epoch ${resume.state.epoch}, ${resume.state.step.toLocaleString('en-US')} windows done`);
   say(`training: ${config.head} head, ${config.activation}, H=${config.hidden}, window ${config.window}, lr ${config.lr}, batch ${config.batch}, seed ${config.seed}${config.fineTune ? ', fine-tuning the vectors' : ''}`);
   say(paint.bold('epoch     loss  dev P  dev R dev F1    tok/s    time'));
+
+  // Ctrl-C / SIGTERM: stop before the next minibatch, save a checkpoint and the best model so far.
+  // A second Ctrl-C abandons the run at once.
+  let signalled: string | null = null;
+  const onSignal = (sig: string) => {
+    if (signalled) process.exit(130);
+    signalled = sig;
+    process.stderr.write(paint.yellow(`\n${sig}: stopping after this step (Ctrl-C again to abandon)\n`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   const t0 = performance.now();
-  const result = train(corpora, dev, emb, config, {
-    onBatch: (done, total, loss) => {
-      if (!bar) return;
-      if (!barStarted) {
-        bar.start(total, 0, { epoch, loss: '–' });
-        barStarted = true;
-      }
-      if (done === total || done % (config.batch * 50) < config.batch) bar.update(done, { epoch, loss: loss.toFixed(4) });
-    },
-    onEpoch: (r, isBest) => {
-      if (bar && barStarted) bar.stop();
-      barStarted = false;
-      epoch = r.epoch + 1;
-      say(epochLine(r, isBest));
-    },
-  });
-  if (bar && barStarted) bar.stop();
+  let result;
+  try {
+    result = await train(
+      corpora,
+      dev,
+      emb,
+      config,
+      {
+        onBatch: (done, total, loss) => {
+          if (!bar) return;
+          if (!barStarted) {
+            bar.start(total, 0, { epoch, loss: '–' });
+            barStarted = true;
+          }
+          if (done === total || done % (config.batch * 50) < config.batch) bar.update(done, { epoch, loss: loss.toFixed(4) });
+        },
+        onEpoch: (r, isBest) => {
+          if (bar && barStarted) bar.stop();
+          barStarted = false;
+          epoch = r.epoch + 1;
+          say(epochLine(r, isBest));
+        },
+        shouldStop: () => signalled !== null,
+      },
+      resume?.state,
+    );
+  } finally {
+    if (bar && barStarted) bar.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   const m = result.model;
-  saveModel(m, output);
   const seconds = (performance.now() - t0) / 1000;
+  const hasModel = m.history.length > 0;
+  if (hasModel) saveModel(m, output);
   const best = m.bestEpoch ? m.history[m.bestEpoch - 1] : m.history[m.history.length - 1];
-  const score = best?.dev ? `dev P ${fmt(best.dev.precision)}  R ${fmt(best.dev.recall)}  F1 ${fmt(best.dev.f1)} (epoch ${best.epoch})` : `no dev set: kept the last epoch (${best?.epoch})`;
+  const score = best?.dev
+    ? `dev P ${fmt(best.dev.precision)}  R ${fmt(best.dev.recall)}  F1 ${fmt(best.dev.f1)} (epoch ${best.epoch})`
+    : `no dev set: kept the last epoch (${best?.epoch})`;
+
+  if (result.stop === 'interrupted' && result.state) {
+    saveCheckpoint({ run: { ...run, fingerprint: emb.fingerprint, tokens }, state: result.state }, checkpointFile);
+    throw new InterruptedError(
+      `interrupted in epoch ${result.state.epoch}; checkpoint saved to ${shown(checkpointFile)}` +
+        (hasModel ? `; best model so far saved to ${shown(output)} (${score})` : ' (no epoch had finished, so no model was saved)'),
+      `continue with: ner train --resume ${shown(checkpointFile)}`,
+    );
+  }
+  if (result.stop === 'diverged' && result.diverged) {
+    throw new NerError(
+      `training diverged in epoch ${result.diverged.epoch}: the loss became ${result.diverged.loss}` +
+        (hasModel ? `; the last good model was saved to ${shown(output)} (${score})` : '; no model was saved'),
+      `use a smaller learning rate, e.g. --lr ${config.lr / 4}`,
+    );
+  }
+  if (opts.resume) fs.rmSync(checkpointFile, { force: true });
   process.stderr.write(
-    `${paint.green('saved')} ${shown(output)}  ${score}  ${m.history.length} epochs in ${seconds.toFixed(1)} s${result.stoppedEarly ? ' (early stop)' : ''}\n`,
+    `${paint.green('saved')} ${shown(output)}  ${score}  ${m.history.length} epochs in ${seconds.toFixed(1)} s${result.stop === 'early' ? ' (early stop)' : ''}\n`,
   );
   if (best?.dev && best.dev.f1 === 0) {
     process.stderr.write(paint.yellow('warning: the model finds no correct entity on the dev set; try more epochs, another --lr, or check the tags\n'));

@@ -1,0 +1,86 @@
+// Interrupting training and resuming it from the checkpoint gives exactly the model file of an
+// uninterrupted run with the same seed: in the library (stop at chosen steps) and through the CLI
+// (a real SIGINT, exit code 130, then `ner train --resume`).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCheckpoint, saveCheckpoint } from '../src/checkpoint.js';
+import { readConll } from '../src/conll.js';
+import { loadEmbeddings } from '../src/embeddings.js';
+import { serialiseModel } from '../src/model-io.js';
+import { DEFAULT_CONFIG, type ModelConfig } from '../src/ner-model.js';
+import { Rng } from '../src/rng.js';
+import { train } from '../src/train.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-resume-'));
+const TRAIN = path.join(ROOT, 'data/demo/train.conll');
+const DEV = path.join(ROOT, 'data/demo/dev.conll');
+
+/** Random 16-d vectors for the lowercase words of the demo corpus (a stand-in for GloVe). */
+function tinyEmbeddings(): string {
+  const file = path.join(tmp, 'emb.txt');
+  const rng = new Rng(3);
+  const words = new Set<string>();
+  for (const f of [TRAIN, DEV]) for (const s of readConll(f).sentences) for (const t of s.tokens) if (rng.next() < 0.9) words.add(t.toLowerCase());
+  fs.writeFileSync(file, [...words].map((w) => `${w} ${Array.from({ length: 16 }, () => rng.uniform(1).toFixed(5)).join(' ')}`).join('\n') + '\n');
+  return file;
+}
+const EMB = tinyEmbeddings();
+
+const config: ModelConfig = { ...DEFAULT_CONFIG, hidden: 20, epochs: 4, patience: 10, wordDropout: 0.1, seed: 5 };
+
+test('library: stop at any step, checkpoint, resume → the same model as an uninterrupted run', async () => {
+  const emb = await loadEmbeddings(EMB, { cacheDir: tmp });
+  const corpus = readConll(TRAIN);
+  const dev = readConll(DEV);
+  const whole = serialiseModel((await train([corpus], dev, emb, config)).model);
+  const perEpoch = Math.ceil(corpus.tokens / config.batch);
+  for (const stopAt of [1, perEpoch - 1, perEpoch, 2 * perEpoch + 7]) {
+    let steps = 0;
+    const first = await train([corpus], dev, emb, config, { shouldStop: () => steps++ === stopAt });
+    assert.equal(first.stop, 'interrupted');
+    assert.ok(first.state);
+    // through the checkpoint file, as the CLI does it
+    const file = path.join(tmp, `at-${stopAt}.ckpt`);
+    saveCheckpoint({ run: { config, train: [TRAIN], dev: DEV, embeddings: EMB, fingerprint: emb.fingerprint, output: '', tokens: corpus.tokens }, state: first.state }, file);
+    const resumed = await train([corpus], dev, emb, config, {}, readCheckpoint(file).state);
+    assert.equal(resumed.stop, 'done');
+    assert.equal(serialiseModel(resumed.model), whole, `resumed after step ${stopAt} differs from the uninterrupted run`);
+  }
+});
+
+function ner(args: string[]) {
+  return spawnSync(process.execPath, [path.join(ROOT, 'bin/ner.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+}
+
+test('CLI: SIGINT saves a checkpoint and exits 130; --resume finishes with the same model file', async () => {
+  const args = ['train', '--train', TRAIN, '--dev', DEV, '--embeddings', EMB, '--epochs', '6', '--patience', '10', '--hidden', '50', '--seed', '9'];
+  const whole = path.join(tmp, 'whole.json');
+  assert.equal(ner([...args, '-q', '--output', whole]).status, 0);
+
+  const cut = path.join(tmp, 'cut.json');
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ner.js'), ...args, '--output', cut], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    // interrupt once training is under way (after the second epoch's line)
+    if (/^\s+2 /m.test(stderr) && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted in epoch \d+; checkpoint saved to .*cut\.json\.ckpt; best model so far saved to/);
+  assert.match(stderr, /ner train --resume .*cut\.json\.ckpt/);
+  assert.doesNotMatch(stderr, /\n\s+at .+:\d+:\d+/);
+  assert.ok(fs.existsSync(`${cut}.ckpt`));
+
+  const r = ner(['train', '--resume', `${cut}.ckpt`, '-q']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(fs.readFileSync(cut).equals(fs.readFileSync(whole)), 'resumed model differs from the uninterrupted one');
+  assert.ok(!fs.existsSync(`${cut}.ckpt`), 'checkpoint removed after a successful resume');
+});
