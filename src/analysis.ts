@@ -1,0 +1,91 @@
+// Error analysis around `evaluate`: tagging a labelled corpus and scoring it (what `ner eval` and the
+// library's evaluate() share), and entity F1 split by whether an entity contains a word the pretrained
+// vectors do not cover (OOV) — the usual first suspect when a model misses names. Pure: no I/O.
+
+import type { Corpus } from './conll.js';
+import { evaluate, type EvalResult } from './metrics.js';
+import type { NerModel } from './ner-model.js';
+import { tagSentences } from './predict.js';
+import { encodeSpans, spansFromTags } from './tags.js';
+
+/** Counts and entity-level scores (percent) of one group of entities. */
+export interface GroupScore {
+  gold: number;
+  found: number;
+  correct: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+/** Entities with at least one token that has no pretrained vector (oov) and the others (inVocab). */
+export interface OovSplit {
+  oov: GroupScore;
+  inVocab: GroupScore;
+  /** Share of tokens (percent) with no pretrained vector. */
+  oovTokenRate: number;
+}
+
+/**
+ * Entity P/R/F1 for OOV and in-vocabulary entities. A gold or predicted span is OOV when any of its
+ * tokens is (isOov(token)); a predicted span is correct when the gold has the same (type, start, end),
+ * and then both spans cover the same tokens, so they fall in the same group.
+ * gold, predicted, tokens: S sentences × n_s each.
+ */
+export function oovSplit(gold: string[][], predicted: string[][], tokens: string[][], isOov: (token: string) => boolean): OovSplit {
+  const count = { oov: { gold: 0, found: 0, correct: 0 }, inVocab: { gold: 0, found: 0, correct: 0 } };
+  let oovTokens = 0;
+  let allTokens = 0;
+  for (let s = 0; s < gold.length; s++) {
+    const words = tokens[s];
+    const oovAt = words.map(isOov);
+    for (const o of oovAt) if (o) oovTokens++;
+    allTokens += words.length;
+    const group = (span: { start: number; end: number }) => (oovAt.slice(span.start, span.end).some(Boolean) ? count.oov : count.inVocab);
+    const goldSpans = spansFromTags(gold[s]);
+    const goldKeys = new Set(goldSpans.map((x) => `${x.type}\u0000${x.start}:${x.end}`));
+    for (const span of goldSpans) group(span).gold++;
+    for (const span of spansFromTags(predicted[s])) {
+      const g = group(span);
+      g.found++;
+      if (goldKeys.has(`${span.type}\u0000${span.start}:${span.end}`)) g.correct++;
+    }
+  }
+  return {
+    oov: { ...count.oov, ...prf(count.oov.correct, count.oov.gold, count.oov.found) },
+    inVocab: { ...count.inVocab, ...prf(count.inVocab.correct, count.inVocab.gold, count.inVocab.found) },
+    oovTokenRate: allTokens > 0 ? (100 * oovTokens) / allTokens : 0,
+  };
+}
+
+// The same formulas as conlleval (percentages; 0 where it would divide by zero).
+function prf(correct: number, gold: number, found: number) {
+  const precision = found > 0 ? (100 * correct) / found : 0;
+  const recall = gold > 0 ? (100 * correct) / gold : 0;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  return { precision, recall, f1 };
+}
+
+export interface Scored {
+  corpus: Corpus;
+  predicted: string[][]; // in the gold file's tag scheme
+  result: EvalResult;
+}
+
+/** Tags a labelled corpus and scores it (the predictions are written in the gold file's tag scheme). */
+export function scoreCorpus(model: NerModel, corpus: Corpus): Scored {
+  const tokens = corpus.sentences.map((s) => s.tokens);
+  const decoded = tagSentences(model, tokens);
+  const predicted = decoded.map((d, i) => encodeSpans(d.spans, tokens[i].length, corpus.scheme));
+  const result = evaluate(corpus.sentences.map((s) => s.tags), predicted, tokens);
+  return { corpus, predicted, result };
+}
+
+/** Several scored files as one stream, as conlleval would score their concatenation. */
+export function combine(scored: Scored[]): { gold: string[][]; predicted: string[][]; tokens: string[][]; result: EvalResult } {
+  const gold = scored.flatMap((s) => s.corpus.sentences.map((x) => x.tags));
+  const predicted = scored.flatMap((s) => s.predicted);
+  const tokens = scored.flatMap((s) => s.corpus.sentences.map((x) => x.tokens));
+  const result = scored.length === 1 ? scored[0].result : evaluate(gold, predicted, tokens);
+  return { gold, predicted, tokens, result };
+}
