@@ -30,14 +30,14 @@ export interface ModelConfig {
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
-  head: 'ovr',
+  head: 'softmax',
   activation: 'tanh',
   hidden: 100,
   window: 2,
   casing: true,
   fineTune: false,
   scheme: 'IOBES',
-  epochs: 10,
+  epochs: 15,
   patience: 3,
   lr: 0.2,
   lrEmbed: 0.2,

@@ -23,6 +23,11 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`ner tag big.txt | head`) is a normal way for a reader to stop: exit quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   try {
     await buildProgram().parseAsync(argv);
     return 0;
@@ -37,6 +42,7 @@ export function report(err: unknown): number {
     // help and version exit 0; commander has already printed its own message for usage errors
     return err.exitCode === 0 ? 0 : 1;
   }
+  if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') return 0;
   if (err instanceof NerError) {
     process.stderr.write(`${paint.red('error:')} ${err.message}\n`);
     if (err.hint) process.stderr.write(`  ${paint.dim('fix:')} ${err.hint}\n`);
