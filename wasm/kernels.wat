@@ -34,24 +34,25 @@
     (local $xs0 f64) (local $xs1 f64) (local $ws f64)
     (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
     (local.set $nv (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3)))
-    (local.set $i (i32.const 0))
-    (block $done_i
-      (loop $next_i
-        (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
-        (local.set $two (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $B)))
-        (local.set $x0 (i32.add (local.get $X) (i32.mul (local.get $i) (local.get $nb))))
-        (local.set $x1 (select (i32.add (local.get $x0) (local.get $nb)) (local.get $x0) (local.get $two)))
-        (local.set $j (i32.const 0))
-        (block $done_j
-          (loop $next_j
-            (br_if $done_j (i32.ge_u (local.get $j) (local.get $M)))
-            (local.set $w0 (i32.add (local.get $W) (i32.mul (local.get $j) (local.get $nb))))
-            (local.set $w1 (select (i32.add (local.get $w0) (local.get $nb)) (local.get $w0)
-              (i32.lt_u (i32.add (local.get $j) (i32.const 1)) (local.get $M))))
-            (local.set $w2 (select (i32.add (local.get $w1) (local.get $nb)) (local.get $w0)
-              (i32.lt_u (i32.add (local.get $j) (i32.const 2)) (local.get $M))))
-            (local.set $w3 (select (i32.add (local.get $w2) (local.get $nb)) (local.get $w0)
-              (i32.lt_u (i32.add (local.get $j) (i32.const 3)) (local.get $M))))
+    ;; 4 rows of W (≤ 17 KB at n = 540, so they stay in L1) meet every pair of windows in turn
+    (local.set $j (i32.const 0))
+    (block $done_j
+      (loop $next_j
+        (br_if $done_j (i32.ge_u (local.get $j) (local.get $M)))
+        (local.set $w0 (i32.add (local.get $W) (i32.mul (local.get $j) (local.get $nb))))
+        (local.set $w1 (select (i32.add (local.get $w0) (local.get $nb)) (local.get $w0)
+          (i32.lt_u (i32.add (local.get $j) (i32.const 1)) (local.get $M))))
+        (local.set $w2 (select (i32.add (local.get $w1) (local.get $nb)) (local.get $w0)
+          (i32.lt_u (i32.add (local.get $j) (i32.const 2)) (local.get $M))))
+        (local.set $w3 (select (i32.add (local.get $w2) (local.get $nb)) (local.get $w0)
+          (i32.lt_u (i32.add (local.get $j) (i32.const 3)) (local.get $M))))
+        (local.set $i (i32.const 0))
+        (block $done_i
+          (loop $next_i
+            (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
+            (local.set $two (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $B)))
+            (local.set $x0 (i32.add (local.get $X) (i32.mul (local.get $i) (local.get $nb))))
+            (local.set $x1 (select (i32.add (local.get $x0) (local.get $nb)) (local.get $x0) (local.get $two)))
             (local.set $a00 (v128.const f64x2 0 0)) (local.set $a01 (v128.const f64x2 0 0))
             (local.set $a02 (v128.const f64x2 0 0)) (local.set $a03 (v128.const f64x2 0 0))
             (local.set $a10 (v128.const f64x2 0 0)) (local.set $a11 (v128.const f64x2 0 0))
@@ -125,10 +126,10 @@
                 (f64.store offset=24 (local.get $z0) (f64.add (local.get $s03) (f64.load offset=24 (local.get $bj))))
                 (if (local.get $two)
                   (then (f64.store offset=24 (local.get $z1) (f64.add (local.get $s13) (f64.load offset=24 (local.get $bj))))))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $next_j)))
-        (local.set $i (i32.add (local.get $i) (i32.const 2)))
-        (br $next_i))))
+            (local.set $i (i32.add (local.get $i) (i32.const 2)))
+            (br $next_i)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $next_j))))
 
   ;; ── gemmDtX ─────────────────────────────────────────────────────────────────────────────────────
   ;; dW[j,t] += Σ_i Δ[i,j] X[i,t]; db[j] += Σ_i Δ[i,j]. For each block of 4 rows of dW, the 4 values

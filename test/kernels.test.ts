@@ -1,0 +1,257 @@
+// The WebAssembly kernels (src/kernels-wasm.ts) against the plain ones (src/kernels.ts) on random inputs of
+// awkward sizes, masked blocks and dead units; bit-identical repeats; the fallback for arrays outside the
+// arena; the arena allocator; and the NER_WASM=off switch.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as plain from '../src/kernels.js';
+import {
+  ARENA_BYTES,
+  gemmDW,
+  gemmDtX,
+  gemmXWt,
+  inWasmMemory,
+  kernelsAvailable,
+  kernelsUnavailableReason,
+  wasmAlloc,
+  wasmFree,
+  wasmMemoryUsage,
+} from '../src/kernels-wasm.js';
+import { Rng } from '../src/rng.js';
+
+const skip = kernelsAvailable() ? false : `WebAssembly SIMD kernels unavailable: ${kernelsUnavailableReason()}`;
+const rng = new Rng(2024);
+
+/** A wasmAlloc'd array of uniform values in [−1, 1), with about `zeros` of them set to 0. */
+function random(length: number, zeros = 0): Float64Array {
+  const a = wasmAlloc(length);
+  for (let i = 0; i < length; i++) a[i] = rng.next() < zeros ? 0 : rng.next() * 2 - 1;
+  return a;
+}
+
+function abs(a: Float64Array): Float64Array {
+  return a.map(Math.abs);
+}
+
+/**
+ * got ≈ want: |got − want| ≤ 1e-12 · scale, where scale is Σ|terms| of each entry (the same product on
+ * absolute values). Relative to the entry itself the bound would fail on sums that cancel to near 0;
+ * relative to the sum of magnitudes it is the error bound of any order of float64 additions.
+ */
+function assertClose(got: Float64Array, want: Float64Array, scale: Float64Array, what: string): void {
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < got.length; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    if (!(err <= 1e-12 * scale[i]) && got[i] !== want[i]) {
+      assert.fail(`${what}[${i}]: WebAssembly ${got[i]} vs plain ${want[i]} (difference ${err}, scale ${scale[i]})`);
+    }
+  }
+}
+
+const sizes: [number, number, number][] = [
+  [1, 1, 1],
+  [2, 2, 4],
+  [3, 5, 7],
+  [7, 13, 11],
+  [1, 9, 6],
+  [9, 3, 2],
+  [5, 17, 5],
+  [33, 541, 101],
+  [32, 540, 400],
+];
+
+test('the compiled module is shipped next to the loader', () => {
+  const file = fileURLToPath(new URL('../src/kernels.wasm', import.meta.url));
+  assert.ok(existsSync(file), `${file} is missing: run \`npm run build:wasm\``);
+});
+
+test('gemmXWt: Z = X Wᵀ + b matches the plain kernel', { skip }, () => {
+  for (const [B, n, M] of sizes) {
+    const X = random(B * n);
+    const W = random(M * n);
+    const b = random(M);
+    const Z = wasmAlloc(B * M);
+    assert.ok(inWasmMemory(X) && inWasmMemory(W) && inWasmMemory(b) && inWasmMemory(Z));
+    gemmXWt(X, W, b, Z, B, n, M);
+    const want = new Float64Array(B * M);
+    plain.gemmXWt(X, W, b, want, B, n, M);
+    const scale = new Float64Array(B * M);
+    plain.gemmXWt(abs(X), abs(W), abs(b), scale, B, n, M);
+    assertClose(Z, want, scale, `Z (B=${B}, n=${n}, M=${M})`);
+    const again = wasmAlloc(B * M);
+    gemmXWt(X, W, b, again, B, n, M);
+    assert.deepEqual(again, Z, 'a second call gives bit-identical results');
+    for (const a of [X, W, b, Z, again]) wasmFree(a);
+  }
+});
+
+test('gemmDtX: dW += Δᵀ X and db += Σ Δ match the plain kernel, with dead units', { skip }, () => {
+  for (const [B, n, M] of sizes) {
+    for (const zeros of [0, 0.7]) {
+      const Delta = random(B * M, zeros);
+      // a whole window and a whole block of four units without gradient, as relu gives
+      if (B > 2) Delta.fill(0, M, 2 * M);
+      if (M >= 4) for (let i = 0; i < B; i++) Delta.fill(0, i * M, i * M + 4);
+      const X = random(B * n);
+      const dW = random(M * n);
+      const db = random(M);
+      const dW0 = dW.slice();
+      const db0 = db.slice();
+      gemmDtX(Delta, X, dW, db, B, n, M);
+      const wantW = dW0.slice();
+      const wantb = db0.slice();
+      plain.gemmDtX(Delta, X, wantW, wantb, B, n, M);
+      const scaleW = abs(dW0);
+      const scaleb = abs(db0);
+      plain.gemmDtX(abs(Delta), abs(X), scaleW, scaleb, B, n, M);
+      assertClose(dW, wantW, scaleW, `dW (B=${B}, n=${n}, M=${M})`);
+      assertClose(db, wantb, scaleb, `db (B=${B}, n=${n}, M=${M})`);
+      const W2 = wasmAlloc(M * n);
+      const b2 = wasmAlloc(M);
+      W2.set(dW0);
+      b2.set(db0);
+      gemmDtX(Delta, X, W2, b2, B, n, M);
+      assert.deepEqual(W2, dW, 'a second call gives bit-identical results');
+      assert.deepEqual(b2, db);
+      for (const a of [Delta, X, dW, db, W2, b2]) wasmFree(a);
+    }
+  }
+});
+
+test('gemmDW: dX = Δ W on the masked blocks only, other entries untouched', { skip }, () => {
+  const cases: [number, number, number, number][] = [
+    // B, M, P, m (n = P·m, or one more to leave a column no block covers)
+    [1, 1, 1, 1],
+    [3, 7, 1, 9],
+    [7, 11, 3, 5],
+    [5, 4, 5, 13],
+    [8, 6, 2, 17],
+    [33, 101, 5, 108],
+    [32, 400, 5, 108],
+  ];
+  for (const [B, M, P, m] of cases) {
+    for (const extra of [0, 1]) {
+      const n = P * m + extra;
+      const Delta = random(B * M, 0.2);
+      const W = random(M * n);
+      const need = new Uint8Array(B * P);
+      for (let k = 0; k < need.length; k++) need[k] = rng.next() < 0.6 ? 1 : 0;
+      if (B * P > 1) need[B * P - 1] = 0;
+      const dX = random(B * n); // whatever was there must stay where need is 0
+      const before = dX.slice();
+      gemmDW(Delta, W, dX, B, n, M, need, P, m);
+      const want = before.slice();
+      plain.gemmDW(Delta, W, want, B, n, M, need, P, m);
+      const scale = new Float64Array(B * n);
+      plain.gemmDW(abs(Delta), abs(W), scale, B, n, M, need, P, m);
+      for (let i = 0; i < B; i++) {
+        for (let t = 0; t < n; t++) {
+          const p = Math.floor(t / m);
+          if (p >= P || !need[i * P + p]) assert.equal(dX[i * n + t], before[i * n + t], `dX[${i},${t}] must not change`);
+        }
+      }
+      assertClose(dX, want, scale, `dX (B=${B}, n=${n}, M=${M}, P=${P}, m=${m})`);
+      const again = wasmAlloc(B * n);
+      again.set(before);
+      gemmDW(Delta, W, again, B, n, M, need, P, m);
+      assert.deepEqual(again, dX, 'a second call gives bit-identical results');
+      for (const a of [Delta, W, dX, again]) wasmFree(a);
+    }
+  }
+});
+
+test('arrays outside the arena fall back to the plain kernels, with identical results', () => {
+  const [B, n, M] = [5, 17, 6];
+  const X = random(B * n);
+  const W = new Float64Array(M * n).map(() => rng.next() - 0.5); // not from wasmAlloc
+  const b = random(M);
+  const Z = wasmAlloc(B * M);
+  const want = new Float64Array(B * M);
+  gemmXWt(X, W, b, Z, B, n, M);
+  plain.gemmXWt(X, W, b, want, B, n, M);
+  assert.deepEqual(Z, want);
+
+  const Delta = new Float64Array(B * M).map(() => rng.next() - 0.5);
+  const dW = wasmAlloc(M * n);
+  const db = wasmAlloc(M);
+  const wantW = new Float64Array(M * n);
+  const wantb = new Float64Array(M);
+  gemmDtX(Delta, X, dW, db, B, n, M);
+  plain.gemmDtX(Delta, X, wantW, wantb, B, n, M);
+  assert.deepEqual(dW, wantW);
+  assert.deepEqual(db, wantb);
+
+  const need = new Uint8Array(B).fill(1);
+  const dX = wasmAlloc(B * n);
+  const wantX = new Float64Array(B * n);
+  gemmDW(Delta, W, dX, B, n, M, need, 1, n);
+  plain.gemmDW(Delta, W, wantX, B, n, M, need, 1, n);
+  assert.deepEqual(dX, wantX);
+  // an array in the arena but shorter than the sizes say is not handed to WebAssembly either
+  const short = wasmAlloc(B * M - 1);
+  const shortWant = new Float64Array(B * M - 1);
+  gemmXWt(X, W, b, short, B, n, M);
+  plain.gemmXWt(X, W, b, shortWant, B, n, M);
+  assert.deepEqual(short, shortWant);
+  for (const a of [X, b, Z, dW, db, dX, short]) wasmFree(a);
+});
+
+test('wasmAlloc: aligned, zero-filled, disjoint blocks; freed space is merged and reused', { skip }, () => {
+  const used0 = wasmMemoryUsage().used;
+  const a = wasmAlloc(10);
+  const b = wasmAlloc(3);
+  const c = wasmAlloc(100);
+  for (const v of [a, b, c]) {
+    assert.ok(inWasmMemory(v));
+    assert.equal(v.byteOffset % 64, 0);
+    assert.ok(v.every((x) => x === 0));
+  }
+  const spans = [a, b, c].map((v) => [v.byteOffset, v.byteOffset + v.byteLength]).sort((p, q) => p[0] - q[0]);
+  for (let k = 1; k < spans.length; k++) assert.ok(spans[k - 1][1] <= spans[k][0], 'blocks overlap');
+  a.fill(7);
+  b.fill(7);
+  wasmFree(a);
+  wasmFree(b);
+  // a and b were adjacent and are merged back, so one block of both sizes fits where a was
+  const d = wasmAlloc(16);
+  assert.equal(d.byteOffset, Math.min(a.byteOffset, b.byteOffset));
+  assert.ok(d.every((x) => x === 0), 'a reused block is zeroed');
+  wasmFree(c);
+  wasmFree(d);
+  wasmFree(new Float64Array(4)); // not from the arena: ignored
+  assert.equal(wasmMemoryUsage().used, used0);
+});
+
+test('wasmAlloc: a request larger than the arena gives an ordinary array that still works', { skip }, () => {
+  const big = wasmAlloc(ARENA_BYTES / 8 + 1);
+  assert.equal(inWasmMemory(big), false);
+  assert.equal(big.length, ARENA_BYTES / 8 + 1);
+  const small = wasmAlloc(4);
+  assert.ok(inWasmMemory(small), 'the arena is still usable');
+  wasmFree(small);
+  assert.throws(() => wasmAlloc(-1), /whole number/);
+});
+
+test('NER_WASM=off: no WebAssembly, ordinary arrays, plain results', () => {
+  const loader = new URL('../src/kernels-wasm.js', import.meta.url).href;
+  const script = `
+    import { kernelsAvailable, kernelsUnavailableReason, wasmAlloc, inWasmMemory, gemmXWt } from ${JSON.stringify(loader)};
+    const X = wasmAlloc(6), W = wasmAlloc(9), b = wasmAlloc(3), Z = wasmAlloc(6);
+    X.set([1, 2, 3, 4, 5, 6]); W.set([1, 0, 0, 0, 1, 0, 0, 0, 1]); b.set([0.5, 0, -1]);
+    gemmXWt(X, W, b, Z, 2, 3, 3);
+    console.log(JSON.stringify({ on: kernelsAvailable(), why: kernelsUnavailableReason(), arena: inWasmMemory(X), Z: [...Z] }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, NER_WASM: 'off' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.on, false);
+  assert.match(out.why, /NER_WASM=off/);
+  assert.equal(out.arena, false);
+  assert.deepEqual(out.Z, [1.5, 2, 2, 4.5, 5, 5]);
+});
