@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { NerError } from '../errors.js';
 import { evalCommand } from './eval.js';
 import { gradcheckCommand } from './gradcheck.js';
+import { addGlobalOptions } from './global.js';
+import { infoCommand } from './info.js';
 import { tagCommand } from './tag.js';
 import { trainCommand } from './train.js';
 import { paint, VERSION } from './common.js';
@@ -18,7 +20,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of [trainCommand(), evalCommand(), tagCommand(), gradcheckCommand()]) program.addCommand(c.exitOverride());
+  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand()]) program.addCommand(c.exitOverride());
+  addGlobalOptions(program);
   return program;
 }
 
