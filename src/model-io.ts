@@ -89,12 +89,15 @@ export function parseModel(text: string, file: string): ModelFile {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new DataError(file, undefined, `not a model file: it is not valid JSON (${(err as Error).message})`,
-      'pass a model written by `ner train` (default models/ner.json); if it was cut short, train again');
+    throw jsonError(text, file, (err as Error).message);
   }
-  if (!doc || typeof doc !== 'object' || doc.format !== FORMAT) {
-    throw new DataError(file, undefined, `not a ner model file (format is ${JSON.stringify(doc?.format)}, expected "${FORMAT}")`,
-      'pass a model written by `ner train`');
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc) || doc.format !== FORMAT) {
+    const what = !doc || typeof doc !== 'object' || Array.isArray(doc)
+      ? `it is JSON, but ${Array.isArray(doc) ? 'an array' : JSON.stringify(doc)?.slice(0, 20)}, not an object`
+      : doc.format === undefined
+        ? `it is JSON from another program (no "format" field; its keys: ${Object.keys(doc).slice(0, 6).join(', ') || 'none'})`
+        : `its format is ${JSON.stringify(doc.format).slice(0, 60)}, expected "${FORMAT}"`;
+    throw new DataError(file, undefined, `not a ner model file: ${what}`, 'pass a model written by `ner train` (default models/ner.json)');
   }
   if (doc.version !== VERSION) {
     const newer = typeof doc.version === 'number' && doc.version > VERSION;
@@ -109,7 +112,11 @@ export function parseModel(text: string, file: string): ModelFile {
   const labels = makeLabels(config.head, doc.labels.types, config.scheme);
   const shape = doc.window;
   if (!shape || !Number.isInteger(shape.window) || !Number.isInteger(shape.d) || typeof shape.useCasing !== 'boolean') throw bad('window is missing');
+  if (shape.window < 0 || shape.d < 1) throw bad(`window ${shape.window} or dimension ${shape.d} is out of range`);
   if (shape.casings !== C) throw bad(`it uses ${shape.casings} casing classes, this ner has ${C}`);
+  if (config.window !== shape.window) throw bad(`config.window is ${config.window} but the parameters are for window ${shape.window}`);
+  if (config.casing !== shape.useCasing) throw bad(`config.casing is ${config.casing} but the parameters are for casing ${shape.useCasing}`);
+  if (!Number.isInteger(config.hidden) || config.hidden < 1) throw bad(`config.hidden is ${JSON.stringify(config.hidden)}, expected a whole number ≥ 1`);
   const windowShape = { window: shape.window, d: shape.d, useCasing: shape.useCasing };
   const dims = { head: config.head, n: inputSize(windowShape), H: config.hidden, K: outputCount(labels) };
   if (doc.dims?.n !== dims.n || doc.dims?.K !== dims.K || doc.dims?.H !== dims.H) {
@@ -124,7 +131,8 @@ export function parseModel(text: string, file: string): ModelFile {
   };
   checkParams(params, dims);
   const keys = doc.words?.keys;
-  if (!Array.isArray(keys) || keys.length < 3 || keys.some((k: unknown) => typeof k !== 'string')) throw bad('words.keys is missing');
+  if (!Array.isArray(keys) || keys.some((k: unknown) => typeof k !== 'string')) throw bad('words.keys is missing or not a list of words');
+  if (keys.length < 3) throw bad(`words.keys has ${keys.length} words, expected at least 3 (<s>, </s> and <unk>)`);
   const wordRows = unpack(doc.words.rows, 'words.rows', [keys.length, shape.d], file);
   const e = doc.embeddings;
   if (!e || typeof e.source !== 'string' || typeof e.fingerprint !== 'string' || e.d !== shape.d) throw bad('embeddings info is missing');
@@ -145,6 +153,25 @@ export function parseModel(text: string, file: string): ModelFile {
   };
 }
 
+/** A DataError for text that JSON.parse rejected: says when the file was cut short, and where the error is. */
+function jsonError(text: string, file: string, message: string): DataError {
+  const hint = 'pass a model written by `ner train` (default models/ner.json)';
+  const body = text.trim();
+  if (body === '') return new DataError(file, undefined, 'not a model file: it is empty', hint);
+  if (body.startsWith('{') && !body.endsWith('}')) {
+    return new DataError(file, undefined, `the model file is truncated: its JSON stops after ${text.length} characters (${message})`,
+      'the file was cut short (disk full? copy interrupted?): copy it again or retrain with `ner train`');
+  }
+  const at = /at position (\d+)/.exec(message);
+  let line: number | undefined;
+  if (at) {
+    line = 1;
+    const pos = Number(at[1]);
+    for (let i = text.indexOf('\n'); i >= 0 && i < pos; i = text.indexOf('\n', i + 1)) line++;
+  }
+  return new DataError(file, line, `not a model file: it is not valid JSON (${message.replace(/\s+/g, ' ').slice(0, 120)})`, hint);
+}
+
 export function readModelFile(file: string): ModelFile {
   let text: string;
   try {
@@ -154,6 +181,7 @@ export function readModelFile(file: string): ModelFile {
     if (err instanceof NerError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new DataError(file, undefined, 'model file not found', 'train one first: ner train --output ' + file);
+    if (code === 'EACCES' || code === 'EPERM') throw new DataError(file, undefined, 'permission denied: cannot read the model file', 'make it readable (chmod u+r) or pass another model');
     throw new DataError(file, undefined, `cannot read the model file (${code ?? (err as Error).message})`);
   }
   return parseModel(text, file);
@@ -164,6 +192,10 @@ export function attachEmbeddings(mf: ModelFile, emb: Embeddings): NerModel {
   if (emb.d !== mf.shape.d) {
     throw new NerError(`the embeddings have dimension ${emb.d} but the model ${mf.file} was trained with dimension ${mf.shape.d}`,
       `use the embeddings it was trained with: --embeddings ${mf.embeddings.source}`);
+  }
+  if (emb.fingerprint !== mf.embeddings.fingerprint && emb.source === mf.embeddings.source) {
+    throw new NerError(`the embeddings file ${emb.source} has changed since the model ${mf.file} was trained with it (fingerprint ${emb.fingerprint} ≠ ${mf.embeddings.fingerprint})`,
+      `restore the original vectors, or train the model again: ner train --embeddings ${emb.source} --output ${mf.file}`);
   }
   if (emb.fingerprint !== mf.embeddings.fingerprint) {
     throw new NerError(`the embeddings ${emb.source} are not the ones the model ${mf.file} was trained with (fingerprint ${emb.fingerprint} ≠ ${mf.embeddings.fingerprint})`,

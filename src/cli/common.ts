@@ -56,15 +56,44 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-/** Loads embeddings by source name (the default package) or path, reporting progress on stderr. */
+/**
+ * Loads embeddings by source name (the default package) or path, reporting progress on stderr.
+ * Warnings (duplicate words, a cache that cannot be written) are printed even when quiet.
+ */
 export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean): Promise<Embeddings> {
   const t0 = performance.now();
   const say = (msg: string) => {
     if (!quiet) process.stderr.write(`${paint.dim(msg)}\n`);
   };
-  const emb = await loadEmbeddings(spec === DEFAULT_EMBEDDINGS ? undefined : spec, { onProgress: say });
+  const warn = (msg: string) => process.stderr.write(`${paint.yellow('warning:')} ${msg}\n`);
+  const emb = await loadEmbeddings(spec === DEFAULT_EMBEDDINGS ? undefined : spec, { onProgress: say, onWarning: warn });
   say(`embeddings: ${emb.source} (${(emb.vectors.length / emb.d).toLocaleString('en-US')} words × ${emb.d}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   return emb;
+}
+
+/** The file a path names, for comparing paths: the same device and inode, or undefined when it does not exist. */
+function identity(p: string): string | undefined {
+  try {
+    const st = fs.statSync(p); // follows symlinks, so a link to an input counts as that input
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses to write an output over one of the inputs (the same path, a symlink to it or a hard link):
+ * writeFileAtomic would replace it and the input would be lost. `option` names the option in the message.
+ */
+export function refuseOverwritingInput(option: string, output: string, inputs: string[]): void {
+  const out = identity(output);
+  for (const input of inputs) {
+    const same = path.resolve(input) === path.resolve(output) || (out !== undefined && identity(input) === out);
+    if (same) {
+      throw new UsageError(`${option} ${output} is also an input file (${input}); writing it would destroy the input`,
+        `write to another file, e.g. ${option} ${path.join(path.dirname(output), 'out-' + path.basename(output))}`);
+    }
+  }
 }
 
 /** Writes to stdout, waiting for the stream when it is a pipe that is full. */
