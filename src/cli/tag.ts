@@ -1,30 +1,40 @@
 // `ner tag`: raw text in (a file, or stdin), entities out. The text is streamed: it is read in chunks,
 // split into sentences as it arrives and tagged a batch at a time, so memory stays flat on huge inputs
-// and output starts before the input ends.
+// and output starts before the input ends. With no file and a terminal on stdin it is an interactive
+// prompt instead: type a sentence, see its entities highlighted, Ctrl-D to quit.
 
 import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
-import { DataError } from '../errors.js';
+import * as readline from 'node:readline';
+import { bracketed, findEntities, type Entity, type TaggedSentence } from '../entities.js';
+import { DataError, InterruptedError } from '../errors.js';
 import { attachEmbeddings, readModelFile } from '../model-io.js';
 import type { NerModel } from '../ner-model.js';
-import { tagSentences } from '../predict.js';
-import { SentenceSplitter, type Token } from '../tokenize.js';
-import { DEFAULT_MODEL, DEMO_TEXT, ink, loadEmbeddingsFor, out } from './common.js';
+import { SentenceSplitter, tokenize, type Token } from '../tokenize.js';
+import { DEFAULT_MODEL, ink, loadEmbeddingsFor, numberOption, out, paint, shown } from './common.js';
 
-type Format = 'inline' | 'conll' | 'json';
+type Format = 'inline' | 'conll' | 'json' | 'brackets';
 
 export function tagCommand(): Command {
   return new Command('tag')
-    .description('find the entities in raw text')
-    .argument('[file]', 'text file; - or a pipe reads stdin (default: the sample text data/sample.txt)')
+    .description('find the entities in raw text (with no file on a terminal: an interactive prompt)')
+    .argument('[file]', 'text file; - or a pipe reads stdin; none on a terminal: type sentences interactively')
     .option('-m, --model <file>', 'model file', DEFAULT_MODEL)
     .option('--embeddings <file>', 'word vectors (default: the ones the model was trained with)')
-    .addOption(new Option('--format <format>', 'inline: the text with entities marked; conll: a token and its tag per line; json: entities with offsets and probability').choices(['inline', 'conll', 'json']).default('inline'))
+    .addOption(
+      new Option('--format <format>', 'inline: the text with entities marked (coloured on a terminal); conll: a token and its tag per line; json: entities with offsets and probability; brackets: one tokenized sentence per line, [Paris Hilton]PER')
+        .choices(['inline', 'conll', 'json', 'brackets'])
+        .default('inline'),
+    )
+    .option('--min-prob <p>', 'drop entities whose probability is below p', numberOption('--min-prob', (v) => v >= 0 && v <= 1, 'a probability in [0, 1], e.g. 0.8'), 0)
     .option('-q, --quiet', 'no progress messages')
+    .option('-v, --verbose', 'report sentences, tokens, entities and speed at the end (stderr)')
     .addHelpText('after', `
 Examples:
-  $ ner tag                                          # the sample text, with models/ner.json
+  $ ner tag                                          # interactive: type a sentence, Ctrl-D to quit
+  $ ner tag data/sample.txt                          # the sample text, with models/ner.json
   $ echo "Samuel Quinn was arrested in the Hilton Hotel in Paris in April 1989." | ner tag
+  $ ner tag news.txt --format brackets --min-prob 0.9
   $ ner tag news.txt --format json > entities.json`)
     .action(async (file: string | undefined, opts) => {
       await runTag(file, opts);
@@ -35,16 +45,13 @@ interface TagOpts {
   model: string;
   embeddings?: string;
   format: Format;
+  minProb: number;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
-export interface TaggedEntity {
-  text: string;
-  type: string;
-  start: number; // offsets into the input text (UTF-16 code units, end exclusive)
-  end: number;
-  prob: number;
-}
+/** One entity of `--format json`. */
+export type TaggedEntity = Entity;
 
 /** Reads the input in chunks, decoding UTF-8 strictly and naming the line of a bad byte. */
 async function* chunks(file: string | undefined): AsyncGenerator<string> {
@@ -92,22 +99,25 @@ function countLines(b: Uint8Array): number {
 
 const TYPE_COLOURS = [ink.bgBlue, ink.bgGreen, ink.bgMagenta, ink.bgCyan, ink.bgYellow, ink.bgRed];
 
-/** Streams entities for each batch of sentences to a writer, in the chosen format. */
+/** An entity's text marked for the terminal (coloured background) or as [text]TYPE without colour. */
+function mark(model: NerModel, span: string, type: string, colour: boolean): string {
+  if (!colour) return `[${span}]${type}`;
+  const i = model.labels.types.indexOf(type);
+  return TYPE_COLOURS[(i < 0 ? 0 : i) % TYPE_COLOURS.length].black(span) + ink.dim(type);
+}
+
+/** Streams entities for each batch of sentences to stdout, in the chosen format. */
 class Writer {
   private text = ''; // input text not yet written (inline format)
   private base = 0; // stream offset of text[0]
   private first = true;
+  counts = { sentences: 0, tokens: 0, entities: 0 };
   constructor(
     private readonly model: NerModel,
     private readonly format: Format,
     private readonly colour: boolean,
+    private readonly minProb: number,
   ) {}
-
-  mark(span: string, type: string): string {
-    if (!this.colour) return `[${span}]${type}`;
-    const i = this.model.labels.types.indexOf(type);
-    return TYPE_COLOURS[i % TYPE_COLOURS.length].black(span) + ink.dim(type);
-  }
 
   feed(chunk: string): void {
     if (this.format === 'inline') this.text += chunk;
@@ -115,31 +125,32 @@ class Writer {
 
   async write(sentences: Token[][]): Promise<void> {
     if (sentences.length === 0) return;
-    const decoded = tagSentences(this.model, sentences.map((s) => s.map((t) => t.text)));
+    const tagged = findEntities(this.model, sentences, this.minProb);
     const parts: string[] = [];
     if (this.format === 'json' && this.first) parts.push('[');
     let pos = this.base;
-    sentences.forEach((s, si) => {
-      const d = decoded[si];
+    for (const s of tagged) {
+      this.counts.sentences++;
+      this.counts.tokens += s.tokens.length;
+      this.counts.entities += s.entities.length;
       if (this.format === 'conll') {
-        s.forEach((t, i) => parts.push(`${t.text} ${d.tags[i]}\n`));
+        s.tokens.forEach((t, i) => parts.push(`${t.text} ${s.tags[i]}\n`));
         parts.push('\n');
-        return;
-      }
-      for (const e of d.spans) {
-        const start = s[e.start].start;
-        const end = s[e.end - 1].end;
-        if (this.format === 'json') {
-          const ent: TaggedEntity = { text: '', type: e.type, start, end, prob: Math.round(e.prob * 1e4) / 1e4 };
-          ent.text = s.slice(e.start, e.end).map((t) => t.text).join(' ');
+      } else if (this.format === 'brackets') {
+        parts.push(bracketed(s) + '\n');
+      } else if (this.format === 'json') {
+        for (const e of s.entities) {
+          const ent: TaggedEntity = { text: e.text, type: e.type, start: e.start, end: e.end, prob: Math.round(e.prob * 1e4) / 1e4 };
           parts.push(`${this.first ? '\n' : ',\n'}  ${JSON.stringify(ent)}`);
           this.first = false;
-        } else {
-          parts.push(this.text.slice(pos - this.base, start - this.base), this.mark(this.text.slice(start - this.base, end - this.base), e.type));
-          pos = end;
+        }
+      } else {
+        for (const e of s.entities) {
+          parts.push(this.text.slice(pos - this.base, e.start - this.base), mark(this.model, this.text.slice(e.start - this.base, e.end - this.base), e.type, this.colour));
+          pos = e.end;
         }
       }
-    });
+    }
     if (this.format === 'inline') {
       const last = sentences[sentences.length - 1];
       const upto = last[last.length - 1].end;
@@ -161,11 +172,14 @@ class Writer {
 }
 
 export async function runTag(file: string | undefined, opts: TagOpts): Promise<void> {
-  const input = file ?? (process.stdin.isTTY ? DEMO_TEXT : '-');
+  const interactive = file === undefined && !!process.stdin.isTTY;
+  const input = file ?? '-';
   const mf = readModelFile(opts.model);
   const emb = await loadEmbeddingsFor(opts.embeddings ?? mf.embeddings.source, !!opts.quiet);
   const model = attachEmbeddings(mf, emb);
-  const writer = new Writer(model, opts.format, ink.level > 0 && !!process.stdout.isTTY);
+  if (interactive) return interact(model, mf.file, opts);
+  const t0 = performance.now();
+  const writer = new Writer(model, opts.format, ink.level > 0 && !!process.stdout.isTTY, opts.minProb);
   const splitter = new SentenceSplitter();
   let batch: Token[][] = [];
   let tokens = 0;
@@ -186,4 +200,59 @@ export async function runTag(file: string | undefined, opts: TagOpts): Promise<v
   batch.push(...splitter.end());
   await flush();
   await writer.end();
+  if (opts.verbose) {
+    const c = writer.counts;
+    const seconds = (performance.now() - t0) / 1000;
+    process.stderr.write(paint.dim(`${c.sentences.toLocaleString('en-US')} sentences, ${c.tokens.toLocaleString('en-US')} tokens, ${c.entities.toLocaleString('en-US')} entities in ${seconds.toFixed(2)} s (${Math.round(c.tokens / Math.max(seconds, 1e-9)).toLocaleString('en-US')} tokens/s)\n`));
+  }
+}
+
+/** One typed line, tagged: the line with its entities highlighted, then each entity with its probability. */
+export function formatInteractive(model: NerModel, line: string, sentences: TaggedSentence[], colour: boolean): string {
+  const entities = sentences.flatMap((s) => s.entities);
+  let text = '';
+  let pos = 0;
+  for (const e of entities) {
+    text += line.slice(pos, e.start) + mark(model, line.slice(e.start, e.end), e.type, colour);
+    pos = e.end;
+  }
+  text += line.slice(pos);
+  const list = entities.map((e) => `${e.type} ${ink.bold(e.text)} ${ink.dim(e.prob.toFixed(2))}`).join(ink.dim('  ·  '));
+  return `  ${text.trim()}\n  ${entities.length ? list : ink.dim('(no entities)')}\n`;
+}
+
+/** The interactive prompt: a line in, its entities out, until Ctrl-D (exit 0) or Ctrl-C twice (exit 130). */
+async function interact(model: NerModel, file: string, opts: TagOpts): Promise<void> {
+  const colour = ink.level > 0 && !!process.stdout.isTTY;
+  const output = process.stdout.isTTY ? process.stdout : process.stderr;
+  if (!opts.quiet) {
+    process.stderr.write(`${paint.bold('ner tag')} ${paint.dim(`${shown(file)}: ${model.labels.types.join(' ')}`)}\n`);
+    process.stderr.write(paint.dim(`type a sentence and press Enter; Ctrl-D to quit${opts.minProb > 0 ? `; entities below p = ${opts.minProb} are hidden` : ''}\n`));
+  }
+  const rl = readline.createInterface({ input: process.stdin, output, prompt: colour ? ink.cyan('> ') : '> ', historySize: 200, terminal: true });
+  let interrupted = false;
+  let warned = false;
+  rl.on('SIGINT', () => {
+    // Ctrl-C clears a typed line; on an empty line it asks once, and quits the second time
+    if (rl.line.length > 0 || !warned) {
+      output.write(rl.line.length > 0 ? '^C\n' : paint.dim('\n(press Ctrl-C again or Ctrl-D to quit)\n'));
+      warned = rl.line.length === 0;
+      Object.assign(rl, { line: '', cursor: 0 }); // drop the typed text (readline has no public call for this)
+      rl.prompt();
+      return;
+    }
+    interrupted = true;
+    rl.close();
+  });
+  rl.prompt();
+  for await (const line of rl) {
+    warned = false;
+    if (line.trim()) {
+      const tagged = findEntities(model, tokenize(line), opts.minProb);
+      await out(formatInteractive(model, line, tagged, colour));
+    }
+    rl.prompt();
+  }
+  output.write('\n');
+  if (interrupted) throw new InterruptedError('interrupted (Ctrl-C)');
 }
