@@ -3,10 +3,15 @@
 // kernels of src/kernels.ts against the WebAssembly SIMD ones of src/kernels-wasm.ts, on the same arrays
 // in the same run, and prints GFLOP/s and the speed-up. Usage: node dist/scripts/bench-kernels.js [seconds]
 // (time per measurement, default 0.3). Run it with `nice` on a shared machine; the ratios are what count.
+// A third column times the float32 (f32x4) variant in wasm/kernels-f32.wat, which the trainer does not
+// use: it is assembled here with wabt, run on the same values rounded to float32, and its largest error
+// against the float64 result (relative to Σ|terms|) is printed, so a wrong kernel cannot look fast.
 
 import * as plain from '../src/kernels.js';
 import { gemmDW, gemmDtX, gemmXWt, kernelsAvailable, kernelsUnavailableReason, wasmAlloc } from '../src/kernels-wasm.js';
 import { Rng } from '../src/rng.js';
+import { readFileSync } from 'node:fs';
+import wabt from 'wabt';
 
 const seconds = Number(process.argv[2] ?? 0.3);
 const rng = new Rng(7);
@@ -38,12 +43,42 @@ if (!kernelsAvailable()) {
   process.exit(1);
 }
 
+interface F32 {
+  gemmXWt(X: number, W: number, b: number, Z: number, B: number, n: number, M: number): void;
+  gemmDtX(Delta: number, X: number, dW: number, db: number, B: number, n: number, M: number, S: number): void;
+  gemmDW(Delta: number, W: number, dX: number, B: number, n: number, M: number, need: number, P: number, m: number, S: number): void;
+}
+const source = readFileSync(new URL('../../wasm/kernels-f32.wat', import.meta.url), 'utf8');
+const binary = (await wabt()).parseWat('kernels-f32.wat', source, { simd: true }).toBinary({}).buffer;
+const memory = new WebAssembly.Memory({ initial: 256 });
+const f32 = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { env: { memory } }).exports as unknown as F32;
+let top = 0;
+/** A float32 copy of `a` in the f32 module's memory. */
+function f32Copy(a: Float64Array | Uint8Array): Float32Array {
+  const v = new Float32Array(memory.buffer, top, a.length);
+  v.set(a);
+  top += Math.ceil((a.length * 4) / 64) * 64;
+  return v;
+}
+function f32Scratch(bytes: number): number {
+  const at = top;
+  top += Math.ceil(bytes / 64) * 64;
+  return at;
+}
+/** max |got − want| / scale over all entries. */
+function worst(got: Float32Array, want: Float64Array, scale: Float64Array): number {
+  let e = 0;
+  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(got[i] - want[i]) / scale[i]);
+  return e;
+}
+const abs = (a: Float64Array) => a.map(Math.abs);
+
 const B = 32;
 const n = 540;
 const P = 5;
 const m = n / P;
 const rows: string[] = [];
-rows.push(['kernel', 'M', 'JS ms', 'JS GFLOP/s', 'WASM ms', 'WASM GFLOP/s', 'speed-up'].join('\t'));
+rows.push(['kernel', 'M', 'JS ms', 'JS GFLOP/s', 'f64x2 ms', 'f64x2 GFLOP/s', 'f64x2/JS', 'f32x4 ms', 'f32x4 GFLOP/s', 'f32x4/JS', 'f32 error'].join('\t'));
 for (const M of [400, 100]) {
   const X = random(wasmAlloc(B * n));
   const W = random(wasmAlloc(M * n));
@@ -58,16 +93,53 @@ for (const M of [400, 100]) {
   for (let k = 0; k < need.length; k++) need[k] = rng.next() < 0.9 ? 1 : 0;
   let needed = 0;
   for (const v of need) needed += v;
-  const cases: [string, number, () => void, () => void][] = [
-    ['gemmXWt', 2 * B * n * M, () => plain.gemmXWt(X, W, b, Z, B, n, M), () => gemmXWt(X, W, b, Z, B, n, M)],
-    ['gemmDtX', 2 * B * n * M, () => plain.gemmDtX(Delta, X, dW, db, B, n, M), () => gemmDtX(Delta, X, dW, db, B, n, M)],
-    ['gemmDW', 2 * needed * m * M, () => plain.gemmDW(Delta, W, dX, B, n, M, need, P, m), () => gemmDW(Delta, W, dX, B, n, M, need, P, m)],
+  top = 0;
+  const [X4, W4, b4, Z4, D4, dW4, db4, dX4] = [X, W, b, Z, Delta, dW, db, dX].map(f32Copy);
+  const need4 = f32Scratch(B * P);
+  new Uint8Array(memory.buffer, need4, B * P).set(need);
+  const S4 = f32Scratch(B * 36 + 4);
+  const p = (a: Float32Array) => a.byteOffset;
+  const f32XWt = () => f32.gemmXWt(p(X4), p(W4), p(b4), p(Z4), B, n, M);
+  const f32DtX = () => f32.gemmDtX(p(D4), p(X4), p(dW4), p(db4), B, n, M, S4);
+  const f32DW = () => f32.gemmDW(p(D4), p(W4), p(dX4), B, n, M, need4, P, m, S4);
+  // float32 results against the float64 ones, once, from zeroed gradients
+  const err: number[] = [];
+  {
+    const want = new Float64Array(B * M);
+    const scale = new Float64Array(B * M);
+    plain.gemmXWt(X, W, b, want, B, n, M);
+    plain.gemmXWt(abs(X), abs(W), abs(b), scale, B, n, M);
+    f32XWt();
+    err.push(worst(Z4, want, scale));
+    const wantW = new Float64Array(M * n);
+    const wantb = new Float64Array(M);
+    const scaleW = new Float64Array(M * n);
+    plain.gemmDtX(Delta, X, wantW, wantb, B, n, M);
+    plain.gemmDtX(abs(Delta), abs(X), scaleW, new Float64Array(M), B, n, M);
+    dW4.fill(0);
+    db4.fill(0);
+    f32DtX();
+    err.push(worst(dW4, wantW, scaleW));
+    const wantX = new Float64Array(B * n).fill(1);
+    const scaleX = new Float64Array(B * n).fill(1);
+    plain.gemmDW(Delta, W, wantX, B, n, M, need, P, m);
+    plain.gemmDW(abs(Delta), abs(W), scaleX, B, n, M, need, P, m);
+    dX4.fill(1);
+    f32DW();
+    err.push(worst(dX4, wantX, scaleX));
+  }
+  const cases: [string, number, () => void, () => void, () => void][] = [
+    ['gemmXWt', 2 * B * n * M, () => plain.gemmXWt(X, W, b, Z, B, n, M), () => gemmXWt(X, W, b, Z, B, n, M), f32XWt],
+    ['gemmDtX', 2 * B * n * M, () => plain.gemmDtX(Delta, X, dW, db, B, n, M), () => gemmDtX(Delta, X, dW, db, B, n, M), f32DtX],
+    ['gemmDW', 2 * needed * m * M, () => plain.gemmDW(Delta, W, dX, B, n, M, need, P, m), () => gemmDW(Delta, W, dX, B, n, M, need, P, m), f32DW],
   ];
-  for (const [name, flops, js, wasm] of cases) {
+  cases.forEach(([name, flops, js, wasm, single], c) => {
     const tj = time(js);
     const tw = time(wasm);
+    const ts = time(single);
     const g = (ms: number) => (flops / (ms * 1e6)).toFixed(2);
-    rows.push([name, M, tj.toFixed(3), g(tj), tw.toFixed(3), g(tw), (tj / tw).toFixed(2) + '×'].join('\t'));
-  }
+    const x = (ms: number) => (tj / ms).toFixed(2) + '×';
+    rows.push([name, M, tj.toFixed(3), g(tj), tw.toFixed(3), g(tw), x(tw), ts.toFixed(3), g(ts), x(ts), err[c].toExponential(1)].join('\t'));
+  });
 }
 process.stdout.write(rows.join('\n') + '\n');
