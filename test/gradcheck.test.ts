@@ -231,7 +231,7 @@ function ner(dir: string, ...args: string[]) {
 
 test('CLI: prints the table and the lecture statements, exits 0', () => {
   const dir = fixtures();
-  const r = ner(dir, '--hidden', '5', '--windows', '4');
+  const r = ner(dir, '--head', 'ovr', '--hidden', '5', '--windows', '4');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\novr head, tanh, H = 5, window 2: n = 5 × \(10 \+ 8 casing\) = 90, K = 4 classifiers \(LOC MISC ORG PER\)/);
   assert.match(r.stdout, /block\s+shape\s+checked by fd\s+max \|a − fd\|\s+rel err fd\s+rel err graph\s+result/);
@@ -258,7 +258,7 @@ test('CLI: --all checks the six head × activation combinations', () => {
 
 test('CLI: a failing check exits 1 with a message (tolerance below the rounding of the differences)', () => {
   const dir = fixtures();
-  const r = ner(dir, '--hidden', '3', '--windows', '2', '--tolerance', '1e-300');
+  const r = ner(dir, '--head', 'ovr', '--hidden', '3', '--windows', '2', '--tolerance', '1e-300');
   assert.equal(r.code, 1);
   assert.match(r.stdout, /FAIL/);
   assert.match(r.stderr, /error: gradient check failed \(ovr × tanh: .*W/);
