@@ -1,0 +1,117 @@
+// The library API (`import { train, loadModel, tag, evaluate } from 'ner'`): the same work as the CLI
+// verbs, as plain async functions over files or in-memory corpora, with TypeScript types. Nothing here
+// prints or exits; failures are NerErrors with a message and a hint.
+//
+//   const model = await train({ train: 'data/demo/train.conll', dev: 'data/demo/dev.conll', epochs: 5 });
+//   saveModel(model, 'models/ner.json');
+//   tag(model, 'Paris Hilton wowed the crowd in Cannes.');   // [{ text, type, start, end, prob }, …]
+//   evaluate(model, 'data/demo/dev.conll').f1;
+
+import { combine, oovSplit, scoreCorpus, type OovSplit } from './analysis.js';
+import { readConll, type ConllOptions, type Corpus } from './conll.js';
+import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from './embeddings.js';
+import { findEntities, type Entity } from './entities.js';
+import { UsageError } from './errors.js';
+import { pretrainedId } from './features.js';
+import type { EvalResult } from './metrics.js';
+import { attachEmbeddings, readModelFile } from './model-io.js';
+import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig, type NerModel } from './ner-model.js';
+import { tokenize } from './tokenize.js';
+import { train as trainLoop } from './train.js';
+
+export { bracketed, findEntities, type Entity, type TaggedSentence } from './entities.js';
+export { oovSplit, scoreCorpus, type GroupScore, type OovSplit } from './analysis.js';
+export { parseConll, readConll, formatPredictions, type ConllOptions, type Corpus, type Sentence } from './conll.js';
+export { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings, type LoadOptions as EmbeddingsLoadOptions } from './embeddings.js';
+export { DataError, InterruptedError, NerError, UsageError } from './errors.js';
+export { evaluate as scoreTags, formatConlleval, type ConfusionMatrix, type ErrorCount, type EvalResult, type TypeScore } from './metrics.js';
+export { parseModel, readModelFile, saveModel, serialiseModel, type ModelFile } from './model-io.js';
+export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig, type NerModel } from './ner-model.js';
+export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report.js';
+export { asciiChart, sparkline, trainingChart } from './chart.js';
+export { SentenceSplitter, tokenize, type Token } from './tokenize.js';
+
+/** Embeddings given by source (a file path, or DEFAULT_EMBEDDINGS) or already loaded. */
+export type EmbeddingsSpec = string | Embeddings;
+
+async function embeddingsOf(spec: EmbeddingsSpec | undefined, fallback: string, onProgress?: (msg: string) => void): Promise<Embeddings> {
+  if (spec !== undefined && typeof spec !== 'string') return spec;
+  const source = spec ?? fallback;
+  return loadEmbeddings(source === DEFAULT_EMBEDDINGS ? undefined : source, { onProgress });
+}
+
+export interface LoadModelOptions {
+  /** The word vectors the model was trained with (default: the source recorded in the model file). */
+  embeddings?: EmbeddingsSpec;
+  onProgress?: (msg: string) => void;
+}
+
+/** Reads a model file written by `ner train` or saveModel() and attaches its embeddings. */
+export async function loadModel(file: string, opts: LoadModelOptions = {}): Promise<NerModel> {
+  const mf = readModelFile(file);
+  const emb = await embeddingsOf(opts.embeddings, mf.embeddings.source, opts.onProgress);
+  return attachEmbeddings(mf, emb);
+}
+
+export interface TagOptions {
+  /** Drop entities whose probability is below this (default 0: keep all). */
+  minProb?: number;
+}
+
+/** The entities in raw text, with character offsets into `text` and a probability each, in text order. */
+export function tag(model: NerModel, text: string, opts: TagOptions = {}): Entity[] {
+  return findEntities(model, tokenize(text), opts.minProb ?? 0).flatMap((s) => s.entities.map(({ tokenStart: _s, tokenEnd: _e, ...e }) => e));
+}
+
+/** A labelled corpus: a CoNLL file path or one already read (readConll / parseConll). */
+export type CorpusSpec = string | Corpus;
+
+function corpusOf(spec: CorpusSpec, opts: ConllOptions): Corpus {
+  return typeof spec === 'string' ? readConll(spec, opts) : spec;
+}
+
+export interface EvaluateOptions {
+  tagColumn?: number;
+}
+
+/**
+ * Scores a model on labelled data, exactly as conlleval would (several corpora are scored as one
+ * stream); `oov` splits the entity scores by whether an entity has a word with no pretrained vector.
+ */
+export function evaluate(model: NerModel, data: CorpusSpec | CorpusSpec[], opts: EvaluateOptions = {}): EvalResult & { oov: OovSplit } {
+  const specs = Array.isArray(data) ? data : [data];
+  if (specs.length === 0) throw new UsageError('evaluate: no corpus given', 'pass a CoNLL file path or a Corpus');
+  const all = combine(specs.map((s) => scoreCorpus(model, corpusOf(s, opts))));
+  const emb = model.words.emb;
+  const oov = oovSplit(all.gold, all.predicted, all.tokens, (t) => pretrainedId(emb, t) < 0);
+  return { ...all.result, oov };
+}
+
+export interface TrainOptions extends Partial<ModelConfig> {
+  /** Training data: CoNLL file path(s) or corpora. */
+  train: CorpusSpec | CorpusSpec[];
+  /** Dev data, scored every epoch; the best epoch is kept and training stops early on it. */
+  dev?: CorpusSpec;
+  /** Word vectors (default: DEFAULT_EMBEDDINGS, the wink GloVe-style 100-d vectors). */
+  embeddings?: EmbeddingsSpec;
+  tagColumn?: number;
+  onEpoch?: (record: EpochRecord, isBest: boolean) => void;
+  onProgress?: (msg: string) => void;
+}
+
+/** Trains a model with DEFAULT_CONFIG overridden by the options given (lrEmbed defaults to lr). */
+export async function train(opts: TrainOptions): Promise<NerModel> {
+  const { train: trainSpec, dev, embeddings, tagColumn, onEpoch, onProgress, ...overrides } = opts;
+  const specs = Array.isArray(trainSpec) ? trainSpec : [trainSpec];
+  if (specs.length === 0) throw new UsageError('train: no training data given', 'pass train: "path/to/train.conll" (or a Corpus)');
+  const known = new Set(Object.keys(DEFAULT_CONFIG));
+  const unknown = Object.keys(overrides).filter((k) => !known.has(k));
+  if (unknown.length > 0) throw new UsageError(`train: unknown option ${unknown.join(', ')}`, `the options are train, dev, embeddings, tagColumn, onEpoch, onProgress and ${[...known].join(', ')}`);
+  const config: ModelConfig = { ...DEFAULT_CONFIG, ...overrides, lrEmbed: overrides.lrEmbed ?? overrides.lr ?? DEFAULT_CONFIG.lrEmbed };
+  const conllOpts = { tagColumn };
+  const corpora = specs.map((s) => corpusOf(s, conllOpts));
+  const devCorpus = dev === undefined ? null : corpusOf(dev, conllOpts);
+  const emb = await embeddingsOf(embeddings, DEFAULT_EMBEDDINGS, onProgress);
+  const result = await trainLoop(corpora, devCorpus, emb, config, { onEpoch });
+  return result.model;
+}
