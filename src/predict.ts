@@ -4,6 +4,7 @@ import { type Decoded, decode, transitions } from './labels.js';
 import { encode, gather, type Encoded } from './features.js';
 import { forward, newCache, probabilities } from './model.js';
 import type { NerModel } from './ner-model.js';
+import { WindowScorer } from './fast-scorer.js';
 
 /** P (N×K): the output probabilities of every token of an encoded text, computed `batch` windows at a time. */
 export function predictProbabilities(model: NerModel, e: Encoded, batch = 256): Float64Array {
@@ -23,17 +24,32 @@ export function predictProbabilities(model: NerModel, e: Encoded, batch = 256): 
   return P;
 }
 
+/** Tags sentences with one model, reusing the per-word products across calls (see fast-scorer.ts). */
+export class Tagger {
+  private readonly scorer: WindowScorer;
+  private readonly tr: ReturnType<typeof transitions> | undefined;
+  constructor(readonly model: NerModel) {
+    this.scorer = new WindowScorer(model);
+    this.tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
+  }
+
+  /** Entities (and IOB2 tags) for each sentence of tokens. */
+  tag(sentences: string[][]): Decoded[] {
+    const { model } = this;
+    const e = encode(model.words, sentences);
+    const P = this.scorer.probabilities(e);
+    const K = model.dims.K;
+    const out: Decoded[] = [];
+    let o = 0;
+    for (const s of sentences) {
+      out.push(decode(model.labels, P.subarray(o * K, (o + s.length) * K), s.length, model.config.threshold, this.tr));
+      o += s.length;
+    }
+    return out;
+  }
+}
+
 /** Entities (and IOB2 tags) for each sentence of tokens. */
 export function tagSentences(model: NerModel, sentences: string[][]): Decoded[] {
-  const e = encode(model.words, sentences);
-  const P = predictProbabilities(model, e);
-  const K = model.dims.K;
-  const tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
-  const out: Decoded[] = [];
-  let o = 0;
-  for (const s of sentences) {
-    out.push(decode(model.labels, P.subarray(o * K, (o + s.length) * K), s.length, model.config.threshold, tr));
-    o += s.length;
-  }
-  return out;
+  return new Tagger(model).tag(sentences);
 }

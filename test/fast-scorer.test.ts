@@ -1,0 +1,52 @@
+// The precomputed per-word scorer (fast-scorer.ts) computes the same probabilities as the direct
+// forward pass, for both heads, with and without the casing feature, and with a cache too small to hold
+// every word.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encode, inputSize, newWordTable } from '../src/features.js';
+import { WindowScorer } from '../src/fast-scorer.js';
+import { makeLabels, outputCount } from '../src/labels.js';
+import { initParams } from '../src/model.js';
+import { DEFAULT_CONFIG, type NerModel } from '../src/ner-model.js';
+import { predictProbabilities } from '../src/predict.js';
+import { Rng } from '../src/rng.js';
+
+const SENTENCES = [
+  'Samuel Quinn was arrested in the Hilton Hotel in Paris in April 1989 .',
+  'EU rejects German call to boycott British lamb .',
+  'Peter Blackburn',
+  'U.S. 1996-08-22',
+].map((s) => s.split(' '));
+
+function model(head: 'ovr' | 'softmax', useCasing: boolean, window: number): NerModel {
+  const rng = new Rng(4);
+  const d = 6;
+  const keys = ['<s>', '</s>', '<unk>', 'the', 'in', 'paris', 'samuel', 'quinn', '.', 'u.s.'];
+  const rows = new Float64Array(keys.length * d).map(() => rng.uniform(1));
+  const words = newWordTable(d, keys, rows, null);
+  const labels = makeLabels(head, ['LOC', 'ORG', 'PER'], 'IOBES');
+  const shape = { window, d, useCasing };
+  const dims = { head, n: inputSize(shape), H: 7, K: outputCount(labels) };
+  const params = initParams(dims, (a) => rng.uniform(a * 3));
+  for (let i = 0; i < params.b.length; i++) params.b[i] = rng.uniform(0.3);
+  const config = { ...DEFAULT_CONFIG, head, window, casing: useCasing, hidden: 7 };
+  return { config, labels, inputScheme: 'IOB2', dims, shape, params, words, embeddings: { source: 'test', d, count: 0, fingerprint: 'x' }, history: [], bestEpoch: 0, trainedOn: { files: [], sentences: 0, tokens: 0 } };
+}
+
+for (const head of ['ovr', 'softmax'] as const) {
+  for (const useCasing of [true, false]) {
+    for (const window of [0, 2]) {
+      test(`fast scorer = direct forward: ${head}, casing ${useCasing}, window ${window}`, () => {
+        const m = model(head, useCasing, window);
+        const e = encode(m.words, SENTENCES);
+        const direct = predictProbabilities(m, e);
+        for (const budget of [64 * 2 ** 20, 1]) {
+          const fast = new WindowScorer(m, budget).probabilities(e);
+          assert.equal(fast.length, direct.length);
+          for (let i = 0; i < fast.length; i++) assert.ok(Math.abs(fast[i] - direct[i]) < 1e-12, `P[${i}] ${fast[i]} vs ${direct[i]} (budget ${budget})`);
+        }
+      });
+    }
+  }
+}
