@@ -33,6 +33,7 @@ interface Loaded {
   bytes: Uint8Array; // the whole arena, for copying masks in
   free: { start: number; size: number }[]; // free ranges, sorted by start, never adjacent
   used: Map<number, number>; // start → size of every live block
+  owners: WeakMap<Float64Array, number>; // the array wasmAlloc returned for each live block → its start
   scratch: number; // a block the kernels use for packing (start), or −1
   scratchSize: number;
 }
@@ -71,6 +72,7 @@ function load(): Loaded | null {
       bytes: new Uint8Array(memory.buffer),
       free: [{ start: 0, size: ARENA_BYTES }],
       used: new Map(),
+      owners: new WeakMap(),
       scratch: -1,
       scratchSize: 0,
     };
@@ -143,13 +145,21 @@ export function wasmAlloc(length: number): Float64Array {
   if (!L || start < 0) return new Float64Array(length);
   const a = new Float64Array(L.buffer, start, length);
   a.fill(0); // the block may have held an array freed earlier
+  L.owners.set(a, start);
   return a;
 }
 
-/** Returns an array from wasmAlloc to the arena; it must not be used afterwards. Ignores other arrays. */
+/**
+ * Returns an array from wasmAlloc to the arena; neither it nor views of it may be used afterwards.
+ * Anything else (an ordinary array, a subarray, an array already freed) is ignored, so a second free
+ * can never release a block that has since been handed to someone else.
+ */
 export function wasmFree(a: Float64Array): void {
   const L = load();
-  if (L && a.buffer === L.buffer) freeBytes(L, a.byteOffset);
+  const start = L?.owners.get(a);
+  if (!L || start === undefined) return;
+  L.owners.delete(a);
+  freeBytes(L, start);
 }
 
 /** True when `a` lies in the WebAssembly memory (so the kernels run on it without copying). */

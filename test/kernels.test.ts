@@ -219,8 +219,13 @@ test('wasmAlloc: aligned, zero-filled, disjoint blocks; freed space is merged an
   const d = wasmAlloc(16);
   assert.equal(d.byteOffset, Math.min(a.byteOffset, b.byteOffset));
   assert.ok(d.every((x) => x === 0), 'a reused block is zeroed');
+  wasmFree(a); // a second free of a is ignored: its block now belongs to d
+  wasmFree(d.subarray(0)); // so is a view that wasmAlloc did not return
+  const e = wasmAlloc(16);
+  assert.notEqual(e.byteOffset, d.byteOffset, 'd is still live');
   wasmFree(c);
   wasmFree(d);
+  wasmFree(e);
   wasmFree(new Float64Array(4)); // not from the arena: ignored
   assert.equal(wasmMemoryUsage().used, used0);
 });
