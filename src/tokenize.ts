@@ -233,6 +233,10 @@ export class SentenceSplitter {
   private base = 0; // stream offset of buffer[0]
   private lineStart = true; // is buffer[0] the start of a line (only until the first cut)
   private done = false;
+  // buffer[0, settled) holds no sentence boundary that a longer text could reveal: a push whose new
+  // text has no line break and no sentence-end token need not tokenise the whole buffer again. Without
+  // this, one long line with no sentence end (a 300k-token "sentence") costs O(n²) over 64 KB chunks.
+  private settled = 0;
 
   push(chunk: string): Token[][] {
     if (this.done) throw new Error('SentenceSplitter.push() called after end()');
@@ -242,6 +246,7 @@ export class SentenceSplitter {
     let cut = this.buffer.length - 1;
     while (cut >= 0 && !/\s/u.test(this.buffer[cut])) cut--;
     if (cut < 0) return [];
+    if (!this.mayEndSentence(cut)) return [];
     const sentences = tokenizeText(this.buffer.slice(0, cut), this.lineStart);
     // Emit up to the last sentence that is followed by whitespace, so the next one starts a word.
     let k = sentences.length - 2;
@@ -256,8 +261,33 @@ export class SentenceSplitter {
     this.buffer = this.buffer.slice(keepFrom);
     const out = emitted.map((s) => s.map((t) => ({ text: t.text, start: t.start + this.base, end: t.end + this.base })));
     this.base += keepFrom;
+    this.settled = Math.max(0, this.settled - keepFrom);
     this.lineStart = false; // the kept text starts with the whitespace that followed a token
     return out;
+  }
+
+  /**
+   * Whether buffer[settled, cut) might hold a new sentence boundary: a line break, or a sentence-end
+   * token when that text is tokenised on its own. A boundary also depends on the word after the end,
+   * so the last word before the cut (which looks line-final here: "Corp." gives up its period) is
+   * left for the next push, and the three words before it are looked at again then. Skipping only
+   * delays sentences to a later push or end(); it never changes them. Moves `settled` on.
+   */
+  private mayEndSentence(cut: number): boolean {
+    const wordStart = (at: number): number => {
+      while (at > 0 && /\s/u.test(this.buffer[at - 1])) at--;
+      while (at > 0 && !/\s/u.test(this.buffer[at - 1])) at--;
+      return at;
+    };
+    const last = wordStart(cut);
+    let from = last;
+    for (let words = 0; words < 3; words++) from = wordStart(from);
+    const start = Math.min(this.settled, from);
+    this.settled = from;
+    const text = this.buffer.slice(start, cut);
+    if (/[\n\r]/.test(text)) return true;
+    const end = last - start; // the last word is tokenised (it is the next word of the one before) but not judged
+    return tokenizeText(text, false).some((sentence) => sentence.some((t) => t.start < end && SENTENCE_END.has(t.text)));
   }
 
   end(): Token[][] {
