@@ -3,6 +3,7 @@
 // vectors do not cover (OOV) — the usual first suspect when a model misses names. Pure: no I/O.
 
 import type { Corpus } from './conll.js';
+import { pretrainedId } from './features.js';
 import { evaluate, type EvalResult } from './metrics.js';
 import type { NerModel } from './ner-model.js';
 import { tagSentences } from './predict.js';
@@ -88,4 +89,15 @@ export function combine(scored: Scored[]): { gold: string[][]; predicted: string
   const tokens = scored.flatMap((s) => s.corpus.sentences.map((x) => x.tokens));
   const result = scored.length === 1 ? scored[0].result : evaluate(gold, predicted, tokens);
   return { gold, predicted, tokens, result };
+}
+
+/**
+ * Tags and scores labelled corpora (as one stream) and splits the scores by OOV entities, using the
+ * model's own pretrained vectors to decide what is OOV: the numbers `ner eval` and the reports show.
+ */
+export function evaluateWithOov(model: NerModel, corpora: Corpus[]): EvalResult & { oov: OovSplit } {
+  const all = combine(corpora.map((c) => scoreCorpus(model, c)));
+  const emb = model.words.emb;
+  const oov = oovSplit(all.gold, all.predicted, all.tokens, (t) => pretrainedId(emb, t) < 0);
+  return { ...all.result, oov };
 }

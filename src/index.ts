@@ -7,12 +7,11 @@
 //   tag(model, 'Paris Hilton wowed the crowd in Cannes.');   // [{ text, type, start, end, prob }, …]
 //   evaluate(model, 'data/demo/dev.conll').f1;
 
-import { combine, oovSplit, scoreCorpus, type OovSplit } from './analysis.js';
+import { evaluateWithOov, type OovSplit } from './analysis.js';
 import { readConll, type ConllOptions, type Corpus } from './conll.js';
 import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from './embeddings.js';
 import { findEntities, type Entity } from './entities.js';
 import { UsageError } from './errors.js';
-import { pretrainedId } from './features.js';
 import type { EvalResult } from './metrics.js';
 import { attachEmbeddings, readModelFile } from './model-io.js';
 import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig, type NerModel } from './ner-model.js';
@@ -20,7 +19,7 @@ import { tokenize } from './tokenize.js';
 import { train as trainLoop } from './train.js';
 
 export { bracketed, findEntities, type Entity, type TaggedSentence } from './entities.js';
-export { oovSplit, scoreCorpus, type GroupScore, type OovSplit } from './analysis.js';
+export { evaluateWithOov, oovSplit, scoreCorpus, type GroupScore, type OovSplit } from './analysis.js';
 export { parseConll, readConll, formatPredictions, type ConllOptions, type Corpus, type Sentence } from './conll.js';
 export { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings, type LoadOptions as EmbeddingsLoadOptions } from './embeddings.js';
 export { DataError, InterruptedError, NerError, UsageError } from './errors.js';
@@ -81,10 +80,7 @@ export interface EvaluateOptions {
 export function evaluate(model: NerModel, data: CorpusSpec | CorpusSpec[], opts: EvaluateOptions = {}): EvalResult & { oov: OovSplit } {
   const specs = Array.isArray(data) ? data : [data];
   if (specs.length === 0) throw new UsageError('evaluate: no corpus given', 'pass a CoNLL file path or a Corpus');
-  const all = combine(specs.map((s) => scoreCorpus(model, corpusOf(s, opts))));
-  const emb = model.words.emb;
-  const oov = oovSplit(all.gold, all.predicted, all.tokens, (t) => pretrainedId(emb, t) < 0);
-  return { ...all.result, oov };
+  return evaluateWithOov(model, specs.map((s) => corpusOf(s, opts)));
 }
 
 export interface TrainOptions extends Partial<ModelConfig> {
