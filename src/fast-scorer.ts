@@ -64,13 +64,17 @@ export class WindowScorer {
         const wo = j * n + c0;
         let a0 = 0;
         let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
         let t = 0;
-        for (; t + 2 <= d; t += 2) {
+        for (; t + 4 <= d; t += 4) {
           a0 += W[wo + t] * e[t];
           a1 += W[wo + t + 1] * e[t + 1];
+          a2 += W[wo + t + 2] * e[t + 2];
+          a3 += W[wo + t + 3] * e[t + 3];
         }
-        if (t < d) a0 += W[wo + t] * e[t];
-        out[p * this.GH + j] = a0 + a1;
+        for (; t < d; t++) a0 += W[wo + t] * e[t];
+        out[p * this.GH + j] = a0 + a1 + (a2 + a3);
       }
     }
     if (out !== this.spare) this.cache.set(id, out);
@@ -85,33 +89,47 @@ export class WindowScorer {
     const GH = this.GH;
     const C = this.m - this.model.shape.d;
     const w = this.model.shape.window;
+    const caseTerms = this.caseTerms;
     const N = to - from;
     const Pout = new Float64Array(N * K);
     const z = new Float64Array(GH);
     const h = new Float64Array(GH);
     const S = new Float64Array(K);
     const ovr = dims.head === 'ovr';
+    const { sentStart, sentEnd, caseId } = enc;
     for (let i = from; i < to; i++) {
-      z.set(b);
+      for (let j = 0; j < GH; j++) z[j] = b[j];
       for (let p = -w; p <= w; p++) {
         const terms = this.wordTerms(neighbourWord(enc, i, p));
         const o = (p + w) * GH;
         for (let j = 0; j < GH; j++) z[j] += terms[o + j];
-        if (this.caseTerms) {
+        if (caseTerms !== null) {
           const k = i + p;
-          const cid = k < enc.sentStart[i] || k >= enc.sentEnd[i] ? PAD_CASE : enc.caseId[k];
+          const cid = k < sentStart[i] || k >= sentEnd[i] ? PAD_CASE : caseId[k];
           const co = ((p + w) * C + cid) * GH;
-          for (let j = 0; j < GH; j++) z[j] += this.caseTerms[co + j];
+          for (let j = 0; j < GH; j++) z[j] += caseTerms[co + j];
         }
       }
       activate(config.activation, z, h, GH);
       for (let k = 0; k < K; k++) {
         const ho = ovr ? k * H : 0;
-        let acc = c[k];
-        for (let t = 0; t < H; t++) acc += U[k * H + t] * h[ho + t];
-        S[k] = acc;
+        const uo = k * H;
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        let t = 0;
+        for (; t + 4 <= H; t += 4) {
+          a0 += U[uo + t] * h[ho + t];
+          a1 += U[uo + t + 1] * h[ho + t + 1];
+          a2 += U[uo + t + 2] * h[ho + t + 2];
+          a3 += U[uo + t + 3] * h[ho + t + 3];
+        }
+        for (; t < H; t++) a0 += U[uo + t] * h[ho + t];
+        S[k] = c[k] + (a0 + a1 + (a2 + a3));
       }
-      probabilities(dims, S, 1, Pout.subarray((i - from) * K, (i - from + 1) * K));
+      probabilities(dims, S, 1, S);
+      Pout.set(S, (i - from) * K);
     }
     return Pout;
   }
