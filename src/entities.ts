@@ -3,7 +3,7 @@
 // the library's tag(). Pure: no I/O.
 
 import type { NerModel } from './ner-model.js';
-import { tagSentences } from './predict.js';
+import { Tagger } from './predict.js';
 import { encodeSpans } from './tags.js';
 import type { Token } from './tokenize.js';
 
@@ -21,10 +21,14 @@ export interface TaggedSentence {
   entities: (Entity & { tokenStart: number; tokenEnd: number })[]; // token indices, end exclusive
 }
 
-/** Tags sentences of tokens; entities with prob < minProb are dropped (and their tags become O). */
-export function findEntities(model: NerModel, sentences: Token[][], minProb = 0): TaggedSentence[] {
+/**
+ * Tags sentences of tokens; entities with prob < minProb are dropped (and their tags become O). Pass a
+ * Tagger to reuse its per-word products across calls (a stream of batches).
+ */
+export function findEntities(by: NerModel | Tagger, sentences: Token[][], minProb = 0): TaggedSentence[] {
   if (sentences.length === 0) return [];
-  const decoded = tagSentences(model, sentences.map((s) => s.map((t) => t.text)));
+  const tagger = by instanceof Tagger ? by : new Tagger(by);
+  const decoded = tagger.tag(sentences.map((s) => s.map((t) => t.text)));
   return sentences.map((tokens, si) => {
     const kept = decoded[si].spans.filter((e) => e.prob >= minProb);
     const entities = kept.map((e) => ({

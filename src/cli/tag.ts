@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
+import { Tagger } from '../predict.js';
 import { bracketed, findEntities, type Entity, type TaggedSentence } from '../entities.js';
 import { DataError, InterruptedError } from '../errors.js';
 import { attachEmbeddings, readModelFile } from '../model-io.js';
@@ -112,12 +113,15 @@ class Writer {
   private base = 0; // stream offset of text[0]
   private first = true;
   counts = { sentences: 0, tokens: 0, entities: 0 };
+  private readonly tagger: Tagger;
   constructor(
     private readonly model: NerModel,
     private readonly format: Format,
     private readonly colour: boolean,
     private readonly minProb: number,
-  ) {}
+  ) {
+    this.tagger = new Tagger(model);
+  }
 
   feed(chunk: string): void {
     if (this.format === 'inline') this.text += chunk;
@@ -125,7 +129,7 @@ class Writer {
 
   async write(sentences: Token[][]): Promise<void> {
     if (sentences.length === 0) return;
-    const tagged = findEntities(this.model, sentences, this.minProb);
+    const tagged = findEntities(this.tagger, sentences, this.minProb);
     const parts: string[] = [];
     if (this.format === 'json' && this.first) parts.push('[');
     let pos = this.base;

@@ -7,6 +7,10 @@ import * as path from 'node:path';
 import { readConll, type Corpus } from '../conll.js';
 import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings.js';
 import { InterruptedError, NerError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../atomic.js';
+import { evaluateWithOov } from '../analysis.js';
+import { trainingChart } from '../chart.js';
+import { trainReportHtml } from '../report.js';
 import { type Checkpoint, type RunSpec, readCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { pretrainedId } from '../features.js';
 import { ACTIVATIONS, HEADS } from '../model.js';
@@ -56,6 +60,7 @@ export function trainCommand(): Command {
     .option('--tag-column <n>', 'column holding the tag (1-based; default: the last)', intOption('--tag-column', 2, 1000))
     .option('--seed <n>', 'random seed: the same seed and data give the same model file', intOption('--seed', 0, 2 ** 31 - 1), D.seed)
     .option('--resume <checkpoint>', 'continue an interrupted run from the checkpoint it saved (its options and data are reused)')
+    .option('--report <file.html>', 'also write a self-contained HTML report: loss and dev P/R/F1 per epoch, per-type dev scores, confusion matrix, configuration')
     .option('-q, --quiet', 'print only the final summary')
     .addHelpText('after', `
 Examples:
@@ -95,6 +100,7 @@ interface TrainOpts {
   seed: number;
   quiet?: boolean;
   resume?: string;
+  report?: string;
 }
 
 /** Share of tokens with no pretrained vector (after the exact → lower → digits fallbacks). */
@@ -260,6 +266,12 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
   process.stderr.write(
     `${paint.green('saved')} ${shown(output)}  ${score}  ${m.history.length} epochs in ${seconds.toFixed(1)} s${result.stop === 'early' ? ' (early stop)' : ''}\n`,
   );
+  if (!quiet) process.stderr.write(trainingChart(m.history, m.bestEpoch));
+  if (opts.report) {
+    const ev = dev ? evaluateWithOov(m, [dev]) : undefined;
+    writeFileAtomic(opts.report, trainReportHtml(m, ev && { name: shown(dev!.file), result: ev, oov: ev.oov }, shown(output)));
+    process.stderr.write(`${paint.green('wrote')} ${shown(opts.report)}\n`);
+  }
   if (best?.dev && best.dev.f1 === 0) {
     process.stderr.write(paint.yellow('warning: the model finds no correct entity on the dev set; try more epochs, another --lr, or check the tags\n'));
   }
