@@ -14,6 +14,7 @@
 // differently) and are bit-identical from one call to the next. Set NER_WASM=off to use only kernels.ts.
 
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as plain from './kernels.js';
 
 /** Size of the WebAssembly memory, reserved once (untouched pages cost no RAM). */
@@ -53,12 +54,12 @@ function load(): Loaded | null {
     reason = 'this JavaScript engine has no WebAssembly';
     return null;
   }
-  const file = new URL('./kernels.wasm', import.meta.url);
+  const file = fileURLToPath(new URL('./kernels.wasm', import.meta.url));
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = new Uint8Array(readFileSync(file));
   } catch {
-    reason = `${file.pathname} is missing: build it with \`npm run build:wasm\``;
+    reason = `${file} is missing: build it with \`npm run build:wasm\``;
     return null;
   }
   try {
@@ -78,7 +79,7 @@ function load(): Loaded | null {
     };
   } catch (e) {
     // a CompileError here means the engine lacks WebAssembly SIMD
-    reason = `${file.pathname} could not be loaded: ${(e as Error).message}`;
+    reason = `${file} could not be loaded: ${(e as Error).message}`;
   }
   return loaded;
 }
