@@ -30,7 +30,7 @@
 // never changes a parameter (that is sgd.ts's job), so the gradient check tests exactly what trains.
 
 import { assertShape } from './errors.js';
-import { gemmDW, gemmDtX, gemmXWt } from './kernels.js';
+import { gemmDW, gemmDtX, gemmXWt, wasmAlloc, wasmFree } from './kernels-wasm.js';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid';
 export type Head = 'ovr' | 'softmax';
@@ -59,8 +59,8 @@ export interface Params {
 
 export function zerosLike(p: Params): Params {
   return {
-    W: new Float64Array(p.W.length),
-    b: new Float64Array(p.b.length),
+    W: wasmAlloc(p.W.length),
+    b: wasmAlloc(p.b.length),
     U: new Float64Array(p.U.length),
     c: new Float64Array(p.c.length),
   };
@@ -77,9 +77,10 @@ export function checkParams(p: Params, d: Dims): void {
 /** Glorot-uniform W and U, zero biases. Draws from `rand` (uniform in [−a, a)) in a fixed order. */
 export function initParams(d: Dims, rand: (a: number) => number): Params {
   const GH = groups(d) * d.H;
+  // W and b live in the WebAssembly memory so the SIMD kernels can read them without a copy
   const p: Params = {
-    W: new Float64Array(GH * d.n),
-    b: new Float64Array(GH),
+    W: wasmAlloc(GH * d.n),
+    b: wasmAlloc(GH),
     U: new Float64Array(d.K * d.H),
     c: new Float64Array(d.K),
   };
@@ -121,11 +122,17 @@ export function newCache(d: Dims, maxB: number): Cache {
   const GH = groups(d) * d.H;
   return {
     B: 0,
-    X: new Float64Array(maxB * d.n),
-    Z: new Float64Array(maxB * GH),
+    X: wasmAlloc(maxB * d.n),
+    Z: wasmAlloc(maxB * GH),
     Hh: new Float64Array(maxB * GH),
     S: new Float64Array(maxB * d.K),
   };
+}
+
+/** Returns a cache's WebAssembly memory (caches made per call, e.g. for one prediction, must be freed). */
+export function freeCache(c: Cache): void {
+  wasmFree(c.X);
+  wasmFree(c.Z);
 }
 
 /** X: B×n (already in cache.X) → z = Wx + b, h = f(z), s = Uh + c for every window; fills cache.Z, Hh, S. */
@@ -230,7 +237,7 @@ export interface BackScratch {
 }
 
 export function newBackScratch(d: Dims, maxB: number): BackScratch {
-  return { Delta: new Float64Array(maxB * groups(d) * d.H), dX: new Float64Array(maxB * d.n), all: new Uint8Array(maxB).fill(1) };
+  return { Delta: wasmAlloc(maxB * groups(d) * d.H), dX: wasmAlloc(maxB * d.n), all: new Uint8Array(maxB).fill(1) };
 }
 
 /** Which blocks of x need ∂J/∂x: x is P blocks of m values; need[i·P + p] for window i, block p. */

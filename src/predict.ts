@@ -2,7 +2,7 @@
 
 import { type Decoded, decode, transitions } from './labels.js';
 import { encode, gather, type Encoded } from './features.js';
-import { forward, newCache, probabilities } from './model.js';
+import { forward, freeCache, newCache, probabilities } from './model.js';
 import type { NerModel } from './ner-model.js';
 import { WindowScorer } from './fast-scorer.js';
 
@@ -21,6 +21,7 @@ export function predictProbabilities(model: NerModel, e: Encoded, batch = 256): 
     forward(model.params, dims, model.config.activation, cache, B);
     probabilities(dims, cache.S, B, P.subarray(from * K, (from + B) * K));
   }
+  freeCache(cache);
   return P;
 }
 

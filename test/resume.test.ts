@@ -60,7 +60,7 @@ function ner(args: string[]) {
 }
 
 test('CLI: SIGINT saves a checkpoint and exits 130; --resume finishes with the same model file', async () => {
-  const args = ['train', '--train', TRAIN, '--dev', DEV, '--embeddings', EMB, '--epochs', '6', '--patience', '10', '--hidden', '50', '--seed', '9'];
+  const args = ['train', '--train', TRAIN, '--dev', DEV, '--embeddings', EMB, '--epochs', '60', '--patience', '100', '--hidden', '100', '--seed', '9'];
   const whole = path.join(tmp, 'whole.json');
   assert.equal(ner([...args, '-q', '--output', whole]).status, 0);
 
