@@ -443,11 +443,12 @@ async function parseEmbeddingsFile(file: string): Promise<Parsed> {
       throw new DataError(file, r.line, gzipped ? 'file is empty after decompression' : 'file holds only blank space', 'give a GloVe/word2vec text file, a .gz of one, or a wink JSON file');
     }
     if (r.buf[p] === 0x7b /* { */) return await parseWinkJson(r);
-    const nul = r.buf.subarray(0, r.end).indexOf(0);
-    if (nul >= 0) {
+    const control = firstControlByte(r.buf, r.pos, Math.min(r.end, r.pos + (1 << 16)));
+    if (control >= 0) {
       let line = 1;
-      for (let i = r.buf.indexOf(10); i >= 0 && i < nul; i = r.buf.indexOf(10, i + 1)) line++;
-      throw new DataError(file, line, 'this looks like a binary file (it contains a NUL byte), not word vectors as text',
+      for (let i = r.buf.indexOf(10, r.pos); i >= 0 && i < control; i = r.buf.indexOf(10, i + 1)) line++;
+      const byte = `0x${r.buf[control].toString(16).padStart(2, '0')}`;
+      throw new DataError(file, line, `this looks like a binary file (it contains the control byte ${byte}), not word vectors as text`,
         'ner reads GloVe/word2vec/fastText text files (optionally gzipped) and wink JSON; a word2vec .bin file must first be ' +
           'converted to text, e.g. with gensim: KeyedVectors.load_word2vec_format(f, binary=True).save_word2vec_format(out, binary=False)');
     }
@@ -456,6 +457,12 @@ async function parseEmbeddingsFile(file: string): Promise<Parsed> {
   } finally {
     r.close();
   }
+}
+
+/** Index of the first byte below 0x20 other than tab, line feed and carriage return, or -1. Text never has one. */
+function firstControlByte(b: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (b[i] < 0x20 && b[i] !== 9 && b[i] !== 10 && b[i] !== 13) return i;
+  return -1;
 }
 
 function isSpace(c: number): boolean {

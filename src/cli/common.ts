@@ -31,7 +31,8 @@ export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEG
   return (value: string): number => {
     const v = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < min || v > max) {
-      throw new UsageError(`${name} ${value}: expected a whole number from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}`);
+      throw new UsageError(`${name} ${value}: expected a whole number from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}`,
+        `give ${name} a value in that range, or leave it out for the default (shown by --help)`);
     }
     return v;
   };
@@ -40,14 +41,18 @@ export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEG
 export function numberOption(name: string, check: (v: number) => boolean, expected: string) {
   return (value: string): number => {
     const v = Number(value);
-    if (value.trim() === '' || !Number.isFinite(v) || !check(v)) throw new UsageError(`${name} ${value}: expected ${expected}`);
+    if (value.trim() === '' || !Number.isFinite(v) || !check(v)) {
+      throw new UsageError(`${name} ${value}: expected ${expected}`, `give ${name} such a value, or leave it out for the default (shown by --help)`);
+    }
     return v;
   };
 }
 
 export function choiceOption<T extends string>(name: string, choices: readonly T[]) {
   return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${name} ${value}: expected one of ${choices.join(', ')}`);
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new UsageError(`${name} ${value}: expected one of ${choices.join(', ')}`, `e.g. ${name} ${choices[0]}`);
+    }
     return value as T;
   };
 }
