@@ -247,6 +247,7 @@ export async function train(
   let diverged: TrainResult['diverged'];
   let state: TrainState | undefined;
   let startEpoch = 1;
+  let firstLoss: number | undefined;
   if (resume) {
     // Same seed → the same word table, parameters and Rng draws were made above; now overwrite them
     // with where the interrupted run stood.
@@ -297,8 +298,15 @@ export async function train(
       grads.b.fill(0);
       grads.U.fill(0);
       grads.c.fill(0);
-      J += lossAndGrad(dims, cache.S, yb, b, dS, 1 / b);
-      if (!Number.isFinite(J)) break;
+      const Jb = lossAndGrad(dims, cache.S, yb, b, dS, 1 / b);
+      J += Jb;
+      // Diverged: the loss is no longer a number, or a minibatch's loss is 100× the very first one's
+      // (saturated units keep a runaway loss finite, so a finite check alone misses it).
+      firstLoss ??= Jb / b;
+      if (!Number.isFinite(J) || Jb / b > 100 * Math.max(firstLoss, 1)) {
+        J = Number.isFinite(J) ? Jb / b : J;
+        break;
+      }
       // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows
       for (let k = 0; k < b * P; k++) need[k] = ids[k] < V ? 1 : 0;
       backward(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) });
@@ -312,7 +320,7 @@ export async function train(
       stop = 'interrupted';
       break;
     }
-    if (!Number.isFinite(J)) {
+    if (seen < e.N) {
       stop = 'diverged';
       diverged = { epoch, loss: J };
       break;

@@ -130,12 +130,12 @@ test('CoNLL: a directory, a missing file, a file without read permission', (t) =
   fails(train('locked.conll'), /locked\.conll: permission denied/, /chmod u\+r/);
 });
 
-test('CoNLL: a dev/test file with entity types the model never saw is scored, with a warning naming them', { todo: 'src/cli/eval.ts: no warning yet (see the report)' }, () => {
+test('CoNLL: a dev/test file with entity types the model never saw is scored, with a warning naming them', () => {
   write('org.conll', 'John B-PER\nworks O\nat O\nGoogle B-ORG\n. O\n');
   const r = ner(['eval', 'org.conll', '--model', 'm.json', '-q']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^ORG /m, 'the unseen type is still scored (as misses)');
-  assert.match(r.stderr, /warning: .*org\.conll.*ORG.*never/, r.stderr);
+  assert.match(r.stderr, /warning: .*org\.conll.*never trained on: ORG/, r.stderr);
 });
 
 // ---- Embeddings ---------------------------------------------------------------------------------
@@ -282,13 +282,13 @@ test('refuseOverwritingInput() catches the same file by path, through a symlink 
   refuseOverwritingInput('--output', at('m.json'), [at('in.conll')]); // and so is an existing non-input
 });
 
-test('options: --output equal to the embeddings file does not destroy it', { todo: 'src/cli/train.ts: call refuseOverwritingInput() from src/cli/common.ts (see the report)' }, () => {
+test('options: --output equal to the embeddings file does not destroy it', () => {
   write('keep.txt', GLOVE);
   fails(['train', '--train', 't.conll', ...quick, '--embeddings', 'keep.txt', '--output', 'keep.txt'], /--output keep\.txt is also an input file/);
   assert.equal(fs.readFileSync(at('keep.txt'), 'utf8'), GLOVE);
 });
 
-test('options: eval --predictions equal to the input or the model does not destroy it', { todo: 'src/cli/eval.ts: call refuseOverwritingInput() from src/cli/common.ts (see the report)' }, () => {
+test('options: eval --predictions equal to the input or the model does not destroy it', () => {
   write('gold.conll', TRAIN);
   fails(['eval', 'gold.conll', '--model', 'm.json', '--predictions', 'gold.conll', '-q'], /--predictions gold\.conll is also an input file/);
   assert.equal(fs.readFileSync(at('gold.conll'), 'utf8'), TRAIN);
@@ -343,4 +343,14 @@ test('a 10,000-token sentence trains, evaluates and tags in time linear in its l
   assert.ok(ratio(trainSmall, trainBig) < 8, `train: ${ratio(trainSmall, trainBig).toFixed(1)}× for 4× the tokens`);
   assert.ok(ratio(tagSmall, tagBig) < 8, `tag: ${ratio(tagSmall, tagBig).toFixed(1)}× for 4× the tokens`);
   assert.ok(evalBig < 30, `eval of one 10,000-token sentence took ${evalBig.toFixed(1)} s`);
+});
+
+test('training that diverges (a huge --lr) stops with a message suggesting a smaller rate, keeping the last good epoch', () => {
+  const err = fails(['train', '--train', 't.conll', ...quick, '--epochs', '5', '--lr', '1e6', '--output', 'diverge.json'],
+    /training diverged in epoch \d+: the loss became [\d.e+]+|NaN/, /use a smaller learning rate, e\.g\. --lr 250000/);
+  const epoch = Number(/diverged in epoch (\d+)/.exec(err)![1]);
+  if (epoch > 1) {
+    assert.match(err, /the last good model was saved to diverge\.json/);
+    assert.equal(JSON.parse(fs.readFileSync(at('diverge.json'), 'utf8')).history.length, epoch - 1);
+  } else assert.match(err, /no model was saved/);
 });

@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_EMBEDDINGS, type Embeddings, loadEmbeddings } from '../embeddings.js';
-import { UsageError } from '../errors.js';
+import { NerError, UsageError } from '../errors.js';
+import { attachEmbeddings, readModelFile } from '../model-io.js';
+import type { NerModel } from '../ner-model.js';
 
 /** The package root (the folder with package.json), wherever ner is installed. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -107,4 +109,20 @@ export function out(text: string): Promise<void> {
     if (process.stdout.write(text)) resolve();
     else process.stdout.once('drain', resolve).once('error', reject);
   });
+}
+
+/**
+ * Reads a model file and joins it with its embeddings: `--embeddings` when given, else the source the
+ * model was trained with (with a clear message when that file is no longer there).
+ */
+export async function loadModelFor(modelFile: string, embeddings: string | undefined, quiet: boolean): Promise<NerModel> {
+  const mf = readModelFile(modelFile);
+  const source = embeddings ?? mf.embeddings.source;
+  if (embeddings === undefined && source !== DEFAULT_EMBEDDINGS && !fs.existsSync(source)) {
+    throw new NerError(
+      `the model ${shown(modelFile)} was trained with the embeddings ${source}, which are not there any more`,
+      'pass the same vectors with --embeddings FILE',
+    );
+  }
+  return attachEmbeddings(mf, await loadEmbeddingsFor(source, quiet));
 }

@@ -8,9 +8,8 @@ import { writeFileAtomic } from '../atomic.js';
 import { formatPredictions, readConll } from '../conll.js';
 import { pretrainedId } from '../features.js';
 import { formatConlleval, type EvalResult } from '../metrics.js';
-import { attachEmbeddings, readModelFile } from '../model-io.js';
 import { evalReportHtml } from '../report.js';
-import { DEFAULT_MODEL, DEMO_DEV, ink, intOption, loadEmbeddingsFor, out, paint, shown } from './common.js';
+import { DEFAULT_MODEL, DEMO_DEV, ink, intOption, loadModelFor, out, paint, refuseOverwritingInput, shown } from './common.js';
 
 export function evalCommand(): Command {
   return new Command('eval')
@@ -118,9 +117,15 @@ export async function runEval(files: string[], opts: EvalOpts): Promise<void> {
   const t0 = performance.now();
   const inputs = files.length > 0 ? files : [DEMO_DEV];
   const corpora = inputs.map((f) => readConll(f, { tagColumn: opts.tagColumn }));
-  const mf = readModelFile(opts.model);
-  const emb = await loadEmbeddingsFor(opts.embeddings ?? mf.embeddings.source, !!opts.quiet);
-  const model = attachEmbeddings(mf, emb);
+  if (opts.predictions) refuseOverwritingInput('--predictions', opts.predictions, [...inputs, opts.model]);
+  const model = await loadModelFor(opts.model, opts.embeddings, !!opts.quiet);
+  const emb = model.words.emb;
+  for (const c of corpora) {
+    const unseen = c.types.filter((t) => !model.labels.types.includes(t));
+    if (unseen.length > 0) {
+      process.stderr.write(paint.yellow(`warning: ${shown(c.file)} has entity types the model was never trained on: ${unseen.join(', ')}; they count as misses\n`));
+    }
+  }
   const t1 = performance.now();
   const scored = corpora.map((c) => scoreCorpus(model, c));
   const t2 = performance.now();
@@ -131,7 +136,7 @@ export async function runEval(files: string[], opts: EvalOpts): Promise<void> {
   const all = combine(scored);
   const oov = oovSplit(all.gold, all.predicted, all.tokens, (t) => pretrainedId(emb, t) < 0);
   const name = inputs.map(shown).join(', ');
-  if (opts.report) writeFileAtomic(opts.report, evalReportHtml(mf, { name, result: all.result, oov }, shown(mf.file)));
+  if (opts.report) writeFileAtomic(opts.report, evalReportHtml(model, { name, result: all.result, oov }, shown(opts.model)));
 
   if (opts.verbose) {
     const tokens = all.result.tokens;
@@ -142,7 +147,7 @@ export async function runEval(files: string[], opts: EvalOpts): Promise<void> {
   }
   if (opts.format === 'conlleval') await out(formatConlleval(all.result));
   else if (opts.format === 'json') {
-    await out(JSON.stringify({ model: mf.file, files: inputs, ...all.result, oov }, null, 2) + '\n');
-  } else await out(formatTable(all.result, `${shown(mf.file)} on ${name}`, oov, opts.errors));
+    await out(JSON.stringify({ model: opts.model, files: inputs, ...all.result, oov }, null, 2) + '\n');
+  } else await out(formatTable(all.result, `${shown(opts.model)} on ${name}`, oov, opts.errors));
   if (opts.report && !opts.quiet) process.stderr.write(`${paint.green('wrote')} ${shown(opts.report)}\n`);
 }

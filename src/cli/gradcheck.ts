@@ -16,9 +16,8 @@ import {
   randomProblem,
 } from '../gradcheck.js';
 import { ACTIVATIONS, HEADS, type Activation, type Head } from '../model.js';
-import { attachEmbeddings, readModelFile } from '../model-io.js';
 import { DEFAULT_CONFIG } from '../ner-model.js';
-import { DEMO_TRAIN, ink, intOption, loadEmbeddingsFor, numberOption, out, paint, shown } from './common.js';
+import { DEMO_TRAIN, ink, intOption, loadEmbeddingsFor, loadModelFor, numberOption, out, paint, shown } from './common.js';
 
 const D = DEFAULT_CONFIG;
 const DEFAULT_WINDOWS = 8;
@@ -95,8 +94,7 @@ export async function runGradcheck(opts: GradcheckOpts): Promise<void> {
 
   const problems: (() => GradcheckProblem)[] = [];
   if (opts.model) {
-    const mf = readModelFile(opts.model);
-    const model = attachEmbeddings(mf, await loadEmbeddingsFor(opts.embeddings ?? mf.embeddings.source, !!opts.quiet));
+    const model = await loadModelFor(opts.model, opts.embeddings, !!opts.quiet);
     problems.push(() => modelProblem(model, corpus.sentences, opts.windows, opts.seed));
   } else {
     const emb: Embeddings = await loadEmbeddingsFor(opts.embeddings ?? DEFAULT_EMBEDDINGS, !!opts.quiet);

@@ -27,6 +27,7 @@ import {
   loadEmbeddingsFor,
   numberOption,
   paint,
+  refuseOverwritingInput,
   shown,
 } from './common.js';
 
@@ -163,9 +164,7 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
   };
   const { run, resume } = runSpec(opts);
   const { config, output } = run;
-  for (const f of [...run.train, ...(run.dev ? [run.dev] : [])]) {
-    if (f === output) throw new UsageError(`--output ${shown(output)} is also an input file`, 'write the model somewhere else, e.g. --output models/ner.json');
-  }
+  refuseOverwritingInput('--output', opts.resume ? output : opts.output, [...run.train, ...(run.dev ? [run.dev] : []), ...(run.embeddings !== DEFAULT_EMBEDDINGS ? [run.embeddings] : [])]);
   if (!resume && opts.output === DEFAULT_MODEL) fs.mkdirSync(path.dirname(output), { recursive: true });
   else if (!fs.existsSync(path.dirname(output))) {
     throw new UsageError(`--output ${shown(output)}: the directory ${shown(path.dirname(output))} does not exist`, `create it first: mkdir -p ${shown(path.dirname(output))}`);
