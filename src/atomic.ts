@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NerError } from './errors.js';
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+/** Writes `data` (a string, bytes, or a list of byte parts written one after another) to `file` atomically. */
+export function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) {
     throw new NerError(`cannot write ${file}: the directory ${dir} does not exist`, `create it first (mkdir -p ${dir}) or choose another path`);
@@ -20,7 +21,8 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'w', 0o644);
-    fs.writeFileSync(fd, data);
+    if (Array.isArray(data)) for (const part of data as readonly Uint8Array[]) writeAll(fd, part);
+    else fs.writeFileSync(fd, data as string | Uint8Array);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
@@ -35,6 +37,11 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     throw new NerError(`cannot write ${file}: ${(err as Error).message}`);
   }
   syncDir(dir);
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
 }
 
 /** The temporary files that writers of `base` in `dir` left behind (any process). */

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic.js';
 
 export const CACHE_FORMAT = 'ner-embeddings-cache';
 export const CACHE_VERSION = 1;
@@ -164,23 +165,7 @@ export function writeCache(file: string, key: CacheKey, table: CachedTable): voi
   const vectorBytes = Buffer.from(table.vectors.buffer, table.vectors.byteOffset, table.vectors.byteLength);
 
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, 'w');
-    for (const part of [prefix, wordBytes, gap, vectorBytes]) writeAll(fd, part);
-    if (table.unk) writeAll(fd, Buffer.from(table.unk.buffer, table.unk.byteOffset, table.unk.byteLength));
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-function writeAll(fd: number, data: Buffer): void {
-  let done = 0;
-  while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
+  const parts: Uint8Array[] = [prefix, wordBytes, gap, vectorBytes];
+  if (table.unk) parts.push(Buffer.from(table.unk.buffer, table.unk.byteOffset, table.unk.byteLength));
+  writeFileAtomic(file, parts);
 }
