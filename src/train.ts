@@ -128,13 +128,12 @@ function buildWordTable(emb: Embeddings, tokens: string[][], config: ModelConfig
   return newWordTable(d, keys, rows, emb);
 }
 
-/** Count of each word id in the training text (for word dropout of singletons). */
-function singletons(e: Encoded, V: number): Uint8Array {
+/** Marks the training tokens whose word occurs once (the candidates for word dropout); padding and <unk> never. */
+function singletons(e: Encoded): Uint8Array {
   const count = new Map<number, number>();
   for (let i = 0; i < e.N; i++) count.set(e.word[i], (count.get(e.word[i]) ?? 0) + 1);
   const single = new Uint8Array(e.N);
-  for (let i = 0; i < e.N; i++) single[i] = count.get(e.word[i]) === 1 && e.word[i] >= 3 ? 1 : 0;
-  void V;
+  for (let i = 0; i < e.N; i++) single[i] = count.get(e.word[i]) === 1 && e.word[i] > 2 ? 1 : 0;
   return single;
 }
 
@@ -207,7 +206,7 @@ export async function train(
       o += tags.length;
     }
   }
-  const single = config.wordDropout > 0 ? singletons(e, words.keys.length) : null;
+  const single = config.wordDropout > 0 ? singletons(e) : null;
 
   const model: NerModel = {
     config,
