@@ -15,28 +15,53 @@ import type { NerModel } from './ner-model.js';
 
 const PAD_CASE = 7; // features.ts CASINGS.indexOf('pad')
 
+// The products live in one store of `capacity` entries of P × GH values, plus a spare entry at its end.
+// slotOf[word id] is the word's entry, or −1: one array and an Int32Array instead of a Map of small
+// arrays, so no per-word objects for the garbage collector, and a lookup is two array reads.
+// Which words are kept: a word is cached from its second occurrence on (one seen once never takes an
+// entry). Once the store is full, an entry is freed by the "clock" of GCLOCK: every occurrence adds 1
+// to the word's count (up to 255); a hand sweeps the entries, taking 1 from each count it passes, and
+// frees the first entry whose count is 0, so the frequent words stay. An uncached word has only the one
+// product the window needs computed, into the spare entry's block for that position (a window's
+// uncached words do not overwrite each other); the current window's words are never freed. Which words
+// are cached changes the speed only: every product is computed by the same loop (product()).
+
 export class WindowScorer {
   private readonly P: number;
   private readonly GH: number;
   private readonly m: number;
   private readonly caseTerms: Float64Array | null; // P × C × GH
-  private readonly cache = new Map<number, Float64Array>(); // word id → P × GH
-  private readonly maxEntries: number;
+  private readonly capacity: number; // entries the budget allows
+  private slabEntries: number; // cached entries the store holds now (it doubles as it fills, up to capacity)
+  private store: Float64Array; // (slabEntries + 1) × P × GH: the cached entries, then a spare one
+  private used = 0; // entries filled
+  private readonly slotOf: Int32Array; // word id → entry, or −1
+  private readonly owner: Int32Array; // entry → word id
+  private readonly count: Uint8Array; // word id → occurrences, saturating at 255, worn down by the clock
+  private hand = 0; // the clock's next entry
+  private readonly window: Int32Array; // the word ids of the window being scored (never freed)
   private readonly e: Float64Array; // a word vector
-  private readonly spare: Float64Array; // products of a word that does not fit in the cache
 
-  /** budgetBytes bounds the memory of the per-word products (default 64 MB). */
+  /** budgetBytes bounds the memory of the per-word products (default 32 MB). */
   constructor(
     private readonly model: NerModel,
-    budgetBytes = 64 * 2 ** 20,
+    budgetBytes = 32 * 2 ** 20,
   ) {
     const { dims, shape } = model;
     this.P = 2 * shape.window + 1;
     this.GH = groups(dims) * dims.H;
     this.m = blockSize(shape);
-    this.maxEntries = Math.max(16, Math.floor(budgetBytes / (this.P * this.GH * 8)));
+    const entry = this.P * this.GH;
+    this.capacity = Math.max(16, Math.floor(budgetBytes / (entry * 8)));
+    this.slabEntries = Math.min(this.capacity, 1024);
+    this.store = new Float64Array((this.slabEntries + 1) * entry);
+    const words = model.words;
+    const ids = words.keys.length + (words.emb ? words.emb.vectors.length / words.emb.d : 0);
+    this.slotOf = new Int32Array(ids).fill(-1);
+    this.count = new Uint8Array(ids);
+    this.owner = new Int32Array(this.capacity);
+    this.window = new Int32Array(this.P).fill(-1);
     this.e = new Float64Array(shape.d);
-    this.spare = new Float64Array(this.P * this.GH);
     if (shape.useCasing) {
       const C = this.m - shape.d;
       const W = model.params.W;
@@ -48,37 +73,87 @@ export class WindowScorer {
     } else this.caseTerms = null;
   }
 
-  /** The P × GH products W_p,word e(id) of one word (cached while the budget lasts). */
-  private wordTerms(id: number): Float64Array {
-    const hit = this.cache.get(id);
-    if (hit) return hit;
-    const out = this.cache.size < this.maxEntries ? new Float64Array(this.P * this.GH) : this.spare;
+  /**
+   * Offset in this.store of W_p,word e(id) (GH values) for window position p: the word's cached entry,
+   * made (with all P products) from its second occurrence on, or block p of the spare entry.
+   */
+  private blockAt(id: number, p: number): number {
+    const count = this.count;
+    if (count[id] < 255) count[id]++;
+    const slot = this.slotOf[id];
+    const entry = this.P * this.GH;
+    if (slot >= 0) return slot * entry + p * this.GH;
+    if (count[id] > 1) {
+      let free = -1;
+      if (this.used < this.capacity) {
+        if (this.used === this.slabEntries) this.grow();
+        free = this.used++;
+      } else free = this.evict();
+      if (free >= 0) {
+        this.slotOf[id] = free;
+        this.owner[free] = id;
+        const at = free * entry;
+        for (let q = 0; q < this.P; q++) this.product(id, q, at + q * this.GH);
+        return at + p * this.GH;
+      }
+    }
+    const at = this.slabEntries * entry + p * this.GH;
+    this.product(id, p, at);
+    return at;
+  }
+
+  /** Frees an entry by the clock (see the top of the file) and returns it, or −1 when every entry is in the window. */
+  private evict(): number {
+    const { count, owner, window } = this;
+    for (let steps = 0; steps < 256 * this.capacity + this.P; steps++) {
+      const slot = this.hand;
+      this.hand = (this.hand + 1) % this.capacity;
+      const id = owner[slot];
+      if (window.includes(id)) continue;
+      if (count[id] > 0) count[id]--;
+      else {
+        this.slotOf[id] = -1;
+        return slot;
+      }
+    }
+    return -1;
+  }
+
+  /** store[at … at+GH) = W_p,word e(id): the word part of W's block for window position p times the word's vector. */
+  private product(id: number, p: number, at: number): void {
+    const out = this.store;
     const { W } = this.model.params;
     const { n } = this.model.dims;
     const d = this.model.shape.d;
     const e = this.e;
     copyWordRow(this.model.words, id, e, 0);
-    for (let p = 0; p < this.P; p++) {
-      const c0 = p * this.m;
-      for (let j = 0; j < this.GH; j++) {
-        const wo = j * n + c0;
-        let a0 = 0;
-        let a1 = 0;
-        let a2 = 0;
-        let a3 = 0;
-        let t = 0;
-        for (; t + 4 <= d; t += 4) {
-          a0 += W[wo + t] * e[t];
-          a1 += W[wo + t + 1] * e[t + 1];
-          a2 += W[wo + t + 2] * e[t + 2];
-          a3 += W[wo + t + 3] * e[t + 3];
-        }
-        for (; t < d; t++) a0 += W[wo + t] * e[t];
-        out[p * this.GH + j] = a0 + a1 + (a2 + a3);
+    const c0 = p * this.m;
+    for (let j = 0; j < this.GH; j++) {
+      const wo = j * n + c0;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let t = 0;
+      for (; t + 4 <= d; t += 4) {
+        a0 += W[wo + t] * e[t];
+        a1 += W[wo + t + 1] * e[t + 1];
+        a2 += W[wo + t + 2] * e[t + 2];
+        a3 += W[wo + t + 3] * e[t + 3];
       }
+      for (; t < d; t++) a0 += W[wo + t] * e[t];
+      out[at + j] = a0 + a1 + (a2 + a3);
     }
-    if (out !== this.spare) this.cache.set(id, out);
-    return out;
+  }
+
+  /** Doubles the cached entries the store can hold (up to the budget); the spare entry moves to its end. */
+  private grow(): void {
+    const entry = this.P * this.GH;
+    const entries = Math.min(this.capacity, this.slabEntries * 2);
+    const next = new Float64Array((entries + 1) * entry);
+    next.set(this.store.subarray(0, this.used * entry));
+    this.store = next;
+    this.slabEntries = entries;
   }
 
   /** Output probabilities (N × K) of every token of an encoded text. */
@@ -87,6 +162,7 @@ export class WindowScorer {
     const { b, U, c } = this.model.params;
     const { H, K } = dims;
     const GH = this.GH;
+    const P = this.P;
     const C = this.m - this.model.shape.d;
     const w = this.model.shape.window;
     const caseTerms = this.caseTerms;
@@ -94,23 +170,39 @@ export class WindowScorer {
     const Pout = new Float64Array(N * K);
     const z = new Float64Array(GH);
     const h = new Float64Array(GH);
-    const S = new Float64Array(K);
+    const wo = new Int32Array(P); // offsets of the window's word products in this.store
+    const co = new Int32Array(P); // offsets of its casing columns in caseTerms
     const ovr = dims.head === 'ovr';
     const { sentStart, sentEnd, caseId } = enc;
     for (let i = from; i < to; i++) {
-      for (let j = 0; j < GH; j++) z[j] = b[j];
-      for (let p = -w; p <= w; p++) {
-        const terms = this.wordTerms(neighbourWord(enc, i, p));
-        const o = (p + w) * GH;
-        for (let j = 0; j < GH; j++) z[j] += terms[o + j];
-        if (caseTerms !== null) {
-          const k = i + p;
-          const cid = k < sentStart[i] || k >= sentEnd[i] ? PAD_CASE : caseId[k];
-          const co = ((p + w) * C + cid) * GH;
-          for (let j = 0; j < GH; j++) z[j] += caseTerms[co + j];
+      const win = this.window;
+      for (let p = 0; p < P; p++) win[p] = neighbourWord(enc, i, p - w);
+      for (let p = 0; p < P; p++) {
+        wo[p] = this.blockAt(win[p], p);
+        const k = i + p - w;
+        const cid = k < sentStart[i] || k >= sentEnd[i] ? PAD_CASE : caseId[k];
+        co[p] = (p * C + cid) * GH;
+      }
+      const T = this.store; // read after blockAt, which may have grown it
+      // z = b + Σ_p (word terms + casing terms), added in that order for every unit j
+      if (caseTerms !== null) {
+        for (let j = 0; j < GH; j++) {
+          let a = b[j];
+          for (let p = 0; p < P; p++) {
+            a += T[wo[p] + j];
+            a += caseTerms[co[p] + j];
+          }
+          z[j] = a;
+        }
+      } else {
+        for (let j = 0; j < GH; j++) {
+          let a = b[j];
+          for (let p = 0; p < P; p++) a += T[wo[p] + j];
+          z[j] = a;
         }
       }
       activate(config.activation, z, h, GH);
+      const so = (i - from) * K;
       for (let k = 0; k < K; k++) {
         const ho = ovr ? k * H : 0;
         const uo = k * H;
@@ -126,11 +218,10 @@ export class WindowScorer {
           a3 += U[uo + t + 3] * h[ho + t + 3];
         }
         for (; t < H; t++) a0 += U[uo + t] * h[ho + t];
-        S[k] = c[k] + (a0 + a1 + (a2 + a3));
+        Pout[so + k] = c[k] + (a0 + a1 + (a2 + a3));
       }
-      probabilities(dims, S, 1, S);
-      Pout.set(S, (i - from) * K);
     }
+    probabilities(dims, Pout, N, Pout); // the scores S, in place
     return Pout;
   }
 }

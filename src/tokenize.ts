@@ -67,6 +67,7 @@ const STARTERS = new Set([
 const WORD =
   /(?:\+(?=\d)|\.(?=\d))?[\p{L}\p{N}\p{M}]+(?:(?:-+|(?<=\p{N})[.,:/](?=\p{N})|(?<=\p{L})[&'’](?=\p{L}))[\p{L}\p{N}\p{M}]+)*/uy;
 const PUNCT_RUN = /\.{2,}|-{2,}|…/uy;
+const PLAIN_WORD = /^[A-Za-z0-9]+$/;
 
 const CLITIC_SUFFIX = /^(.*\p{L})(['’](?:s|re|ve|ll|d|m))$/iu;
 const NT_SUFFIX = /^(.*\p{L})(n['’]t)$/iu;
@@ -81,6 +82,9 @@ function cliticSplit(word: string): number[] {
 /** Split one whitespace-free word into tokens; returns [start, end) pairs relative to the word. */
 function splitWord(word: string, nextWord: string | undefined, lineInitial: boolean): Array<[number, number]> {
   if (lineInitial && LIST_NUMBER.test(word)) return [[0, word.length]];
+  // Most words: one character, or ASCII letters and digits only. Every rule below keeps those whole
+  // (each needs a period, an apostrophe, @, $, a hyphen or a second piece), so skip the regexes.
+  if (word.length === 1 || PLAIN_WORD.test(word)) return [[0, word.length]];
   const out: Array<[number, number]> = [];
   let p = 0;
   while (p < word.length) {
@@ -167,8 +171,12 @@ function tokenizeText(text: string, lineStart: boolean): Token[][] {
   const wordRe = /\S+/gu;
   let prevEnd = 0;
   for (let m = wordRe.exec(text); m !== null; m = wordRe.exec(text)) {
-    const gap = text.slice(prevEnd, m.index);
-    words.push({ start: m.index, end: m.index + m[0].length, newlineBefore: gap.includes('\n') || gap.includes('\r') });
+    let newlineBefore = false;
+    for (let k = prevEnd; k < m.index && !newlineBefore; k++) {
+      const c = text.charCodeAt(k);
+      newlineBefore = c === 10 || c === 13;
+    }
+    words.push({ start: m.index, end: m.index + m[0].length, newlineBefore });
     prevEnd = m.index + m[0].length;
   }
   const pieces: Piece[] = [];

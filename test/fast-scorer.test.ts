@@ -1,15 +1,16 @@
 // The precomputed per-word scorer (fast-scorer.ts) computes the same probabilities as the direct
 // forward pass, for both heads, with and without the casing feature, and with a cache too small to hold
-// every word.
+// every word (then bit for bit the same as with a cache that holds them all); the Tagger's memo of word
+// ids gives the same results as encode() without it, on a first and a repeated call.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode, inputSize, newWordTable } from '../src/features.js';
 import { WindowScorer } from '../src/fast-scorer.js';
-import { makeLabels, outputCount } from '../src/labels.js';
+import { decode, makeLabels, outputCount } from '../src/labels.js';
 import { initParams } from '../src/model.js';
 import { DEFAULT_CONFIG, type NerModel } from '../src/ner-model.js';
-import { predictProbabilities } from '../src/predict.js';
+import { predictProbabilities, Tagger } from '../src/predict.js';
 import { Rng } from '../src/rng.js';
 
 const SENTENCES = [
@@ -19,10 +20,13 @@ const SENTENCES = [
   'U.S. 1996-08-22',
 ].map((s) => s.split(' '));
 
+// More distinct words than the smallest cache (16 entries) holds, so the spare entries are used.
+const MANY = [Array.from({ length: 40 }, (_, i) => `w${i}`).concat(['the', 'w3', 'w39', 'w0', 'Paris'])];
+
 function model(head: 'ovr' | 'softmax', useCasing: boolean, window: number): NerModel {
   const rng = new Rng(4);
   const d = 6;
-  const keys = ['<s>', '</s>', '<unk>', 'the', 'in', 'paris', 'samuel', 'quinn', '.', 'u.s.'];
+  const keys = ['<s>', '</s>', '<unk>', 'the', 'in', 'paris', 'samuel', 'quinn', '.', 'u.s.', ...MANY[0].slice(0, 40)];
   const rows = new Float64Array(keys.length * d).map(() => rng.uniform(1));
   const words = newWordTable(d, keys, rows, null);
   const labels = makeLabels(head, ['LOC', 'ORG', 'PER'], 'IOBES');
@@ -46,6 +50,32 @@ for (const head of ['ovr', 'softmax'] as const) {
           assert.equal(fast.length, direct.length);
           for (let i = 0; i < fast.length; i++) assert.ok(Math.abs(fast[i] - direct[i]) < 1e-12, `P[${i}] ${fast[i]} vs ${direct[i]} (budget ${budget})`);
         }
+      });
+
+      test(`fast scorer, cache full (spare entry) = cache holding every word, bit for bit: ${head}, casing ${useCasing}, window ${window}`, () => {
+        const m = model(head, useCasing, window);
+        const e = encode(m.words, [...MANY, ...SENTENCES, ...MANY]);
+        const big = new WindowScorer(m).probabilities(e);
+        const small = new WindowScorer(m, 1).probabilities(e);
+        assert.deepEqual(small, big);
+        const direct = predictProbabilities(m, e);
+        for (let i = 0; i < big.length; i++) assert.ok(Math.abs(big[i] - direct[i]) < 1e-12, `P[${i}] ${big[i]} vs ${direct[i]}`);
+      });
+
+      test(`Tagger (memo of word ids) = decode of the scorer's probabilities on encode(), twice: ${head}, casing ${useCasing}, window ${window}`, () => {
+        const m = model(head, useCasing, window);
+        const sentences = [...SENTENCES, ...MANY];
+        const P = new WindowScorer(m).probabilities(encode(m.words, sentences)); // features.ts encode, no memo
+        const K = m.dims.K;
+        let o = 0;
+        const expected = sentences.map((s) => {
+          const r = decode(m.labels, P.subarray(o * K, (o + s.length) * K), s.length, m.config.threshold);
+          o += s.length;
+          return r;
+        });
+        const tagger = new Tagger(m);
+        assert.deepEqual(tagger.tag(sentences), expected);
+        assert.deepEqual(tagger.tag(sentences), expected); // every token from the memo now
       });
     }
   }

@@ -1,0 +1,340 @@
+// `npm run bench` (issue 5): ner against the reference window model in ../shared/peer (numpy and PyTorch),
+// on the same data and configuration, in one run, printed as one table with the ratio ner/reference.
+//
+//   node dist/scripts/bench.js [--data DIR] [--peer DIR] [--python PATH] [--tag-tokens N] [--keep]
+//
+// Defaults: --data ../shared/data/conll2003 (train.txt, dev.txt), --peer ../shared/peer, --python
+// /usr/bin/python3, --tag-tokens 1000000. The peer rows are skipped, with a message, when the peer or
+// Python with numpy and torch is missing.
+//
+// How each side is measured (every heavy step runs alone, one after another):
+//   - ner training: child processes of bin/ner.js, as a user runs it (`ner train --epochs 1`, window 2,
+//     H = 100, casing, minibatch 32, lr 0.2, seed 1; ner is single-threaded). tokens/s is the epoch
+//     line's figure (the training pass only); the dev evaluation's time is the epoch's time minus the
+//     training pass, reported on its own row. Peak RSS of the child: /usr/bin/time -f %M.
+//   - the reference: peer_torch.py / peer_numpy.py --bench-tokens 203621 (one whole epoch of CoNLL-2003
+//     train) with OPENBLAS_NUM_THREADS=1 and --threads 1; train_tps, tag_tps_e2e and t_load_npz are
+//     its own figures, peak RSS via /usr/bin/time.
+//   - ner tag: `ner tag` (a child process) on ~1M tokens of raw text made from the CoNLL sentences
+//     (one sentence per line, the train and dev sentences repeated), output written to a file. Two
+//     figures: the whole process's wall time (start-up and embeddings load included), and the rate ner
+//     reports itself with -v (read, tokenise, window, predict, write; load excluded). The peer's
+//     tag_tps_e2e is in-memory sentences → windows → scores → tags (no reading, tokenising or writing).
+//   - embeddings: loadEmbeddings() timed in a child process (this script with --child-embeddings) with
+//     an empty cache folder (the first run: parse the wink JSON and write the binary cache), then again
+//     (from the cache). The peer's figure is its np.load of the .npz.
+
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/scripts → repo
+const NER = path.join(ROOT, 'bin', 'ner.js');
+const TIME = '/usr/bin/time';
+const RSS_MARK = '__bench_maxrss_kb';
+
+interface Options {
+  data: string;
+  peer: string;
+  python: string;
+  tagTokens: number;
+  keep: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    data: path.resolve(ROOT, '..', 'shared', 'data', 'conll2003'),
+    peer: path.resolve(ROOT, '..', 'shared', 'peer'),
+    python: '/usr/bin/python3',
+    tagTokens: 1_000_000,
+    keep: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) fail(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--data') o.data = path.resolve(value());
+    else if (a === '--peer') o.peer = path.resolve(value());
+    else if (a === '--python') o.python = value();
+    else if (a === '--tag-tokens') o.tagTokens = Number(value());
+    else if (a === '--keep') o.keep = true;
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write('usage: node dist/scripts/bench.js [--data DIR] [--peer DIR] [--python PATH] [--tag-tokens N] [--keep]\n');
+      process.exit(0);
+    } else fail(`unknown option ${a} (try --help)`);
+  }
+  if (!Number.isInteger(o.tagTokens) || o.tagTokens < 1000) fail('--tag-tokens must be a whole number ≥ 1000');
+  return o;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+// ── running children ────────────────────────────────────────────────────────────────────────────
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  seconds: number; // wall time of the child
+  peakMB: number | null; // peak RSS, when /usr/bin/time is there
+}
+
+const haveTime = fs.existsSync(TIME);
+
+/** Runs a command to completion (stdout to `stdoutFile` when given), with its wall time and peak RSS. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, stdoutFile?: string): Run {
+  const argv = haveTime ? [TIME, '-f', `${RSS_MARK} %M`, cmd, ...args] : [cmd, ...args];
+  const fd = stdoutFile ? fs.openSync(stdoutFile, 'w') : undefined;
+  const t0 = performance.now();
+  let r: SpawnSyncReturns<string>;
+  try {
+    r = spawnSync(argv[0], argv.slice(1), {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+      stdio: ['ignore', fd ?? 'pipe', 'pipe'],
+    });
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const stderr = r.stderr ?? '';
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited with ${r.status}:\n${stderr.slice(-2000)}`);
+  const m = new RegExp(`${RSS_MARK} (\\d+)`).exec(stderr);
+  return { stdout: r.stdout ?? '', stderr, seconds, peakMB: m ? Number(m[1]) / 1024 : null };
+}
+
+// ── ner ─────────────────────────────────────────────────────────────────────────────────────────
+
+interface NerTrain {
+  tokens: number;
+  tps: number; // training pass only
+  epochSeconds: number; // training pass + dev evaluation
+  devSeconds: number;
+  peakMB: number | null;
+  model: string;
+}
+
+function nerTrain(o: Options, head: 'ovr' | 'softmax', dir: string, env: NodeJS.ProcessEnv): NerTrain {
+  const model = path.join(dir, `${head}.json`);
+  const train = path.join(o.data, 'train.txt');
+  const args = [NER, 'train', '--train', train, '--dev', path.join(o.data, 'dev.txt'), '--output', model, '--head', head,
+    '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1'];
+  log(`ner train --head ${head} (one epoch) …`);
+  const r = run(process.execPath, args, env);
+  const text = r.stdout + r.stderr;
+  const tokens = /train\.txt: [\d,]+ sentences, ([\d,]+) tokens/.exec(text);
+  // epoch     loss  dev P  dev R dev F1    tok/s    time
+  const line = /^\s+1\s+[\d.]+\s+\S+\s+\S+\s+\S+\s+([\d,]+)\s+([\d.]+)s/m.exec(text);
+  if (!tokens || !line) throw new Error(`cannot read the epoch line of ner train:\n${text.slice(-2000)}`);
+  const n = Number(tokens[1].replace(/,/g, ''));
+  const tps = Number(line[1].replace(/,/g, ''));
+  const epochSeconds = Number(line[2]);
+  return { tokens: n, tps, epochSeconds, devSeconds: Math.max(0, epochSeconds - n / tps), peakMB: r.peakMB, model };
+}
+
+interface NerTag {
+  tokens: number;
+  wallTps: number; // the whole process, start-up and embeddings load included
+  ownTps: number; // as ner tag -v reports it (after loading)
+  peakMB: number | null;
+}
+
+function nerTag(model: string, text: string, dir: string, env: NodeJS.ProcessEnv): NerTag {
+  log(`ner tag ${path.basename(text)} with ${path.basename(model)} …`);
+  const r = run(process.execPath, [NER, 'tag', text, '--model', model, '--quiet', '--verbose'], env, path.join(dir, 'tagged.txt'));
+  const m = /([\d,]+) tokens, [\d,]+ entities in [\d.]+ s \(([\d,]+) tokens\/s\)/.exec(r.stderr);
+  if (!m) throw new Error(`cannot read ner tag -v's summary:\n${r.stderr.slice(-2000)}`);
+  const tokens = Number(m[1].replace(/,/g, ''));
+  return { tokens, wallTps: tokens / r.seconds, ownTps: Number(m[2].replace(/,/g, '')), peakMB: r.peakMB };
+}
+
+/** Seconds to load the default embeddings, in a fresh child process (first with an empty cache folder). */
+function nerEmbeddings(env: NodeJS.ProcessEnv): number {
+  const r = run(process.execPath, [fileURLToPath(import.meta.url), '--child-embeddings'], env);
+  const m = /^seconds (\S+)$/m.exec(r.stdout);
+  if (!m) throw new Error(`embeddings child printed no time:\n${r.stdout}${r.stderr}`);
+  return Number(m[1]);
+}
+
+async function childEmbeddings(): Promise<void> {
+  const { loadEmbeddings } = await import('../src/embeddings.js');
+  const t0 = performance.now();
+  const emb = await loadEmbeddings();
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(`words ${emb.vectors.length / emb.d}\nseconds ${seconds}\n`);
+}
+
+/** Raw text of about `tokens` tokens: the CoNLL sentences, one per line, repeated as needed. */
+function makeText(o: Options, file: string, tokens: number): void {
+  const sentences: string[] = [];
+  for (const name of ['train.txt', 'dev.txt']) {
+    let words: string[] = [];
+    for (const line of fs.readFileSync(path.join(o.data, name), 'utf8').split('\n')) {
+      const w = line.trim().split(/\s+/)[0];
+      if (!w || w === '-DOCSTART-') {
+        if (words.length) sentences.push(words.join(' '));
+        words = [];
+      } else words.push(w);
+    }
+    if (words.length) sentences.push(words.join(' '));
+  }
+  const lines: string[] = [];
+  let n = 0;
+  for (let i = 0; n < tokens; i = (i + 1) % sentences.length) {
+    lines.push(sentences[i]);
+    n += sentences[i].split(' ').length;
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+}
+
+// ── the reference ───────────────────────────────────────────────────────────────────────────────
+
+interface PeerRun {
+  trainTps: number;
+  tagE2eTps: number;
+  loadNpzSeconds: number;
+  peakMB: number | null;
+}
+
+/** Why the peer cannot run here, or null. */
+function peerMissing(o: Options): string | null {
+  if (!fs.existsSync(path.join(o.peer, 'peer_torch.py'))) return `no reference at ${o.peer}`;
+  if (!fs.existsSync(o.python)) return `no ${o.python}`;
+  const r = spawnSync(o.python, ['-c', 'import numpy, torch'], { encoding: 'utf8' });
+  if (r.status !== 0) return `${o.python} cannot import numpy and torch (apt-get install python3-numpy python3-torch)`;
+  return null;
+}
+
+function peerRun(o: Options, impl: 'torch' | 'numpy', variant: 'a' | 'b', npz: string, tokens: number): PeerRun {
+  log(`peer ${impl} --variant ${variant} --bench-tokens ${tokens} …`);
+  const args = [path.join(o.peer, `peer_${impl}.py`), '--variant', variant, '--casing', '--mb', '32', '--lr', '0.2', '--H', '100',
+    '--win', '2', '--seed', '1', '--threads', '1', '--bench-tokens', String(tokens), '--data', o.data, '--emb', npz];
+  const r = run(o.python, args, { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' });
+  let info: { t_load_npz?: number } = {};
+  let bench: { train_tps?: number; tag_tps_e2e?: number } = {};
+  for (const line of r.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const j = JSON.parse(line);
+    if ('t_load_npz' in j) info = j;
+    if ('train_tps' in j) bench = j;
+  }
+  if (bench.train_tps === undefined || bench.tag_tps_e2e === undefined || info.t_load_npz === undefined) {
+    throw new Error(`cannot read the peer's figures:\n${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
+  }
+  return { trainTps: bench.train_tps, tagE2eTps: bench.tag_tps_e2e, loadNpzSeconds: info.t_load_npz, peakMB: r.peakMB };
+}
+
+// ── the table ───────────────────────────────────────────────────────────────────────────────────
+
+interface Row {
+  what: string;
+  ner: number | null;
+  ref: number | null;
+  unit: string;
+  target: string; // what the ratio ner/ref (or ner's figure) should be
+}
+
+function fmt(v: number | null, unit: string): string {
+  if (v === null) return '–';
+  if (unit === 'tok/s') return Math.round(v).toLocaleString('en-US');
+  if (unit === 's') return v.toFixed(2);
+  return v.toFixed(0);
+}
+
+function table(rows: Row[]): string {
+  const head = ['measure', 'ner', 'reference', 'unit', 'ner/ref', 'target'];
+  const cells = rows.map((r) => [r.what, fmt(r.ner, r.unit), fmt(r.ref, r.unit), r.unit,
+    r.ner !== null && r.ref !== null ? `${(r.ner / r.ref).toFixed(2)}×` : '–', r.target]);
+  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => (i === 0 || i === 5 ? x.padEnd(width[i]) : x.padStart(width[i]))).join(' | ')} |`;
+  const rule = `|${width.map((w, i) => (i === 0 || i === 5 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(head), rule, ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--child-embeddings') return childEmbeddings();
+  const o = parseArgs(process.argv.slice(2));
+  for (const f of ['train.txt', 'dev.txt']) {
+    if (!fs.existsSync(path.join(o.data, f))) fail(`${path.join(o.data, f)} not found: pass --data DIR with CoNLL-2003 train.txt and dev.txt`);
+  }
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'kernels.wasm'))) fail('dist/src/kernels.wasm is missing: run `npm run build` (npm run bench does)');
+  if (!haveTime) log(`note: ${TIME} not found, so peak RSS is not measured`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-bench-'));
+  const env = { NER_CACHE_DIR: path.join(dir, 'cache') }; // a cache of its own: the first load builds it
+  const started = performance.now();
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  try {
+    log('embeddings: first load (builds the cache) …');
+    const embFirst = nerEmbeddings(env);
+    log('embeddings: second load (from the cache) …');
+    const embCached = nerEmbeddings(env);
+    const ovr = nerTrain(o, 'ovr', dir, env);
+    const soft = nerTrain(o, 'softmax', dir, env);
+    const text = path.join(dir, 'text.txt');
+    makeText(o, text, o.tagTokens);
+    const tagSoft = nerTag(soft.model, text, dir, env);
+    const tagOvr = nerTag(ovr.model, text, dir, env);
+
+    const missing = peerMissing(o);
+    let peer: Record<string, PeerRun> | null = null;
+    if (missing) log(`reference skipped: ${missing}`);
+    else {
+      const npz = path.join(os.tmpdir(), 'ner-peer-emb.npz');
+      if (!fs.existsSync(npz)) {
+        log(`peer: converting the wink vectors to ${npz} (once) …`);
+        run(o.python, [path.join(o.peer, 'convert_emb.py')]);
+      }
+      peer = {};
+      for (const impl of ['torch', 'numpy'] as const) for (const v of ['a', 'b'] as const) peer[`${impl}-${v}`] = peerRun(o, impl, v, npz, soft.tokens);
+    }
+    const p = (key: string, f: (r: PeerRun) => number | null): number | null => (peer ? f(peer[key]) : null);
+    const rows: Row[] = [
+      { what: 'train, one-vs-rest (ner --head ovr | torch a)', ner: ovr.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
+      { what: 'train, one-vs-rest (ner --head ovr | numpy a)', ner: ovr.tps, ref: p('numpy-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: 'train, softmax (ner IOBES, 17 out | torch b BIO, 9 out)', ner: soft.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
+      { what: 'train, softmax (ner IOBES, 17 out | numpy b BIO, 9 out)', ner: soft.tps, ref: p('numpy-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: 'dev evaluation per epoch, ovr (ner only)', ner: ovr.devSeconds, ref: null, unit: 's', target: `${((100 * ovr.devSeconds) / ovr.epochSeconds).toFixed(0)} % of the epoch` },
+      { what: 'dev evaluation per epoch, softmax (ner only)', ner: soft.devSeconds, ref: null, unit: 's', target: `${((100 * soft.devSeconds) / soft.epochSeconds).toFixed(0)} % of the epoch` },
+      { what: `tag softmax, whole process (${(tagSoft.tokens / 1e6).toFixed(2)}M tok | torch b e2e)`, ner: tagSoft.wallTps, ref: p('torch-b', (r) => r.tagE2eTps), unit: 'tok/s', target: '≥ 2.0×' },
+      { what: 'tag softmax, after load (ner -v | torch b e2e)', ner: tagSoft.ownTps, ref: p('torch-b', (r) => r.tagE2eTps), unit: 'tok/s', target: '≥ 2.0×' },
+      { what: 'tag ovr, whole process (| torch a e2e)', ner: tagOvr.wallTps, ref: p('torch-a', (r) => r.tagE2eTps), unit: 'tok/s', target: '≥ 2.0×' },
+      { what: 'tag ovr, after load (ner -v | torch a e2e)', ner: tagOvr.ownTps, ref: p('torch-a', (r) => r.tagE2eTps), unit: 'tok/s', target: '≥ 2.0×' },
+      { what: 'embeddings ready, cached (ner | np.load .npz)', ner: embCached, ref: p('torch-b', (r) => r.loadNpzSeconds), unit: 's', target: 'ner ≤ 0.5 s' },
+      { what: 'embeddings, first run: parse + write cache (ner | .npz)', ner: embFirst, ref: p('torch-b', (r) => r.loadNpzSeconds), unit: 's', target: 'ner ≤ 6 s' },
+      { what: 'peak RSS, train softmax (ner | torch b run)', ner: soft.peakMB, ref: p('torch-b', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 450 MB' },
+      { what: 'peak RSS, train ovr (ner | torch a run)', ner: ovr.peakMB, ref: p('torch-a', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 450 MB' },
+      { what: 'peak RSS, tag softmax (ner | numpy b run)', ner: tagSoft.peakMB, ref: p('numpy-b', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 300 MB' },
+      { what: 'peak RSS, tag ovr (ner | numpy a run)', ner: tagOvr.peakMB, ref: p('numpy-a', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 300 MB' },
+    ];
+    process.stdout.write(`\n${table(rows)}\n\n`);
+    process.stdout.write(
+      `CoNLL-2003 train ${soft.tokens.toLocaleString('en-US')} tokens, window 2, H=100, casing, minibatch 32, lr 0.2, one thread ` +
+        `(OPENBLAS_NUM_THREADS=1, torch --threads 1). ner train tok/s: the training pass of one epoch; the reference: ` +
+        `--bench-tokens ${soft.tokens} (one epoch, no dev evaluation). Reference peak RSS is of its whole run (data, training, tagging).\n` +
+        `Load average at the start: ${load}; at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} CPUs); ` +
+        `bench time ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
+    );
+  } finally {
+    if (o.keep) log(`kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
