@@ -129,7 +129,9 @@ export function barChart(groups: { label: string; values: number[] }[], measures
   const gap = 18;
   const groupW = measures.length * barW + gap;
   const m = { left: 44, right: 16, top: 34, bottom: 40 };
-  const W = Math.max(360, m.left + m.right + groups.length * groupW);
+  // wide enough for the bars, and for the title and the legend side by side above them
+  const legendW = measures.reduce((a, x) => a + 14 + x.name.length * 7 + 12, 0);
+  const W = Math.max(360, m.left + m.right + groups.length * groupW, m.left + title.length * 8 + 24 + legendW + m.right);
   const H = 280;
   const py = (v: number) => m.top + (1 - v / 100) * (H - m.top - m.bottom);
   const parts: string[] = [];
