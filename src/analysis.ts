@@ -4,20 +4,13 @@
 
 import type { Corpus } from './conll.js';
 import { pretrainedId } from './features.js';
-import { evaluate, type EvalResult } from './metrics.js';
+import { evaluate, scores, type EvalResult, type Score } from './metrics.js';
 import type { NerModel } from './ner-model.js';
 import { tagSentences } from './predict.js';
 import { encodeSpans, spansFromTags } from './tags.js';
 
 /** Counts and entity-level scores (percent) of one group of entities. */
-export interface GroupScore {
-  gold: number;
-  found: number;
-  correct: number;
-  precision: number;
-  recall: number;
-  f1: number;
-}
+export type GroupScore = Score;
 
 /** Entities with at least one token that has no pretrained vector (oov) and the others (inVocab). */
 export interface OovSplit {
@@ -53,19 +46,12 @@ export function oovSplit(gold: string[][], predicted: string[][], tokens: string
     }
   }
   return {
-    oov: { ...count.oov, ...prf(count.oov.correct, count.oov.gold, count.oov.found) },
-    inVocab: { ...count.inVocab, ...prf(count.inVocab.correct, count.inVocab.gold, count.inVocab.found) },
+    oov: { ...count.oov, ...scores(count.oov.correct, count.oov.gold, count.oov.found) },
+    inVocab: { ...count.inVocab, ...scores(count.inVocab.correct, count.inVocab.gold, count.inVocab.found) },
     oovTokenRate: allTokens > 0 ? (100 * oovTokens) / allTokens : 0,
   };
 }
 
-// The same formulas as conlleval (percentages; 0 where it would divide by zero).
-function prf(correct: number, gold: number, found: number) {
-  const precision = found > 0 ? (100 * correct) / found : 0;
-  const recall = gold > 0 ? (100 * correct) / gold : 0;
-  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-  return { precision, recall, f1 };
-}
 
 export interface Scored {
   corpus: Corpus;

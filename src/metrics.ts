@@ -12,15 +12,19 @@
 import { assertShape, NerError } from './errors.js';
 import { spansFromTags, validateTag, type Span } from './tags.js';
 
-/** Counts and scores of one entity type (percentages, as conlleval prints them). */
-export interface TypeScore {
-  type: string;
+/** Counts and entity-level scores (percentages, as conlleval prints them) of a group of entities. */
+export interface Score {
   gold: number;
   found: number;
   correct: number;
   precision: number;
   recall: number;
   f1: number;
+}
+
+/** The scores of one entity type. */
+export interface TypeScore extends Score {
+  type: string;
 }
 
 /**
@@ -211,7 +215,8 @@ export function f62(x: number): string {
 }
 
 // Precision, recall and F1 in percent, computed in conlleval's order of operations.
-function scores(correct: number, gold: number, found: number): { precision: number; recall: number; f1: number } {
+/** Precision, recall and F1 in percent from counts; 0 where conlleval would divide by zero. */
+export function scores(correct: number, gold: number, found: number): { precision: number; recall: number; f1: number } {
   const precision = found > 0 ? (100 * correct) / found : 0;
   const recall = gold > 0 ? (100 * correct) / gold : 0;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
