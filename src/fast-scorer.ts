@@ -32,8 +32,10 @@ export class WindowScorer {
   private readonly m: number;
   private readonly caseTerms: Float64Array | null; // P × C × GH
   private readonly capacity: number; // entries the budget allows
-  private slabEntries: number; // cached entries the store holds now (it doubles as it fills, up to capacity)
-  private store: Float64Array; // (slabEntries + 1) × P × GH: the cached entries, then a spare one
+  // (capacity + 1) × P × GH: the cached entries, then the spare one. Allocated at full size at once: the
+  // operating system gives a large zeroed array its pages as they are first written, so memory grows
+  // only as entries are filled (a short text uses little), and no copy is made as it fills.
+  private readonly store: Float64Array;
   private used = 0; // entries filled
   private readonly slotOf: Int32Array; // word id → entry, or −1
   private readonly owner: Int32Array; // entry → word id
@@ -42,10 +44,10 @@ export class WindowScorer {
   private readonly window: Int32Array; // the word ids of the window being scored (never freed)
   private readonly e: Float64Array; // a word vector
 
-  /** budgetBytes bounds the memory of the per-word products (default 32 MB). */
+  /** budgetBytes bounds the memory of the per-word products (default 64 MB). */
   constructor(
     private readonly model: NerModel,
-    budgetBytes = 32 * 2 ** 20,
+    budgetBytes = 64 * 2 ** 20,
   ) {
     const { dims, shape } = model;
     this.P = 2 * shape.window + 1;
@@ -53,8 +55,7 @@ export class WindowScorer {
     this.m = blockSize(shape);
     const entry = this.P * this.GH;
     this.capacity = Math.max(16, Math.floor(budgetBytes / (entry * 8)));
-    this.slabEntries = Math.min(this.capacity, 1024);
-    this.store = new Float64Array((this.slabEntries + 1) * entry);
+    this.store = new Float64Array((this.capacity + 1) * entry);
     const words = model.words;
     const ids = words.keys.length + (words.emb ? words.emb.vectors.length / words.emb.d : 0);
     this.slotOf = new Int32Array(ids).fill(-1);
@@ -85,10 +86,8 @@ export class WindowScorer {
     if (slot >= 0) return slot * entry + p * this.GH;
     if (count[id] > 1) {
       let free = -1;
-      if (this.used < this.capacity) {
-        if (this.used === this.slabEntries) this.grow();
-        free = this.used++;
-      } else free = this.evict();
+      if (this.used < this.capacity) free = this.used++;
+      else free = this.evict();
       if (free >= 0) {
         this.slotOf[id] = free;
         this.owner[free] = id;
@@ -97,7 +96,7 @@ export class WindowScorer {
         return at + p * this.GH;
       }
     }
-    const at = this.slabEntries * entry + p * this.GH;
+    const at = this.capacity * entry + p * this.GH;
     this.product(id, p, at);
     return at;
   }
@@ -146,16 +145,6 @@ export class WindowScorer {
     }
   }
 
-  /** Doubles the cached entries the store can hold (up to the budget); the spare entry moves to its end. */
-  private grow(): void {
-    const entry = this.P * this.GH;
-    const entries = Math.min(this.capacity, this.slabEntries * 2);
-    const next = new Float64Array((entries + 1) * entry);
-    next.set(this.store.subarray(0, this.used * entry));
-    this.store = next;
-    this.slabEntries = entries;
-  }
-
   /** Output probabilities (N × K) of every token of an encoded text. */
   probabilities(enc: Encoded, from = 0, to = enc.N): Float64Array {
     const { dims, config } = this.model;
@@ -183,7 +172,7 @@ export class WindowScorer {
         const cid = k < sentStart[i] || k >= sentEnd[i] ? PAD_CASE : caseId[k];
         co[p] = (p * C + cid) * GH;
       }
-      const T = this.store; // read after blockAt, which may have grown it
+      const T = this.store;
       // z = b + Σ_p (word terms + casing terms), added in that order for every unit j
       if (caseTerms !== null) {
         for (let j = 0; j < GH; j++) {
