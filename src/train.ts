@@ -263,6 +263,7 @@ export async function train(
     startEpoch = resume.epoch;
   }
 
+  let lastYield = now();
   for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
     const t0 = now();
     const lr = config.lr / (1 + config.lrDecay * (epoch - 1));
@@ -275,7 +276,6 @@ export async function train(
     if (single && dropped) for (let i = 0; i < e.N; i++) dropped[i] = single[i] && rng.next() < config.wordDropout ? 2 : e.word[i];
     let J = continuing ? resume.J : 0;
     let seen = continuing ? resume.seen : 0;
-    let lastYield = now();
     for (let from = continuing ? resume.step : 0; from < e.N; from += B) {
       if (now() - lastYield > 100) {
         // let the event loop run (signal handlers, progress output) about ten times a second

@@ -105,9 +105,10 @@ export function refuseOverwritingInput(option: string, output: string, inputs: s
 
 /** Writes to stdout, waiting for the stream when it is a pipe that is full. */
 export function out(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
+  // A write error (a closed pipe, say) is handled once for the whole process in main.ts.
+  return new Promise((resolve) => {
     if (process.stdout.write(text)) resolve();
-    else process.stdout.once('drain', resolve).once('error', reject);
+    else process.stdout.once('drain', resolve);
   });
 }
 
