@@ -175,7 +175,7 @@ async function childEmbeddings(): Promise<void> {
   const t0 = performance.now();
   const emb = await loadEmbeddings();
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(`words ${emb.vectors.length / emb.d}\nseconds ${seconds}\n`);
+  process.stdout.write(`words ${emb.count}\nseconds ${seconds}\n`);
 }
 
 /** Raw text of about `tokens` tokens: the CoNLL sentences, one per line, repeated as needed. */

@@ -43,7 +43,9 @@ export interface CacheHit {
   d: number;
   n: number;
   wordsText: string; // the n words joined by "\n"
-  vectors: Float32Array; // n×d, a view on the file's bytes
+  vectors: Float32Array; // n×d, a view on the file's bytes (empty when read lazily)
+  /** Lazy reads: the open cache file and where its vectors start; rows are read on demand. */
+  rows?: { fd: number; offset: number };
   unk?: Float32Array; // d
   fingerprint: string;
 }
@@ -86,48 +88,70 @@ const align4 = (n: number): number => (n + 3) & ~3;
  * Reads a cache file. Returns { hit } on a hit, or { miss: reason } when the file is absent,
  * stale (source changed, other format version) or damaged. Never throws for a bad cache.
  */
-export function readCache(file: string, key: CacheKey): { hit: CacheHit } | { miss: string } {
-  let buf: Buffer;
+export function readCache(file: string, key: CacheKey, lazy = false): { hit: CacheHit } | { miss: string } {
+  // Eagerly the whole file is read; lazily only the header and the word list, and the file stays open
+  // so that rows can be read when they are needed (`ner tag` then never holds the 137 MB of vectors).
+  let fd: number | undefined;
   try {
-    buf = fs.readFileSync(file);
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(size, 12));
+    fs.readSync(fd, head, 0, head.length, 0);
+    if (head.length < 12 || !head.subarray(0, 8).equals(MAGIC)) return { miss: 'cache file damaged (bad magic)' };
+    const headerLength = head.readUInt32LE(8);
+    if (12 + headerLength > size) return { miss: 'cache file damaged (short header)' };
+    const headerBytes = Buffer.alloc(headerLength);
+    fs.readSync(fd, headerBytes, 0, headerLength, 12);
+    let h: CacheHeader;
+    try {
+      h = JSON.parse(headerBytes.toString('utf8')) as CacheHeader;
+    } catch {
+      return { miss: 'cache file damaged (bad header)' };
+    }
+    if (h.format !== CACHE_FORMAT || h.version !== CACHE_VERSION) return { miss: `cache format v${h.version} is not v${CACHE_VERSION}` };
+    if (h.endianness !== os.endianness()) return { miss: 'cache written on a machine of other byte order' };
+    if (h.sourcePath !== key.sourcePath || h.size !== key.size || h.mtimeMs !== key.mtimeMs) {
+      return { miss: 'source file changed since the cache was written' };
+    }
+    const vectorBytes = h.n * h.d * 4;
+    const expectedLength = h.unkOffset !== null ? h.unkOffset + h.d * 4 : h.vectorsOffset + vectorBytes;
+    if (size !== expectedLength || h.wordsOffset + h.wordsBytes > h.vectorsOffset) {
+      return { miss: `cache file damaged (${size} bytes, expected ${expectedLength})` };
+    }
+    const readAt = (offset: number, length: number): Buffer => {
+      const b = Buffer.alloc(length);
+      let done = 0;
+      while (done < length) {
+        const k = fs.readSync(fd!, b, done, length - done, offset + done);
+        if (k === 0) break;
+        done += k;
+      }
+      return b;
+    };
+    const wordsText = readAt(h.wordsOffset, h.wordsBytes).toString('utf8');
+    const unk = h.unkOffset !== null ? new Float32Array(readAt(h.unkOffset, h.d * 4).buffer.slice(0)) : undefined;
+    if (lazy) {
+      const hit: CacheHit = { d: h.d, n: h.n, wordsText, vectors: new Float32Array(0), unk, fingerprint: h.fingerprint, rows: { fd, offset: h.vectorsOffset } };
+      fd = undefined; // stays open for the rows
+      return { hit };
+    }
+    const vectors = new Float32Array(h.n * h.d);
+    const into = Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength);
+    let done = 0;
+    while (done < into.length) {
+      const k = fs.readSync(fd, into, done, into.length - done, h.vectorsOffset + done);
+      if (k === 0) return { miss: 'cache file damaged (short read)' };
+      done += k;
+    }
+    return { hit: { d: h.d, n: h.n, wordsText, vectors, unk, fingerprint: h.fingerprint } };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return { miss: code === 'ENOENT' ? 'no cache yet' : `cache unreadable (${code ?? String(err)})` };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
-  if (buf.length < 12 || !buf.subarray(0, 8).equals(MAGIC)) return { miss: 'cache file damaged (bad magic)' };
-  const headerLength = buf.readUInt32LE(8);
-  if (12 + headerLength > buf.length) return { miss: 'cache file damaged (short header)' };
-  let h: CacheHeader;
-  try {
-    h = JSON.parse(buf.toString('utf8', 12, 12 + headerLength)) as CacheHeader;
-  } catch {
-    return { miss: 'cache file damaged (bad header)' };
-  }
-  if (h.format !== CACHE_FORMAT || h.version !== CACHE_VERSION) return { miss: `cache format v${h.version} is not v${CACHE_VERSION}` };
-  if (h.endianness !== os.endianness()) return { miss: 'cache written on a machine of other byte order' };
-  if (h.sourcePath !== key.sourcePath || h.size !== key.size || h.mtimeMs !== key.mtimeMs) {
-    return { miss: 'source file changed since the cache was written' };
-  }
-  const vectorBytes = h.n * h.d * 4;
-  const expectedLength = h.unkOffset !== null ? h.unkOffset + h.d * 4 : h.vectorsOffset + vectorBytes;
-  if (buf.length !== expectedLength || h.wordsOffset + h.wordsBytes > h.vectorsOffset) {
-    return { miss: `cache file damaged (${buf.length} bytes, expected ${expectedLength})` };
-  }
-
-  const wordsText = buf.toString('utf8', h.wordsOffset, h.wordsOffset + h.wordsBytes);
-  const vectors = float32At(buf, h.vectorsOffset, h.n * h.d);
-  const unk = h.unkOffset !== null ? float32At(buf, h.unkOffset, h.d).slice() : undefined;
-  return { hit: { d: h.d, n: h.n, wordsText, vectors, unk, fingerprint: h.fingerprint } };
 }
 
-/** A Float32Array over buf[offset..]: a view when 4-byte aligned in memory, else a copy. */
-function float32At(buf: Buffer, offset: number, length: number): Float32Array {
-  const at = buf.byteOffset + offset;
-  if (at % 4 === 0) return new Float32Array(buf.buffer, at, length);
-  const copy = new Float32Array(length);
-  new Uint8Array(copy.buffer).set(buf.subarray(offset, offset + length * 4));
-  return copy;
-}
 
 /** Writes the cache atomically (temporary file in the same directory, then rename). Throws on I/O failure. */
 export function writeCache(file: string, key: CacheKey, table: CachedTable): void {

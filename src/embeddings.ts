@@ -32,7 +32,10 @@ export interface Embeddings {
   d: number; // dimension
   words: string[]; // row i's word (from the cache: built on first use)
   index: Map<string, number>; // word → row (from the cache: built on first use; lookup() does not need it)
-  vectors: Float32Array; // words.length × d, row-major
+  vectors: Float32Array; // count × d, row-major (empty when loaded with lazyVectors: use readRow)
+  count: number; // number of words
+  /** Copies row `id` into out[o … o+d): from `vectors`, or read from the cache file when lazy. */
+  readRow: (id: number, out: Float64Array, o: number) => void;
   fingerprint: string; // sha256 (16 hex) of d, words and vectors: the same from a parse and from the cache
   unk?: Float32Array; // the source's own UNK vector, when it has one (wink does: all zeros)
 }
@@ -40,6 +43,7 @@ export interface Embeddings {
 export interface LoadOptions {
   cacheDir?: string; // default defaultCacheDir()
   useCache?: boolean; // default true: read the cache if valid, else parse and write it
+  lazyVectors?: boolean; // on a cache hit, read vector rows from the cache file when asked (low memory); default false
   onProgress?: (msg: string) => void; // progress (cache hit or miss, parse time)
   onWarning?: (msg: string) => void; // problems that do not stop the load (duplicates, cache not writable); default onProgress
 }
@@ -67,10 +71,10 @@ export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Pro
   let cacheFile: string | undefined;
   if (useCache) {
     cacheFile = cacheFileFor(opts.cacheDir ?? defaultCacheDir(), file);
-    const cached = readCache(cacheFile, key);
+    const cached = readCache(cacheFile, key, opts.lazyVectors ?? false);
     const emb = 'hit' in cached ? fromCache(source, cached.hit) : undefined;
     if (emb !== undefined) {
-      report(`embeddings: ${emb.vectors.length / emb.d} words × ${emb.d} from cache ${cacheFile} (${seconds()} s)`);
+      report(`embeddings: ${emb.count} words × ${emb.d} from cache ${cacheFile}${opts.lazyVectors ? ' (rows read on demand)' : ''} (${seconds()} s)`);
       return emb;
     }
     const why = 'miss' in cached ? cached.miss : 'cache file damaged (word list)';
@@ -112,7 +116,17 @@ export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Pro
       );
     }
   }
-  return { source, d: table.d, words: table.words, index: parsed.index, vectors: table.vectors, fingerprint: table.fingerprint, unk: table.unk };
+  return {
+    source,
+    d: table.d,
+    words: table.words,
+    index: parsed.index,
+    vectors: table.vectors,
+    count: table.words.length,
+    readRow: rowCopier(table.vectors, table.d),
+    fingerprint: table.fingerprint,
+    unk: table.unk,
+  };
 }
 
 /**
@@ -124,13 +138,32 @@ function fromCache(source: string, hit: CacheHit): Embeddings | undefined {
   if (table === undefined) return undefined;
   let words: string[] | undefined;
   let index: Map<string, number> | undefined;
-  const emb = { source, d: hit.d, vectors: hit.vectors, fingerprint: hit.fingerprint, unk: hit.unk } as Embeddings;
+  const readRow = hit.rows ? rowReader(hit.rows.fd, hit.rows.offset, hit.d) : rowCopier(hit.vectors, hit.d);
+  const emb = { source, d: hit.d, vectors: hit.vectors, count: hit.n, readRow, fingerprint: hit.fingerprint, unk: hit.unk } as Embeddings;
   Object.defineProperties(emb, {
     words: { enumerable: true, get: () => (words ??= table.words()) },
     index: { enumerable: true, get: () => (index ??= indexOf(emb.words)) },
   });
   wordTables.set(emb, table);
   return emb;
+}
+
+function rowCopier(vectors: Float32Array, d: number): Embeddings['readRow'] {
+  return (id, out, o) => {
+    const r = id * d;
+    for (let j = 0; j < d; j++) out[o + j] = vectors[r + j];
+  };
+}
+
+/** Rows read from an open cache file: one small positioned read per row. */
+function rowReader(fd: number, offset: number, d: number): Embeddings['readRow'] {
+  const row = new Float32Array(d);
+  const bytes = Buffer.from(row.buffer);
+  return (id, out, o) => {
+    const k = fs.readSync(fd, bytes, 0, bytes.length, offset + id * d * 4);
+    if (k !== bytes.length) throw new NerError(`the embeddings cache file was cut short while in use (row ${id})`, 'run the command again: the cache is rebuilt');
+    for (let j = 0; j < d; j++) out[o + j] = row[j];
+  };
 }
 
 function indexOf(words: string[]): Map<string, number> {

@@ -57,7 +57,7 @@ export class WindowScorer {
     this.capacity = Math.max(16, Math.floor(budgetBytes / (entry * 8)));
     this.store = new Float64Array((this.capacity + 1) * entry);
     const words = model.words;
-    const ids = words.keys.length + (words.emb ? words.emb.vectors.length / words.emb.d : 0);
+    const ids = words.keys.length + (words.emb ? words.emb.count : 0);
     this.slotOf = new Int32Array(ids).fill(-1);
     this.count = new Uint8Array(ids);
     this.owner = new Int32Array(this.capacity);

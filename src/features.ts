@@ -94,11 +94,7 @@ export function copyWordRow(t: WordTable, id: number, out: Float64Array, o: numb
   if (id < V) {
     const r = id * d;
     for (let j = 0; j < d; j++) out[o + j] = t.rows[r + j];
-  } else {
-    const vec = t.emb!.vectors;
-    const r = (id - V) * d;
-    for (let j = 0; j < d; j++) out[o + j] = vec[r + j];
-  }
+  } else t.emb!.readRow(id - V, out, o);
 }
 
 // ── encoded text ────────────────────────────────────────────────────────────────────────────────

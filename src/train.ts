@@ -216,7 +216,7 @@ export async function train(
     shape,
     params,
     words,
-    embeddings: { source: emb.source, d: emb.d, count: emb.vectors.length / emb.d, fingerprint: emb.fingerprint },
+    embeddings: { source: emb.source, d: emb.d, count: emb.count, fingerprint: emb.fingerprint },
     history: [],
     bestEpoch: 0,
     trainedOn: { files: trainCorpora.map((c) => c.file), sentences: data.tokens.length, tokens: e.N },

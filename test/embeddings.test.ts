@@ -324,3 +324,26 @@ test('defaultCacheDir: $NER_CACHE_DIR, else $XDG_CACHE_HOME/ner, else ~/.cache/n
   }
 });
 
+
+test('lazyVectors: on a cache hit the rows are read from the cache file on demand, equal to an eager load', async () => {
+  const file = fixture('lazy.txt', glove());
+  const cacheDir = path.join(tmp, 'lazy-cache');
+  const built = await loadEmbeddings(file, { cacheDir }); // miss: parses and writes the cache
+  const eager = await loadEmbeddings(file, { cacheDir });
+  const lazy = await loadEmbeddings(file, { cacheDir, lazyVectors: true });
+  assert.equal(lazy.vectors.length, 0, 'no vectors held in memory');
+  assert.equal(eager.vectors.length, ROWS.length * eager.d);
+  for (const e of [built, eager, lazy]) {
+    assert.equal(e.count, ROWS.length);
+    assert.equal(e.fingerprint, built.fingerprint);
+  }
+  const a = new Float64Array(eager.d);
+  const b = new Float64Array(eager.d);
+  for (let id = 0; id < ROWS.length; id++) {
+    eager.readRow(id, a, 0);
+    lazy.readRow(id, b, 0);
+    assert.deepEqual(Array.from(b), Array.from(a), `row ${id}`);
+    assert.deepEqual(Array.from(a), ROWS[id][1].map((v) => Math.fround(v)), `row ${id} has the file's values`);
+  }
+  assert.equal(findWord(lazy, ROWS[2][0]), 2);
+});

@@ -67,14 +67,16 @@ export function collect(value: string, previous: string[] | undefined): string[]
  * Loads embeddings by source name (the default package) or path, reporting progress on stderr.
  * Warnings (duplicate words, a cache that cannot be written) are printed even when quiet.
  */
-export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean): Promise<Embeddings> {
+/** lazyVectors: read vector rows from the cache on demand (for eval and tag, which touch few rows). */
+export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean, lazyVectors = false): Promise<Embeddings> {
   const t0 = performance.now();
   const say = (msg: string) => {
     if (!quiet) process.stderr.write(`${paint.dim(msg)}\n`);
   };
   const warn = (msg: string) => process.stderr.write(`${paint.yellow('warning:')} ${msg}\n`);
-  const emb = await loadEmbeddings(spec === DEFAULT_EMBEDDINGS ? undefined : spec, { onProgress: say, onWarning: warn });
-  say(`embeddings: ${emb.source} (${(emb.vectors.length / emb.d).toLocaleString('en-US')} words × ${emb.d}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  const emb = await loadEmbeddings(spec === DEFAULT_EMBEDDINGS ? undefined : spec, {
+    lazyVectors, onProgress: say, onWarning: warn });
+  say(`embeddings: ${emb.source} (${emb.count.toLocaleString('en-US')} words × ${emb.d}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   return emb;
 }
 
@@ -125,5 +127,5 @@ export async function loadModelFor(modelFile: string, embeddings: string | undef
       'pass the same vectors with --embeddings FILE',
     );
   }
-  return attachEmbeddings(mf, await loadEmbeddingsFor(source, quiet));
+  return attachEmbeddings(mf, await loadEmbeddingsFor(source, quiet, true));
 }

@@ -9,10 +9,9 @@ import * as readline from 'node:readline';
 import { Tagger } from '../predict.js';
 import { bracketed, findEntities, type Entity, type TaggedSentence } from '../entities.js';
 import { DataError, InterruptedError } from '../errors.js';
-import { attachEmbeddings, readModelFile } from '../model-io.js';
 import type { NerModel } from '../ner-model.js';
 import { SentenceSplitter, tokenize, type Token } from '../tokenize.js';
-import { DEFAULT_MODEL, ink, loadEmbeddingsFor, numberOption, out, paint, shown } from './common.js';
+import { DEFAULT_MODEL, ink, loadModelFor, numberOption, out, paint, shown } from './common.js';
 
 type Format = 'inline' | 'conll' | 'json' | 'brackets';
 
@@ -178,10 +177,8 @@ class Writer {
 export async function runTag(file: string | undefined, opts: TagOpts): Promise<void> {
   const interactive = file === undefined && !!process.stdin.isTTY;
   const input = file ?? '-';
-  const mf = readModelFile(opts.model);
-  const emb = await loadEmbeddingsFor(opts.embeddings ?? mf.embeddings.source, !!opts.quiet);
-  const model = attachEmbeddings(mf, emb);
-  if (interactive) return interact(model, mf.file, opts);
+  const model = await loadModelFor(opts.model, opts.embeddings, !!opts.quiet);
+  if (interactive) return interact(model, opts.model, opts);
   const t0 = performance.now();
   const writer = new Writer(model, opts.format, ink.level > 0 && !!process.stdout.isTTY, opts.minProb);
   const splitter = new SentenceSplitter();
