@@ -93,6 +93,11 @@ interface Run {
 const haveTime = fs.existsSync(TIME);
 
 /** Runs a command to completion (stdout to `stdoutFile` when given), with its wall time and peak RSS. */
+/** An environment with the variables set to undefined removed (how a run unsets one). */
+function withoutUndefined(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+}
+
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, stdoutFile?: string): Run {
   const argv = haveTime ? [TIME, '-f', `${RSS_MARK} %M`, cmd, ...args] : [cmd, ...args];
   const fd = stdoutFile ? fs.openSync(stdoutFile, 'w') : undefined;
@@ -101,7 +106,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, stdoutFil
   try {
     r = spawnSync(argv[0], argv.slice(1), {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
+      env: withoutUndefined({ ...process.env, NO_COLOR: '1', ...env }),
       encoding: 'utf8',
       maxBuffer: 1 << 28,
       stdio: ['ignore', fd ?? 'pipe', 'pipe'],
@@ -223,7 +228,9 @@ function peerRun(o: Options, impl: 'torch' | 'numpy', variant: 'a' | 'b', npz: s
   log(`peer ${impl} --variant ${variant} --bench-tokens ${tokens} …`);
   const args = [path.join(o.peer, `peer_${impl}.py`), '--variant', variant, '--casing', '--mb', '32', '--lr', '0.2', '--H', '100',
     '--win', '2', '--seed', '1', '--threads', '1', '--bench-tokens', String(tokens), '--data', o.data, '--emb', npz];
-  const r = run(o.python, args, { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' });
+  // One BLAS thread; and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which this workplace sets for old OpenBLAS
+  // builds and which slow a current numpy, are unset for the reference's runs so that it runs at its best.
+  const r = run(o.python, args, { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined });
   let info: { t_load_npz?: number } = {};
   let bench: { train_tps?: number; tag_tps_e2e?: number } = {};
   for (const line of r.stdout.split('\n')) {
