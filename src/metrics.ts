@@ -58,21 +58,15 @@ export interface ErrorCount {
   count: number;
 }
 
-export interface EvalResult {
+/** The overall Score: phrases in the gold tags, found in the predicted tags, found and correct, and
+ *  the percentages (0 where conlleval would divide by zero). */
+export interface EvalResult extends Score {
   /** Tokens processed (sentence boundaries are not tokens). */
   tokens: number;
   /** Tokens whose predicted tag equals the gold tag, O tokens included. */
   correctTags: number;
   /** 100 · correctTags / tokens (0 when there are no tokens). */
   accuracy: number;
-  /** Phrases in the gold tags, phrases found in the predicted tags, and found phrases that are correct. */
-  gold: number;
-  found: number;
-  correct: number;
-  /** Percentages; 0 where conlleval would divide by zero. */
-  precision: number;
-  recall: number;
-  f1: number;
   /** Every type with a gold or a predicted phrase, sorted the way conlleval sorts them. */
   perType: TypeScore[];
   confusion: ConfusionMatrix;
