@@ -278,21 +278,26 @@ export function backward(
       const hk = d.head === 'ovr' ? ho + k * H : ho;
       for (let t = 0; t < H; t++) g.U[k * H + t] += ds * Hh[hk + t];
     }
-    // dh = Uᵀ dS ; δ = dh ∘ f'(z)
+    // dh = Uᵀ dS (δ takes f'(z) below, in one pass per activation)
     if (d.head === 'ovr') {
       for (let k = 0; k < K; k++) {
         const ds = dS[so + k];
         const hk = ho + k * H;
-        for (let t = 0; t < H; t++) Delta[hk + t] = ds * U[k * H + t] * activationSlope(f, Z[hk + t], Hh[hk + t]);
+        for (let t = 0; t < H; t++) Delta[hk + t] = ds * U[k * H + t];
       }
     } else {
       for (let t = 0; t < H; t++) {
         let dh = 0;
         for (let k = 0; k < K; k++) dh += dS[so + k] * U[k * H + t];
-        Delta[ho + t] = dh * activationSlope(f, Z[ho + t], Hh[ho + t]);
+        Delta[ho + t] = dh;
       }
     }
   }
+  // δ = dh ∘ f'(z), f' written through h = f(z) (tanh, sigmoid) or z (relu)
+  const m = B * GH;
+  if (f === 'tanh') for (let i = 0; i < m; i++) Delta[i] *= 1 - Hh[i] * Hh[i];
+  else if (f === 'relu') for (let i = 0; i < m; i++) Delta[i] *= Z[i] > 0 ? 1 : 0;
+  else for (let i = 0; i < m; i++) Delta[i] *= Hh[i] * (1 - Hh[i]);
   gemmDtX(Delta, X, g.W, g.b, B, n, GH); // dW += δ xᵀ ; db += δ
   if (dx === false) return;
   const mask = dx === true ? { need: scratch.all, P: 1, m: n } : dx;
