@@ -28,6 +28,7 @@ import {
   PAD_START,
   UNK,
   blockSize,
+  copyWordRow,
   encode,
   gather,
   inputSize,
@@ -206,7 +207,8 @@ export function fineTuneWordTable(emb: Embeddings, sentences: string[][], rng: R
   const rows = new Float64Array(keys.length * d);
   const a = 1 / Math.sqrt(d);
   source.forEach((pre, r) => {
-    for (let j = 0; j < d; j++) rows[r * d + j] = pre >= 0 ? emb.vectors[pre * d + j] : rng.uniform(a);
+    if (pre >= 0) emb.readRow(pre, rows, r * d);
+    else for (let j = 0; j < d; j++) rows[r * d + j] = rng.uniform(a);
   });
   return newWordTable(d, keys, rows, emb);
 }
@@ -468,9 +470,7 @@ function graphGradients(problem: GradcheckProblem, X: Float64Array, ids: Int32Ar
   for (const id of ids) {
     if (rowLeaf.has(id)) continue;
     const row = new Float64Array(d);
-    const vec = id < V ? words.rows : words.emb!.vectors;
-    const o = (id < V ? id : id - V) * d;
-    for (let j = 0; j < d; j++) row[j] = vec[o + j];
+    copyWordRow(words, id, row, 0); // the model's own row or the pretrained one (however it is loaded)
     rowLeaf.set(id, g.leaf(`e(${id < V ? words.keys[id] : words.emb!.words[id - V]})`, row, d, 1));
   }
   const S: g.Node[] = [];

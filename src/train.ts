@@ -119,9 +119,7 @@ function buildWordTable(emb: Embeddings, tokens: string[][], config: ModelConfig
   const firstExtra = keys.length;
   keys.push(...extra);
   const rows = new Float64Array(keys.length * d);
-  copies.forEach((pre, i) => {
-    for (let j = 0; j < d; j++) rows[(3 + i) * d + j] = emb.vectors[pre * d + j];
-  });
+  copies.forEach((pre, i) => emb.readRow(pre, rows, (3 + i) * d));
   // own rows start small and random (the pretrained vectors have norm ≈ 1 … 5 per word; scale by 1/√d)
   const a = 1 / Math.sqrt(d);
   for (let r = 0; r < keys.length; r++) if (r < 3 || r >= firstExtra) for (let j = 0; j < d; j++) rows[r * d + j] = rng.uniform(a);

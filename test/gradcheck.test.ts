@@ -290,3 +290,17 @@ test('CLI: invalid options exit 1 with a message and no stack trace', () => {
   assert.match(missing.stderr, /nope\.conll/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('CLI: --model checks a trained model file, with its embeddings read lazily from the cache', () => {
+  const dir = fixtures();
+  const env = { ...process.env, NER_CACHE_DIR: path.join(dir, 'cache'), NO_COLOR: '1' };
+  const model = path.join(dir, 'm.json');
+  const t = spawnSync(process.execPath, [BIN, 'train', '--train', path.join(dir, 'tiny.conll'), '--embeddings', path.join(dir, 'emb.txt'), '--epochs', '2', '--hidden', '4', '-q', '--output', model], { encoding: 'utf8', env });
+  assert.equal(t.status, 0, t.stderr);
+  // the cache now exists, so this load is lazy (rows read on demand)
+  const r = ner(dir, '--model', model, '--windows', '3', '--samples', '40');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /rows read on demand/);
+  assert.match(r.stdout, /all gradients agree/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
