@@ -100,13 +100,6 @@ export function activate(f: Activation, z: Float64Array, h: Float64Array, m: num
   else for (let i = 0; i < m; i++) h[i] = 1 / (1 + Math.exp(-z[i]));
 }
 
-/** f'(z) expressed through z and h = f(z). */
-export function activationSlope(f: Activation, z: number, h: number): number {
-  if (f === 'tanh') return 1 - h * h;
-  if (f === 'relu') return z > 0 ? 1 : 0;
-  return h * (1 - h);
-}
-
 // ── forward ─────────────────────────────────────────────────────────────────────────────────────
 
 export interface Cache {
