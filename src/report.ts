@@ -109,18 +109,25 @@ export function lineChart(series: Series[], o: LineChartOptions): string {
       parts.push(`<circle cx="${x}" cy="${y}" r="2.5" fill="${s.colour}"/>`);
     }
   }
-  // legend, top right
-  let lx = W - m.right;
-  for (const s of [...series].reverse()) {
-    lx -= 14 + s.name.length * 7 + 12;
-    parts.push(`<rect x="${lx}" y="8" width="12" height="4" fill="${s.colour}"/><text class="legend" x="${lx + 16}" y="14">${escapeHtml(s.name)}</text>`);
-  }
+  legend(parts, series, W - m.right, 4, 14); // top right, line swatches
   parts.push('</svg>');
   return parts.join('\n');
 }
 
 function fmtTick(v: number): string {
   return Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v * 100) / 100) : String(Number(v.toPrecision(3)));
+}
+
+/** Width of one legend entry: swatch, gap, text (about 7 px a character), gap. */
+const legendEntryWidth = (name: string): number => 14 + name.length * 7 + 12;
+
+/** A legend ending at x = right: per series a coloured swatch (12 × swatchH) and its name (baseline textY). */
+function legend(parts: string[], series: { name: string; colour: string }[], right: number, swatchH: number, textY: number): void {
+  let lx = right;
+  for (const s of [...series].reverse()) {
+    lx -= legendEntryWidth(s.name);
+    parts.push(`<rect x="${lx}" y="8" width="12" height="${swatchH}" fill="${s.colour}"/><text class="legend" x="${lx + 16}" y="${textY}">${escapeHtml(s.name)}</text>`);
+  }
 }
 
 /** Grouped bars: for each type, one bar per measure (P, R, F1), on a 0–100 scale. */
@@ -130,7 +137,7 @@ export function barChart(groups: { label: string; values: number[] }[], measures
   const groupW = measures.length * barW + gap;
   const m = { left: 44, right: 16, top: 34, bottom: 40 };
   // wide enough for the bars, and for the title and the legend side by side above them
-  const legendW = measures.reduce((a, x) => a + 14 + x.name.length * 7 + 12, 0);
+  const legendW = measures.reduce((a, x) => a + legendEntryWidth(x.name), 0);
   const W = Math.max(360, m.left + m.right + groups.length * groupW, m.left + title.length * 8 + 24 + legendW + m.right);
   const H = 280;
   const py = (v: number) => m.top + (1 - v / 100) * (H - m.top - m.bottom);
@@ -151,11 +158,7 @@ export function barChart(groups: { label: string; values: number[] }[], measures
     parts.push(`<text class="tick" x="${(x0 + (measures.length * barW) / 2).toFixed(1)}" y="${H - m.bottom + 16}" text-anchor="middle">${escapeHtml(g.label)}</text>`);
   });
   parts.push(`<line class="axis" x1="${m.left}" x2="${W - m.right}" y1="${py(0)}" y2="${py(0)}"/>`);
-  let lx = W - m.right;
-  for (const s of [...measures].reverse()) {
-    lx -= 14 + s.name.length * 7 + 12;
-    parts.push(`<rect x="${lx}" y="8" width="12" height="8" fill="${s.colour}"/><text class="legend" x="${lx + 16}" y="16">${escapeHtml(s.name)}</text>`);
-  }
+  legend(parts, measures, W - m.right, 8, 16); // top right, bar swatches
   parts.push('</svg>');
   return parts.join('\n');
 }
