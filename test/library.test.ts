@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ner from '../src/index.js';
 import type { NerModel } from '../src/index.js';
+import { writeTinyVectors } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TRAIN = path.join(ROOT, 'data/demo/train.conll');
@@ -18,20 +19,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-lib-'));
 const vectors = path.join(tmp, 'tiny.txt');
 process.env.NER_CACHE_DIR = path.join(tmp, 'cache');
 
-/** Deterministic 16-d vectors for the demo corpus's lowercased words (every 7th left out). */
-function writeTinyVectors(file: string): void {
-  const words = new Set<string>();
-  for (const f of [TRAIN, DEV]) for (const s of ner.readConll(f).sentences) for (const t of s.tokens) words.add(t.toLowerCase());
-  const lines: string[] = [];
-  let k = 0;
-  for (const w of [...words].sort()) {
-    if (k++ % 7 === 3 || /\s/.test(w)) continue;
-    let h = 2166136261;
-    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 16777619) >>> 0;
-    lines.push(`${w} ${Array.from({ length: 16 }, (_, j) => (((Math.imul(h, j + 1) >>> 0) % 2001) / 1000 - 1).toFixed(3)).join(' ')}`);
-  }
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-}
 
 let model: NerModel;
 const epochs: number[] = [];

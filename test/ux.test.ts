@@ -13,11 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { oovSplit } from '../src/analysis.js';
 import { asciiChart, sparkline, trainingChart } from '../src/chart.js';
 import { formatInteractive } from '../src/cli/tag.js';
-import { readConll } from '../src/conll.js';
 import { findEntities } from '../src/entities.js';
 import { formatConlleval, evaluate as scoreTags } from '../src/metrics.js';
 import { loadModel } from '../src/index.js';
 import { tokenize } from '../src/tokenize.js';
+import { writeTinyVectors } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -27,21 +27,6 @@ const vectors = path.join(tmp, 'tiny.txt');
 const model = path.join(tmp, 'model.json');
 const DEV = path.join(ROOT, 'data/demo/dev.conll');
 
-/** Deterministic 16-d vectors for the demo corpus's lowercased words, leaving every 7th word out (OOV). */
-function writeTinyVectors(file: string): void {
-  const words = new Set<string>();
-  for (const f of ['train.conll', 'dev.conll']) for (const s of readConll(path.join(ROOT, 'data/demo', f)).sentences) for (const t of s.tokens) words.add(t.toLowerCase());
-  const lines: string[] = [];
-  let k = 0;
-  for (const w of [...words].sort()) {
-    if (k++ % 7 === 3 || /\s/.test(w)) continue;
-    let h = 2166136261;
-    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 16777619) >>> 0;
-    const v = Array.from({ length: 16 }, (_, j) => (((Math.imul(h, j + 1) >>> 0) % 2001) / 1000 - 1).toFixed(3));
-    lines.push(`${w} ${v.join(' ')}`);
-  }
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-}
 
 function ner(args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', NER_CACHE_DIR: cacheDir, ...opts.env };
