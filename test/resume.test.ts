@@ -14,24 +14,16 @@ import { readConll } from '../src/conll.js';
 import { loadEmbeddings } from '../src/embeddings.js';
 import { serialiseModel } from '../src/model-io.js';
 import { DEFAULT_CONFIG, type ModelConfig } from '../src/ner-model.js';
-import { Rng } from '../src/rng.js';
 import { train } from '../src/train.js';
+import { writeTinyVectors } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-resume-'));
 const TRAIN = path.join(ROOT, 'data/demo/train.conll');
 const DEV = path.join(ROOT, 'data/demo/dev.conll');
 
-/** Random 16-d vectors for the lowercase words of the demo corpus (a stand-in for GloVe). */
-function tinyEmbeddings(): string {
-  const file = path.join(tmp, 'emb.txt');
-  const rng = new Rng(3);
-  const words = new Set<string>();
-  for (const f of [TRAIN, DEV]) for (const s of readConll(f).sentences) for (const t of s.tokens) if (rng.next() < 0.9) words.add(t.toLowerCase());
-  fs.writeFileSync(file, [...words].map((w) => `${w} ${Array.from({ length: 16 }, () => rng.uniform(1).toFixed(5)).join(' ')}`).join('\n') + '\n');
-  return file;
-}
-const EMB = tinyEmbeddings();
+const EMB = path.join(tmp, 'emb.txt');
+writeTinyVectors(EMB);
 
 const config: ModelConfig = { ...DEFAULT_CONFIG, hidden: 20, epochs: 4, patience: 10, wordDropout: 0.1, seed: 5 };
 

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConll } from '../src/conll.js';
-import { Rng } from '../src/rng.js';
+import { writeTinyVectors } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -18,11 +18,8 @@ const TRAIN = path.join(ROOT, 'data/demo/train.conll');
 
 function setup(): { model: string; emb: string; text: string } {
   const emb = path.join(tmp, 'emb.txt');
-  const rng = new Rng(11);
-  const words = new Set<string>();
+  writeTinyVectors(emb);
   const sentences = readConll(TRAIN).sentences.map((s) => s.tokens);
-  for (const s of sentences) for (const t of s) words.add(t.toLowerCase());
-  fs.writeFileSync(emb, [...words].map((w) => `${w} ${Array.from({ length: 16 }, () => rng.uniform(1).toFixed(4)).join(' ')}`).join('\n') + '\n');
   const model = path.join(tmp, 'm.json');
   const r = spawnSync(process.execPath, [BIN, 'train', '--embeddings', emb, '--epochs', '2', '--hidden', '20', '-q', '--output', model], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
