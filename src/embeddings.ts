@@ -543,6 +543,30 @@ function estimateGzipLines(file: string, r: ByteReader): number {
 }
 
 /** Rows of d floats, kept in blocks while the count is unknown; finish() gives one n×d array. */
+/** The words read so far, in row order. A repeated word keeps its first row and is only counted. */
+class WordList {
+  readonly words: string[] = [];
+  readonly index = new Map<string, number>();
+  duplicates = 0;
+  firstDuplicate: { word: string; line: number } | undefined;
+
+  has(word: string): boolean {
+    return this.index.has(word);
+  }
+
+  /** After its values were read: a new word takes the row just filled in `store`; a repeat is counted. */
+  add(word: string, line: number, store: RowStore): void {
+    if (!this.index.has(word)) {
+      this.index.set(word, this.words.length);
+      this.words.push(word);
+      store.commit();
+    } else {
+      this.duplicates++;
+      this.firstDuplicate ??= { word, line };
+    }
+  }
+}
+
 class RowStore {
   private readonly full: Float32Array[] = [];
   cur: Float32Array; // the block being filled
@@ -695,11 +719,8 @@ async function parseText(r: ByteReader, lineHint: number): Promise<Parsed> {
   let lastRowLine = 0;
   let store: RowStore | undefined;
   let scratch = new Float32Array(0); // where a duplicate's values go (checked, then dropped)
-  const words: string[] = [];
-  const index = new Map<string, number>();
+  const list = new WordList();
   let rows = 0;
-  let duplicates = 0;
-  let firstDuplicate: { word: string; line: number } | undefined;
 
   for (;; r.line++) {
     let nl = r.buf.indexOf(10, r.pos);
@@ -750,10 +771,10 @@ async function parseText(r: ByteReader, lineHint: number): Promise<Parsed> {
     }
     if (firstRowLine === 0) firstRowLine = r.line;
     lastRowLine = r.line;
-    const dupOf = index.get(word);
+    const isNew = !list.has(word);
     let target: Float32Array = scratch;
     let off = 0;
-    if (dupOf === undefined) {
+    if (isNew) {
       off = store.slot();
       target = store.cur;
     }
@@ -784,21 +805,14 @@ async function parseText(r: ByteReader, lineHint: number): Promise<Parsed> {
         'each line must be one word (no spaces inside it) followed by exactly d numbers; a word containing a space breaks this',
       );
     }
-    if (dupOf === undefined) {
-      index.set(word, words.length);
-      words.push(word);
-      store.commit();
-    } else {
-      duplicates++;
-      firstDuplicate ??= { word, line: r.line };
-    }
+    list.add(word, r.line, store);
   }
 
   if (store === undefined) throw new DataError(file, r.line, 'no vectors found: the file holds only blank lines', 'give a GloVe/word2vec text file');
   if (headerN >= 0 && rows !== headerN) {
     throw new DataError(file, Math.max(lastRowLine, headerLine), `the header on line ${headerLine} says ${headerN} words, but the file has ${rows}`, `fix line ${headerLine} to "${rows} ${d}"`);
   }
-  return { d, words, index, vectors: store.finish(), duplicates, firstDuplicate };
+  return { d, words: list.words, index: list.index, vectors: store.finish(), duplicates: list.duplicates, firstDuplicate: list.firstDuplicate };
 }
 
 // ---- The wink JSON layout ----
@@ -1055,11 +1069,8 @@ async function parseWinkJson(r: ByteReader): Promise<Parsed> {
 async function parseVectorsObject(r: ByteReader, d: number, rowLength: number, describe: string, sizeHint: number): Promise<Parsed & { entries: number }> {
   const store = new RowStore(d, sizeHint);
   const scratch = new Float32Array(d);
-  const words: string[] = [];
-  const index = new Map<string, number>();
+  const list = new WordList();
   let entries = 0;
-  let duplicates = 0;
-  let firstDuplicate: { word: string; line: number } | undefined;
 
   expectByte(r, 0x7b, '"{" to start "vectors"');
   jsonWs(r);
@@ -1074,23 +1085,16 @@ async function parseVectorsObject(r: ByteReader, d: number, rowLength: number, d
       jsonWs(r);
       expectByte(r, 0x5b, `"[" to start the vector of ${quoted(word)}`);
       entries++;
-      const dupOf = index.get(word);
+      const isNew = !list.has(word);
       let target: Float32Array = scratch;
       let off = 0;
-      if (dupOf === undefined) {
+      if (isNew) {
         off = store.slot();
         target = store.cur;
       }
       const k = readVectorValues(r, target, off, d, word);
       if (k !== rowLength) throw new DataError(r.file, r.line, `the vector of ${quoted(word)} has ${k} values, expected ${rowLength} (${describe})`, 'every vector must have the same length: regenerate the file');
-      if (dupOf === undefined) {
-        index.set(word, words.length);
-        words.push(word);
-        store.commit();
-      } else {
-        duplicates++;
-        firstDuplicate ??= { word, line: r.line };
-      }
+      list.add(word, r.line, store);
       jsonWs(r);
       if (r.pos < r.end && r.buf[r.pos] === 0x7d) {
         r.pos++;
@@ -1100,5 +1104,5 @@ async function parseVectorsObject(r: ByteReader, d: number, rowLength: number, d
       jsonWs(r);
     }
   }
-  return { d, words, index, vectors: store.finish(), duplicates, firstDuplicate, entries };
+  return { d, words: list.words, index: list.index, vectors: store.finish(), duplicates: list.duplicates, firstDuplicate: list.firstDuplicate, entries };
 }
