@@ -10,6 +10,7 @@
 // score during training. Pure: no I/O.
 
 import { type Encoded, blockSize, copyWordRow, neighbourWord } from './features.js';
+import { dot } from './kernels.js';
 import { activate, groups, probabilities } from './model.js';
 import type { NerModel } from './ner-model.js';
 
@@ -128,20 +129,7 @@ export class WindowScorer {
     copyWordRow(this.model.words, id, e, 0);
     const c0 = p * this.m;
     for (let j = 0; j < this.GH; j++) {
-      const wo = j * n + c0;
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let t = 0;
-      for (; t + 4 <= d; t += 4) {
-        a0 += W[wo + t] * e[t];
-        a1 += W[wo + t + 1] * e[t + 1];
-        a2 += W[wo + t + 2] * e[t + 2];
-        a3 += W[wo + t + 3] * e[t + 3];
-      }
-      for (; t < d; t++) a0 += W[wo + t] * e[t];
-      out[at + j] = a0 + a1 + (a2 + a3);
+      out[at + j] = dot(W, j * n + c0, e, 0, d);
     }
   }
 
@@ -194,20 +182,7 @@ export class WindowScorer {
       const so = (i - from) * K;
       for (let k = 0; k < K; k++) {
         const ho = ovr ? k * H : 0;
-        const uo = k * H;
-        let a0 = 0;
-        let a1 = 0;
-        let a2 = 0;
-        let a3 = 0;
-        let t = 0;
-        for (; t + 4 <= H; t += 4) {
-          a0 += U[uo + t] * h[ho + t];
-          a1 += U[uo + t + 1] * h[ho + t + 1];
-          a2 += U[uo + t + 2] * h[ho + t + 2];
-          a3 += U[uo + t + 3] * h[ho + t + 3];
-        }
-        for (; t < H; t++) a0 += U[uo + t] * h[ho + t];
-        Pout[so + k] = c[k] + (a0 + a1 + (a2 + a3));
+        Pout[so + k] = c[k] + dot(U, k * H, h, ho, H);
       }
     }
     probabilities(dims, Pout, N, Pout); // the scores S, in place

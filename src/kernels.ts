@@ -4,9 +4,25 @@
 // in flight instead of waiting on one (a plain `acc += a*b` loop is bound by the latency of one add).
 // model.ts calls these; test/model.test.ts checks them against the ml-matrix reference.
 
+/** a[ao … ao+n) · b[bo … bo+n), with four running sums ((s0 + s1) + (s2 + s3)): one rounding order everywhere. */
+export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  let t = 0;
+  for (; t + 4 <= n; t += 4) {
+    a0 += a[ao + t] * b[bo + t];
+    a1 += a[ao + t + 1] * b[bo + t + 1];
+    a2 += a[ao + t + 2] * b[bo + t + 2];
+    a3 += a[ao + t + 3] * b[bo + t + 3];
+  }
+  for (; t < n; t++) a0 += a[ao + t] * b[bo + t];
+  return a0 + a1 + (a2 + a3);
+}
+
 /** Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b (M). */
 export function gemmXWt(X: Float64Array, W: Float64Array, b: Float64Array, Z: Float64Array, B: number, n: number, M: number): void {
-  const n4 = n - (n % 4);
   for (let i = 0; i < B; i++) {
     const xo = i * n;
     const zo = i * M;
@@ -33,22 +49,7 @@ export function gemmXWt(X: Float64Array, W: Float64Array, b: Float64Array, Z: Fl
       Z[zo + j + 2] = a2 + b[j + 2];
       Z[zo + j + 3] = a3 + b[j + 3];
     }
-    for (; j < M; j++) {
-      const wo = j * n;
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let t = 0;
-      for (; t < n4; t += 4) {
-        a0 += W[wo + t] * X[xo + t];
-        a1 += W[wo + t + 1] * X[xo + t + 1];
-        a2 += W[wo + t + 2] * X[xo + t + 2];
-        a3 += W[wo + t + 3] * X[xo + t + 3];
-      }
-      for (; t < n; t++) a0 += W[wo + t] * X[xo + t];
-      Z[zo + j] = a0 + a1 + (a2 + a3) + b[j];
-    }
+    for (; j < M; j++) Z[zo + j] = dot(W, j * n, X, xo, n) + b[j];
   }
 }
 
