@@ -16,6 +16,8 @@ import {
   inWasmMemory,
   kernelsAvailable,
   kernelsUnavailableReason,
+  kernelThreads,
+  setKernelThreads,
   wasmAlloc,
   wasmFree,
   wasmMemoryUsage,
@@ -160,6 +162,39 @@ test('gemmDW: dX = Δ W on the masked blocks only, other entries untouched', { s
       assert.deepEqual(again, dX, 'a second call gives bit-identical results');
       for (const a of [Delta, W, dX, again]) wasmFree(a);
     }
+  }
+});
+
+test('threads: every product is bit-identical on 1, 2 and 3 threads', { skip }, () => {
+  // big enough to be split (≥ 100,000 multiply-adds), with sizes that do not divide evenly
+  const shapes: [number, number, number][] = [[7, 300, 50], [33, 541, 101], [32, 540, 400], [3, 600, 90]];
+  try {
+    for (const [B, n, M] of shapes) {
+      const X = random(B * n);
+      const W = random(M * n);
+      const b = random(M);
+      const Delta = random(B * M, 0.3);
+      const P = 5;
+      const m = Math.floor(n / P);
+      const need = new Uint8Array(B * P).map(() => (rng.next() < 0.5 ? 1 : 0));
+      const run = (threads: number) => {
+        assert.equal(setKernelThreads(threads), threads);
+        assert.equal(kernelThreads(), threads);
+        const Z = wasmAlloc(B * M);
+        const dW = wasmAlloc(M * n);
+        const db = wasmAlloc(M);
+        const dX = wasmAlloc(B * n).fill(-7); // entries of blocks nobody needs must stay −7
+        gemmXWt(X, W, b, Z, B, n, M);
+        gemmDtX(Delta, X, dW, db, B, n, M);
+        gemmDtX(Delta, X, dW, db, B, n, M); // accumulates
+        gemmDW(Delta, W, dX, B, n, M, need, P, m);
+        return [Z, dW, db, dX].map((a) => Array.from(a));
+      };
+      const one = run(1);
+      for (const threads of [2, 3]) assert.deepEqual(run(threads), one, `B=${B}, n=${n}, M=${M}: ${threads} threads differ from 1`);
+    }
+  } finally {
+    setKernelThreads(1);
   }
 });
 

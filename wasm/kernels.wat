@@ -8,14 +8,16 @@
 ;; of the additions is fixed, so the same inputs always give bit-identical outputs.
 ;;
 ;;   gemmXWt  Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b           tile: 2 windows × 4 rows of W
-;;   gemmDtX  dW (M×n) += Δᵀ (Δ: B×M) · X,  db += Σ_i Δ     tile: 4 rows of dW × 4 columns
+;;   gemmDtX  dW (M×n) += Δᵀ (Δ: B×M, row stride ld) · X,  db += Σ_i Δ     tile: 4 rows of dW × 4 columns
 ;;   gemmDW   dX (B×n) = Δ · W on the masked column blocks  tile: 2 windows × 8 columns
 ;;
 ;; Shapes that do not fill a tile are handled without separate code where possible: a missing second
 ;; window or W row is computed as a copy of the first and not stored.
 
 (module
-  (import "env" "memory" (memory 1))
+  ;; shared: the worker threads of src/kernels-wasm.ts run the same kernels on the same memory, each on
+  ;; its own part of the output (so no two threads ever write the same value)
+  (import "env" "memory" (memory 1 1024 shared))
 
   ;; ── gemmXWt ─────────────────────────────────────────────────────────────────────────────────────
   ;; Z[i,j] = Σ_t X[i,t] W[j,t] + b[j]. Both operands are read along their rows, so each 2×4 tile is
@@ -139,7 +141,7 @@
   ;; Scratch: $S needs B·32 bytes (packed Δ) + B·4 bytes (X row offsets of the listed windows).
   (func (export "gemmDtX")
     (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
-    (param $B i32) (param $n i32) (param $M i32) (param $S i32)
+    (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32)
     (local $nb i32) (local $Mb i32) (local $n4b i32) (local $list i32)
     (local $j i32) (local $rows i32) (local $i i32) (local $cnt i32) (local $k i32)
     (local $dp i32) (local $pk i32) (local $t i32) (local $xr i32) (local $dwp i32) (local $dbp i32)
@@ -150,7 +152,7 @@
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
-    (local.set $Mb (i32.shl (local.get $M) (i32.const 3)))
+    (local.set $Mb (i32.shl (local.get $ld) (i32.const 3))) ;; Δ's row stride (≥ M: rows j0…j0+M of a wider Δ)
     (local.set $n4b (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3)))
     (local.set $list (i32.add (local.get $S) (i32.shl (local.get $B) (i32.const 5))))
     (local.set $j (i32.const 0))

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { readConll, type Corpus } from '../conll.js';
 import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings.js';
@@ -15,6 +16,7 @@ import { type Checkpoint, type RunSpec, readCheckpoint, saveCheckpoint } from '.
 import { pretrainedId } from '../features.js';
 import { ACTIVATIONS, HEADS } from '../model.js';
 import { saveModel } from '../model-io.js';
+import { setKernelThreads } from '../kernels-wasm.js';
 import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig } from '../ner-model.js';
 import { train } from '../train.js';
 import {
@@ -32,6 +34,8 @@ import {
 } from './common.js';
 
 const D = DEFAULT_CONFIG;
+/** One thread per core, up to 8 (the products of one minibatch gain little from more). */
+const DEFAULT_THREADS = Math.min(8, os.availableParallelism());
 
 export function trainCommand(): Command {
   return new Command('train')
@@ -60,6 +64,7 @@ export function trainCommand(): Command {
     .option('--entity <type>', 'train only this entity type, e.g. --entity LOC (repeatable; default: every type in the data)', collect)
     .option('--tag-column <n>', 'column holding the tag (1-based; default: the last)', intOption('--tag-column', 2, 1000))
     .option('--seed <n>', 'random seed: the same seed and data give the same model file', intOption('--seed', 0, 2 ** 31 - 1), D.seed)
+    .option('--threads <n>', 'threads for the matrix products (the model file is the same for any number)', intOption('--threads', 1, 64), DEFAULT_THREADS)
     .option('--resume <checkpoint>', 'continue an interrupted run from the checkpoint it saved (its options and data are reused)')
     .option('--report <file.html>', 'also write a self-contained HTML report: loss and dev P/R/F1 per epoch, per-type dev scores, confusion matrix, configuration')
     .option('-q, --quiet', 'print only the final summary')
@@ -99,6 +104,7 @@ interface TrainOpts {
   entity?: string[];
   tagColumn?: number;
   seed: number;
+  threads: number;
   quiet?: boolean;
   resume?: string;
   report?: string;
@@ -191,7 +197,8 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
   let epoch = resume ? resume.state.epoch : 1;
   let barStarted = false;
   if (resume) say(`resuming ${shown(checkpointFile)}: epoch ${resume.state.epoch}, ${resume.state.step.toLocaleString('en-US')} windows done`);
-  say(`training: ${config.head} head, ${config.activation}, H=${config.hidden}, window ${config.window}, lr ${config.lr}, batch ${config.batch}, seed ${config.seed}${config.fineTune ? ', fine-tuning the vectors' : ''}`);
+  const threads = setKernelThreads(opts.threads ?? 1);
+  say(`training: ${config.head} head, ${config.activation}, H=${config.hidden}, window ${config.window}, lr ${config.lr}, batch ${config.batch}, seed ${config.seed}${config.fineTune ? ', fine-tuning the vectors' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`);
   say(paint.bold('epoch     loss  dev P  dev R dev F1    tok/s    time'));
 
   // Ctrl-C / SIGTERM: stop before the next minibatch, save a checkpoint and the best model so far.
