@@ -58,12 +58,7 @@ export interface Params {
 }
 
 export function zerosLike(p: Params): Params {
-  return {
-    W: wasmAlloc(p.W.length),
-    b: wasmAlloc(p.b.length),
-    U: new Float64Array(p.U.length),
-    c: new Float64Array(p.c.length),
-  };
+  return { W: wasmAlloc(p.W.length), b: wasmAlloc(p.b.length), U: wasmAlloc(p.U.length), c: wasmAlloc(p.c.length) };
 }
 
 export function checkParams(p: Params, d: Dims): void {
@@ -77,13 +72,8 @@ export function checkParams(p: Params, d: Dims): void {
 /** Glorot-uniform W and U, zero biases. Draws from `rand` (uniform in [−a, a)) in a fixed order. */
 export function initParams(d: Dims, rand: (a: number) => number): Params {
   const GH = groups(d) * d.H;
-  // W and b live in the WebAssembly memory so the SIMD kernels can read them without a copy
-  const p: Params = {
-    W: wasmAlloc(GH * d.n),
-    b: wasmAlloc(GH),
-    U: new Float64Array(d.K * d.H),
-    c: new Float64Array(d.K),
-  };
+  // the parameters live in the WebAssembly memory so the SIMD kernels can read them without a copy
+  const p: Params = { W: wasmAlloc(GH * d.n), b: wasmAlloc(GH), U: wasmAlloc(d.K * d.H), c: wasmAlloc(d.K) };
   const aW = Math.sqrt(6 / (d.n + d.H));
   for (let i = 0; i < p.W.length; i++) p.W[i] = rand(aW);
   const aU = Math.sqrt(6 / (d.H + (d.head === 'ovr' ? 1 : d.K)));
@@ -117,15 +107,14 @@ export function newCache(d: Dims, maxB: number): Cache {
     B: 0,
     X: wasmAlloc(maxB * d.n),
     Z: wasmAlloc(maxB * GH),
-    Hh: new Float64Array(maxB * GH),
-    S: new Float64Array(maxB * d.K),
+    Hh: wasmAlloc(maxB * GH),
+    S: wasmAlloc(maxB * d.K),
   };
 }
 
 /** Returns a cache's WebAssembly memory (caches made per call, e.g. for one prediction, must be freed). */
 export function freeCache(c: Cache): void {
-  wasmFree(c.X);
-  wasmFree(c.Z);
+  for (const a of [c.X, c.Z, c.Hh, c.S]) wasmFree(a);
 }
 
 /** X: B×n (already in cache.X) → z = Wx + b, h = f(z), s = Uh + c for every window; fills cache.Z, Hh, S. */
@@ -139,12 +128,12 @@ export function forward(p: Params, d: Dims, f: Activation, cache: Cache, B: numb
   const { X, Z, Hh, S } = cache;
   gemmXWt(X, W, b, Z, B, n, GH); // z = W x + b, for every window
   activate(f, Z, Hh, B * GH);
+  if (d.head === 'softmax') return gemmXWt(Hh, U, c, S, B, H, K); // s = U h + c
   for (let i = 0; i < B; i++) {
     const ho = i * GH;
     const so = i * K;
     for (let k = 0; k < K; k++) {
-      // ovr: s_k = u_k · h_k (group k); softmax: s_k = U_k · h
-      const hk = d.head === 'ovr' ? ho + k * H : ho;
+      const hk = ho + k * H; // s_k = u_k · h_k (group k)
       let acc = c[k];
       for (let t = 0; t < H; t++) acc += U[k * H + t] * Hh[hk + t];
       S[so + k] = acc;
@@ -261,28 +250,22 @@ export function backward(
   const { X, Z, Hh } = cache;
   const { Delta, dX } = scratch;
   const { W, U } = p;
-  for (let i = 0; i < B; i++) {
-    const so = i * K;
-    const ho = i * GH;
-    // dU += dS hᵀ ; dc += dS
-    for (let k = 0; k < K; k++) {
-      const ds = dS[so + k];
-      g.c[k] += ds;
-      const hk = d.head === 'ovr' ? ho + k * H : ho;
-      for (let t = 0; t < H; t++) g.U[k * H + t] += ds * Hh[hk + t];
-    }
-    // dh = Uᵀ dS (δ takes f'(z) below, in one pass per activation)
-    if (d.head === 'ovr') {
+  if (d.head === 'softmax') {
+    gemmDtX(dS, Hh, g.U, g.c, B, H, K); // dU += dS hᵀ ; dc += dS
+    gemmDW(dS, U, Delta, B, H, K, scratch.all, 1, H); // dh = Uᵀ dS (δ takes f'(z) below)
+  } else {
+    for (let i = 0; i < B; i++) {
+      const so = i * K;
+      const ho = i * GH;
       for (let k = 0; k < K; k++) {
+        // group k only: du_k += dS_k h_k ; dc_k += dS_k ; dh_k = dS_k u_k
         const ds = dS[so + k];
         const hk = ho + k * H;
-        for (let t = 0; t < H; t++) Delta[hk + t] = ds * U[k * H + t];
-      }
-    } else {
-      for (let t = 0; t < H; t++) {
-        let dh = 0;
-        for (let k = 0; k < K; k++) dh += dS[so + k] * U[k * H + t];
-        Delta[ho + t] = dh;
+        g.c[k] += ds;
+        for (let t = 0; t < H; t++) {
+          g.U[k * H + t] += ds * Hh[hk + t];
+          Delta[hk + t] = ds * U[k * H + t];
+        }
       }
     }
   }

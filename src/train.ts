@@ -42,6 +42,7 @@ import {
 } from './model.js';
 import { type EpochRecord, type ModelConfig, type NerModel } from './ner-model.js';
 import { tagSentences } from './predict.js';
+import { wasmAlloc } from './kernels-wasm.js';
 import { Rng } from './rng.js';
 import { sgdRows, sgdStep } from './sgd.js';
 import { entityTypes } from './tags.js';
@@ -225,7 +226,7 @@ export async function train(
   const cache = newCache(dims, B);
   const scratch = newBackScratch(dims, B);
   const grads = zerosLike(params);
-  const dS = new Float64Array(B * dims.K);
+  const dS = wasmAlloc(B * dims.K);
   const ids = new Int32Array(B * P);
   const need = new Uint8Array(B * P);
   const idx = new Int32Array(B);
