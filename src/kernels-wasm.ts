@@ -34,6 +34,8 @@ interface Exports {
   gemmXWt(X: number, W: number, b: number, Z: number, B: number, n: number, M: number): void;
   gemmDtX(Delta: number, X: number, dW: number, db: number, B: number, n: number, M: number, S: number, ld: number): void;
   gemmDW(Delta: number, W: number, dX: number, B: number, n: number, M: number, need: number, P: number, m: number, S: number): void;
+  sgd(theta: number, g: number, len: number, lr: number, l2: number): void;
+  tanh(z: number, h: number, len: number): void;
 }
 
 interface Loaded {
@@ -211,21 +213,29 @@ function whole(...sizes: number[]): boolean {
 }
 
 // ── threads ──────────────────────────────────────────────────────────────────────────────────────
-// Each worker has a control block of Int32s in its own SharedArrayBuffer: the calling thread writes a
-// job (which kernel, its arguments), bumps SEQ and wakes the worker; the worker runs it and sets DONE to
-// the same number. Both sides spin briefly before sleeping (Atomics.wait), because in training the next
-// job follows within a fraction of a millisecond and waking a sleeping thread costs more than that.
+// Each worker has a control block (Int32s, then two float64s) in its own SharedArrayBuffer. The calling
+// thread writes a job there (which kernel, its arguments, a sequence number) and then opens it by
+// setting CLAIM to 0. Whoever changes CLAIM from 0 first runs the job: normally the worker, which is
+// spinning on it, but when the worker has not started by the time the caller has finished its own part
+// (the machine is busy and the worker is not running), the caller claims the job and runs it itself, so
+// threads never make a busy machine much slower. The worker reports a finished job by setting DONE to
+// its number. Both sides spin briefly before sleeping (Atomics.wait), because in training the next job
+// follows within a fraction of a millisecond and waking a sleeping thread costs more than that.
 
 const SEQ = 0;
 const DONE = 1;
 const FAILED = 2;
 const OP = 3;
-const ARGS = 4; // up to 10 arguments
+const ARGS = 4; // up to 10 whole-number arguments (Int32s 4 … 13)
+export const CLAIM = 14; // 0: open; 1: taken by the worker; 2: taken by the caller
 export const CONTROL_INTS = 16;
+export const CONTROL_BYTES = CONTROL_INTS * 4 + 16; // then 2 float64 arguments
 export const OP_STOP = 0;
 export const OP_XWT = 1;
 export const OP_DTX = 2;
 export const OP_DW = 3;
+export const OP_SGD = 4;
+export const OP_TANH = 5;
 
 /** Work smaller than this (multiply-adds) is not worth waking another thread for. */
 const MIN_PARALLEL_WORK = 100_000;
@@ -233,10 +243,16 @@ const MIN_PARALLEL_WORK = 100_000;
 interface Team {
   workers: Worker[];
   control: Int32Array[]; // one per worker
+  reals: Float64Array[]; // the float64 arguments of each control block
   seq: number;
 }
 
-let requestedThreads = 1;
+/** One kernel call: the kernel (OP_*), its whole-number arguments, then its float64 ones. */
+interface Part {
+  op: number;
+  args: number[];
+  reals: number[];
+}
 
 /**
  * Runs the products on n threads (this one and n − 1 workers) from now on; 1 stops the workers. Results
@@ -245,25 +261,25 @@ let requestedThreads = 1;
  */
 export function setKernelThreads(n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`threads must be a whole number from 1 to 64, got ${n}`);
-  requestedThreads = n;
   const L = load();
   if (!L) return 1;
-  const have = L.team ? L.team.workers.length + 1 : 1;
-  if (have === n) return n;
+  if (kernelThreads() === n) return n;
   if (L.team) stopTeam(L.team);
   L.team = null;
   if (n > 1) {
-    const workers: Worker[] = [];
-    const control: Int32Array[] = [];
+    const team: Team = { workers: [], control: [], reals: [], seq: 0 };
     const script = new URL('./kernels-worker.js', import.meta.url);
     for (let t = 1; t < n; t++) {
-      const c = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
-      const w = new Worker(script, { workerData: { module: L.module, memory: L.memory, control: c } });
+      const buffer = new SharedArrayBuffer(CONTROL_BYTES);
+      const control = new Int32Array(buffer, 0, CONTROL_INTS);
+      control[CLAIM] = 1; // nothing to do yet
+      const w = new Worker(script, { workerData: { module: L.module, memory: L.memory, control } });
       w.unref(); // an idle worker never keeps the process alive
-      workers.push(w);
-      control.push(c);
+      team.workers.push(w);
+      team.control.push(control);
+      team.reals.push(new Float64Array(buffer, CONTROL_INTS * 4, 2));
     }
-    L.team = { workers, control, seq: 0 };
+    L.team = team;
   }
   return n;
 }
@@ -277,33 +293,60 @@ export function kernelThreads(): number {
 function stopTeam(team: Team): void {
   for (const c of team.control) {
     Atomics.store(c, OP, OP_STOP);
-    Atomics.store(c, SEQ, -1);
-    Atomics.notify(c, SEQ);
+    Atomics.store(c, CLAIM, 0);
+    Atomics.notify(c, CLAIM);
   }
   for (const w of team.workers) void w.terminate();
 }
 
-/** Posts job `args` (op, then its arguments) to worker w of the team. */
-function post(team: Team, w: number, op: number, args: number[]): void {
-  const c = team.control[w];
-  Atomics.store(c, OP, op);
-  for (let a = 0; a < args.length; a++) Atomics.store(c, ARGS + a, args[a]);
-  Atomics.store(c, SEQ, team.seq);
-  Atomics.notify(c, SEQ);
+/** Runs a part on this thread. */
+function runHere(L: Loaded, p: Part): void {
+  const a = p.args;
+  if (p.op === OP_XWT) L.k.gemmXWt(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  else if (p.op === OP_DTX) L.k.gemmDtX(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+  else if (p.op === OP_DW) L.k.gemmDW(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+  else if (p.op === OP_SGD) L.k.sgd(a[0], a[1], a[2], p.reals[0], p.reals[1]);
+  else if (p.op === OP_TANH) L.k.tanh(a[0], a[1], a[2]);
 }
 
-/** Waits until every worker with a job (posted[w]) has finished it. */
-function join(team: Team, posted: boolean[]): void {
-  for (let w = 0; w < team.workers.length; w++) {
-    if (!posted[w]) continue;
-    const c = team.control[w];
+/**
+ * Runs parts[0] here and the others on the workers (part t on worker t − 1), and returns when all are
+ * done. Empty parts are null. A part no worker has taken by the time this thread is free runs here.
+ */
+function runParts(L: Loaded, parts: (Part | null)[]): void {
+  const team = L.team;
+  if (!team || parts.length === 1) {
+    for (const p of parts) if (p) runHere(L, p);
+    return;
+  }
+  const seq = (team.seq + 1) & 0x3fffffff || 1; // never 0, the initial DONE
+  team.seq = seq;
+  for (let t = 1; t < parts.length; t++) {
+    const p = parts[t];
+    if (!p) continue;
+    const c = team.control[t - 1];
+    Atomics.store(c, OP, p.op);
+    for (let a = 0; a < p.args.length; a++) Atomics.store(c, ARGS + a, p.args[a]);
+    team.reals[t - 1].set(p.reals); // published by the atomic stores below
+    Atomics.store(c, SEQ, seq);
+    Atomics.store(c, CLAIM, 0);
+    Atomics.notify(c, CLAIM);
+  }
+  if (parts[0]) runHere(L, parts[0]);
+  for (let t = 1; t < parts.length; t++) {
+    const p = parts[t];
+    if (!p) continue;
+    const c = team.control[t - 1];
+    if (Atomics.compareExchange(c, CLAIM, 0, 2) === 0) {
+      runHere(L, p); // the worker had not started it
+      continue;
+    }
     let spins = 0;
     const start = performance.now();
-    while (Atomics.load(c, DONE) !== team.seq) {
+    while (Atomics.load(c, DONE) !== seq) {
       if (++spins < 1 << 14) continue;
       Atomics.wait(c, DONE, Atomics.load(c, DONE), 50);
-      if (Atomics.load(c, DONE) !== team.seq && performance.now() - start > 60_000)
-        throw new Error('a kernel worker thread stopped responding');
+      if (Atomics.load(c, DONE) !== seq && performance.now() - start > 60_000) throw new Error('a kernel worker thread stopped responding');
     }
     if (Atomics.load(c, FAILED) !== 0) throw new Error('a kernel worker thread failed (see the message above)');
   }
@@ -317,12 +360,16 @@ function cut(total: number, parts: number, unit: number): number[] {
   return bounds;
 }
 
-/** The team to use for a product of `work` multiply-adds, or null (run it here alone). */
-function teamFor(L: Loaded, work: number): Team | null {
-  if (!L.team || work < MIN_PARALLEL_WORK) return null;
-  const seq = (L.team.seq + 1) | 0;
-  L.team.seq = seq === 0 || seq === -1 ? 1 : seq; // never 0 (the initial DONE) nor −1 (stop)
-  return L.team;
+/** How many threads a product of `work` multiply-adds is split over. */
+function threadsFor(L: Loaded, work: number): number {
+  return L.team && work >= MIN_PARALLEL_WORK ? L.team.workers.length + 1 : 1;
+}
+
+/** parts(range t) for the ranges [e[t], e[t+1]), null for the empty ones. */
+function partsOf(e: number[], part: (from: number, to: number, t: number) => Part): (Part | null)[] {
+  const parts: (Part | null)[] = [];
+  for (let t = 0; t + 1 < e.length; t++) parts.push(e[t + 1] > e[t] ? part(e[t], e[t + 1], t) : null);
+  return parts;
 }
 
 // ── the products ─────────────────────────────────────────────────────────────────────────────────
@@ -331,18 +378,9 @@ function teamFor(L: Loaded, work: number): Team | null {
 export function gemmXWt(X: Float64Array, W: Float64Array, b: Float64Array, Z: Float64Array, B: number, n: number, M: number): void {
   const L = load();
   if (L && whole(B, n, M) && fits(L, X, B * n) && fits(L, W, M * n) && fits(L, b, M) && fits(L, Z, B * M)) {
-    const [x, w, bb, z] = [X.byteOffset, W.byteOffset, b.byteOffset, Z.byteOffset];
-    const team = teamFor(L, B * n * M);
-    if (!team) return L.k.gemmXWt(x, w, bb, z, B, n, M);
-    // by windows: thread t computes the rows of Z of windows i[t] … i[t+1)
-    const i = cut(B, team.workers.length + 1, 1);
-    const posted: boolean[] = [];
-    for (let t = 1; t < i.length - 1; t++) {
-      posted.push(i[t + 1] > i[t]);
-      if (i[t + 1] > i[t]) post(team, t - 1, OP_XWT, [x + i[t] * n * 8, w, bb, z + i[t] * M * 8, i[t + 1] - i[t], n, M]);
-    }
-    L.k.gemmXWt(x, w, bb, z, i[1], n, M);
-    return join(team, posted);
+    // by windows: part t computes the rows of Z of windows i … i1
+    const e = cut(B, threadsFor(L, B * n * M), 1);
+    return runParts(L, partsOf(e, (i, i1) => ({ op: OP_XWT, args: [X.byteOffset + i * n * 8, W.byteOffset, b.byteOffset, Z.byteOffset + i * M * 8, i1 - i, n, M], reals: [] })));
   }
   plain.gemmXWt(X, W, b, Z, B, n, M);
 }
@@ -351,20 +389,12 @@ export function gemmXWt(X: Float64Array, W: Float64Array, b: Float64Array, Z: Fl
 export function gemmDtX(Delta: Float64Array, X: Float64Array, dW: Float64Array, db: Float64Array, B: number, n: number, M: number): void {
   const L = load();
   if (L && whole(B, n, M) && fits(L, Delta, B * M) && fits(L, X, B * n) && fits(L, dW, M * n) && fits(L, db, M)) {
-    const [d, x, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
-    const team = teamFor(L, B * n * M);
-    // by rows of dW, in blocks of four (the kernel's tile): thread t sums rows j[t] … j[t+1) over all windows
-    const j = cut(M, team ? team.workers.length + 1 : 1, 4);
-    const S = j.slice(0, -1).map((_, t) => scratch(L, B * 36, t));
+    // by rows of dW, in blocks of four (the kernel's tile): part t sums rows j … j1 over all windows
+    const e = cut(M, threadsFor(L, B * n * M), 4);
+    const S = e.slice(0, -1).map((_, t) => scratch(L, B * 36, t));
     if (S.every((s) => s >= 0)) {
-      const posted: boolean[] = [];
-      for (let t = 1; t < j.length - 1; t++) {
-        posted.push(j[t + 1] > j[t]);
-        if (j[t + 1] > j[t]) post(team!, t - 1, OP_DTX, [d + j[t] * 8, x, w + j[t] * n * 8, bb + j[t] * 8, B, n, j[t + 1] - j[t], S[t], M]);
-      }
-      L.k.gemmDtX(d, x, w, bb, B, n, j[1], S[0], M);
-      if (team) join(team, posted);
-      return;
+      const [d, x, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
+      return runParts(L, partsOf(e, (j, j1, t) => ({ op: OP_DTX, args: [d + j * 8, x, w + j * n * 8, bb + j * 8, B, n, j1 - j, S[t], M], reals: [] })));
     }
   }
   plain.gemmDtX(Delta, X, dW, db, B, n, M);
@@ -395,25 +425,37 @@ export function gemmDW(
     fits(L, W, M * n) &&
     fits(L, dX, B * n)
   ) {
-    const [d, w, x] = [Delta.byteOffset, W.byteOffset, dX.byteOffset];
-    const team = teamFor(L, B * M * P * m);
-    // by windows: thread t computes the rows of dX of windows i[t] … i[t+1)
-    const i = cut(B, team ? team.workers.length + 1 : 1, 1);
-    // thread 0's scratch: its list of windows ((B + 1)·4 bytes), then the whole mask; the others: a list
+    // by windows: part t computes the rows of dX of windows i … i1
+    const e = cut(B, threadsFor(L, B * M * P * m), 1);
+    // scratch of part 0: its list of windows ((B + 1)·4 bytes), then the whole mask; of the others: a list
     const list = (B + 1) * 4;
-    const S = i.slice(0, -1).map((_, t) => scratch(L, t === 0 ? list + B * P : list, t));
+    const S = e.slice(0, -1).map((_, t) => scratch(L, t === 0 ? list + B * P : list, t));
     if (S.every((s) => s >= 0)) {
       const mask = S[0] + list;
       L.bytes.set(need.subarray(0, B * P), mask);
-      const posted: boolean[] = [];
-      for (let t = 1; t < i.length - 1; t++) {
-        posted.push(i[t + 1] > i[t]);
-        if (i[t + 1] > i[t]) post(team!, t - 1, OP_DW, [d + i[t] * M * 8, w, x + i[t] * n * 8, i[t + 1] - i[t], n, M, mask + i[t] * P, P, m, S[t]]);
-      }
-      L.k.gemmDW(d, w, x, i[1], n, M, mask, P, m, S[0]);
-      if (team) join(team, posted);
-      return;
+      const [d, w, x] = [Delta.byteOffset, W.byteOffset, dX.byteOffset];
+      return runParts(L, partsOf(e, (i, i1, t) => ({ op: OP_DW, args: [d + i * M * 8, w, x + i * n * 8, i1 - i, n, M, mask + i * P, P, m, S[t]], reals: [] })));
     }
   }
   plain.gemmDW(Delta, W, dX, B, n, M, need, P, m);
+}
+
+/** θ ← θ − lr · (g + l2 · θ) (just θ − lr · g when l2 = 0), then g ← 0; over `length` values. Bit-identical
+ *  to sgd.ts's plain loop. Returns false, having done nothing, when θ or g is not in the arena. */
+export function sgdInArena(theta: Float64Array, g: Float64Array, length: number, lr: number, l2: number): boolean {
+  const L = load();
+  if (!L || !whole(length) || !fits(L, theta, length) || !fits(L, g, length)) return false;
+  const e = cut(length, threadsFor(L, length * 4), 2);
+  runParts(L, partsOf(e, (o, o1) => ({ op: OP_SGD, args: [theta.byteOffset + o * 8, g.byteOffset + o * 8, o1 - o], reals: [lr, l2] })));
+  return true;
+}
+
+/** h = tanh(z) for `length` values (within a few units in the last place of Math.tanh). Returns false,
+ *  having done nothing, when z or h is not in the arena. */
+export function tanhInArena(z: Float64Array, h: Float64Array, length: number): boolean {
+  const L = load();
+  if (!L || !whole(length) || !fits(L, z, length) || !fits(L, h, length)) return false;
+  const e = cut(length, threadsFor(L, length * 16), 4);
+  runParts(L, partsOf(e, (o, o1) => ({ op: OP_TANH, args: [z.byteOffset + o * 8, h.byteOffset + o * 8, o1 - o], reals: [] })));
+  return true;
 }

@@ -1,9 +1,11 @@
 // Plain SGD, θ ← θ − α (∇θ J + λ θ): the ONE place where parameters change. Everything else only reads
 // parameters and accumulates gradients into zeroed buffers.
 
+import { sgdInArena } from './kernels-wasm.js';
 import type { Params } from './model.js';
 
-/** Dense step on every block of the classifier. λ (l2) decays weights, never biases. */
+/** Dense step on every block of the classifier; λ (l2) decays weights, never biases. Leaves the
+ *  gradients g at zero, ready to accumulate the next minibatch's. */
 export function sgdStep(p: Params, g: Params, lr: number, l2 = 0): void {
   step(p.W, g.W, lr, l2);
   step(p.b, g.b, lr, 0);
@@ -12,8 +14,10 @@ export function sgdStep(p: Params, g: Params, lr: number, l2 = 0): void {
 }
 
 function step(theta: Float64Array, d: Float64Array, lr: number, l2: number): void {
+  if (sgdInArena(theta, d, theta.length, lr, l2)) return; // the same arithmetic, in WebAssembly SIMD
   if (l2 === 0) for (let i = 0; i < theta.length; i++) theta[i] -= lr * d[i];
   else for (let i = 0; i < theta.length; i++) theta[i] -= lr * (d[i] + l2 * theta[i]);
+  d.fill(0);
 }
 
 /** Sparse step on the rows of a table (the word vectors) that this minibatch touched. */

@@ -5,8 +5,9 @@
 //   for epoch = 1 … E:
 //     shuffle the training tokens (one seeded Rng drives all randomness)
 //     for each minibatch of B windows:
-//       X ← gather(windows);  forward;  J, ∂J/∂s ← loss;  zero ∇;  backward (accumulates ∇)
-//       route ∂J/∂x to the word rows it came from;  sgd step (the only place parameters change)
+//       X ← gather(windows);  forward;  J, ∂J/∂s ← loss;  backward (accumulates ∇ into zeroed buffers)
+//       route ∂J/∂x to the word rows it came from;  sgd step (the only place parameters change; it
+//       leaves ∇ zeroed for the next minibatch)
 //     score dev;  keep the parameters if dev F1 improved;  stop after `patience` epochs without gain
 
 import type { Corpus } from './conll.js';
@@ -225,7 +226,7 @@ export async function train(
   const P = 2 * config.window + 1;
   const cache = newCache(dims, B);
   const scratch = newBackScratch(dims, B);
-  const grads = zerosLike(params);
+  const grads = zerosLike(params); // zero now, and again after every sgd step
   const dS = wasmAlloc(B * dims.K);
   const ids = new Int32Array(B * P);
   const need = new Uint8Array(B * P);
@@ -292,10 +293,6 @@ export async function train(
       }
       gather(words, shape, e, idx, b, cache.X, ids, dropped);
       forward(params, dims, config.activation, cache, b);
-      grads.W.fill(0);
-      grads.b.fill(0);
-      grads.U.fill(0);
-      grads.c.fill(0);
       const Jb = lossAndGrad(dims, cache.S, yb, b, dS, 1 / b);
       J += Jb;
       // Diverged: the loss is no longer a number, or a minibatch's loss is 100× the very first one's

@@ -18,6 +18,8 @@ import {
   kernelsUnavailableReason,
   kernelThreads,
   setKernelThreads,
+  sgdInArena,
+  tanhInArena,
   wasmAlloc,
   wasmFree,
   wasmMemoryUsage,
@@ -193,6 +195,66 @@ test('threads: every product is bit-identical on 1, 2 and 3 threads', { skip }, 
       const one = run(1);
       for (const threads of [2, 3]) assert.deepEqual(run(threads), one, `B=${B}, n=${n}, M=${M}: ${threads} threads differ from 1`);
     }
+  } finally {
+    setKernelThreads(1);
+  }
+});
+
+test('tanh: within 4 units in the last place of Math.tanh, signs and special values kept', { skip }, () => {
+  const values = [0, -0, NaN, Infinity, -Infinity, 1e-300, -1e-300, 5e-324, 1e-9, 0.125, -0.125, 0.3466, 0.35, 1, -1, 19, 19.1, 25, -40, 710, -1e308];
+  for (let i = 0; i < 20000; i++) values.push((rng.next() - 0.5) * 10 ** (rng.next() * 6 - 4));
+  for (const length of [values.length, 1, 2, 3, 5]) {
+    const z = wasmAlloc(length);
+    z.set(values.slice(0, length));
+    const h = wasmAlloc(length);
+    assert.ok(tanhInArena(z, h, length));
+    for (let i = 0; i < length; i++) {
+      const want = Math.tanh(z[i]);
+      if (Number.isNaN(want)) assert.ok(Number.isNaN(h[i]), `tanh(${z[i]}) = ${h[i]}`);
+      else if (want === 0) assert.ok(Object.is(h[i], want), `tanh(${Object.is(z[i], -0) ? '-0' : z[i]}) = ${h[i]}`);
+      else {
+        const ulps = Math.abs(h[i] - want) / Math.max(Math.abs(want) * 2 ** -52, Number.MIN_VALUE);
+        assert.ok(ulps <= 4, `tanh(${z[i]}) = ${h[i]}, Math.tanh gives ${want} (${ulps.toFixed(1)} ulps apart)`);
+      }
+    }
+    wasmFree(z);
+    wasmFree(h);
+  }
+  assert.equal(tanhInArena(new Float64Array(4), new Float64Array(4), 4), false, 'arrays outside the arena are left to the caller');
+});
+
+test('sgd: the same values as the plain loop, bit for bit, and the gradient left at zero', { skip }, () => {
+  for (const [length, l2] of [[1, 0], [7, 0], [1000, 0], [9, 0.01], [1001, 0.001]] as const) {
+    const theta = random(length);
+    const g = random(length, 0.2);
+    const want = theta.map((t, i) => (l2 === 0 ? t - 0.2 * g[i] : t - 0.2 * (g[i] + l2 * t)));
+    assert.ok(sgdInArena(theta, g, length, 0.2, l2));
+    assert.deepEqual(theta, want, `θ (length ${length}, l2 ${l2})`);
+    assert.ok(g.every((v) => v === 0), 'g is zeroed');
+    wasmFree(theta);
+    wasmFree(g);
+  }
+});
+
+test('threads: tanh and sgd are bit-identical on 1 and 3 threads', { skip }, () => {
+  try {
+    const length = 50_001;
+    const z = random(length);
+    const theta = random(length);
+    const g = random(length);
+    const results: number[][] = [];
+    for (const threads of [1, 3]) {
+      setKernelThreads(threads);
+      const h = wasmAlloc(length);
+      const th = wasmAlloc(length);
+      const gg = wasmAlloc(length);
+      th.set(theta);
+      gg.set(g);
+      tanhInArena(z, h, length);
+      sgdInArena(th, gg, length, 0.1, 0.001);
+      results.push([...h, ...th, ...gg]);
+    }
+    assert.deepEqual(results[1], results[0]);
   } finally {
     setKernelThreads(1);
   }

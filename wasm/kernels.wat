@@ -466,4 +466,105 @@
                 (br $next_k)))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $next_p))))
+;; ── sgd ────────────────────────────────────────────────────────────────────────────────────────
+  ;; θ[i] ← θ[i] − lr · g[i]  (l2 = 0)  or  θ[i] − lr · (g[i] + l2 · θ[i]), then g[i] ← 0, for i < len.
+  ;; The same operations in the same order as sgd.ts's loop, so the results are bit-identical to it.
+  (func (export "sgd")
+    (param $theta i32) (param $g i32) (param $len i32) (param $lr f64) (param $l2 f64)
+    (local $end i32) (local $end2 i32) (local $lrv v128) (local $l2v v128) (local $t v128)
+    (local.set $end (i32.add (local.get $theta) (i32.shl (local.get $len) (i32.const 3))))
+    (local.set $end2 (i32.add (local.get $theta) (i32.shl (i32.and (local.get $len) (i32.const -2)) (i32.const 3))))
+    (local.set $lrv (f64x2.splat (local.get $lr)))
+    (local.set $l2v (f64x2.splat (local.get $l2)))
+    (if (f64.eq (local.get $l2) (f64.const 0))
+      (then
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $theta) (local.get $end2)))
+            (v128.store (local.get $theta) (f64x2.sub (v128.load (local.get $theta))
+              (f64x2.mul (local.get $lrv) (v128.load (local.get $g)))))
+            (v128.store (local.get $g) (v128.const i64x2 0 0))
+            (local.set $theta (i32.add (local.get $theta) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (br $next)))
+        (if (i32.lt_u (local.get $theta) (local.get $end))
+          (then
+            (f64.store (local.get $theta) (f64.sub (f64.load (local.get $theta))
+              (f64.mul (local.get $lr) (f64.load (local.get $g)))))
+            (f64.store (local.get $g) (f64.const 0)))))
+      (else
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $theta) (local.get $end2)))
+            (local.set $t (v128.load (local.get $theta)))
+            (v128.store (local.get $theta) (f64x2.sub (local.get $t)
+              (f64x2.mul (local.get $lrv) (f64x2.add (v128.load (local.get $g)) (f64x2.mul (local.get $l2v) (local.get $t))))))
+            (v128.store (local.get $g) (v128.const i64x2 0 0))
+            (local.set $theta (i32.add (local.get $theta) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (br $next)))
+        (if (i32.lt_u (local.get $theta) (local.get $end))
+          (then
+            (f64.store (local.get $theta) (f64.sub (f64.load (local.get $theta))
+              (f64.mul (local.get $lr) (f64.add (f64.load (local.get $g)) (f64.mul (local.get $l2) (f64.load (local.get $theta)))))))
+            (f64.store (local.get $g) (f64.const 0)))))))
+
+;; ── tanh ───────────────────────────────────────────────────────────────────────────────────────
+  ;; h[i] = tanh(z[i]) for i < len, two at a time, within a few units in the last place of Math.tanh
+  ;; (test/kernels.test.ts). With a = |z| and y = −2a:  tanh a = −m / (2 + m),  m = e^y − 1,
+  ;; computed without cancellation: e^y = 2^k (1 + q), k = round(y / ln 2), r = y − k ln 2 (|r| ≤ ln 2 / 2;
+  ;; ln 2 split in two parts so k ln 2 is exact), q = e^r − 1 by its Taylor polynomial to r¹³ (error
+  ;; below 1e-17), and m = (2^k − 1) + 2^k q. y is kept ≥ −60 (beyond, tanh a = 1 in float64). Then the
+  ;; sign of z is put back (so tanh(−0) = −0, and NaN stays NaN).
+  (func $tanh2 (param $z v128) (result v128)
+    (local $a v128) (local $y v128) (local $k v128) (local $r v128) (local $p v128) (local $s v128) (local $m v128)
+    (local.set $a (f64x2.abs (local.get $z)))
+    (local.set $y (f64x2.max (f64x2.mul (v128.const f64x2 -2 -2) (local.get $a)) (v128.const f64x2 -60 -60)))
+    (local.set $k (f64x2.nearest (f64x2.mul (local.get $y) (v128.const f64x2 0x1.71547652b82fep0 0x1.71547652b82fep0)))) ;; 1/ln 2
+    (local.set $r (f64x2.sub (f64x2.sub (local.get $y)
+      (f64x2.mul (local.get $k) (v128.const f64x2 0x1.62e42fee00000p-1 0x1.62e42fee00000p-1))) ;; ln 2, high part
+      (f64x2.mul (local.get $k) (v128.const f64x2 0x1.a39ef35793c76p-33 0x1.a39ef35793c76p-33)))) ;; ln 2, low part
+    (local.set $p (v128.const f64x2 0x1.6124613a86d09p-33 0x1.6124613a86d09p-33)) ;; 1/13!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.1eed8eff8d898p-29 0x1.1eed8eff8d898p-29) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/12!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.ae64567f544e4p-26 0x1.ae64567f544e4p-26) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/11!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.27e4fb7789f5cp-22 0x1.27e4fb7789f5cp-22) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/10!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.71de3a556c734p-19 0x1.71de3a556c734p-19) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/9!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.a01a01a01a01ap-16 0x1.a01a01a01a01ap-16) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/8!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.a01a01a01a01ap-13 0x1.a01a01a01a01ap-13) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/7!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.6c16c16c16c17p-10 0x1.6c16c16c16c17p-10) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/6!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.1111111111111p-7 0x1.1111111111111p-7) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/5!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.5555555555555p-5 0x1.5555555555555p-5) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/4!
+    (local.set $p (f64x2.add (v128.const f64x2 0x1.5555555555555p-3 0x1.5555555555555p-3) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/3!
+    (local.set $p (f64x2.add (v128.const f64x2 0.5 0.5) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (local.get $r) (f64x2.mul (f64x2.mul (local.get $r) (local.get $r)) (local.get $p)))) ;; q
+    ;; 2^k: k + 1023 lands in the low bits of the float64 k + 1023 + 1.5·2^52; shifted up 52 places they
+    ;; are the exponent field of 2^k (k ≥ −87, so it is a normal number)
+    (local.set $s (i64x2.shl (f64x2.add (local.get $k) (v128.const f64x2 0x1.80000000003ffp52 0x1.80000000003ffp52)) (i32.const 52)))
+    (local.set $m (f64x2.add (f64x2.sub (local.get $s) (v128.const f64x2 1 1)) (f64x2.mul (local.get $s) (local.get $p))))
+    (v128.or
+      (v128.and (local.get $z) (v128.const i64x2 0x8000000000000000 0x8000000000000000))
+      (f64x2.abs (f64x2.div (local.get $m) (f64x2.add (v128.const f64x2 2 2) (local.get $m))))))
+
+  (func (export "tanh") (param $z i32) (param $h i32) (param $len i32)
+    (local $end4 i32) (local $i i32)
+    ;; four values an iteration: two independent pairs the CPU can work on side by side
+    (local.set $end4 (i32.add (local.get $z) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $z) (local.get $end4)))
+        (v128.store (local.get $h) (call $tanh2 (v128.load (local.get $z))))
+        (v128.store offset=16 (local.get $h) (call $tanh2 (v128.load offset=16 (local.get $z))))
+        (local.set $z (i32.add (local.get $z) (i32.const 32)))
+        (local.set $h (i32.add (local.get $h) (i32.const 32)))
+        (br $next)))
+    ;; the last one to three values: one at a time, in lane 0 of the same code
+    (local.set $i (i32.and (local.get $len) (i32.const 3)))
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.eqz (local.get $i)))
+        (f64.store (local.get $h) (f64x2.extract_lane 0 (call $tanh2 (f64x2.splat (f64.load (local.get $z))))))
+        (local.set $z (i32.add (local.get $z) (i32.const 8)))
+        (local.set $h (i32.add (local.get $h) (i32.const 8)))
+        (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+        (br $next1))))
 )
