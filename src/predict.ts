@@ -5,6 +5,7 @@ import { casing, gather, wordId, type Encoded } from './features.js';
 import { forward, freeCache, newCache, probabilities } from './model.js';
 import type { NerModel } from './ner-model.js';
 import { WindowScorer } from './fast-scorer.js';
+import { ScoringThread } from './tag-worker.js';
 
 /** P (N×K): the output probabilities of every token of an encoded text, computed `batch` windows at a time. */
 export function predictProbabilities(model: NerModel, e: Encoded, batch = 256): Float64Array {
@@ -36,8 +37,19 @@ export class Tagger {
   private readonly scorer: WindowScorer;
   private readonly tr: ReturnType<typeof transitions> | undefined;
   private readonly memo = new Map<string, number>(); // token → word id · CASE_SLOTS + casing id
-  constructor(readonly model: NerModel) {
-    this.scorer = new WindowScorer(model);
+  private readonly thread: ScoringThread | null;
+  /**
+   * budgetBytes: memory for the cached per-word products (see fast-scorer.ts; default 64 MB); threads: 2
+   * starts a second thread that takes part of the scoring (tag-worker.ts; same results); call close() then.
+   */
+  constructor(
+    readonly model: NerModel,
+    opts: { budgetBytes?: number; threads?: number } = {},
+  ) {
+    const threads = opts.threads ?? 1;
+    this.scorer = new WindowScorer(model, opts.budgetBytes, threads > 1);
+    this.thread = threads > 1 ? new ScoringThread(this.scorer.compute) : null;
+    this.scorer.setHelper(this.thread);
     this.tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
   }
 
@@ -65,6 +77,12 @@ export class Tagger {
       e.sentEnd.fill(i, start, i);
     }
     return e;
+  }
+
+  /** Stops the second thread, if any (the Tagger then works on alone). */
+  close(): void {
+    this.scorer.setHelper(null);
+    this.thread?.close();
   }
 
   /** Entities (and IOB2 tags) for each sentence of tokens. */

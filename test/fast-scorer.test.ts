@@ -1,12 +1,15 @@
 // The precomputed per-word scorer (fast-scorer.ts) computes the same probabilities as the direct
 // forward pass, for both heads, with and without the casing feature, and with a cache too small to hold
 // every word (then bit for bit the same as with a cache that holds them all); the Tagger's memo of word
-// ids gives the same results as encode() without it, on a first and a repeated call.
+// ids gives the same results as encode() without it, on a first and a repeated call. Texts longer than
+// one chunk, a sentence longer than one chunk, scoring a text in ranges, and a second thread taking part
+// of the work all give bit for bit the same probabilities.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode, inputSize, newWordTable } from '../src/features.js';
-import { WindowScorer } from '../src/fast-scorer.js';
+import { CHUNK, WindowScorer } from '../src/fast-scorer.js';
+import { ScoringThread } from '../src/tag-worker.js';
 import { decode, makeLabels, outputCount } from '../src/labels.js';
 import { initParams } from '../src/model.js';
 import { DEFAULT_CONFIG, type NerModel } from '../src/ner-model.js';
@@ -80,3 +83,66 @@ for (const head of ['ovr', 'softmax'] as const) {
     }
   }
 }
+
+/** A long text of many sentences (one longer than a chunk), over a vocabulary larger than the smallest cache. */
+function longText(): string[][] {
+  const rng = new Rng(9);
+  const vocab = [...MANY[0], 'the', 'in', 'Paris', 'Samuel', 'Quinn', '.', 'U.S.', 'unseen', 'OOV', '1996'];
+  const sentences: string[][] = [];
+  for (let s = 0; s < 400; s++) {
+    const len = s === 7 ? CHUNK + 300 : 1 + Math.floor(rng.uniform(0.5) * 30 + 15);
+    sentences.push(Array.from({ length: len }, () => vocab[Math.floor((rng.uniform(0.5) + 0.5) * vocab.length) % vocab.length]));
+  }
+  return sentences;
+}
+
+async function ready(t: ScoringThread): Promise<void> {
+  for (let i = 0; i < 500 && !t.ready(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(t.ready(), 'the scoring thread did not start');
+}
+
+for (const head of ['ovr', 'softmax'] as const) {
+  for (const useCasing of [true, false]) {
+    test(`fast scorer over chunks, in ranges and with a second thread: bit for bit the same: ${head}, casing ${useCasing}`, async () => {
+      const m = model(head, useCasing, 2);
+      const e = encode(m.words, longText());
+      assert.ok(e.N > 3 * CHUNK);
+      const whole = new WindowScorer(m).probabilities(e);
+      const direct = predictProbabilities(m, e);
+      for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(whole[i] - direct[i]) < 1e-12, `P[${i}] ${whole[i]} vs ${direct[i]}`);
+      // a tiny cache (evictions and spare entries all the time), scored in uneven ranges
+      const small = new WindowScorer(m, 1);
+      const K = m.dims.K;
+      const parts = new Float64Array(whole.length);
+      for (let from = 0, step = 1; from < e.N; from += step, step = step * 3 + 1) {
+        const to = Math.min(e.N, from + step);
+        parts.set(small.probabilities(e, from, to), from * K);
+      }
+      assert.deepEqual(parts, whole);
+      // two threads, with a cache that holds every word and with a tiny one
+      for (const budget of [64 * 2 ** 20, 1]) {
+        const shared = new WindowScorer(m, budget, true);
+        const thread = new ScoringThread(shared.compute);
+        try {
+          await ready(thread);
+          shared.setHelper(thread);
+          assert.deepEqual(shared.probabilities(e), whole);
+          assert.deepEqual(shared.probabilities(e), whole); // now from the cache
+        } finally {
+          thread.close();
+        }
+      }
+    });
+  }
+}
+
+test('Tagger with two threads = one thread, and close() lets it go on alone', async () => {
+  const m = model('softmax', true, 2);
+  const sentences = longText();
+  const expected = new Tagger(m).tag(sentences);
+  const two = new Tagger(m, { threads: 2 });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(two.tag(sentences), expected);
+  two.close();
+  assert.deepEqual(two.tag(sentences), expected);
+});
