@@ -3,15 +3,13 @@
 // kernels of src/kernels.ts against the WebAssembly SIMD ones of src/kernels-wasm.ts, on the same arrays
 // in the same run, and prints GFLOP/s and the speed-up. Usage: node dist/scripts/bench-kernels.js [seconds]
 // (time per measurement, default 0.3). Run it with `nice` on a shared machine; the ratios are what count.
-// A third column times the float32 (f32x4) variant in wasm/kernels-f32.wat, which the trainer does not
-// use: it is assembled here with wabt, run on the same values rounded to float32, and its largest error
-// against the float64 result (relative to Σ|terms|) is printed, so a wrong kernel cannot look fast.
+// A third column times the float32 (f32x4) kernels, which training uses, on the same values rounded to
+// float32, and prints their largest error against the float64 result (relative to Σ|terms|), so a wrong
+// kernel cannot look fast; a fourth, the float32 kernels split over two threads (setKernelThreads).
 
 import * as plain from '../src/kernels.js';
-import { gemmDW, gemmDtX, gemmXWt, kernelsAvailable, kernelsUnavailableReason, wasmAlloc } from '../src/kernels-wasm.js';
+import { gemmDW, gemmDtX, gemmXWt, kernelsAvailable, kernelsUnavailableReason, setKernelThreads, wasmAlloc, wasmAlloc32 } from '../src/kernels-wasm.js';
 import { Rng } from '../src/rng.js';
-import { readFileSync } from 'node:fs';
-import wabt from 'wabt';
 
 const seconds = Number(process.argv[2] ?? 0.3);
 const rng = new Rng(7);
@@ -43,27 +41,11 @@ if (!kernelsAvailable()) {
   process.exit(1);
 }
 
-interface F32 {
-  gemmXWt(X: number, W: number, b: number, Z: number, B: number, n: number, M: number): void;
-  gemmDtX(Delta: number, X: number, dW: number, db: number, B: number, n: number, M: number, S: number): void;
-  gemmDW(Delta: number, W: number, dX: number, B: number, n: number, M: number, need: number, P: number, m: number, S: number): void;
-}
-const source = readFileSync(new URL('../../wasm/kernels-f32.wat', import.meta.url), 'utf8');
-const binary = (await wabt()).parseWat('kernels-f32.wat', source, { simd: true }).toBinary({}).buffer;
-const memory = new WebAssembly.Memory({ initial: 256 });
-const f32 = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { env: { memory } }).exports as unknown as F32;
-let top = 0;
-/** A float32 copy of `a` in the f32 module's memory. */
-function f32Copy(a: Float64Array | Uint8Array): Float32Array {
-  const v = new Float32Array(memory.buffer, top, a.length);
+/** A float32 copy of `a` in the arena (what training uses). */
+function f32Copy(a: Float64Array): Float32Array {
+  const v = wasmAlloc32(a.length);
   v.set(a);
-  top += Math.ceil((a.length * 4) / 64) * 64;
   return v;
-}
-function f32Scratch(bytes: number): number {
-  const at = top;
-  top += Math.ceil(bytes / 64) * 64;
-  return at;
 }
 /** max |got − want| / scale over all entries. */
 function worst(got: Float32Array, want: Float64Array, scale: Float64Array): number {
@@ -78,7 +60,7 @@ const n = 540;
 const P = 5;
 const m = n / P;
 const rows: string[] = [];
-rows.push(['kernel', 'M', 'JS ms', 'JS GFLOP/s', 'f64x2 ms', 'f64x2 GFLOP/s', 'f64x2/JS', 'f32x4 ms', 'f32x4 GFLOP/s', 'f32x4/JS', 'f32 error'].join('\t'));
+rows.push(['kernel', 'M', 'JS ms', 'JS GFLOP/s', 'f64x2 ms', 'f64x2 GFLOP/s', 'f64x2/JS', 'f32x4 ms', 'f32x4 GFLOP/s', 'f32x4/JS', 'f32 error', 'f32x4 2 threads ms', '2 threads/JS'].join('\t'));
 for (const M of [400, 100]) {
   const X = random(wasmAlloc(B * n));
   const W = random(wasmAlloc(M * n));
@@ -93,15 +75,10 @@ for (const M of [400, 100]) {
   for (let k = 0; k < need.length; k++) need[k] = rng.next() < 0.9 ? 1 : 0;
   let needed = 0;
   for (const v of need) needed += v;
-  top = 0;
   const [X4, W4, b4, Z4, D4, dW4, db4, dX4] = [X, W, b, Z, Delta, dW, db, dX].map(f32Copy);
-  const need4 = f32Scratch(B * P);
-  new Uint8Array(memory.buffer, need4, B * P).set(need);
-  const S4 = f32Scratch(B * 36 + 4);
-  const p = (a: Float32Array) => a.byteOffset;
-  const f32XWt = () => f32.gemmXWt(p(X4), p(W4), p(b4), p(Z4), B, n, M);
-  const f32DtX = () => f32.gemmDtX(p(D4), p(X4), p(dW4), p(db4), B, n, M, S4);
-  const f32DW = () => f32.gemmDW(p(D4), p(W4), p(dX4), B, n, M, need4, P, m, S4);
+  const f32XWt = () => gemmXWt(X4, W4, b4, Z4, B, n, M);
+  const f32DtX = () => gemmDtX(D4, X4, dW4, db4, B, n, M);
+  const f32DW = () => gemmDW(D4, W4, dX4, B, n, M, need, P, m);
   // float32 results against the float64 ones, once, from zeroed gradients
   const err: number[] = [];
   {
@@ -137,9 +114,12 @@ for (const M of [400, 100]) {
     const tj = time(js);
     const tw = time(wasm);
     const ts = time(single);
+    setKernelThreads(2);
+    const t2 = time(single);
+    setKernelThreads(1);
     const g = (ms: number) => (flops / (ms * 1e6)).toFixed(2);
     const x = (ms: number) => (tj / ms).toFixed(2) + '×';
-    rows.push([name, M, tj.toFixed(3), g(tj), tw.toFixed(3), g(tw), x(tw), ts.toFixed(3), g(ts), x(ts), err[c].toExponential(1)].join('\t'));
+    rows.push([name, M, tj.toFixed(3), g(tj), tw.toFixed(3), g(tw), x(tw), ts.toFixed(3), g(ts), x(ts), err[c].toExponential(1), t2.toFixed(3), x(t2)].join('\t'));
   });
 }
 process.stdout.write(rows.join('\n') + '\n');

@@ -17,6 +17,7 @@
 // Duplicate words: the first occurrence is kept, later ones are checked and skipped, and their count
 // is reported through onWarning (real files have a few: glove.840B does).
 
+import type { FloatArray } from './kernels.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,7 +36,7 @@ export interface Embeddings {
   vectors: Float32Array; // count × d, row-major (empty when loaded with lazyVectors: use readRow)
   count: number; // number of words
   /** Copies row `id` into out[o … o+d): from `vectors`, or read from the cache file when lazy. */
-  readRow: (id: number, out: Float64Array, o: number) => void;
+  readRow: (id: number, out: FloatArray, o: number) => void;
   fingerprint: string; // sha256 (16 hex) of d, words and vectors: the same from a parse and from the cache
   unk?: Float32Array; // the source's own UNK vector, when it has one (wink does: all zeros)
 }

@@ -6,6 +6,7 @@
 
 import type { Embeddings } from './embeddings.js';
 import { findWord, normaliseDigits } from './embeddings.js';
+import type { FloatArray } from './kernels.js';
 
 // ── casing ──────────────────────────────────────────────────────────────────────────────────────
 // The default vectors are lowercase only, so capitalisation has to come in as a feature.
@@ -88,7 +89,7 @@ export function pretrainedId(emb: Embeddings | null, token: string): number {
 }
 
 /** Copies row `id` of the word table into out[o … o+d). */
-export function copyWordRow(t: WordTable, id: number, out: Float64Array, o: number): void {
+export function copyWordRow(t: WordTable, id: number, out: FloatArray, o: number): void {
   const d = t.d;
   const V = t.keys.length;
   if (id < V) {
@@ -164,7 +165,7 @@ export function gather(
   e: Encoded,
   idx: ArrayLike<number>,
   B: number,
-  X: Float64Array,
+  X: FloatArray,
   ids: Int32Array,
   wordOverride?: Int32Array,
 ): void {
@@ -198,7 +199,7 @@ export function scatterWordGrads(
   s: WindowShape,
   V: number,
   ids: Int32Array,
-  dX: Float64Array,
+  dX: FloatArray,
   B: number,
   dRows: Float64Array,
   mark: Uint8Array,

@@ -58,7 +58,8 @@ import { Rng } from './rng.js';
 import { entityTypes } from './tags.js';
 
 /** The backward pass under test (model.ts's by default; tests pass broken ones). */
-export type BackwardFn = typeof backward;
+/** The backward pass under test, in float64 (the gradient check's precision). */
+export type BackwardFn = (...args: Parameters<typeof backward<Float64Array>>) => void;
 
 /** Everything the check needs: a model, its word table and B windows of encoded text. */
 export interface GradcheckProblem {

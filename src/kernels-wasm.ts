@@ -24,29 +24,47 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as plain from './kernels.js';
+import type { FloatArray } from './kernels.js';
 
 /** Size of the WebAssembly memory, reserved once (untouched pages cost no RAM). */
 export const ARENA_BYTES = 64 * 1024 * 1024;
 const PAGE = 65536;
 const ALIGN = 64; // every block starts on a cache line
 
-interface Exports {
-  gemmXWt(X: number, W: number, b: number, Z: number, B: number, n: number, M: number): void;
-  gemmDtX(Delta: number, X: number, dW: number, db: number, B: number, n: number, M: number, S: number, ld: number): void;
-  gemmDW(Delta: number, W: number, dX: number, B: number, n: number, M: number, need: number, P: number, m: number, S: number): void;
-  sgd(theta: number, g: number, len: number, lr: number, l2: number): void;
-  tanh(z: number, h: number, len: number): void;
+type Kernel = (...args: number[]) => void;
+
+/**
+ * The kernels by number (a job's OP), each with its count of whole-number arguments (byte offsets and
+ * sizes) and of float64 ones, which follow them. The float32 variants are the float64 number + 5.
+ */
+export const KERNELS = [
+  { name: 'stop', ints: 0, reals: 0 },
+  { name: 'gemmXWt', ints: 7, reals: 0 },
+  { name: 'gemmDtX', ints: 9, reals: 0 },
+  { name: 'gemmDW', ints: 10, reals: 0 },
+  { name: 'sgd', ints: 3, reals: 2 },
+  { name: 'tanh', ints: 3, reals: 0 },
+  { name: 'gemmXWt32', ints: 7, reals: 0 },
+  { name: 'gemmDtX32', ints: 9, reals: 0 },
+  { name: 'gemmDW32', ints: 10, reals: 0 },
+  { name: 'sgd32', ints: 3, reals: 2 },
+  { name: 'tanh32', ints: 3, reals: 0 },
+] as const;
+
+/** The module's functions, indexed like KERNELS. */
+export function kernelTable(exports: WebAssembly.Exports): Kernel[] {
+  return KERNELS.map((k) => (k.name === 'stop' ? () => {} : (exports[k.name] as Kernel)));
 }
 
 interface Loaded {
-  k: Exports;
+  k: Kernel[]; // indexed like KERNELS
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   buffer: ArrayBufferLike;
   bytes: Uint8Array; // the whole arena, for copying masks in
   free: { start: number; size: number }[]; // free ranges, sorted by start, never adjacent
   used: Map<number, number>; // start → size of every live block
-  owners: WeakMap<Float64Array, number>; // the array wasmAlloc returned for each live block → its start
+  owners: WeakMap<FloatArray, number>; // the array wasmAlloc returned for each live block → its start
   scratch: { start: number; size: number }[]; // per thread: a block the kernels use for packing
   team: Team | null; // the worker threads, when setKernelThreads asked for more than one thread
 }
@@ -80,7 +98,7 @@ function load(): Loaded | null {
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     loaded = {
-      k: instance.exports as unknown as Exports,
+      k: kernelTable(instance.exports),
       module,
       memory,
       buffer: memory.buffer,
@@ -148,17 +166,29 @@ function freeBytes(L: Loaded, start: number): void {
   }
 }
 
+/** Float64Array or Float32Array: the kernels take either, all the arrays of one call of the same kind. */
+export type { FloatArray };
+
 /**
  * A zero-filled Float64Array of `length` values inside the WebAssembly memory, where the kernels below
  * run on it in place. Falls back to an ordinary Float64Array when the kernels are unavailable or the
  * arena is full (the kernels then use kernels.ts for it; results are the same up to rounding).
  */
 export function wasmAlloc(length: number): Float64Array {
+  return alloc(length, Float64Array);
+}
+
+/** The same as wasmAlloc, for a Float32Array (training in single precision). */
+export function wasmAlloc32(length: number): Float32Array {
+  return alloc(length, Float32Array);
+}
+
+function alloc<T extends FloatArray>(length: number, Kind: { new (length: number): T; new (buffer: ArrayBufferLike, start: number, length: number): T; BYTES_PER_ELEMENT: number }): T {
   if (!Number.isInteger(length) || length < 0) throw new RangeError(`wasmAlloc: length must be a whole number ≥ 0, got ${length}`);
   const L = load();
-  const start = L ? allocBytes(L, length * 8) : -1;
-  if (!L || start < 0) return new Float64Array(length);
-  const a = new Float64Array(L.buffer, start, length);
+  const start = L ? allocBytes(L, length * Kind.BYTES_PER_ELEMENT) : -1;
+  if (!L || start < 0) return new Kind(length);
+  const a = new Kind(L.buffer, start, length);
   a.fill(0); // the block may have held an array freed earlier
   L.owners.set(a, start);
   return a;
@@ -169,7 +199,7 @@ export function wasmAlloc(length: number): Float64Array {
  * Anything else (an ordinary array, a subarray, an array already freed) is ignored, so a second free
  * can never release a block that has since been handed to someone else.
  */
-export function wasmFree(a: Float64Array): void {
+export function wasmFree(a: FloatArray): void {
   const L = load();
   const start = L?.owners.get(a);
   if (!L || start === undefined) return;
@@ -203,8 +233,14 @@ function scratch(L: Loaded, bytes: number, t = 0): number {
   return own.start;
 }
 
-function fits(L: Loaded, a: Float64Array, length: number): boolean {
+function fits(L: Loaded, a: FloatArray, length: number): boolean {
   return a.buffer === L.buffer && a.length >= length;
+}
+
+/** 4 when every array is a Float32Array, 8 when every one is a Float64Array, 0 when they are mixed. */
+function elementSize(...arrays: FloatArray[]): number {
+  const size = arrays[0].BYTES_PER_ELEMENT;
+  return arrays.every((a) => a.BYTES_PER_ELEMENT === size) ? size : 0;
 }
 
 function whole(...sizes: number[]): boolean {
@@ -231,11 +267,12 @@ export const CLAIM = 14; // 0: open; 1: taken by the worker; 2: taken by the cal
 export const CONTROL_INTS = 16;
 export const CONTROL_BYTES = CONTROL_INTS * 4 + 16; // then 2 float64 arguments
 export const OP_STOP = 0;
-export const OP_XWT = 1;
-export const OP_DTX = 2;
-export const OP_DW = 3;
-export const OP_SGD = 4;
-export const OP_TANH = 5;
+const OP_XWT = 1;
+const OP_DTX = 2;
+const OP_DW = 3;
+const OP_SGD = 4;
+const OP_TANH = 5;
+const F32 = 5; // OP_XWT + F32 is gemmXWt32, and so on
 
 /** Work smaller than this (multiply-adds) is not worth waking another thread for. */
 const MIN_PARALLEL_WORK = 100_000;
@@ -301,12 +338,7 @@ function stopTeam(team: Team): void {
 
 /** Runs a part on this thread. */
 function runHere(L: Loaded, p: Part): void {
-  const a = p.args;
-  if (p.op === OP_XWT) L.k.gemmXWt(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-  else if (p.op === OP_DTX) L.k.gemmDtX(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
-  else if (p.op === OP_DW) L.k.gemmDW(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
-  else if (p.op === OP_SGD) L.k.sgd(a[0], a[1], a[2], p.reals[0], p.reals[1]);
-  else if (p.op === OP_TANH) L.k.tanh(a[0], a[1], a[2]);
+  L.k[p.op](...p.args, ...p.reals);
 }
 
 /**
@@ -375,26 +407,30 @@ function partsOf(e: number[], part: (from: number, to: number, t: number) => Par
 // ── the products ─────────────────────────────────────────────────────────────────────────────────
 
 /** Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b (M). */
-export function gemmXWt(X: Float64Array, W: Float64Array, b: Float64Array, Z: Float64Array, B: number, n: number, M: number): void {
+export function gemmXWt<T extends FloatArray>(X: T, W: T, b: T, Z: T, B: number, n: number, M: number): void {
   const L = load();
-  if (L && whole(B, n, M) && fits(L, X, B * n) && fits(L, W, M * n) && fits(L, b, M) && fits(L, Z, B * M)) {
+  const es = elementSize(X, W, b, Z);
+  if (L && es && whole(B, n, M) && fits(L, X, B * n) && fits(L, W, M * n) && fits(L, b, M) && fits(L, Z, B * M)) {
     // by windows: part t computes the rows of Z of windows i … i1
     const e = cut(B, threadsFor(L, B * n * M), 1);
-    return runParts(L, partsOf(e, (i, i1) => ({ op: OP_XWT, args: [X.byteOffset + i * n * 8, W.byteOffset, b.byteOffset, Z.byteOffset + i * M * 8, i1 - i, n, M], reals: [] })));
+    const op = es === 4 ? OP_XWT + F32 : OP_XWT;
+    return runParts(L, partsOf(e, (i, i1) => ({ op, args: [X.byteOffset + i * n * es, W.byteOffset, b.byteOffset, Z.byteOffset + i * M * es, i1 - i, n, M], reals: [] })));
   }
   plain.gemmXWt(X, W, b, Z, B, n, M);
 }
 
 /** dW (M×n) += Δᵀ (Δ: B×M) · X (B×n), and db (M) += column sums of Δ. */
-export function gemmDtX(Delta: Float64Array, X: Float64Array, dW: Float64Array, db: Float64Array, B: number, n: number, M: number): void {
+export function gemmDtX<T extends FloatArray>(Delta: T, X: T, dW: T, db: T, B: number, n: number, M: number): void {
   const L = load();
-  if (L && whole(B, n, M) && fits(L, Delta, B * M) && fits(L, X, B * n) && fits(L, dW, M * n) && fits(L, db, M)) {
+  const es = elementSize(Delta, X, dW, db);
+  if (L && es && whole(B, n, M) && fits(L, Delta, B * M) && fits(L, X, B * n) && fits(L, dW, M * n) && fits(L, db, M)) {
     // by rows of dW, in blocks of four (the kernel's tile): part t sums rows j … j1 over all windows
     const e = cut(M, threadsFor(L, B * n * M), 4);
     const S = e.slice(0, -1).map((_, t) => scratch(L, B * 36, t));
     if (S.every((s) => s >= 0)) {
       const [d, x, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
-      return runParts(L, partsOf(e, (j, j1, t) => ({ op: OP_DTX, args: [d + j * 8, x, w + j * n * 8, bb + j * 8, B, n, j1 - j, S[t], M], reals: [] })));
+      const op = es === 4 ? OP_DTX + F32 : OP_DTX;
+      return runParts(L, partsOf(e, (j, j1, t) => ({ op, args: [d + j * es, x, w + j * n * es, bb + j * es, B, n, j1 - j, S[t], M], reals: [] })));
     }
   }
   plain.gemmDtX(Delta, X, dW, db, B, n, M);
@@ -404,10 +440,10 @@ export function gemmDtX(Delta: Float64Array, X: Float64Array, dW: Float64Array, 
  * dX (B×n) = Δ (B×M) · W (M×n), only for the column blocks [p·m, (p+1)·m) with need[i·P + p] set;
  * other entries of dX are left untouched. `need` may live anywhere (it is copied into the arena).
  */
-export function gemmDW(
-  Delta: Float64Array,
-  W: Float64Array,
-  dX: Float64Array,
+export function gemmDW<T extends FloatArray>(
+  Delta: T,
+  W: T,
+  dX: T,
   B: number,
   n: number,
   M: number,
@@ -416,8 +452,10 @@ export function gemmDW(
   m: number,
 ): void {
   const L = load();
+  const es = elementSize(Delta, W, dX);
   if (
     L &&
+    es &&
     whole(B, n, M, P, m) &&
     P * m <= n &&
     need.length >= B * P &&
@@ -434,28 +472,34 @@ export function gemmDW(
       const mask = S[0] + list;
       L.bytes.set(need.subarray(0, B * P), mask);
       const [d, w, x] = [Delta.byteOffset, W.byteOffset, dX.byteOffset];
-      return runParts(L, partsOf(e, (i, i1, t) => ({ op: OP_DW, args: [d + i * M * 8, w, x + i * n * 8, i1 - i, n, M, mask + i * P, P, m, S[t]], reals: [] })));
+      const op = es === 4 ? OP_DW + F32 : OP_DW;
+      return runParts(L, partsOf(e, (i, i1, t) => ({ op, args: [d + i * M * es, w, x + i * n * es, i1 - i, n, M, mask + i * P, P, m, S[t]], reals: [] })));
     }
   }
   plain.gemmDW(Delta, W, dX, B, n, M, need, P, m);
 }
 
 /** θ ← θ − lr · (g + l2 · θ) (just θ − lr · g when l2 = 0), then g ← 0; over `length` values. Bit-identical
- *  to sgd.ts's plain loop. Returns false, having done nothing, when θ or g is not in the arena. */
-export function sgdInArena(theta: Float64Array, g: Float64Array, length: number, lr: number, l2: number): boolean {
+ *  to sgd.ts's plain loop in float64 (float32: rounded at every step). Returns false, having done
+ *  nothing, when θ or g is not in the arena. */
+export function sgdInArena<T extends FloatArray>(theta: T, g: T, length: number, lr: number, l2: number): boolean {
   const L = load();
-  if (!L || !whole(length) || !fits(L, theta, length) || !fits(L, g, length)) return false;
-  const e = cut(length, threadsFor(L, length * 4), 2);
-  runParts(L, partsOf(e, (o, o1) => ({ op: OP_SGD, args: [theta.byteOffset + o * 8, g.byteOffset + o * 8, o1 - o], reals: [lr, l2] })));
+  const es = elementSize(theta, g);
+  if (!L || !es || !whole(length) || !fits(L, theta, length) || !fits(L, g, length)) return false;
+  const e = cut(length, threadsFor(L, length * 4), 4);
+  const op = es === 4 ? OP_SGD + F32 : OP_SGD;
+  runParts(L, partsOf(e, (o, o1) => ({ op, args: [theta.byteOffset + o * es, g.byteOffset + o * es, o1 - o], reals: [lr, l2] })));
   return true;
 }
 
 /** h = tanh(z) for `length` values (within a few units in the last place of Math.tanh). Returns false,
  *  having done nothing, when z or h is not in the arena. */
-export function tanhInArena(z: Float64Array, h: Float64Array, length: number): boolean {
+export function tanhInArena<T extends FloatArray>(z: T, h: T, length: number): boolean {
   const L = load();
-  if (!L || !whole(length) || !fits(L, z, length) || !fits(L, h, length)) return false;
+  const es = elementSize(z, h);
+  if (!L || !es || !whole(length) || !fits(L, z, length) || !fits(L, h, length)) return false;
   const e = cut(length, threadsFor(L, length * 16), 4);
-  runParts(L, partsOf(e, (o, o1) => ({ op: OP_TANH, args: [z.byteOffset + o * 8, h.byteOffset + o * 8, o1 - o], reals: [] })));
+  const op = es === 4 ? OP_TANH + F32 : OP_TANH;
+  runParts(L, partsOf(e, (o, o1) => ({ op, args: [z.byteOffset + o * es, h.byteOffset + o * es, o1 - o], reals: [] })));
   return true;
 }

@@ -4,7 +4,7 @@
 // computes only; it owns no arrays.
 
 import { workerData } from 'node:worker_threads';
-import { CLAIM, CONTROL_INTS, OP_DTX, OP_DW, OP_SGD, OP_STOP, OP_TANH, OP_XWT } from './kernels-wasm.js';
+import { CLAIM, CONTROL_INTS, KERNELS, OP_STOP, kernelTable } from './kernels-wasm.js';
 
 const SEQ = 0;
 const DONE = 1;
@@ -12,18 +12,9 @@ const FAILED = 2;
 const OP = 3;
 const ARGS = 4;
 
-type Kernel = (...args: number[]) => void;
 const { module, memory, control } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; control: Int32Array };
-const k = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, Kernel>;
+const kernels = kernelTable(new WebAssembly.Instance(module, { env: { memory } }).exports);
 const reals = new Float64Array(control.buffer, CONTROL_INTS * 4, 2);
-// kernel, its number of whole-number arguments, and of float64 ones (which follow them)
-const kernels: Record<number, [Kernel, number, number]> = {
-  [OP_XWT]: [k.gemmXWt, 7, 0],
-  [OP_DTX]: [k.gemmDtX, 9, 0],
-  [OP_DW]: [k.gemmDW, 10, 0],
-  [OP_SGD]: [k.sgd, 3, 2],
-  [OP_TANH]: [k.tanh, 3, 0],
-};
 
 for (;;) {
   // wait for an open job, spinning for about a millisecond before sleeping
@@ -36,11 +27,11 @@ for (;;) {
   if (Atomics.compareExchange(control, CLAIM, 0, 1) !== 0) continue; // the caller took it
   const seq = Atomics.load(control, SEQ);
   try {
-    const [run, arity, realArity] = kernels[Atomics.load(control, OP)];
+    const op = Atomics.load(control, OP);
     const args: number[] = [];
-    for (let a = 0; a < arity; a++) args.push(Atomics.load(control, ARGS + a));
-    for (let a = 0; a < realArity; a++) args.push(reals[a]);
-    run(...args);
+    for (let a = 0; a < KERNELS[op].ints; a++) args.push(Atomics.load(control, ARGS + a));
+    for (let a = 0; a < KERNELS[op].reals; a++) args.push(reals[a]);
+    kernels[op](...args);
   } catch (e) {
     process.stderr.write(`ner: kernel worker: ${(e as Error).message}\n`);
     Atomics.store(control, FAILED, 1);

@@ -4,8 +4,11 @@
 // in flight instead of waiting on one (a plain `acc += a*b` loop is bound by the latency of one add).
 // model.ts calls these; test/model.test.ts checks them against the ml-matrix reference.
 
+/** Float64Array or Float32Array (the loops below are the same for both; sums are float64). */
+export type FloatArray = Float64Array | Float32Array;
+
 /** a[ao … ao+n) · b[bo … bo+n), with four running sums ((s0 + s1) + (s2 + s3)): one rounding order everywhere. */
-export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
+export function dot(a: FloatArray, ao: number, b: FloatArray, bo: number, n: number): number {
   let a0 = 0;
   let a1 = 0;
   let a2 = 0;
@@ -22,7 +25,7 @@ export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n:
 }
 
 /** Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b (M). */
-export function gemmXWt(X: Float64Array, W: Float64Array, b: Float64Array, Z: Float64Array, B: number, n: number, M: number): void {
+export function gemmXWt(X: FloatArray, W: FloatArray, b: FloatArray, Z: FloatArray, B: number, n: number, M: number): void {
   for (let i = 0; i < B; i++) {
     const xo = i * n;
     const zo = i * M;
@@ -54,7 +57,7 @@ export function gemmXWt(X: Float64Array, W: Float64Array, b: Float64Array, Z: Fl
 }
 
 /** dW (M×n) += Δᵀ (Δ: B×M) · X (B×n), and db (M) += column sums of Δ. */
-export function gemmDtX(Delta: Float64Array, X: Float64Array, dW: Float64Array, db: Float64Array, B: number, n: number, M: number): void {
+export function gemmDtX(Delta: FloatArray, X: FloatArray, dW: FloatArray, db: FloatArray, B: number, n: number, M: number): void {
   for (let j = 0; j < M; j++) {
     const wo = j * n;
     let i = 0;
@@ -89,9 +92,9 @@ export function gemmDtX(Delta: Float64Array, X: Float64Array, dW: Float64Array, 
  * (the window positions whose vectors are trainable); other entries of dX are left untouched.
  */
 export function gemmDW(
-  Delta: Float64Array,
-  W: Float64Array,
-  dX: Float64Array,
+  Delta: FloatArray,
+  W: FloatArray,
+  dX: FloatArray,
   B: number,
   n: number,
   M: number,

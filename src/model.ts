@@ -30,7 +30,7 @@
 // never changes a parameter (that is sgd.ts's job), so the gradient check tests exactly what trains.
 
 import { assertShape } from './errors.js';
-import { gemmDW, gemmDtX, gemmXWt, tanhInArena, wasmAlloc, wasmFree } from './kernels-wasm.js';
+import { type FloatArray, gemmDW, gemmDtX, gemmXWt, tanhInArena, wasmAlloc, wasmAlloc32, wasmFree } from './kernels-wasm.js';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid';
 export type Head = 'ovr' | 'softmax';
@@ -49,19 +49,52 @@ export function groups(d: Dims): number {
   return d.head === 'ovr' ? d.K : 1;
 }
 
-/** W: GH×n, b: GH, U: K×H, c: K (row-major). */
-export interface Params {
-  W: Float64Array;
-  b: Float64Array;
-  U: Float64Array;
-  c: Float64Array;
+/** W: GH×n, b: GH, U: K×H, c: K (row-major). Float64 in a model; float32 while training (train.ts). */
+export interface Params<T extends FloatArray = Float64Array> {
+  W: T;
+  b: T;
+  U: T;
+  c: T;
 }
 
-export function zerosLike(p: Params): Params {
-  return { W: wasmAlloc(p.W.length), b: wasmAlloc(p.b.length), U: wasmAlloc(p.U.length), c: wasmAlloc(p.c.length) };
+/** float64: the model file's precision, and the gradient check's; float32: training's (twice the SIMD lanes). */
+export type Precision = 'float64' | 'float32';
+
+/** A zero-filled array of `length` values of the given precision, in the WebAssembly memory. */
+function zeros<T extends FloatArray>(precision: Precision, length: number): T {
+  return (precision === 'float32' ? wasmAlloc32(length) : wasmAlloc(length)) as T;
 }
 
-export function checkParams(p: Params, d: Dims): void {
+function precisionOf(a: FloatArray): Precision {
+  return a instanceof Float32Array ? 'float32' : 'float64';
+}
+
+export function zerosLike<T extends FloatArray>(p: Params<T>): Params<T> {
+  const z = (a: T) => zeros<T>(precisionOf(a), a.length);
+  return { W: z(p.W), b: z(p.b), U: z(p.U), c: z(p.c) };
+}
+
+/** A copy of p in the given precision (float32: rounded), in the WebAssembly memory. */
+export function convertParams<T extends FloatArray>(p: Params<FloatArray>, precision: Precision): Params<T> {
+  const copy = (a: FloatArray) => {
+    const out = zeros<T>(precision, a.length);
+    out.set(a);
+    return out;
+  };
+  return { W: copy(p.W), b: copy(p.b), U: copy(p.U), c: copy(p.c) };
+}
+
+/** Returns parameters made by initParams, convertParams or zerosLike to the WebAssembly memory. */
+export function wasmFreeParams(p: Params<FloatArray>): void {
+  for (const a of [p.W, p.b, p.U, p.c]) wasmFree(a);
+}
+
+/** A float64 copy of p in ordinary arrays (a model's record of its parameters). */
+export function snapshotParams(p: Params<FloatArray>): Params {
+  return { W: Float64Array.from(p.W), b: Float64Array.from(p.b), U: Float64Array.from(p.U), c: Float64Array.from(p.c) };
+}
+
+export function checkParams(p: Params<FloatArray>, d: Dims): void {
   const GH = groups(d) * d.H;
   assertShape(p.W.length === GH * d.n, 'W', `${GH}×${d.n}`, `${p.W.length} values`);
   assertShape(p.b.length === GH, 'b', GH, p.b.length);
@@ -84,7 +117,7 @@ export function initParams(d: Dims, rand: (a: number) => number): Params {
 // ── activations ─────────────────────────────────────────────────────────────────────────────────
 
 /** h = f(z), elementwise over m values. */
-export function activate(f: Activation, z: Float64Array, h: Float64Array, m: number): void {
+export function activate(f: Activation, z: FloatArray, h: FloatArray, m: number): void {
   if (f === 'tanh' && tanhInArena(z, h, m)) return; // SIMD tanh, within a few ulps of Math.tanh
   if (f === 'tanh') for (let i = 0; i < m; i++) h[i] = Math.tanh(z[i]);
   else if (f === 'relu') for (let i = 0; i < m; i++) h[i] = z[i] > 0 ? z[i] : 0;
@@ -93,33 +126,33 @@ export function activate(f: Activation, z: Float64Array, h: Float64Array, m: num
 
 // ── forward ─────────────────────────────────────────────────────────────────────────────────────
 
-export interface Cache {
+export interface Cache<T extends FloatArray = Float64Array> {
   B: number;
-  X: Float64Array; // B×n
-  Z: Float64Array; // B×GH
-  Hh: Float64Array; // B×GH  (h = f(z))
-  S: Float64Array; // B×K
+  X: T; // B×n
+  Z: T; // B×GH
+  Hh: T; // B×GH  (h = f(z))
+  S: T; // B×K
 }
 
 /** Workspace sized for up to maxB windows, reused across minibatches. */
-export function newCache(d: Dims, maxB: number): Cache {
+export function newCache<T extends FloatArray = Float64Array>(d: Dims, maxB: number, precision: Precision = 'float64'): Cache<T> {
   const GH = groups(d) * d.H;
   return {
     B: 0,
-    X: wasmAlloc(maxB * d.n),
-    Z: wasmAlloc(maxB * GH),
-    Hh: wasmAlloc(maxB * GH),
-    S: wasmAlloc(maxB * d.K),
+    X: zeros<T>(precision, maxB * d.n),
+    Z: zeros<T>(precision, maxB * GH),
+    Hh: zeros<T>(precision, maxB * GH),
+    S: zeros<T>(precision, maxB * d.K),
   };
 }
 
 /** Returns a cache's WebAssembly memory (caches made per call, e.g. for one prediction, must be freed). */
-export function freeCache(c: Cache): void {
+export function freeCache(c: Cache<FloatArray>): void {
   for (const a of [c.X, c.Z, c.Hh, c.S]) wasmFree(a);
 }
 
 /** X: B×n (already in cache.X) → z = Wx + b, h = f(z), s = Uh + c for every window; fills cache.Z, Hh, S. */
-export function forward(p: Params, d: Dims, f: Activation, cache: Cache, B: number): void {
+export function forward<T extends FloatArray>(p: Params<T>, d: Dims, f: Activation, cache: Cache<T>, B: number): void {
   const { n, H, K } = d;
   const G = groups(d);
   const GH = G * H;
@@ -160,10 +193,10 @@ export function sigmoid(s: number): number {
  */
 export function lossAndGrad(
   d: Dims,
-  S: Float64Array,
+  S: FloatArray,
   y: Int32Array | number[],
   B: number,
-  dS: Float64Array,
+  dS: FloatArray,
   scale: number,
   weight: Float64Array | null = null,
 ): number {
@@ -194,7 +227,7 @@ export function lossAndGrad(
 }
 
 /** Output probabilities from scores, in place into P (B×K): σ(s_k) for ovr, softmax(s) for softmax. */
-export function probabilities(d: Dims, S: Float64Array, B: number, P: Float64Array): void {
+export function probabilities(d: Dims, S: FloatArray, B: number, P: FloatArray): void {
   const K = d.K;
   for (let i = 0; i < B; i++) {
     const so = i * K;
@@ -213,14 +246,14 @@ export function probabilities(d: Dims, S: Float64Array, B: number, P: Float64Arr
 // ── backward ────────────────────────────────────────────────────────────────────────────────────
 
 /** Scratch for backward: Δ (B×GH) and dX (B×n). */
-export interface BackScratch {
-  Delta: Float64Array;
-  dX: Float64Array;
+export interface BackScratch<T extends FloatArray = Float64Array> {
+  Delta: T;
+  dX: T;
   all: Uint8Array; // a mask of ones, for "every block of x"
 }
 
-export function newBackScratch(d: Dims, maxB: number): BackScratch {
-  return { Delta: wasmAlloc(maxB * groups(d) * d.H), dX: wasmAlloc(maxB * d.n), all: new Uint8Array(maxB).fill(1) };
+export function newBackScratch<T extends FloatArray = Float64Array>(d: Dims, maxB: number, precision: Precision = 'float64'): BackScratch<T> {
+  return { Delta: zeros<T>(precision, maxB * groups(d) * d.H), dX: zeros<T>(precision, maxB * d.n), all: new Uint8Array(maxB).fill(1) };
 }
 
 /** Which blocks of x need ∂J/∂x: x is P blocks of m values; need[i·P + p] for window i, block p. */
@@ -234,14 +267,14 @@ export interface DxMask {
  * (dS: B×K, cache) → accumulates dW += Δᵀ X, db += Σ δ, dU += dSᵀ H, dc += Σ dS into g, and writes
  * ∂J/∂x = Wᵀ δ into scratch.dX for the blocks of x that `dx` asks for (true: all of x; false: none).
  */
-export function backward(
-  p: Params,
+export function backward<T extends FloatArray>(
+  p: Params<T>,
   d: Dims,
   f: Activation,
-  cache: Cache,
-  dS: Float64Array,
-  g: Params,
-  scratch: BackScratch,
+  cache: Cache<T>,
+  dS: T,
+  g: Params<T>,
+  scratch: BackScratch<T>,
   dx: DxMask | boolean,
 ): void {
   const { n, H, K } = d;

@@ -1,19 +1,19 @@
 // Plain SGD, θ ← θ − α (∇θ J + λ θ): the ONE place where parameters change. Everything else only reads
 // parameters and accumulates gradients into zeroed buffers.
 
-import { sgdInArena } from './kernels-wasm.js';
+import { type FloatArray, sgdInArena } from './kernels-wasm.js';
 import type { Params } from './model.js';
 
 /** Dense step on every block of the classifier; λ (l2) decays weights, never biases. Leaves the
  *  gradients g at zero, ready to accumulate the next minibatch's. */
-export function sgdStep(p: Params, g: Params, lr: number, l2 = 0): void {
+export function sgdStep<T extends FloatArray>(p: Params<T>, g: Params<T>, lr: number, l2 = 0): void {
   step(p.W, g.W, lr, l2);
   step(p.b, g.b, lr, 0);
   step(p.U, g.U, lr, l2);
   step(p.c, g.c, lr, 0);
 }
 
-function step(theta: Float64Array, d: Float64Array, lr: number, l2: number): void {
+function step<T extends FloatArray>(theta: T, d: T, lr: number, l2: number): void {
   if (sgdInArena(theta, d, theta.length, lr, l2)) return; // the same arithmetic, in WebAssembly SIMD
   if (l2 === 0) for (let i = 0; i < theta.length; i++) theta[i] -= lr * d[i];
   else for (let i = 0; i < theta.length; i++) theta[i] -= lr * (d[i] + l2 * theta[i]);
@@ -21,7 +21,7 @@ function step(theta: Float64Array, d: Float64Array, lr: number, l2: number): voi
 }
 
 /** Sparse step on the rows of a table (the word vectors) that this minibatch touched. */
-export function sgdRows(rows: Float64Array, dRows: Float64Array, touched: Int32Array, count: number, d: number, lr: number): void {
+export function sgdRows(rows: FloatArray, dRows: FloatArray, touched: Int32Array, count: number, d: number, lr: number): void {
   for (let r = 0; r < count; r++) {
     const o = touched[r] * d;
     for (let j = 0; j < d; j++) rows[o + j] -= lr * dRows[o + j];

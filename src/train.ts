@@ -35,15 +35,18 @@ import {
   type Params,
   backward,
   forward,
+  convertParams,
   initParams,
   lossAndGrad,
   newBackScratch,
   newCache,
+  snapshotParams,
+  wasmFreeParams,
   zerosLike,
 } from './model.js';
 import { type EpochRecord, type ModelConfig, type NerModel } from './ner-model.js';
 import { tagSentences } from './predict.js';
-import { wasmAlloc } from './kernels-wasm.js';
+import { wasmAlloc32 } from './kernels-wasm.js';
 import { Rng } from './rng.js';
 import { sgdRows, sgdStep } from './sgd.js';
 import { entityTypes } from './tags.js';
@@ -164,9 +167,6 @@ export function devScore(model: NerModel, dev: { tokens: string[][]; tags: strin
   return { precision: r.precision, recall: r.recall, f1: r.f1 };
 }
 
-function copyParams(p: Params): Params {
-  return { W: p.W.slice(), b: p.b.slice(), U: p.U.slice(), c: p.c.slice() };
-}
 
 export async function train(
   trainCorpora: Corpus[],
@@ -195,7 +195,11 @@ export async function train(
   const words = buildWordTable(emb, data.tokens, config, rng);
   const shape: WindowShape = { window: config.window, d: emb.d, useCasing: config.casing };
   const dims: Dims = { head: config.head, n: inputSize(shape), H: config.hidden, K: outputCount(labels) };
-  const params = initParams(dims, (a) => rng.uniform(a));
+  // Training runs in float32 (the SIMD kernels do twice the work per instruction); the model keeps
+  // float64 copies, which hold the float32 values exactly. The initial values are drawn in float64.
+  const init = initParams(dims, (a) => rng.uniform(a));
+  const params = convertParams<Float32Array>(init, 'float32');
+  wasmFreeParams(init);
 
   const e = encode(words, data.tokens);
   const y = new Int32Array(e.N);
@@ -214,7 +218,7 @@ export async function train(
     inputScheme: trainCorpora[0].scheme,
     dims,
     shape,
-    params,
+    params: snapshotParams(params),
     words,
     embeddings: { source: emb.source, d: emb.d, count: emb.count, fingerprint: emb.fingerprint },
     history: [],
@@ -224,10 +228,10 @@ export async function train(
 
   const B = config.batch;
   const P = 2 * config.window + 1;
-  const cache = newCache(dims, B);
-  const scratch = newBackScratch(dims, B);
+  const cache = newCache<Float32Array>(dims, B, 'float32');
+  const scratch = newBackScratch<Float32Array>(dims, B, 'float32');
   const grads = zerosLike(params); // zero now, and again after every sgd step
-  const dS = wasmAlloc(B * dims.K);
+  const dS = wasmAlloc32(B * dims.K);
   const ids = new Int32Array(B * P);
   const need = new Uint8Array(B * P);
   const idx = new Int32Array(B);
@@ -283,7 +287,7 @@ export async function train(
         lastYield = now();
       }
       if (hooks.shouldStop?.()) {
-        state = { epoch, step: from, rngAtEpochStart, J, seen, params: copyParams(params), rows: words.rows.slice(), best, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] };
+        state = { epoch, step: from, rngAtEpochStart, J, seen, params: snapshotParams(params), rows: words.rows.slice(), best, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] };
         break;
       }
       const b = Math.min(B, e.N - from);
@@ -321,6 +325,7 @@ export async function train(
       break;
     }
     const t1 = now();
+    model.params = snapshotParams(params); // this epoch's parameters, in float64, for scoring and keeping
     const devResult = devData ? devScore(model, devData) : null;
     const t2 = now();
     const record: EpochRecord = {
@@ -336,7 +341,7 @@ export async function train(
     const f1 = devResult ? devResult.f1 : epoch; // without dev, the latest epoch is the best
     const isBest = best === null || f1 > best.f1;
     if (isBest) {
-      best = { f1, params: copyParams(params), rows: words.rows.slice() };
+      best = { f1, params: model.params, rows: words.rows.slice() };
       model.bestEpoch = devResult ? epoch : 0;
       sinceBest = 0;
     } else sinceBest++;

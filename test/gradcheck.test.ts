@@ -84,7 +84,7 @@ function vectors(seed = 3): Float32Array {
 /** A tiny in-memory embeddings table (the same numbers as the GloVe file the CLI tests write). */
 function tinyEmbeddings(): Embeddings {
   const v = vectors();
-  const readRow = (id: number, out: Float64Array, o: number) => {
+  const readRow = (id: number, out: Float64Array | Float32Array, o: number) => {
     for (let j = 0; j < D; j++) out[o + j] = v[id * D + j];
   };
   return { source: 'test', d: D, words: WORDS, index: new Map(WORDS.map((w, i) => [w, i])), vectors: v, count: WORDS.length, readRow, fingerprint: 'test' };

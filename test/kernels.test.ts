@@ -21,6 +21,7 @@ import {
   sgdInArena,
   tanhInArena,
   wasmAlloc,
+  wasmAlloc32,
   wasmFree,
   wasmMemoryUsage,
 } from '../src/kernels-wasm.js';
@@ -195,6 +196,78 @@ test('threads: every product is bit-identical on 1, 2 and 3 threads', { skip }, 
       const one = run(1);
       for (const threads of [2, 3]) assert.deepEqual(run(threads), one, `B=${B}, n=${n}, M=${M}: ${threads} threads differ from 1`);
     }
+  } finally {
+    setKernelThreads(1);
+  }
+});
+
+test('float32: the three products on Float32Arrays agree with float64 sums of the same values', { skip }, () => {
+  const f32 = (a: Float64Array) => {
+    const out = wasmAlloc32(a.length);
+    out.set(a);
+    return out;
+  };
+  /** |got − want| ≤ (terms + 2) · 2⁻²⁴ · Σ|terms|: the error bound of float32 sums in any order. */
+  const close = (got: Float32Array, want: Float64Array, scale: Float64Array, terms: number, what: string) => {
+    for (let i = 0; i < want.length; i++) {
+      const err = Math.abs(got[i] - want[i]);
+      if (!(err <= (terms + 2) * 2 ** -24 * scale[i])) assert.fail(`${what}[${i}]: float32 ${got[i]} vs float64 ${want[i]} (scale ${scale[i]})`);
+    }
+  };
+  for (const [B, n, M] of sizes) {
+    // float64 arrays holding float32 values, so both sides start from the same numbers
+    const X = Float64Array.from(f32(random(B * n)));
+    const W = Float64Array.from(f32(random(M * n)));
+    const b = Float64Array.from(f32(random(M)));
+    const Delta = Float64Array.from(f32(random(B * M, 0.3)));
+    const Z = wasmAlloc32(B * M);
+    gemmXWt(f32(X), f32(W), f32(b), Z, B, n, M);
+    const wantZ = new Float64Array(B * M);
+    plain.gemmXWt(X, W, b, wantZ, B, n, M);
+    const scaleZ = new Float64Array(B * M);
+    plain.gemmXWt(abs(X), abs(W), abs(b), scaleZ, B, n, M);
+    close(Z, wantZ, scaleZ, n + 1, `Z (B=${B}, n=${n}, M=${M})`);
+    const dW = wasmAlloc32(M * n);
+    const db = wasmAlloc32(M);
+    gemmDtX(f32(Delta), f32(X), dW, db, B, n, M);
+    const [wantW, wantb] = [new Float64Array(M * n), new Float64Array(M)];
+    plain.gemmDtX(Delta, X, wantW, wantb, B, n, M);
+    const [scaleW, scaleb] = [new Float64Array(M * n), new Float64Array(M)];
+    plain.gemmDtX(abs(Delta), abs(X), scaleW, scaleb, B, n, M);
+    close(dW, wantW, scaleW, B, `dW (B=${B}, n=${n}, M=${M})`);
+    close(db, wantb, scaleb, B, `db (B=${B}, n=${n}, M=${M})`);
+    const P = n >= 5 ? 5 : 1;
+    const m = Math.floor(n / P);
+    const need = new Uint8Array(B * P).map(() => (rng.next() < 0.6 ? 1 : 0));
+    const dX = wasmAlloc32(B * n).fill(-7);
+    gemmDW(f32(Delta), f32(W), dX, B, n, M, need, P, m);
+    const wantX = new Float64Array(B * n).fill(-7);
+    plain.gemmDW(Delta, W, wantX, B, n, M, need, P, m);
+    const scaleX = new Float64Array(B * n).fill(0);
+    plain.gemmDW(abs(Delta), abs(W), scaleX, B, n, M, need, P, m);
+    close(dX, wantX, scaleX, M, `dX (B=${B}, n=${n}, M=${M})`);
+  }
+});
+
+test('float32: threads give bit-identical products, tanh and sgd', { skip }, () => {
+  const [B, n, M] = [32, 540, 400];
+  const X = wasmAlloc32(B * n).map(() => rng.next() - 0.5);
+  const W = wasmAlloc32(M * n).map(() => rng.next() - 0.5);
+  const results: number[][] = [];
+  try {
+    for (const threads of [1, 2]) {
+      setKernelThreads(threads);
+      const [b, Z, H, dW, db, dX] = [M, B * M, B * M, M * n, M, B * n].map((k) => wasmAlloc32(k));
+      const theta = wasmAlloc32(M * n);
+      theta.set(W);
+      gemmXWt(X, W, b, Z, B, n, M);
+      tanhInArena(Z, H, B * M);
+      gemmDtX(H, X, dW, db, B, n, M);
+      gemmDW(H, W, dX, B, n, M, new Uint8Array(B * 5).fill(1), 5, 108);
+      sgdInArena(theta, dW, M * n, 0.1, 0);
+      results.push([...Z, ...H, ...db, ...dX, ...theta]);
+    }
+    assert.deepEqual(results[1], results[0]);
   } finally {
     setKernelThreads(1);
   }
