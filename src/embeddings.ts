@@ -150,10 +150,7 @@ function fromCache(source: string, hit: CacheHit): Embeddings | undefined {
 }
 
 function rowCopier(vectors: Float32Array, d: number): Embeddings['readRow'] {
-  return (id, out, o) => {
-    const r = id * d;
-    for (let j = 0; j < d; j++) out[o + j] = vectors[r + j];
-  };
+  return (id, out, o) => out.set(vectors.subarray(id * d, (id + 1) * d), o);
 }
 
 /** Rows read from an open cache file: one small positioned read per row. */

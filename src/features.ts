@@ -92,10 +92,8 @@ export function pretrainedId(emb: Embeddings | null, token: string): number {
 export function copyWordRow(t: WordTable, id: number, out: FloatArray, o: number): void {
   const d = t.d;
   const V = t.keys.length;
-  if (id < V) {
-    const r = id * d;
-    for (let j = 0; j < d; j++) out[o + j] = t.rows[r + j];
-  } else t.emb!.readRow(id - V, out, o);
+  if (id < V) out.set(t.rows.subarray(id * d, (id + 1) * d), o);
+  else t.emb!.readRow(id - V, out, o);
 }
 
 // ── encoded text ────────────────────────────────────────────────────────────────────────────────
