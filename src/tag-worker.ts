@@ -9,7 +9,7 @@
 // This file is both the worker's code (run by `new Worker`) and the calling side (ScoringThread).
 
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
-import { type Compute, type Helper, CHUNK, hidden, scores } from './fast-scorer.js';
+import { type Compute, type Helper, CHUNK, hidden, scores, simdTanh, zScratch } from './fast-scorer.js';
 import { NerError } from './errors.js';
 
 // the control array: a job is (op, x, y, B, nFills) with a sequence number; the thread answers in DONE
@@ -22,7 +22,8 @@ const BATCH = 5;
 const FILLS = 6;
 const READY = 7;
 const FAILED = 8;
-const CONTROL = 9;
+const SIMD = 9; // 1 when the thread's tanh is the SIMD one
+const CONTROL = 10;
 const OP_STOP = 0;
 
 const KIND = 'ner-tag-worker';
@@ -43,8 +44,9 @@ export class ScoringThread implements Helper {
     });
   }
 
-  ready(): boolean {
-    return this.error === null && Atomics.load(this.ctl, READY) === 1 && Atomics.load(this.ctl, FAILED) === 0;
+  ready(simd: boolean): boolean {
+    const c = this.ctl;
+    return this.error === null && Atomics.load(c, READY) === 1 && Atomics.load(c, FAILED) === 0 && (c[SIMD] === 1) === simd;
   }
 
   start(op: 1 | 2, x: number, y: number, B: number, nFills: number): void {
@@ -83,9 +85,10 @@ export class ScoringThread implements Helper {
 
 /** The worker: waits for a job, runs it, answers, until told to stop. */
 function serve(compute: Compute, ctl: Int32Array): void {
-  const Zloc = new Float64Array(CHUNK * compute.GH);
+  const Zloc = zScratch(CHUNK * compute.GH);
   const s = new Float64Array(compute.K);
   let seen = 0;
+  ctl[SIMD] = simdTanh(CHUNK * compute.GH) ? 1 : 0;
   Atomics.store(ctl, READY, 1);
   for (;;) {
     Atomics.wait(ctl, SEQ, seen);

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode, inputSize, newWordTable } from '../src/features.js';
-import { CHUNK, WindowScorer } from '../src/fast-scorer.js';
+import { CHUNK, simdTanh, WindowScorer } from '../src/fast-scorer.js';
 import { ScoringThread } from '../src/tag-worker.js';
 import { decode, makeLabels, outputCount } from '../src/labels.js';
 import { initParams } from '../src/model.js';
@@ -97,8 +97,9 @@ function longText(): string[][] {
 }
 
 async function ready(t: ScoringThread): Promise<void> {
-  for (let i = 0; i < 500 && !t.ready(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(t.ready(), 'the scoring thread did not start');
+  const simd = simdTanh(CHUNK * 64);
+  for (let i = 0; i < 500 && !t.ready(simd); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(t.ready(simd), 'the scoring thread did not start');
 }
 
 for (const head of ['ovr', 'softmax'] as const) {
