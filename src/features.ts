@@ -49,6 +49,9 @@ export interface WordTable {
   keyIndex: Map<string, number>;
   rows: Float64Array; // V×d
   emb: Embeddings | null;
+  /** Training only (withNearRows): float32 copies of the pretrained rows a corpus uses, by slot[id − V]
+   *  (or −1). Gathering windows then reads a few MB, not rows scattered over the whole table. */
+  near?: { slot: Int32Array; rows: Float32Array };
 }
 
 export function newWordTable(d: number, keys: string[], rows: Float64Array, emb: Embeddings | null): WordTable {
@@ -92,8 +95,26 @@ export function pretrainedId(emb: Embeddings | null, token: string): number {
 export function copyWordRow(t: WordTable, id: number, out: FloatArray, o: number): void {
   const d = t.d;
   const V = t.keys.length;
-  if (id < V) out.set(t.rows.subarray(id * d, (id + 1) * d), o);
+  const s = id >= V && t.near ? t.near.slot[id - V] : -1;
+  if (id < V) copy(t.rows, id * d, out, o, d);
+  else if (s >= 0) copy(t.near!.rows, s * d, out, o, d);
   else t.emb!.readRow(id - V, out, o);
+}
+
+function copy(from: FloatArray, f: number, to: FloatArray, o: number, d: number): void {
+  for (let j = 0; j < d; j++) to[o + j] = from[f + j];
+}
+
+/** The table with `near` copies of the pretrained rows that the encoded text uses (the same values). */
+export function withNearRows(t: WordTable, e: Encoded): WordTable {
+  if (!t.emb) return t;
+  const V = t.keys.length;
+  const slot = new Int32Array(t.emb.count).fill(-1);
+  let used = 0;
+  for (let i = 0; i < e.N; i++) if (e.word[i] >= V && slot[e.word[i] - V] < 0) slot[e.word[i] - V] = used++;
+  const rows = new Float32Array(used * t.d);
+  for (let id = 0; id < slot.length; id++) if (slot[id] >= 0) t.emb.readRow(id, rows, slot[id] * t.d);
+  return { ...t, near: { slot, rows } };
 }
 
 // ── encoded text ────────────────────────────────────────────────────────────────────────────────

@@ -14,11 +14,14 @@
 // differently) and are bit-identical from one call to the next. Set NER_WASM=off to use only kernels.ts.
 //
 // Threads (setKernelThreads): the memory is shared, and worker threads (kernels-worker.ts) instantiate the
-// same module on it. A product is then cut into parts that never write the same value: z = Wx + b and
-// ∂J/∂x = Wᵀδ by windows (each window's row of Z or dX is its own sum), ∂J/∂W = δ xᵀ by rows of W in
-// blocks of four (each row sums over all windows). Every value is computed by exactly the same
-// instructions in the same order as with one thread, so the result is bit-identical whatever the
-// number of threads. The calling thread does the first part itself and then waits for the others.
+// same module on it. A product is then cut into parts that never write the same value: z = Wx + b,
+// ∂J/∂W = δ xᵀ and the SGD step by rows of W in blocks of four (the kernels' tile). So each thread reads
+// and writes only its own rows of W and ∂J/∂W, which then stay in its core's cache from one step to the
+// next (moving them between cores costs more than computing with them). ∂J/∂x = Wᵀδ sums over the rows
+// of W, so it is always computed as two sums, over the first and the second half of the rows, added at
+// the end, one thread or two. Every value is computed by exactly the same instructions in the same order
+// whatever the number of threads, so the results are bit-identical. The calling thread does the first
+// part itself and then waits for the others.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -35,20 +38,22 @@ type Kernel = (...args: number[]) => void;
 
 /**
  * The kernels by number (a job's OP), each with its count of whole-number arguments (byte offsets and
- * sizes) and of float64 ones, which follow them. The float32 variants are the float64 number + 5.
+ * sizes) and of float64 ones, which follow them. The float32 variants are the float64 number + 6.
  */
 export const KERNELS = [
   { name: 'stop', ints: 0, reals: 0 },
-  { name: 'gemmXWt', ints: 7, reals: 0 },
+  { name: 'gemmXWt', ints: 8, reals: 0 },
   { name: 'gemmDtX', ints: 9, reals: 0 },
-  { name: 'gemmDW', ints: 10, reals: 0 },
+  { name: 'gemmDW', ints: 11, reals: 0 },
   { name: 'sgd', ints: 3, reals: 2 },
   { name: 'tanh', ints: 3, reals: 0 },
-  { name: 'gemmXWt32', ints: 7, reals: 0 },
+  { name: 'add', ints: 3, reals: 0 },
+  { name: 'gemmXWt32', ints: 8, reals: 0 },
   { name: 'gemmDtX32', ints: 9, reals: 0 },
-  { name: 'gemmDW32', ints: 10, reals: 0 },
+  { name: 'gemmDW32', ints: 11, reals: 0 },
   { name: 'sgd32', ints: 3, reals: 2 },
   { name: 'tanh32', ints: 3, reals: 0 },
+  { name: 'add32', ints: 3, reals: 0 },
 ] as const;
 
 /** The module's functions, indexed like KERNELS. */
@@ -258,21 +263,27 @@ function whole(...sizes: number[]): boolean {
 // its number. Both sides spin briefly before sleeping (Atomics.wait), because in training the next job
 // follows within a fraction of a millisecond and waking a sleeping thread costs more than that.
 
-const SEQ = 0;
-const DONE = 1;
-const FAILED = 2;
-const OP = 3;
-const ARGS = 4; // up to 10 whole-number arguments (Int32s 4 … 13)
-export const CLAIM = 14; // 0: open; 1: taken by the worker; 2: taken by the caller
+/** The Int32s of a control block (kernels-worker.ts reads the same layout). */
+export const CONTROL = {
+  SEQ: 0, // the job's number
+  DONE: 1, // the number of the job the worker finished last
+  FAILED: 2, // 1 once a job threw
+  OP: 3, // the kernel (an index into KERNELS)
+  CLAIM: 4, // 0: open; 1: taken by the worker; 2: taken by the caller
+  ARGS: 5, // the whole-number arguments, up to 11 (Int32s 5 … 15)
+} as const;
 export const CONTROL_INTS = 16;
 export const CONTROL_BYTES = CONTROL_INTS * 4 + 16; // then 2 float64 arguments
+const { SEQ, DONE, FAILED, OP, CLAIM, ARGS } = CONTROL;
+for (const k of KERNELS) if (ARGS + k.ints > CONTROL_INTS || k.reals > 2) throw new Error(`kernels-wasm: ${k.name} has more arguments than a control block holds`);
 export const OP_STOP = 0;
 const OP_XWT = 1;
 const OP_DTX = 2;
 const OP_DW = 3;
 const OP_SGD = 4;
 const OP_TANH = 5;
-const F32 = 5; // OP_XWT + F32 is gemmXWt32, and so on
+const OP_ADD = 6;
+const F32 = 6; // OP_XWT + F32 is gemmXWt32, and so on
 
 /** Work smaller than this (multiply-adds) is not worth waking another thread for. */
 const MIN_PARALLEL_WORK = 100_000;
@@ -321,6 +332,13 @@ export function setKernelThreads(n: number): number {
   return n;
 }
 
+const stats = { byWorkers: 0, taken: 0 };
+
+/** Parts of products posted to workers so far: run by a worker, or taken back by the calling thread. */
+export function kernelThreadStats(): { byWorkers: number; taken: number } {
+  return { ...stats };
+}
+
 /** The number of threads the products run on. */
 export function kernelThreads(): number {
   const L = load();
@@ -345,9 +363,9 @@ function runHere(L: Loaded, p: Part): void {
  * Runs parts[0] here and the others on the workers (part t on worker t − 1), and returns when all are
  * done. Empty parts are null. A part no worker has taken by the time this thread is free runs here.
  */
-function runParts(L: Loaded, parts: (Part | null)[]): void {
+function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): void {
   const team = L.team;
-  if (!team || parts.length === 1) {
+  if (!team || threads === 1 || parts.length === 1) {
     for (const p of parts) if (p) runHere(L, p);
     return;
   }
@@ -371,8 +389,10 @@ function runParts(L: Loaded, parts: (Part | null)[]): void {
     const c = team.control[t - 1];
     if (Atomics.compareExchange(c, CLAIM, 0, 2) === 0) {
       runHere(L, p); // the worker had not started it
+      stats.taken++;
       continue;
     }
+    stats.byWorkers++;
     let spins = 0;
     const start = performance.now();
     while (Atomics.load(c, DONE) !== seq) {
@@ -411,10 +431,10 @@ export function gemmXWt<T extends FloatArray>(X: T, W: T, b: T, Z: T, B: number,
   const L = load();
   const es = elementSize(X, W, b, Z);
   if (L && es && whole(B, n, M) && fits(L, X, B * n) && fits(L, W, M * n) && fits(L, b, M) && fits(L, Z, B * M)) {
-    // by windows: part t computes the rows of Z of windows i … i1
-    const e = cut(B, threadsFor(L, B * n * M), 1);
+    // by rows of W, in blocks of four: part t computes the columns j … j1 of Z
+    const e = cut(M, threadsFor(L, B * n * M), 4);
     const op = es === 4 ? OP_XWT + F32 : OP_XWT;
-    return runParts(L, partsOf(e, (i, i1) => ({ op, args: [X.byteOffset + i * n * es, W.byteOffset, b.byteOffset, Z.byteOffset + i * M * es, i1 - i, n, M], reals: [] })));
+    return runParts(L, partsOf(e, (j, j1) => ({ op, args: [X.byteOffset, W.byteOffset + j * n * es, b.byteOffset + j * es, Z.byteOffset + j * es, B, n, j1 - j, M], reals: [] })));
   }
   plain.gemmXWt(X, W, b, Z, B, n, M);
 }
@@ -463,17 +483,29 @@ export function gemmDW<T extends FloatArray>(
     fits(L, W, M * n) &&
     fits(L, dX, B * n)
   ) {
-    // by windows: part t computes the rows of dX of windows i … i1
-    const e = cut(B, threadsFor(L, B * M * P * m), 1);
-    // scratch of part 0: its list of windows ((B + 1)·4 bytes), then the whole mask; of the others: a list
-    const list = (B + 1) * 4;
-    const S = e.slice(0, -1).map((_, t) => scratch(L, t === 0 ? list + B * P : list, t));
+    // dX = Δ[:, 0 … h) W[0 … h) + Δ[:, h … M) W[h … M): the first sum straight into dX, the second into
+    // the scratch of part 1, added to dX on the needed blocks once both are done
+    const h = cut(M, 2, 4)[1];
+    const list = Math.ceil(((B + 1) * 4) / 64) * 64; // each part's list of windows, then (part 0) the mask or (part 1) its dX
+    const S = [scratch(L, list + B * P, 0), scratch(L, list + B * n * es, 1)];
     if (S.every((s) => s >= 0)) {
+      const [d, w, x] = [Delta.byteOffset, W.byteOffset, dX.byteOffset];
       const mask = S[0] + list;
       L.bytes.set(need.subarray(0, B * P), mask);
-      const [d, w, x] = [Delta.byteOffset, W.byteOffset, dX.byteOffset];
       const op = es === 4 ? OP_DW + F32 : OP_DW;
-      return runParts(L, partsOf(e, (i, i1, t) => ({ op, args: [d + i * M * es, w, x + i * n * es, i1 - i, n, M, mask + i * P, P, m, S[t]], reals: [] })));
+      runParts(L, [
+        { op, args: [d, w, x, B, n, h, mask, P, m, S[0], M], reals: [] },
+        h < M ? { op, args: [d + h * es, w + h * n * es, S[1] + list, B, n, M - h, mask, P, m, S[1], M], reals: [] } : null,
+      ], threadsFor(L, B * M * P * m));
+      if (h < M) {
+        const add = L.k[es === 4 ? OP_ADD + F32 : OP_ADD];
+        for (let i = 0; i < B; i++)
+          for (let p = 0; p < P; p++) {
+            const o = (i * n + p * m) * es;
+            if (need[i * P + p]) add(x + o, S[1] + list + o, m);
+          }
+      }
+      return;
     }
   }
   plain.gemmDW(Delta, W, dX, B, n, M, need, P, m);
@@ -481,12 +513,15 @@ export function gemmDW<T extends FloatArray>(
 
 /** θ ← θ − lr · (g + l2 · θ) (just θ − lr · g when l2 = 0), then g ← 0; over `length` values. Bit-identical
  *  to sgd.ts's plain loop in float64 (float32: rounded at every step). Returns false, having done
- *  nothing, when θ or g is not in the arena. */
-export function sgdInArena<T extends FloatArray>(theta: T, g: T, length: number, lr: number, l2: number): boolean {
+ *  nothing, when θ or g is not in the arena. rowLength: θ's row length, when it is a matrix. */
+export function sgdInArena<T extends FloatArray>(theta: T, g: T, length: number, lr: number, l2: number, rowLength = 1): boolean {
   const L = load();
   const es = elementSize(theta, g);
   if (!L || !es || !whole(length) || !fits(L, theta, length) || !fits(L, g, length)) return false;
-  const e = cut(length, threadsFor(L, length * 4), 4);
+  // with rowLength (θ is a matrix of such rows): cut where the products cut W, after blocks of four rows
+  const e = rowLength > 1 && length % rowLength === 0
+    ? cut(length / rowLength, threadsFor(L, length * 4), 4).map((j) => j * rowLength)
+    : cut(length, threadsFor(L, length * 4), 4);
   const op = es === 4 ? OP_SGD + F32 : OP_SGD;
   runParts(L, partsOf(e, (o, o1) => ({ op, args: [theta.byteOffset + o * es, g.byteOffset + o * es, o1 - o], reals: [lr, l2] })));
   return true;

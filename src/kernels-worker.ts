@@ -4,13 +4,9 @@
 // computes only; it owns no arrays.
 
 import { workerData } from 'node:worker_threads';
-import { CLAIM, CONTROL_INTS, KERNELS, OP_STOP, kernelTable } from './kernels-wasm.js';
+import { CONTROL, CONTROL_INTS, KERNELS, OP_STOP, kernelTable } from './kernels-wasm.js';
 
-const SEQ = 0;
-const DONE = 1;
-const FAILED = 2;
-const OP = 3;
-const ARGS = 4;
+const { SEQ, DONE, FAILED, OP, CLAIM, ARGS } = CONTROL;
 
 const { module, memory, control } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; control: Int32Array };
 const kernels = kernelTable(new WebAssembly.Instance(module, { env: { memory } }).exports);

@@ -7,14 +7,14 @@ import type { Params } from './model.js';
 /** Dense step on every block of the classifier; λ (l2) decays weights, never biases. Leaves the
  *  gradients g at zero, ready to accumulate the next minibatch's. */
 export function sgdStep<T extends FloatArray>(p: Params<T>, g: Params<T>, lr: number, l2 = 0): void {
-  step(p.W, g.W, lr, l2);
+  step(p.W, g.W, lr, l2, p.W.length / p.b.length); // W: GH rows of n
   step(p.b, g.b, lr, 0);
   step(p.U, g.U, lr, l2);
   step(p.c, g.c, lr, 0);
 }
 
-function step<T extends FloatArray>(theta: T, d: T, lr: number, l2: number): void {
-  if (sgdInArena(theta, d, theta.length, lr, l2)) return; // the same arithmetic, in WebAssembly SIMD
+function step<T extends FloatArray>(theta: T, d: T, lr: number, l2: number, rowLength = 1): void {
+  if (sgdInArena(theta, d, theta.length, lr, l2, rowLength)) return; // the same arithmetic, in WebAssembly SIMD
   if (l2 === 0) for (let i = 0; i < theta.length; i++) theta[i] -= lr * d[i];
   else for (let i = 0; i < theta.length; i++) theta[i] -= lr * (d[i] + l2 * theta[i]);
   d.fill(0);

@@ -26,6 +26,7 @@ import {
   lookupKeys,
   newWordTable,
   pretrainedId,
+  withNearRows,
   scatterWordGrads,
 } from './features.js';
 import { makeLabels, outputCount, targets } from './labels.js';
@@ -211,6 +212,7 @@ export async function train(
     }
   }
   const single = config.wordDropout > 0 ? singletons(e) : null;
+  const near = withNearRows(words, e); // gathers read the training words' pretrained rows from a compact copy
 
   const model: NerModel = {
     config,
@@ -295,7 +297,7 @@ export async function train(
         idx[i] = order[from + i];
         yb[i] = y[idx[i]];
       }
-      gather(words, shape, e, idx, b, cache.X, ids, dropped);
+      gather(near, shape, e, idx, b, cache.X, ids, dropped);
       forward(params, dims, config.activation, cache, b);
       const Jb = lossAndGrad(dims, cache.S, yb, b, dS, 1 / b);
       J += Jb;

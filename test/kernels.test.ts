@@ -16,6 +16,7 @@ import {
   inWasmMemory,
   kernelsAvailable,
   kernelsUnavailableReason,
+  kernelThreadStats,
   kernelThreads,
   setKernelThreads,
   sgdInArena,
@@ -191,10 +192,18 @@ test('threads: every product is bit-identical on 1, 2 and 3 threads', { skip }, 
         gemmDtX(Delta, X, dW, db, B, n, M);
         gemmDtX(Delta, X, dW, db, B, n, M); // accumulates
         gemmDW(Delta, W, dX, B, n, M, need, P, m);
-        return [Z, dW, db, dX].map((a) => Array.from(a));
+        const out = [Z, dW, db, dX].map((a) => Array.from(a));
+        for (const a of [Z, dW, db, dX]) wasmFree(a);
+        return out;
       };
       const one = run(1);
-      for (const threads of [2, 3]) assert.deepEqual(run(threads), one, `B=${B}, n=${n}, M=${M}: ${threads} threads differ from 1`);
+      for (const threads of [2, 3]) {
+        // until the workers have run parts themselves (a part a starting worker has not taken runs here)
+        const before = kernelThreadStats().byWorkers;
+        for (let k = 0; k < 1000 && kernelThreadStats().byWorkers < before + 20; k++)
+          assert.deepEqual(run(threads), one, `B=${B}, n=${n}, M=${M}: ${threads} threads differ from 1`);
+        assert.ok(kernelThreadStats().byWorkers >= before + 20, 'the workers ran parts');
+      }
     }
   } finally {
     setKernelThreads(1);

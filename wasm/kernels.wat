@@ -7,9 +7,9 @@
 ;; accumulators = 16 sums) so that each value loaded from memory feeds several multiply-adds; the order
 ;; of the additions is fixed, so the same inputs always give bit-identical outputs.
 ;;
-;;   gemmXWt  Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b           tile: 2 windows × 4 rows of W
+;;   gemmXWt  Z (B×M, row stride ldz) = X (B×n) · Wᵀ (W: M×n) + b   tile: 2 windows × 4 rows of W
 ;;   gemmDtX  dW (M×n) += Δᵀ (Δ: B×M, row stride ld) · X,  db += Σ_i Δ     tile: 4 rows of dW × 4 columns
-;;   gemmDW   dX (B×n) = Δ · W on the masked column blocks  tile: 2 windows × 8 columns
+;;   gemmDW   dX (B×n) = Δ (row stride ld) · W on the masked column blocks   tile: 2 windows × 8 columns
 ;;
 ;; Shapes that do not fill a tile are handled without separate code where possible: a missing second
 ;; window or W row is computed as a copy of the first and not stored.
@@ -24,7 +24,7 @@
   ;; 8 dot products over t, kept as 8 f64x2 partial sums (even and odd t) and folded at the end.
   (func (export "gemmXWt")
     (param $X i32) (param $W i32) (param $b i32) (param $Z i32)
-    (param $B i32) (param $n i32) (param $M i32)
+    (param $B i32) (param $n i32) (param $M i32) (param $ldz i32)
     (local $nb i32) (local $nv i32) (local $i i32) (local $j i32) (local $t i32)
     (local $x0 i32) (local $x1 i32) (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
     (local $z0 i32) (local $z1 i32) (local $bj i32) (local $two i32)
@@ -107,8 +107,8 @@
                 (local.set $s13 (f64.add (local.get $s13) (f64.mul (local.get $xs1) (local.get $ws))))))
             ;; store the tile, + b; rows and windows past the edge were copies and are dropped
             (local.set $z0 (i32.add (local.get $Z)
-              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $M)) (local.get $j)) (i32.const 3))))
-            (local.set $z1 (i32.add (local.get $z0) (i32.shl (local.get $M) (i32.const 3))))
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldz)) (local.get $j)) (i32.const 3))))
+            (local.set $z1 (i32.add (local.get $z0) (i32.shl (local.get $ldz) (i32.const 3))))
             (local.set $bj (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 3))))
             (f64.store (local.get $z0) (f64.add (local.get $s00) (f64.load (local.get $bj))))
             (if (local.get $two)
@@ -303,8 +303,8 @@
   ;; Scratch: $S needs (B + 1)·4 bytes.
   (func (export "gemmDW")
     (param $Delta i32) (param $W i32) (param $dX i32) (param $B i32) (param $n i32) (param $M i32)
-    (param $need i32) (param $P i32) (param $m i32) (param $S i32)
-    (local $nb i32) (local $Mb i32) (local $mb i32) (local $m8b i32) (local $m2b i32)
+    (param $need i32) (param $P i32) (param $m i32) (param $S i32) (param $ld i32)
+    (local $ldb i32) (local $nb i32) (local $Mb i32) (local $mb i32) (local $m8b i32) (local $m2b i32)
     (local $p i32) (local $c0 i32) (local $i i32) (local $cnt i32) (local $k i32) (local $t i32)
     (local $da i32) (local $dc i32) (local $wp i32) (local $jj i32) (local $xa i32) (local $xc i32)
     (local $sa v128) (local $sc v128) (local $w v128)
@@ -313,6 +313,7 @@
     (local $fa f64) (local $fc f64) (local $fw f64)
     (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
     (local.set $Mb (i32.shl (local.get $M) (i32.const 3)))
+    (local.set $ldb (i32.shl (local.get $ld) (i32.const 3))) ;; Δ's row stride (≥ M: columns j0…j0+M of a wider Δ)
     (local.set $mb (i32.shl (local.get $m) (i32.const 3)))
     (local.set $m8b (i32.shl (i32.and (local.get $m) (i32.const -8)) (i32.const 3)))
     (local.set $m2b (i32.shl (i32.and (local.get $m) (i32.const -2)) (i32.const 3)))
@@ -348,11 +349,11 @@
               (loop $next_k
                 (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
@@ -402,11 +403,11 @@
               (loop $next_k
                 (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
@@ -438,11 +439,11 @@
               (loop $next_k
                 (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
@@ -579,7 +580,7 @@
   ;; 8 dot products over t, kept as 8 f32x4 partial sums (even and odd t) and folded at the end.
   (func (export "gemmXWt32")
     (param $X i32) (param $W i32) (param $b i32) (param $Z i32)
-    (param $B i32) (param $n i32) (param $M i32)
+    (param $B i32) (param $n i32) (param $M i32) (param $ldz i32)
     (local $nb i32) (local $nv i32) (local $i i32) (local $j i32) (local $t i32)
     (local $x0 i32) (local $x1 i32) (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
     (local $z0 i32) (local $z1 i32) (local $bj i32) (local $two i32)
@@ -664,8 +665,8 @@
                 (br $next_c)))
             ;; store the tile, + b; rows and windows past the edge were copies and are dropped
             (local.set $z0 (i32.add (local.get $Z)
-              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $M)) (local.get $j)) (i32.const 2))))
-            (local.set $z1 (i32.add (local.get $z0) (i32.shl (local.get $M) (i32.const 2))))
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldz)) (local.get $j)) (i32.const 2))))
+            (local.set $z1 (i32.add (local.get $z0) (i32.shl (local.get $ldz) (i32.const 2))))
             (local.set $bj (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
             (f32.store (local.get $z0) (f32.add (local.get $s00) (f32.load (local.get $bj))))
             (if (local.get $two)
@@ -860,8 +861,8 @@
   ;; Scratch: $S needs (B + 1)·4 bytes.
   (func (export "gemmDW32")
     (param $Delta i32) (param $W i32) (param $dX i32) (param $B i32) (param $n i32) (param $M i32)
-    (param $need i32) (param $P i32) (param $m i32) (param $S i32)
-    (local $nb i32) (local $Mb i32) (local $mb i32) (local $m8b i32) (local $m2b i32)
+    (param $need i32) (param $P i32) (param $m i32) (param $S i32) (param $ld i32)
+    (local $ldb i32) (local $nb i32) (local $Mb i32) (local $mb i32) (local $m8b i32) (local $m2b i32)
     (local $p i32) (local $c0 i32) (local $i i32) (local $cnt i32) (local $k i32) (local $t i32)
     (local $da i32) (local $dc i32) (local $wp i32) (local $jj i32) (local $xa i32) (local $xc i32)
     (local $sa v128) (local $sc v128) (local $w v128)
@@ -870,6 +871,7 @@
     (local $fa f32) (local $fc f32) (local $fw f32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $Mb (i32.shl (local.get $M) (i32.const 2)))
+    (local.set $ldb (i32.shl (local.get $ld) (i32.const 2))) ;; Δ's row stride (≥ M: columns j0…j0+M of a wider Δ)
     (local.set $mb (i32.shl (local.get $m) (i32.const 2)))
     (local.set $m8b (i32.shl (i32.and (local.get $m) (i32.const -16)) (i32.const 2)))
     (local.set $m2b (i32.shl (i32.and (local.get $m) (i32.const -4)) (i32.const 2)))
@@ -905,11 +907,11 @@
               (loop $next_k
                 (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
@@ -959,11 +961,11 @@
               (loop $next_k
                 (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
@@ -995,11 +997,11 @@
               (loop $next_k
                 (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $Mb))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
                   (i32.add (local.get $c0) (local.get $t))))
                 (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
@@ -1081,5 +1083,40 @@
           (call $tanh2 (f64x2.splat (f64.promote_f32 (f32.load (local.get $z))))))))
         (local.set $z (i32.add (local.get $z) (i32.const 4)))
         (local.set $h (i32.add (local.get $h) (i32.const 4)))
+        (br $next1))))
+
+  ;; ── add, add32 ─────────────────────────────────────────────────────────────────────────────────
+  ;; a[i] += b[i] for i < len (∂J/∂x's two half sums, added).
+  (func (export "add") (param $a i32) (param $b i32) (param $len i32)
+    (local $end i32) (local $end2 i32)
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $len) (i32.const 3))))
+    (local.set $end2 (i32.add (local.get $a) (i32.shl (i32.and (local.get $len) (i32.const -2)) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end2)))
+        (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $next)))
+    (if (i32.lt_u (local.get $a) (local.get $end))
+      (then (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (f64.load (local.get $b)))))))
+
+  (func (export "add32") (param $a i32) (param $b i32) (param $len i32)
+    (local $end i32) (local $end4 i32)
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $len) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $a) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end4)))
+        (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $next)))
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.ge_u (local.get $a) (local.get $end)))
+        (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
         (br $next1))))
 )
