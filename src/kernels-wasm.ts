@@ -212,6 +212,11 @@ export function wasmFree(a: FloatArray): void {
   freeBytes(L, start);
 }
 
+/** The shared WebAssembly memory the arena lives in (for other modules to run on the same arrays), or null. */
+export function wasmMemory(): WebAssembly.Memory | null {
+  return load()?.memory ?? null;
+}
+
 /** True when `a` lies in the WebAssembly memory (so the kernels run on it without copying). */
 export function inWasmMemory(a: ArrayBufferView): boolean {
   const L = load();
