@@ -9,12 +9,14 @@
 //
 // How each side is measured (every heavy step runs alone, one after another):
 //   - ner training: child processes of bin/ner.js, as a user runs it (`ner train --epochs 1`, window 2,
-//     H = 100, casing, minibatch 32, lr 0.2, seed 1; ner is single-threaded). tokens/s is the epoch
-//     line's figure (the training pass only); the dev evaluation's time is the epoch's time minus the
-//     training pass, reported on its own row. Peak RSS of the child: /usr/bin/time -f %M.
+//     H = 100, casing, minibatch 32, lr 0.2, seed 1, softmax over BIO tags like the reference), with
+//     --threads 1 and with --threads 2 (the default on two cores; the model files are the same).
+//     tokens/s is the epoch line's figure (the training pass only); the dev evaluation's time is the
+//     epoch's time minus the training pass, reported on its own row. Peak RSS: /usr/bin/time -f %M.
 //   - the reference: peer_torch.py / peer_numpy.py --bench-tokens 203621 (one whole epoch of CoNLL-2003
-//     train) with OPENBLAS_NUM_THREADS=1 and --threads 1; train_tps, tag_tps_e2e and t_load_npz are
-//     its own figures, peak RSS via /usr/bin/time.
+//     train) with OPENBLAS_NUM_THREADS=1 and --threads 1 (its documented configuration), and torch with
+//     2 threads as well; train_tps, tag_tps_e2e and t_load_npz are its own figures, peak RSS via
+//     /usr/bin/time.
 //   - ner tag: `ner tag` (a child process) on ~1M tokens of raw text made from the CoNLL sentences
 //     (one sentence per line, the train and dev sentences repeated), output written to a file. Two
 //     figures: the whole process's wall time (start-up and embeddings load included), and the rate ner
@@ -133,12 +135,13 @@ interface NerTrain {
   model: string;
 }
 
-function nerTrain(o: Options, head: 'ovr' | 'softmax', dir: string, env: NodeJS.ProcessEnv): NerTrain {
-  const model = path.join(dir, `${head}.json`);
+function nerTrain(o: Options, head: 'ovr' | 'softmax', threads: number, dir: string, env: NodeJS.ProcessEnv): NerTrain {
+  const model = path.join(dir, `${head}-${threads}.json`);
   const train = path.join(o.data, 'train.txt');
+  // the reference's configuration: BIO tags for the softmax head (9 outputs on CoNLL-2003), no fine-tuning
   const args = [NER, 'train', '--train', train, '--dev', path.join(o.data, 'dev.txt'), '--output', model, '--head', head,
-    '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1'];
-  log(`ner train --head ${head} (one epoch) …`);
+    '--scheme', 'BIO', '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1', '--threads', String(threads)];
+  log(`ner train --head ${head} --threads ${threads} (one epoch) …`);
   const r = run(process.execPath, args, env);
   const text = r.stdout + r.stderr;
   const tokens = /train\.txt: [\d,]+ sentences, ([\d,]+) tokens/.exec(text);
@@ -224,13 +227,14 @@ function peerMissing(o: Options): string | null {
   return null;
 }
 
-function peerRun(o: Options, impl: 'torch' | 'numpy', variant: 'a' | 'b', npz: string, tokens: number): PeerRun {
-  log(`peer ${impl} --variant ${variant} --bench-tokens ${tokens} …`);
+function peerRun(o: Options, impl: 'torch' | 'numpy', variant: 'a' | 'b', npz: string, tokens: number, threads = 1): PeerRun {
+  log(`peer ${impl} --variant ${variant} --threads ${threads} --bench-tokens ${tokens} …`);
   const args = [path.join(o.peer, `peer_${impl}.py`), '--variant', variant, '--casing', '--mb', '32', '--lr', '0.2', '--H', '100',
-    '--win', '2', '--seed', '1', '--threads', '1', '--bench-tokens', String(tokens), '--data', o.data, '--emb', npz];
-  // One BLAS thread; and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which this workplace sets for old OpenBLAS
-  // builds and which slow a current numpy, are unset for the reference's runs so that it runs at its best.
-  const r = run(o.python, args, { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined });
+    '--win', '2', '--seed', '1', '--threads', String(threads), '--bench-tokens', String(tokens), '--data', o.data, '--emb', npz];
+  // `threads` BLAS threads; and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which this workplace sets for old
+  // OpenBLAS builds and which slow a current numpy, are unset for the reference's runs so that it runs at its best.
+  const t = String(threads);
+  const r = run(o.python, args, { OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t, OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined });
   let info: { t_load_npz?: number } = {};
   let bench: { train_tps?: number; tag_tps_e2e?: number } = {};
   for (const line of r.stdout.split('\n')) {
@@ -289,8 +293,11 @@ async function main(): Promise<void> {
     const embFirst = nerEmbeddings(env);
     log('embeddings: second load (from the cache) …');
     const embCached = nerEmbeddings(env);
-    const ovr = nerTrain(o, 'ovr', dir, env);
-    const soft = nerTrain(o, 'softmax', dir, env);
+    const threads = Math.min(2, os.availableParallelism());
+    const ovr1 = nerTrain(o, 'ovr', 1, dir, env);
+    const soft1 = nerTrain(o, 'softmax', 1, dir, env);
+    const ovr = threads > 1 ? nerTrain(o, 'ovr', threads, dir, env) : ovr1;
+    const soft = threads > 1 ? nerTrain(o, 'softmax', threads, dir, env) : soft1;
     const text = path.join(dir, 'text.txt');
     makeText(o, text, o.tagTokens);
     const tagSoft = nerTag(soft.model, text, dir, env);
@@ -307,13 +314,18 @@ async function main(): Promise<void> {
       }
       peer = {};
       for (const impl of ['torch', 'numpy'] as const) for (const v of ['a', 'b'] as const) peer[`${impl}-${v}`] = peerRun(o, impl, v, npz, soft.tokens);
+      if (threads > 1) for (const v of ['a', 'b'] as const) peer[`torch-${v}-${threads}`] = peerRun(o, 'torch', v, npz, soft.tokens, threads);
     }
     const p = (key: string, f: (r: PeerRun) => number | null): number | null => (peer ? f(peer[key]) : null);
     const rows: Row[] = [
-      { what: 'train, one-vs-rest (ner --head ovr | torch a)', ner: ovr.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
-      { what: 'train, one-vs-rest (ner --head ovr | numpy a)', ner: ovr.tps, ref: p('numpy-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
-      { what: 'train, softmax (ner IOBES, 17 out | torch b BIO, 9 out)', ner: soft.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
-      { what: 'train, softmax (ner IOBES, 17 out | numpy b BIO, 9 out)', ner: soft.tps, ref: p('numpy-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: `train ovr: ner ${threads} threads | torch a, 1 thread`, ner: ovr.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
+      { what: 'train ovr: ner 1 thread | torch a, 1 thread', ner: ovr1.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: 'train ovr: ner 1 thread | numpy a, 1 thread', ner: ovr1.tps, ref: p('numpy-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: `train ovr: ner ${threads} threads | torch a, ${threads} threads`, ner: ovr.tps, ref: p(`torch-a-${threads}`, (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: `train softmax: ner ${threads} threads | torch b, 1 thread`, ner: soft.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
+      { what: 'train softmax: ner 1 thread | torch b, 1 thread', ner: soft1.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: 'train softmax: ner 1 thread | numpy b, 1 thread', ner: soft1.tps, ref: p('numpy-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: `train softmax: ner ${threads} threads | torch b, ${threads} threads`, ner: soft.tps, ref: p(`torch-b-${threads}`, (r) => r.trainTps), unit: 'tok/s', target: '' },
       { what: 'dev evaluation per epoch, ovr (ner only)', ner: ovr.devSeconds, ref: null, unit: 's', target: `${((100 * ovr.devSeconds) / ovr.epochSeconds).toFixed(0)} % of the epoch` },
       { what: 'dev evaluation per epoch, softmax (ner only)', ner: soft.devSeconds, ref: null, unit: 's', target: `${((100 * soft.devSeconds) / soft.epochSeconds).toFixed(0)} % of the epoch` },
       { what: `tag softmax, whole process (${(tagSoft.tokens / 1e6).toFixed(2)}M tok | torch b e2e)`, ner: tagSoft.wallTps, ref: p('torch-b', (r) => r.tagE2eTps), unit: 'tok/s', target: '≥ 2.0×' },
@@ -329,8 +341,8 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`\n${table(rows)}\n\n`);
     process.stdout.write(
-      `CoNLL-2003 train ${soft.tokens.toLocaleString('en-US')} tokens, window 2, H=100, casing, minibatch 32, lr 0.2, one thread ` +
-        `(OPENBLAS_NUM_THREADS=1, torch --threads 1). ner train tok/s: the training pass of one epoch; the reference: ` +
+      `CoNLL-2003 train ${soft.tokens.toLocaleString('en-US')} tokens, window 2, H=100, casing, minibatch 32, lr 0.2, softmax over BIO tags; ` +
+        `the reference's threads: OPENBLAS_NUM_THREADS and torch --threads. ner train tok/s: the training pass of one epoch; the reference: ` +
         `--bench-tokens ${soft.tokens} (one epoch, no dev evaluation). Reference peak RSS is of its whole run (data, training, tagging).\n` +
         `Load average at the start: ${load}; at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} CPUs); ` +
         `bench time ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
