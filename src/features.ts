@@ -7,6 +7,7 @@
 import type { Embeddings } from './embeddings.js';
 import { findWord, normaliseDigits } from './embeddings.js';
 import type { FloatArray } from './kernels.js';
+import { gatherInArena, wasmAlloc32 } from './kernels-wasm.js';
 
 // ── casing ──────────────────────────────────────────────────────────────────────────────────────
 // The default vectors are lowercase only, so capitalisation has to come in as a feature.
@@ -105,17 +106,22 @@ function copy(from: FloatArray, f: number, to: FloatArray, o: number, d: number)
   for (let j = 0; j < d; j++) to[o + j] = from[f + j];
 }
 
-/** The table with `near` copies of the pretrained rows that the encoded text uses (the same values). */
+/**
+ * The table with `near` copies of the pretrained rows that the encoded text uses (the same values), for
+ * training. The copies live in the WebAssembly memory when they fit, where gather copies them with SIMD
+ * (as it does the own rows, when those are there too: train.ts allocates them so).
+ */
 export function withNearRows(t: WordTable, e: Encoded): WordTable {
   if (!t.emb) return t;
   const V = t.keys.length;
   const slot = new Int32Array(t.emb.count).fill(-1);
   let used = 0;
   for (let i = 0; i < e.N; i++) if (e.word[i] >= V && slot[e.word[i] - V] < 0) slot[e.word[i] - V] = used++;
-  const rows = new Float32Array(used * t.d);
+  const rows = wasmAlloc32(used * t.d);
   for (let id = 0; id < slot.length; id++) if (slot[id] >= 0) t.emb.readRow(id, rows, slot[id] * t.d);
   return { ...t, near: { slot, rows } };
 }
+
 
 // ── encoded text ────────────────────────────────────────────────────────────────────────────────
 
@@ -191,23 +197,37 @@ export function gather(
   const w = s.window;
   const P = 2 * w + 1;
   const m = blockSize(s);
-  const n = P * m;
+  const V = t.keys.length;
+  if (src.length < B * P) [src, cases] = [new Int32Array(B * P), new Int32Array(B * P)];
+  // the word id and casing class of every block; where each row comes from (own: r ≥ 0, near: −slot − 1)
+  let fromNear = t.near !== undefined;
   for (let bi = 0; bi < B; bi++) {
     const i = idx[bi];
     for (let p = -w; p <= w; p++) {
-      const o = bi * n + (p + w) * m;
+      const k = bi * P + p + w;
       const id = neighbourWord(e, i, p, wordOverride);
-      ids[bi * P + p + w] = id;
-      copyWordRow(t, id, X, o);
-      if (s.useCasing) {
-        const j = i + p;
-        const cid = j < e.sentStart[i] || j >= e.sentEnd[i] ? PAD_CASE : e.caseId[j];
-        X.fill(0, o + s.d, o + m);
-        X[o + s.d + cid] = 1;
-      }
+      const j = i + p;
+      ids[k] = id;
+      cases[k] = !s.useCasing ? -1 : j < e.sentStart[i] || j >= e.sentEnd[i] ? PAD_CASE : e.caseId[j];
+      const slot = id < V ? id : t.near ? -t.near.slot[id - V] - 1 : 0;
+      if (slot === 0 && id >= V) fromNear = false; // not among the near rows
+      src[k] = slot;
+    }
+  }
+  if (fromNear && X instanceof Float32Array && gatherInArena(X, t.rows, t.near!.rows, src, cases, B * P, m, s.d)) return;
+  for (let k = 0; k < B * P; k++) {
+    const o = k * m;
+    copyWordRow(t, ids[k], X, o);
+    if (s.useCasing) {
+      X.fill(0, o + s.d, o + m);
+      X[o + s.d + cases[k]] = 1;
     }
   }
 }
+
+// gather's per-block scratch (grown as needed)
+let src = new Int32Array(0);
+let cases = new Int32Array(0);
 
 /**
  * Routes ∂J/∂x back to the word table: for every window block whose word is one of the model's own rows

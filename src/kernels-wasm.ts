@@ -54,6 +54,7 @@ export const KERNELS = [
   { name: 'sgd32', ints: 3, reals: 2 },
   { name: 'tanh32', ints: 3, reals: 0 },
   { name: 'add32', ints: 3, reals: 0 },
+  { name: 'gather32', ints: 8, reals: 0 },
 ] as const;
 
 /** The module's functions, indexed like KERNELS. */
@@ -289,6 +290,7 @@ const OP_SGD = 4;
 const OP_TANH = 5;
 const OP_ADD = 6;
 const F32 = 6; // OP_XWT + F32 is gemmXWt32, and so on
+const OP_GATHER32 = 13;
 
 /** Work smaller than this (multiply-adds) is not worth waking another thread for. */
 const MIN_PARALLEL_WORK = 100_000;
@@ -541,5 +543,24 @@ export function tanhInArena<T extends FloatArray>(z: T, h: T, length: number): b
   const e = cut(length, threadsFor(L, length * 16), 4);
   const op = es === 4 ? OP_TANH + F32 : OP_TANH;
   runParts(L, partsOf(e, (o, o1) => ({ op, args: [z.byteOffset + o * es, h.byteOffset + o * es, o1 - o], reals: [] })));
+  return true;
+}
+
+/** A scratch block of this thread's, apart from the products' (for gather32's lists). */
+const GATHER_SCRATCH = 64;
+
+/**
+ * X's word blocks for a minibatch (float32): block k (m values at k·m) is word row src[k] — own row
+ * src[k] (float64, rounded) when src[k] ≥ 0, near row −src[k] − 1 (float32) otherwise — then m − d casing
+ * values, one-hot at cases[k]. Returns false, having done nothing, when the arrays are not in the arena.
+ */
+export function gatherInArena(X: Float32Array, own: Float64Array, near: Float32Array, src: Int32Array, cases: Int32Array, blocks: number, m: number, d: number): boolean {
+  const L = load();
+  if (!L || d % 4 !== 0 || !whole(blocks, m, d) || m < d || !fits(L, X, blocks * m) || own.buffer !== L.buffer || near.buffer !== L.buffer) return false;
+  const S = scratch(L, blocks * 8, GATHER_SCRATCH);
+  if (S < 0) return false;
+  new Int32Array(L.buffer, S, blocks).set(src.subarray(0, blocks));
+  new Int32Array(L.buffer, S + blocks * 4, blocks).set(cases.subarray(0, blocks));
+  L.k[OP_GATHER32](X.byteOffset, own.byteOffset, near.byteOffset, S, S + blocks * 4, blocks, m, d);
   return true;
 }

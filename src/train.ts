@@ -47,7 +47,7 @@ import {
 } from './model.js';
 import { type EpochRecord, type ModelConfig, type NerModel } from './ner-model.js';
 import { tagSentences } from './predict.js';
-import { wasmAlloc32 } from './kernels-wasm.js';
+import { wasmAlloc, wasmAlloc32 } from './kernels-wasm.js';
 import { Rng } from './rng.js';
 import { sgdRows, sgdStep } from './sgd.js';
 import { entityTypes } from './tags.js';
@@ -124,7 +124,7 @@ function buildWordTable(emb: Embeddings, tokens: string[][], config: ModelConfig
   const extra = [...counts].filter(([, c]) => c >= config.minCount).map(([k]) => k).sort();
   const firstExtra = keys.length;
   keys.push(...extra);
-  const rows = new Float64Array(keys.length * d);
+  const rows = wasmAlloc(keys.length * d); // in the WebAssembly memory, for the SIMD gather (when it fits)
   copies.forEach((pre, i) => emb.readRow(pre, rows, (3 + i) * d));
   // own rows start small and random (the pretrained vectors have norm ≈ 1 … 5 per word; scale by 1/√d)
   const a = 1 / Math.sqrt(d);
@@ -212,7 +212,9 @@ export async function train(
     }
   }
   const single = config.wordDropout > 0 ? singletons(e) : null;
-  const near = withNearRows(words, e); // gathers read the training words' pretrained rows from a compact copy
+  // gathers read the training words' pretrained rows from a compact copy, and the own rows (which train
+  // updates) from the WebAssembly memory: both copied into X by SIMD
+  const near = withNearRows(words, e);
 
   const model: NerModel = {
     config,

@@ -1119,4 +1119,54 @@
         (local.set $a (i32.add (local.get $a) (i32.const 4)))
         (local.set $b (i32.add (local.get $b) (i32.const 4)))
         (br $next1))))
+
+  ;; ── gather32 ───────────────────────────────────────────────────────────────────────────────────
+  ;; The window vectors of a minibatch, block by block: block k (at X + k·m float32s) is word row
+  ;; src[k] — own[src[k]] (float64, rounded to float32) when src[k] ≥ 0, near[−src[k] − 1] (float32) when
+  ;; it is negative — followed by m − d casing values, all 0 but a 1 at cases[k]. d is a multiple of 4.
+  (func (export "gather32")
+    (param $X i32) (param $own i32) (param $near i32) (param $src i32) (param $cases i32)
+    (param $blocks i32) (param $m i32) (param $d i32)
+    (local $k i32) (local $r i32) (local $from i32) (local $to i32) (local $j i32) (local $db i32) (local $c i32)
+    (local.set $db (i32.shl (local.get $d) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $k) (local.get $blocks)))
+        (local.set $r (i32.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $to (i32.add (local.get $X) (i32.shl (i32.mul (local.get $k) (local.get $m)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (if (i32.ge_s (local.get $r) (i32.const 0))
+          (then
+            ;; float64 → float32, four at a time
+            (local.set $from (i32.add (local.get $own) (i32.shl (i32.mul (local.get $r) (local.get $d)) (i32.const 3))))
+            (block $done_own
+              (loop $next_own
+                (br_if $done_own (i32.ge_u (local.get $j) (local.get $db)))
+                (v128.store (i32.add (local.get $to) (local.get $j))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (v128.load (i32.add (local.get $from) (i32.shl (local.get $j) (i32.const 1)))))
+                    (f32x4.demote_f64x2_zero (v128.load offset=16 (i32.add (local.get $from) (i32.shl (local.get $j) (i32.const 1)))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $next_own))))
+          (else
+            (local.set $from (i32.add (local.get $near)
+              (i32.shl (i32.mul (i32.sub (i32.const -1) (local.get $r)) (local.get $d)) (i32.const 2))))
+            (block $done_near
+              (loop $next_near
+                (br_if $done_near (i32.ge_u (local.get $j) (local.get $db)))
+                (v128.store (i32.add (local.get $to) (local.get $j)) (v128.load (i32.add (local.get $from) (local.get $j))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $next_near)))))
+        ;; the casing one-hot
+        (local.set $c (i32.load (i32.add (local.get $cases) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $j (local.get $d))
+        (block $done_case
+          (loop $next_case
+            (br_if $done_case (i32.ge_u (local.get $j) (local.get $m)))
+            (f32.store (i32.add (local.get $to) (i32.shl (local.get $j) (i32.const 2)))
+              (select (f32.const 1) (f32.const 0) (i32.eq (i32.sub (local.get $j) (local.get $d)) (local.get $c))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $next_case)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next))))
 )
