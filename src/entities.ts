@@ -27,8 +27,14 @@ export interface TaggedSentence {
  */
 export function findEntities(by: NerModel | Tagger, sentences: Token[][], minProb = 0): TaggedSentence[] {
   if (sentences.length === 0) return [];
+  const own = !(by instanceof Tagger);
   const tagger = by instanceof Tagger ? by : new Tagger(by);
-  const decoded = tagger.tag(sentences.map((s) => s.map((t) => t.text)));
+  let decoded: ReturnType<Tagger["tag"]>;
+  try {
+    decoded = tagger.tag(sentences.map((s) => s.map((t) => t.text)));
+  } finally {
+    if (own) tagger.close(); // returns its arrays to the WebAssembly arena
+  }
   return sentences.map((tokens, si) => {
     const kept = decoded[si].spans.filter((e) => e.prob >= minProb);
     const entities = kept.map((e) => ({

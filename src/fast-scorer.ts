@@ -5,239 +5,198 @@
 //
 // The casing terms are columns of W (a table of (2w+1)·C vectors); the word terms depend only on the word
 // and the position, so each distinct word's 2w+1 products are computed once and reused for every window it
-// appears in. A token then costs (2w+1) cached vector additions instead of a GH × n product. Same model,
-// same numbers up to float rounding (test/fast-scorer.test.ts); used for `ner tag`, `ner eval` and the dev
-// score during training. Pure: no I/O.
+// appears in. A token then costs (2w+1) cached vector additions instead of a GH × n product. Used for
+// `ner tag`, `ner eval` and the dev score during training. Pure: no I/O.
 //
-// Work is done a chunk of windows at a time, in two steps:
-//   plan     (one thread, bookkeeping only) decides for every token which entry of the store holds its
-//            word's products, and which entries must be filled (from which word vector) before which window;
-//   hidden   computes the fills and h = f(z) of every window for a range of hidden units [a, b). Units are
-//            independent, so a second thread (tag-worker.ts) can do part of them at the same time; each
-//            value is computed by the same instructions whoever does it, so the result does not depend on
-//            the split. The output layer s = U h + c then runs on the whole of h.
+// Numbers: float32 (the model is trained in float32), every operation rounded to float32 in a fixed
+// order, run by WebAssembly SIMD (wasm/scorer.wat, through scorer-wasm.ts) or, when that is unavailable,
+// by the plain-JS mirror below (partJS, tanh32), which rounds each step with Math.fround and so gives
+// bit-identical results. The scores s = c + S₀ + S₁ and the probabilities are then float64.
+//
+// The hidden units are cut in two parts (at a group boundary for 'ovr'), each with its own arrays: the
+// products of its units for every cached word, its columns of W, b, U and the casing terms. A part's
+// share of the output scores, S_q[i, k] = Σ_{j in part q} U[k, j] h_j, is computed with the rest of it,
+// and s = c + S₀ + S₁. With two threads (tag-worker.ts) each thread owns one part (its data stays in
+// its core's cache); with one, the two parts run one after the other: the same numbers either way.
+// Units are padded to a multiple of 4 per group (zero weights, so zero h and no effect on s).
+//
+// Work is done a chunk of windows at a time: the plan (this thread, bookkeeping only) decides for every
+// token which entry of the store holds its word's products, and which entries must be filled (from which
+// word vector) before which window; then each part fills its side of those entries and computes its h
+// and S for every window of the chunk.
 
 import { type Encoded, blockSize, copyWordRow } from './features.js';
-import { dot } from './kernels.js';
-import { inWasmMemory, wasmAlloc, wasmFree } from './kernels-wasm.js';
-import { type Activation, activate, groups, probabilities } from './model.js';
+import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from './kernels-wasm.js';
+import { groups, probabilities } from './model.js';
 import type { NerModel } from './ner-model.js';
+import { type ScorerKernels, scorerKernels } from './scorer-wasm.js';
 
 const PAD_CASE = 7; // features.ts CASINGS.indexOf('pad')
 
-/** Windows per chunk: bounds the per-chunk buffers (h is CHUNK × GH) whatever the sentence length. */
+/** Windows per chunk: bounds the per-chunk buffers whatever the sentence length. */
 export const CHUNK = 2048;
 
-// The products live in one store of `capacity` entries of P × GH values, plus R spare entries at its end.
-// slotOf[word id] is the word's entry, or −1: one array and an Int32Array instead of a Map of small
-// arrays, so no per-word objects for the garbage collector, and a lookup is two array reads. Entries 0
-// and 1 belong to the padding words <s> and </s> for good.
-// Which words are kept: every word while there is room; once the store is full, a word is cached from
-// its second occurrence on (one seen once never takes an entry), and an entry is freed by the "clock" of GCLOCK: every occurrence adds 1
-// to the word's count (up to 255); a hand sweeps the entries, taking 1 from each count it passes, and
-// frees the first entry whose count is 0, so the frequent words stay. An uncached token has its products
-// computed into spare entry (token index mod R), which stays untouched while any window holds the token
-// (R > 2w). The words of the last R tokens are never freed. Which words are cached changes the speed
-// only: every product is computed by the same loop (fill()).
+// The products live in a store of `capacity` entries (per part: P × w values each), plus R spare entries
+// at its end. slotOf[word id] is the word's entry, or −1. Entries 0 and 1 belong to the padding words
+// <s> and </s> for good. Which words are kept: every word while there is room; once the store is full, a
+// word is cached from its second occurrence on (one seen once never takes an entry), and an entry is
+// freed by the "clock" of GCLOCK: every occurrence adds 1 to the word's count (up to 255); a hand sweeps
+// the entries, taking 1 from each count it passes, and frees the first entry whose count is 0, so the
+// frequent words stay. An uncached token has its products computed into spare entry (token index mod R),
+// which stays untouched while any window holds the token (R > 2w). The words of the last R tokens are
+// never freed. Which words are cached changes the speed only: every product is computed the same way.
 
-/** What the `hidden` step reads: shared with the worker thread (SharedArrayBuffers) when there is one. */
-export interface Compute {
-  P: number; // 2w + 1
-  GH: number;
-  n: number; // columns of W
-  m: number; // block size of one window position in x
-  d: number; // word vector size
-  C: number; // casing slots per position (0 without casing)
-  activation: Activation;
-  W: Float64Array; // GH × n
-  b: Float64Array; // GH
-  caseTerms: Float64Array; // P × C × GH (empty without casing)
-  store: Float64Array; // entries × P × GH: the per-word products
-  // the plan of one chunk
-  wo: Int32Array; // CHUNK × P: store offset of each window position's word products
-  co: Int32Array; // CHUNK × P: caseTerms offset of each window position's casing column
-  fillAt: Int32Array; // fills, in window order: the window before which entry fillEntry[f] is filled
-  fillEntry: Int32Array; // store offset of the entry
-  rows: Float64Array; // fills × d: the word vector of each fill
-  Hout: Float64Array; // CHUNK × GH: h of every window
-  // the output layer
-  K: number;
-  H: number;
-  ovr: boolean;
-  U: Float64Array; // K × H
-  c: Float64Array; // K
-  Sout: Float64Array; // CHUNK × K: the scores of every window
+/** One part of the hidden units: padded units [a, a + w), w a multiple of 4. */
+export interface Part {
+  a: number;
+  w: number;
+  WT: Float32Array; // P × d × w: W_p,word transposed, for this part's units
+  bias: Float32Array; // w
+  caseT: Float32Array; // (P·Cs) × w: the casing columns of W (one zero row per position without casing)
+  store: Float32Array; // (capacity + R) × P × w: the per-word products
+  h: Float32Array; // w: h of the window being scored
+  U: Float32Array; // K × w: U's weights on this part's units (zero where s_k does not use a unit)
+  kr: Int32Array; // K × 2: the units [lo, hi) of this part that s_k uses
+  S: Float32Array; // CHUNK × K: this part's share of the scores
 }
 
-/** Allocates an array for a Compute: shared between threads when `shared`. */
-function alloc<T extends Float64Array | Int32Array>(Type: { new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number }, length: number, shared: boolean): T {
-  const bytes = length * Type.BYTES_PER_ELEMENT;
-  return new Type(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+/** The plan of one chunk, shared by both parts. */
+export interface Plan {
+  P: number; // 2w + 1
+  d: number; // word vector size
+  K: number;
+  wo: Int32Array; // CHUNK × P: the store entry of each window position's word
+  co: Int32Array; // CHUNK × P: the caseT row (p·Cs + casing) of each window position
+  fillAt: Int32Array; // fills, in window order: the window before which entry fillEntry[f] is filled
+  fillEntry: Int32Array;
+  rows: Float32Array; // fills × d: the word vector of each fill
+}
+
+/** The arguments of scorer.wat's `part` for one part and chunk (byte offsets into the wasm memory). */
+export function partArgs(pt: Part, pl: Plan, B: number, nFills: number): number[] {
+  return [B, nFills, pl.P, pt.w, pl.d, pl.K, pt.WT.byteOffset, pt.bias.byteOffset, pt.caseT.byteOffset, pt.store.byteOffset, pl.wo.byteOffset, pl.co.byteOffset, pl.fillAt.byteOffset, pl.fillEntry.byteOffset, pl.rows.byteOffset, pt.h.byteOffset, pt.U.byteOffset, pt.kr.byteOffset, pt.S.byteOffset];
+}
+
+const F = Math.fround;
+const INV_LN2 = F(1 / Math.LN2);
+const LN2_HI = F(0.693145751953125); // few bits, so k · LN2_HI is exact
+const LN2_LO = F(Math.LN2 - 0.693145751953125);
+const I8 = F(1 / 40320);
+const I7 = F(1 / 5040);
+const I6 = F(1 / 720);
+const I5 = F(1 / 120);
+const I4 = F(1 / 24);
+const I3 = F(1 / 6);
+
+/** Rounds to the nearest whole number, ties to even (WebAssembly's `nearest`). */
+function nearest(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** tanh z in float32, exactly as scorer.wat's $tanh4 computes it (see there). */
+export function tanh32(z: number): number {
+  const y = Math.max(F(-2 * Math.abs(z)), -30);
+  const k = nearest(F(y * INV_LN2));
+  const r = F(F(y - F(k * LN2_HI)) - F(k * LN2_LO));
+  let p = I8;
+  p = F(I7 + F(r * p));
+  p = F(I6 + F(r * p));
+  p = F(I5 + F(r * p));
+  p = F(I4 + F(r * p));
+  p = F(I3 + F(r * p));
+  p = F(0.5 + F(r * p));
+  const q = F(r + F(F(r * r) * p));
+  const s = 2 ** k;
+  const m = F(F(s - 1) + F(s * q));
+  const t = Math.abs(F(m / F(2 + m)));
+  return z < 0 || (z === 0 && 1 / z < 0) ? -t : t;
 }
 
 /**
- * The `hidden` step for chunk windows [0, B) and hidden units [a, b): fills the planned entries (units
- * [a, b) of each) just before the first window that uses them, then Hout[i, j] = f(z_j) of window i.
- * Zloc: scratch of at least B × (b − a).
+ * The plain-JS `part` (scorer.wat): fills, then h and S of windows [0, B) for one part, the same
+ * operations in the same order, each rounded to float32.
  */
-export function hidden(c: Compute, B: number, nFills: number, a: number, b: number, Zloc: Float64Array): void {
-  const { P, GH, n, m, d, W, store, wo, co, fillAt, fillEntry, rows, caseTerms } = c;
-  const bias = c.b;
-  const U = b - a;
+export function partJS(pt: Part, pl: Plan, B: number, nFills: number): void {
+  const { w, WT, bias, caseT, store, h, U, kr, S } = pt;
+  const { P, d, K, wo, co, fillAt, fillEntry, rows } = pl;
   let f = 0;
   for (let i = 0; i < B; i++) {
     for (; f < nFills && fillAt[f] === i; f++) {
-      const at = fillEntry[f];
-      for (let p = 0; p < P; p++) products(W, n, p * m, rows, f * d, d, store, at + p * GH, a, b);
-    }
-    // z = b + Σ_p (word terms + casing terms), added in that order for every unit j
-    const wi = i * P;
-    const zo = i * U - a;
-    if (c.C > 0 && P === 5) {
-      // the usual window (w = 2) written out: the same additions in the same order, without the inner loop
-      const w0 = wo[wi];
-      const w1 = wo[wi + 1];
-      const w2 = wo[wi + 2];
-      const w3 = wo[wi + 3];
-      const w4 = wo[wi + 4];
-      const c0 = co[wi];
-      const c1 = co[wi + 1];
-      const c2 = co[wi + 2];
-      const c3 = co[wi + 3];
-      const c4 = co[wi + 4];
-      for (let j = a; j < b; j++) {
-        let acc = bias[j];
-        acc += store[w0 + j];
-        acc += caseTerms[c0 + j];
-        acc += store[w1 + j];
-        acc += caseTerms[c1 + j];
-        acc += store[w2 + j];
-        acc += caseTerms[c2 + j];
-        acc += store[w3 + j];
-        acc += caseTerms[c3 + j];
-        acc += store[w4 + j];
-        acc += caseTerms[c4 + j];
-        Zloc[zo + j] = acc;
-      }
-    } else if (c.C > 0) {
-      for (let j = a; j < b; j++) {
-        let acc = bias[j];
-        for (let p = 0; p < P; p++) {
-          acc += store[wo[wi + p] + j];
-          acc += caseTerms[co[wi + p] + j];
+      // store[e, p, j] = Σ_t rows[f, t] WT[p, t, j], t in order
+      const e = fillEntry[f];
+      for (let p = 0; p < P; p++) {
+        const out = (e * P + p) * w;
+        for (let j = 0; j < w; j++) {
+          let acc = 0;
+          for (let t = 0, src = p * d * w + j; t < d; t++, src += w) acc = F(acc + F(WT[src] * rows[f * d + t]));
+          store[out + j] = acc;
         }
-        Zloc[zo + j] = acc;
-      }
-    } else {
-      for (let j = a; j < b; j++) {
-        let acc = bias[j];
-        for (let p = 0; p < P; p++) acc += store[wo[wi + p] + j];
-        Zloc[zo + j] = acc;
       }
     }
-  }
-  activate(c.activation, Zloc, Zloc, B * U);
-  const { Hout } = c;
-  for (let i = 0; i < B; i++) {
-    const ho = i * GH;
-    const zo = i * U - a;
-    for (let j = a; j < b; j++) Hout[ho + j] = Zloc[zo + j];
-  }
-}
-
-/** Sout[i, k] = s_k = c_k + U_k · h for chunk windows i ∈ [i0, i1) (ovr: u_k · h_k, group k's units); s: K scratch. */
-export function scores(cm: Compute, i0: number, i1: number, s: Float64Array): void {
-  const { K, H, GH, U, c, Hout, Sout } = cm;
-  for (let i = i0; i < i1; i++) {
-    const so = i * K;
-    const ho = i * GH;
-    if (cm.ovr) for (let k = 0; k < K; k++) Sout[so + k] = c[k] + dot(U, k * H, Hout, ho + k * H, H);
-    else {
-      products(U, H, 0, Hout, ho, H, s, 0, 0, K);
-      for (let k = 0; k < K; k++) Sout[so + k] = c[k] + s[k];
+    // z = b + Σ_p (word term + casing term), then h = tanh z
+    for (let j = 0; j < w; j++) {
+      let z = bias[j];
+      for (let p = 0; p < P; p++) {
+        z = F(z + store[(wo[i * P + p] * P + p) * w + j]);
+        z = F(z + caseT[co[i * P + p] * w + j]);
+      }
+      h[j] = tanh32(z);
+    }
+    // S[i, k]: two running sums of four lanes (alternate groups of four units), as scorer.wat
+    for (let k = 0; k < K; k++) {
+      const hi = kr[2 * k + 1];
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0; // prettier-ignore
+      let j = kr[2 * k];
+      const u = k * w;
+      for (; j + 8 <= hi; j += 8) {
+        a0 = F(a0 + F(U[u + j] * h[j]));
+        a1 = F(a1 + F(U[u + j + 1] * h[j + 1]));
+        a2 = F(a2 + F(U[u + j + 2] * h[j + 2]));
+        a3 = F(a3 + F(U[u + j + 3] * h[j + 3]));
+        b0 = F(b0 + F(U[u + j + 4] * h[j + 4]));
+        b1 = F(b1 + F(U[u + j + 5] * h[j + 5]));
+        b2 = F(b2 + F(U[u + j + 6] * h[j + 6]));
+        b3 = F(b3 + F(U[u + j + 7] * h[j + 7]));
+      }
+      if (j < hi) {
+        a0 = F(a0 + F(U[u + j] * h[j]));
+        a1 = F(a1 + F(U[u + j + 1] * h[j + 1]));
+        a2 = F(a2 + F(U[u + j + 2] * h[j + 2]));
+        a3 = F(a3 + F(U[u + j + 3] * h[j + 3]));
+      }
+      S[i * K + k] = F(F(F(a0 + b0) + F(a1 + b1)) + F(F(a2 + b2) + F(a3 + b3)));
     }
   }
 }
 
-/**
- * out[o + j] = W[j, c0 … c0+d) · e[eo … eo+d) for rows j ∈ [a, b): the word part of W's block for one
- * window position times a word vector. Each value is exactly kernels.ts dot() (four running sums,
- * ((s0 + s1) + (s2 + s3))); two rows are done at once so that e is loaded once for both.
- */
-export function products(W: Float64Array, n: number, c0: number, e: Float64Array, eo: number, d: number, out: Float64Array, o: number, a: number, b: number): void {
-  const d4 = d - (d % 4);
-  let j = a;
-  for (; j + 2 <= b; j += 2) {
-    const r = j * n + c0;
-    const q = r + n;
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    let b0 = 0;
-    let b1 = 0;
-    let b2 = 0;
-    let b3 = 0;
-    let t = 0;
-    for (; t < d4; t += 4) {
-      const e0 = e[eo + t];
-      const e1 = e[eo + t + 1];
-      const e2 = e[eo + t + 2];
-      const e3 = e[eo + t + 3];
-      a0 += W[r + t] * e0;
-      a1 += W[r + t + 1] * e1;
-      a2 += W[r + t + 2] * e2;
-      a3 += W[r + t + 3] * e3;
-      b0 += W[q + t] * e0;
-      b1 += W[q + t + 1] * e1;
-      b2 += W[q + t + 2] * e2;
-      b3 += W[q + t + 3] * e3;
-    }
-    for (; t < d; t++) {
-      a0 += W[r + t] * e[eo + t];
-      b0 += W[q + t] * e[eo + t];
-    }
-    out[o + j] = a0 + a1 + (a2 + a3);
-    out[o + j + 1] = b0 + b1 + (b2 + b3);
-  }
-  for (; j < b; j++) out[o + j] = dot(W, j * n + c0, e, eo, d);
-}
-
-// z of a chunk, in this thread's WebAssembly memory when there is room, so that activate() takes the
-// SIMD tanh of kernels-wasm.ts (the one training uses: within a few ulps of Math.tanh, 3× faster) instead
-// of Math.tanh. One buffer per thread, shared by every scorer of the thread (they run one at a time).
-let zBuffer: Float64Array | null = null;
-
-/** This thread's z scratch of at least `length` values. */
-export function zScratch(length: number): Float64Array {
-  if (zBuffer === null || zBuffer.length < length) {
-    if (zBuffer !== null) wasmFree(zBuffer);
-    zBuffer = wasmAlloc(length);
-  }
-  return zBuffer;
-}
-
-/** Whether this thread's z scratch takes the SIMD tanh (a helper thread must agree, or results would depend on the split). */
-export function simdTanh(length: number): boolean {
-  return inWasmMemory(zScratch(length));
-}
-
-/** Another thread that takes part of each chunk's work (tag-worker.ts implements it). */
+/** Another thread that runs part 1 of each chunk (tag-worker.ts implements it). */
 export interface Helper {
-  /** Whether it can take work now (false while it starts, or when its tanh is not this thread's). */
-  ready(simd: boolean): boolean;
-  /** Starts hidden(units [x, y)) of the planned chunk (op 1) or scores(windows [x, y)) (op 2). */
-  start(op: 1 | 2, x: number, y: number, B: number, nFills: number): void;
+  /** Whether it can take work now (false while it starts). */
+  ready(): boolean;
+  /** Starts part 1 of the planned chunk. */
+  start(B: number, nFills: number): void;
   /** Waits until the started work is done (throws when the helper failed). */
   finish(): void;
 }
 
+// Arena left free for everything else (training's own arrays, the kernels' scratch) when the store is sized.
+const ARENA_RESERVE = 8 * 2 ** 20;
+
+// A scorer dropped without close() still returns its arena blocks, once the garbage collector takes it.
+const freeOnCollect = new FinalizationRegistry<Float32Array[]>((blocks) => {
+  for (const a of blocks) wasmFree(a);
+});
+
 export class WindowScorer {
-  readonly compute: Compute;
+  readonly parts: [Part, Part];
+  readonly plan: Plan;
+  /** The SIMD scorer when every array lies in the WebAssembly memory, else null (the plain-JS mirror). */
+  readonly kernels: ScorerKernels | null;
+  private readonly blocks: Float32Array[] = []; // the arena blocks to free on close()
   private readonly P: number;
-  private readonly GH: number;
   private readonly R: number; // spare entries: token k uses spare entry k mod R
-  private readonly capacity: number; // entries the budget allows (pads included)
+  readonly capacity: number; // entries (pads included)
   private used = 2; // entries taken (0 and 1: the padding words)
   private readonly padFilled = [false, false];
   private readonly slotOf: Int32Array; // word id → entry, or −1
@@ -248,26 +207,87 @@ export class WindowScorer {
   private readonly tokEntry: Int32Array; // entry of each of the last R tokens planned (by index mod R)
   private nextTok = 0; // the next token to plan
   private nFills = 0;
-  private readonly s: Float64Array; // K: U h of one window
+  private readonly Cs: number; // casing rows per position in caseT (1 without casing: a zero row)
+  private readonly c: Float64Array; // K: the output biases
   private helper: Helper | null = null;
 
-  /** budgetBytes bounds the memory of the per-word products (default 64 MB); shared: the worker thread may read them. */
+  /**
+   * budgetBytes bounds the memory of the per-word products (default 32 MB; less when the arena is fuller);
+   * simd false: always the plain-JS mirror (for tests: the results are the same).
+   */
   constructor(
     private readonly model: NerModel,
-    budgetBytes = 64 * 2 ** 20,
-    shared = false,
+    budgetBytes = 32 * 2 ** 20,
+    simd = true,
   ) {
     const { dims, shape } = model;
     const P = 2 * shape.window + 1;
-    const GH = groups(dims) * dims.H;
+    const G = groups(dims);
+    const H = dims.H;
+    const K = dims.K;
+    const Hp = Math.ceil(H / 4) * 4;
+    const GHp = G * Hp;
     const m = blockSize(shape);
     const d = shape.d;
     const n = dims.n;
+    const C = shape.useCasing ? m - d : 0;
+    const Cs = Math.max(C, 1);
     this.P = P;
-    this.GH = GH;
     this.R = P + 1;
-    const entry = P * GH;
-    this.capacity = Math.max(16, Math.min(Math.floor(budgetBytes / (entry * 8)), Math.floor(2 ** 31 / entry) - this.R - 1));
+    this.Cs = Cs;
+    const alloc = (length: number): Float32Array => {
+      const a = wasmAlloc32(length);
+      this.blocks.push(a);
+      return a;
+    };
+    const ints = (length: number): Int32Array => {
+      const a = alloc(length);
+      return new Int32Array(a.buffer, a.byteOffset, length);
+    };
+    const maxFills = CHUNK + 2 * this.R + 2;
+    this.plan = { P, d, K, wo: ints(CHUNK * P), co: ints(CHUNK * P), fillAt: ints(maxFills), fillEntry: ints(maxFills), rows: alloc(maxFills * d) };
+    // where the parts meet: between groups for 'ovr' (each part's s_k then needs no sum across parts)
+    const split = G % 2 === 0 ? (G / 2) * Hp : 4 * Math.floor(GHp / 8);
+    const { W, b, U } = model.params;
+    const modelUnit = (g: number): number => Math.floor(g / Hp) * H + (g % Hp); // padded unit → W row (if g % Hp < H)
+    const partOf = (a: number, w: number): Part => {
+      const pt: Part = { a, w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(P * Cs * w), store: new Float32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
+      for (let j = 0; j < w; j++) {
+        if ((a + j) % Hp >= H) continue; // padding: zero weights
+        const r = modelUnit(a + j) * n;
+        pt.bias[j] = b[modelUnit(a + j)];
+        for (let p = 0; p < P; p++) {
+          for (let t = 0; t < d; t++) pt.WT[(p * d + t) * w + j] = W[r + p * m + t];
+          for (let c = 0; c < C; c++) pt.caseT[(p * Cs + c) * w + j] = W[r + p * m + d + c];
+        }
+      }
+      for (let k = 0; k < K; k++) {
+        const gl = dims.head === 'ovr' ? k * Hp : 0; // the padded units s_k uses: [gl, gl + Hp)
+        const lo = Math.min(Math.max(gl - a, 0), w);
+        const hi = Math.max(Math.min(gl + Hp - a, w), lo);
+        pt.kr[2 * k] = lo;
+        pt.kr[2 * k + 1] = hi;
+        for (let j = lo; j < hi; j++) if ((a + j) % Hp < H) pt.U[k * w + j] = U[k * H + ((a + j) % Hp)];
+      }
+      return pt;
+    };
+    this.parts = [partOf(0, split), partOf(split, GHp - split)];
+    // the store: as many entries as the budget and the arena's free room allow
+    const entryBytes = P * GHp * 4;
+    const arena = wasmMemoryUsage();
+    const room = arena.capacity > 0 ? Math.min(budgetBytes, arena.capacity - arena.used - ARENA_RESERVE) : budgetBytes;
+    let capacity = Math.max(16, Math.min(Math.floor(room / entryBytes), Math.floor(2 ** 31 / (entryBytes / 4)) - this.R - 1));
+    // the arena's free room may be cut in pieces: halve the store until it fits (16 entries at least)
+    for (;;) {
+      for (const pt of this.parts) pt.store = alloc((capacity + this.R) * P * pt.w);
+      if (capacity <= 16 || this.parts.every((pt) => inWasmMemory(pt.store))) break;
+      for (let q = 0; q < 2; q++) wasmFree(this.blocks.pop()!);
+      capacity = Math.max(16, capacity >> 1);
+    }
+    this.capacity = capacity;
+    freeOnCollect.register(this, this.blocks, this);
+    const kernels = scorerKernels();
+    this.kernels = simd && kernels !== null && this.blocks.every((a) => inWasmMemory(a)) ? kernels : null;
     const words = model.words;
     const ids = words.keys.length + (words.emb ? words.emb.count : 0);
     this.slotOf = new Int32Array(ids).fill(-1);
@@ -278,60 +298,28 @@ export class WindowScorer {
     this.owner[1] = 1;
     this.recent = new Int32Array(this.R).fill(-1);
     this.tokEntry = new Int32Array(this.R);
-    this.s = new Float64Array(dims.K);
-    const C = shape.useCasing ? m - d : 0;
-    const W = alloc(Float64Array, GH * n, shared);
-    W.set(model.params.W);
-    const b = alloc(Float64Array, GH, shared);
-    b.set(model.params.b);
-    const caseTerms = alloc(Float64Array, P * C * GH, shared);
-    for (let p = 0; p < P; p++)
-      for (let c = 0; c < C; c++)
-        for (let j = 0; j < GH; j++) caseTerms[(p * C + c) * GH + j] = W[j * n + p * m + d + c];
-    const maxFills = CHUNK + 2 * this.R + 2;
-    this.compute = {
-      P,
-      GH,
-      n,
-      m,
-      d,
-      C,
-      activation: model.config.activation,
-      W,
-      b,
-      caseTerms,
-      // Allocated at full size at once: the operating system gives a large zeroed array its pages as they
-      // are first written, so memory grows only as entries are filled (a short text uses little).
-      store: alloc(Float64Array, (this.capacity + this.R) * entry, shared),
-      wo: alloc(Int32Array, CHUNK * P, shared),
-      co: alloc(Int32Array, CHUNK * P, shared),
-      fillAt: alloc(Int32Array, maxFills, shared),
-      fillEntry: alloc(Int32Array, maxFills, shared),
-      rows: alloc(Float64Array, maxFills * d, shared),
-      Hout: alloc(Float64Array, CHUNK * GH, shared),
-      K: dims.K,
-      H: dims.H,
-      ovr: dims.head === 'ovr',
-      U: alloc(Float64Array, dims.K * dims.H, shared),
-      c: alloc(Float64Array, dims.K, shared),
-      Sout: alloc(Float64Array, CHUNK * dims.K, shared),
-    };
-    this.compute.U.set(model.params.U);
-    this.compute.c.set(model.params.c);
+    this.c = Float64Array.from(model.params.c);
   }
 
-  /** Lets another thread compute part of the hidden units of each chunk (null: this thread does all). */
+  /** Lets another thread run part 1 of each chunk (null: this thread does both parts). Needs the SIMD scorer. */
   setHelper(helper: Helper | null): void {
-    this.helper = helper;
+    this.helper = this.kernels !== null ? helper : null;
   }
 
-  /** Plans a fill of `entry` (store entry index) with word `id`'s products before chunk window `at`. */
+  /** Returns the scorer's arrays to the WebAssembly arena; the scorer must not be used afterwards. */
+  close(): void {
+    for (const a of this.blocks) wasmFree(a);
+    this.blocks.length = 0;
+    freeOnCollect.unregister(this);
+  }
+
+  /** Plans a fill of `entry` with word `id`'s products before chunk window `at`. */
   private addFill(at: number, entry: number, id: number): void {
     const f = this.nFills++;
-    const c = this.compute;
-    c.fillAt[f] = at;
-    c.fillEntry[f] = entry * this.P * this.GH;
-    copyWordRow(this.model.words, id, c.rows, f * c.d);
+    const pl = this.plan;
+    pl.fillAt[f] = at;
+    pl.fillEntry[f] = entry;
+    copyWordRow(this.model.words, id, pl.rows, f * pl.d);
   }
 
   /** Plans token k (word id) when the first window holding it, chunk window `at`, is reached; returns its entry. */
@@ -341,10 +329,7 @@ export class WindowScorer {
     this.recent[k % this.R] = id;
     let slot = this.slotOf[id];
     if (slot >= 0) {
-      if (id < 2 && !this.padFilled[id]) {
-        this.padFilled[id] = true;
-        this.addFill(at, slot, id);
-      }
+      if (id < 2) return this.padEntry(id, at);
       return slot;
     }
     if (count[id] > 1 || this.used < this.capacity) {
@@ -388,13 +373,12 @@ export class WindowScorer {
   }
 
   /** The plan of windows [i0, i1) (see the top of the file); returns the number of fills. */
-  private plan(enc: Encoded, i0: number, i1: number): number {
-    const { P, GH, R } = this;
-    const { wo, co } = this.compute;
-    const C = this.compute.C;
+  private planChunk(enc: Encoded, i0: number, i1: number): number {
+    const { P, R, Cs } = this;
+    const { wo, co } = this.plan;
     const w = (P - 1) / 2;
-    const entry = P * GH;
     const { word, sentStart, sentEnd, caseId } = enc;
+    const casing = Cs > 1;
     this.nFills = 0;
     for (let i = i0; i < i1; i++) {
       const at = i - i0;
@@ -407,47 +391,44 @@ export class WindowScorer {
       }
       for (let p = 0; p < P; p++) {
         const k = i + p - w;
-        const e = k < s0 ? this.padEntry(0, at) : k >= s1 ? this.padEntry(1, at) : this.tokEntry[k % R];
-        wo[at * P + p] = e * entry + p * GH;
-        const cid = k < s0 || k >= s1 ? PAD_CASE : caseId[k];
-        co[at * P + p] = (p * C + cid) * GH;
+        const pad = k < s0 || k >= s1;
+        wo[at * P + p] = k < s0 ? this.padEntry(0, at) : k >= s1 ? this.padEntry(1, at) : this.tokEntry[k % R];
+        co[at * P + p] = p * Cs + (casing ? (pad ? PAD_CASE : caseId[k]) : 0);
       }
     }
     return this.nFills;
   }
 
-  /** Output probabilities (N × K) of every token of an encoded text. */
+  /** Output probabilities (N × K) of every token of an encoded text, or of tokens [from, to). */
   probabilities(enc: Encoded, from = 0, to = enc.N): Float64Array {
     const { dims } = this.model;
     const K = dims.K;
-    const GH = this.GH;
     const N = to - from;
-    const Pout = new Float64Array(N * K);
+    const Pout = new Float64Array(Math.max(N, 0) * K);
     if (N <= 0) return Pout;
     const w = (this.P - 1) / 2;
     this.nextTok = Math.max(enc.sentStart[from], from - w);
+    const [p0, p1] = this.parts;
+    const { c, kernels, plan } = this;
     for (let i0 = from; i0 < to; i0 += CHUNK) {
       const i1 = Math.min(to, i0 + CHUNK);
       const B = i1 - i0;
-      const nFills = this.plan(enc, i0, i1);
-      const cm = this.compute;
-      const Zloc = zScratch(CHUNK * GH);
-      const helper = this.helper !== null && this.helper.ready(inWasmMemory(Zloc)) ? this.helper : null;
-      if (helper !== null) {
-        // the helper takes the upper half of the units, then the upper half of the windows
-        const a = 2 * Math.floor(GH / 4);
-        helper.start(1, a, GH, B, nFills);
-        hidden(cm, B, nFills, 0, a, Zloc);
-        helper.finish();
-        const half = B >> 1;
-        helper.start(2, half, B, B, nFills);
-        scores(cm, 0, half, this.s);
+      const nFills = this.planChunk(enc, i0, i1);
+      const helper = this.helper !== null && this.helper.ready() ? this.helper : null;
+      if (kernels === null) {
+        partJS(p0, plan, B, nFills);
+        partJS(p1, plan, B, nFills);
+      } else if (helper !== null) {
+        helper.start(B, nFills);
+        kernels.part(...partArgs(p0, plan, B, nFills));
         helper.finish();
       } else {
-        hidden(cm, B, nFills, 0, GH, Zloc);
-        scores(cm, 0, B, this.s);
+        kernels.part(...partArgs(p0, plan, B, nFills));
+        kernels.part(...partArgs(p1, plan, B, nFills));
       }
-      Pout.set(cm.Sout.subarray(0, B * K), (i0 - from) * K);
+      const S0 = p0.S;
+      const S1 = p1.S;
+      for (let i = 0, o = (i0 - from) * K; i < B * K; i++) Pout[o + i] = c[i % K] + S0[i] + S1[i];
     }
     probabilities(dims, Pout, N, Pout); // the scores S, in place
     return Pout;

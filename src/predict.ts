@@ -39,16 +39,18 @@ export class Tagger {
   private readonly memo = new Map<string, number>(); // token → word id · CASE_SLOTS + casing id
   private readonly thread: ScoringThread | null;
   /**
-   * budgetBytes: memory for the cached per-word products (see fast-scorer.ts; default 64 MB); threads: 2
-   * starts a second thread that takes part of the scoring (tag-worker.ts; same results); call close() then.
+   * budgetBytes: memory for the cached per-word products (see fast-scorer.ts; default 32 MB); threads: 2
+   * starts a second thread that takes part of the scoring (tag-worker.ts; same results). Call close()
+   * when done: it stops the thread and returns the scorer's arrays to the WebAssembly arena.
    */
   constructor(
     readonly model: NerModel,
     opts: { budgetBytes?: number; threads?: number } = {},
   ) {
     const threads = opts.threads ?? 1;
-    this.scorer = new WindowScorer(model, opts.budgetBytes, threads > 1);
-    this.thread = threads > 1 ? new ScoringThread(this.scorer.compute) : null;
+    this.scorer = new WindowScorer(model, opts.budgetBytes);
+    const k = this.scorer.kernels;
+    this.thread = threads > 1 && k !== null ? new ScoringThread(k.memory, this.scorer.parts[1], this.scorer.plan) : null;
     this.scorer.setHelper(this.thread);
     this.tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
   }
@@ -79,10 +81,11 @@ export class Tagger {
     return e;
   }
 
-  /** Stops the second thread, if any (the Tagger then works on alone). */
+  /** Stops the second thread, if any, and frees the scorer: the Tagger must not be used afterwards. */
   close(): void {
     this.scorer.setHelper(null);
     this.thread?.close();
+    this.scorer.close();
   }
 
   /** Entities (and IOB2 tags) for each sentence of tokens. */
@@ -103,5 +106,10 @@ export class Tagger {
 
 /** Entities (and IOB2 tags) for each sentence of tokens. */
 export function tagSentences(model: NerModel, sentences: string[][]): Decoded[] {
-  return new Tagger(model).tag(sentences);
+  const tagger = new Tagger(model);
+  try {
+    return tagger.tag(sentences);
+  } finally {
+    tagger.close();
+  }
 }

@@ -1,20 +1,38 @@
-// The precomputed per-word scorer (fast-scorer.ts) computes the same probabilities as the direct
-// forward pass, for both heads, with and without the casing feature, and with a cache too small to hold
-// every word (then bit for bit the same as with a cache that holds them all); the Tagger's memo of word
-// ids gives the same results as encode() without it, on a first and a repeated call. Texts longer than
-// one chunk, a sentence longer than one chunk, scoring a text in ranges, and a second thread taking part
-// of the work all give bit for bit the same probabilities.
+// The precomputed per-word scorer (fast-scorer.ts, float32) computes the probabilities of the direct
+// float64 forward pass up to float32 rounding, for both heads, with and without the casing feature; its
+// WebAssembly SIMD version (scorer.wat) and its plain-JS mirror give bit-identical results (tanh too); a
+// cache too small to hold every word (evictions, spare entries) gives bit for bit the same as one that
+// holds them all; the Tagger's memo of word ids gives the same results as encode() without it. Texts
+// longer than one chunk, a sentence longer than one chunk, scoring a text in ranges, and a second thread
+// taking part of the work all give bit for bit the same probabilities.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encode, inputSize, newWordTable } from '../src/features.js';
-import { CHUNK, simdTanh, WindowScorer } from '../src/fast-scorer.js';
+import { type Encoded, encode, inputSize, newWordTable } from '../src/features.js';
+import { CHUNK, tanh32, WindowScorer } from '../src/fast-scorer.js';
+import { scorerKernels } from '../src/scorer-wasm.js';
+import { wasmAlloc32, wasmFree } from '../src/kernels-wasm.js';
 import { ScoringThread } from '../src/tag-worker.js';
 import { decode, makeLabels, outputCount } from '../src/labels.js';
 import { initParams } from '../src/model.js';
 import { DEFAULT_CONFIG, type NerModel } from '../src/ner-model.js';
 import { predictProbabilities, Tagger } from '../src/predict.js';
 import { Rng } from '../src/rng.js';
+
+// float32 scorer vs float64 forward pass: probabilities agree to about 1e-6 here
+const TOL = 2e-5;
+
+/** A scorer's probabilities for one text, the scorer closed (its arena blocks freed) afterwards. */
+function score(m: NerModel, budget?: number, simd?: boolean): (e: Encoded) => Float64Array {
+  return (e) => {
+    const scorer = new WindowScorer(m, budget, simd);
+    try {
+      return scorer.probabilities(e);
+    } finally {
+      scorer.close();
+    }
+  };
+}
 
 const SENTENCES = [
   'Samuel Quinn was arrested in the Hilton Hotel in Paris in April 1989 .',
@@ -49,26 +67,27 @@ for (const head of ['ovr', 'softmax'] as const) {
         const e = encode(m.words, SENTENCES);
         const direct = predictProbabilities(m, e);
         for (const budget of [64 * 2 ** 20, 1]) {
-          const fast = new WindowScorer(m, budget).probabilities(e);
+          const fast = score(m, budget)(e);
           assert.equal(fast.length, direct.length);
-          for (let i = 0; i < fast.length; i++) assert.ok(Math.abs(fast[i] - direct[i]) < 1e-12, `P[${i}] ${fast[i]} vs ${direct[i]} (budget ${budget})`);
+          for (let i = 0; i < fast.length; i++) assert.ok(Math.abs(fast[i] - direct[i]) < TOL, `P[${i}] ${fast[i]} vs ${direct[i]} (budget ${budget})`);
+          assert.deepEqual(score(m, budget, false)(e), fast, 'plain JS = SIMD');
         }
       });
 
       test(`fast scorer, cache full (spare entry) = cache holding every word, bit for bit: ${head}, casing ${useCasing}, window ${window}`, () => {
         const m = model(head, useCasing, window);
         const e = encode(m.words, [...MANY, ...SENTENCES, ...MANY]);
-        const big = new WindowScorer(m).probabilities(e);
-        const small = new WindowScorer(m, 1).probabilities(e);
+        const big = score(m)(e);
+        const small = score(m, 1)(e);
         assert.deepEqual(small, big);
         const direct = predictProbabilities(m, e);
-        for (let i = 0; i < big.length; i++) assert.ok(Math.abs(big[i] - direct[i]) < 1e-12, `P[${i}] ${big[i]} vs ${direct[i]}`);
+        for (let i = 0; i < big.length; i++) assert.ok(Math.abs(big[i] - direct[i]) < TOL, `P[${i}] ${big[i]} vs ${direct[i]}`);
       });
 
       test(`Tagger (memo of word ids) = decode of the scorer's probabilities on encode(), twice: ${head}, casing ${useCasing}, window ${window}`, () => {
         const m = model(head, useCasing, window);
         const sentences = [...SENTENCES, ...MANY];
-        const P = new WindowScorer(m).probabilities(encode(m.words, sentences)); // features.ts encode, no memo
+        const P = score(m)(encode(m.words, sentences)); // features.ts encode, no memo
         const K = m.dims.K;
         let o = 0;
         const expected = sentences.map((s) => {
@@ -79,6 +98,7 @@ for (const head of ['ovr', 'softmax'] as const) {
         const tagger = new Tagger(m);
         assert.deepEqual(tagger.tag(sentences), expected);
         assert.deepEqual(tagger.tag(sentences), expected); // every token from the memo now
+        tagger.close();
       });
     }
   }
@@ -97,20 +117,19 @@ function longText(): string[][] {
 }
 
 async function ready(t: ScoringThread): Promise<void> {
-  const simd = simdTanh(CHUNK * 64);
-  for (let i = 0; i < 500 && !t.ready(simd); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(t.ready(simd), 'the scoring thread did not start');
+  for (let i = 0; i < 500 && !t.ready(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(t.ready(), 'the scoring thread did not start');
 }
 
 for (const head of ['ovr', 'softmax'] as const) {
   for (const useCasing of [true, false]) {
-    test(`fast scorer over chunks, in ranges and with a second thread: bit for bit the same: ${head}, casing ${useCasing}`, async () => {
+    test(`fast scorer over chunks, in ranges, in plain JS and with a second thread: bit for bit the same: ${head}, casing ${useCasing}`, async (t) => {
       const m = model(head, useCasing, 2);
       const e = encode(m.words, longText());
       assert.ok(e.N > 3 * CHUNK);
-      const whole = new WindowScorer(m).probabilities(e);
+      const whole = score(m)(e);
       const direct = predictProbabilities(m, e);
-      for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(whole[i] - direct[i]) < 1e-12, `P[${i}] ${whole[i]} vs ${direct[i]}`);
+      for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(whole[i] - direct[i]) < TOL, `P[${i}] ${whole[i]} vs ${direct[i]}`);
       // a tiny cache (evictions and spare entries all the time), scored in uneven ranges
       const small = new WindowScorer(m, 1);
       const K = m.dims.K;
@@ -119,11 +138,18 @@ for (const head of ['ovr', 'softmax'] as const) {
         const to = Math.min(e.N, from + step);
         parts.set(small.probabilities(e, from, to), from * K);
       }
+      small.close();
       assert.deepEqual(parts, whole);
+      // the plain-JS mirror, with the tiny cache
+      assert.deepEqual(score(m, 1, false)(e), whole);
       // two threads, with a cache that holds every word and with a tiny one
       for (const budget of [64 * 2 ** 20, 1]) {
-        const shared = new WindowScorer(m, budget, true);
-        const thread = new ScoringThread(shared.compute);
+        const shared = new WindowScorer(m, budget);
+        if (shared.kernels === null) {
+          t.skip('no WebAssembly scorer (NER_WASM=off?): the second thread needs it');
+          return;
+        }
+        const thread = new ScoringThread(shared.kernels.memory, shared.parts[1], shared.plan);
         try {
           await ready(thread);
           shared.setHelper(thread);
@@ -131,19 +157,61 @@ for (const head of ['ovr', 'softmax'] as const) {
           assert.deepEqual(shared.probabilities(e), whole); // now from the cache
         } finally {
           thread.close();
+          shared.close();
         }
       }
     });
   }
 }
 
-test('Tagger with two threads = one thread, and close() lets it go on alone', async () => {
-  const m = model('softmax', true, 2);
-  const sentences = longText();
-  const expected = new Tagger(m).tag(sentences);
-  const two = new Tagger(m, { threads: 2 });
-  await new Promise((r) => setTimeout(r, 300));
-  assert.deepEqual(two.tag(sentences), expected);
-  two.close();
-  assert.deepEqual(two.tag(sentences), expected);
+test('Tagger with two threads = one thread, for both heads', async () => {
+  for (const head of ['softmax', 'ovr'] as const) {
+    const m = model(head, true, 2);
+    const sentences = longText();
+    const one = new Tagger(m);
+    const expected = one.tag(sentences);
+    one.close();
+    const two = new Tagger(m, { threads: 2 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(two.tag(sentences), expected);
+    assert.deepEqual(two.tag(sentences), expected);
+    two.close();
+  }
+});
+
+test('tanh: the SIMD one = the plain-JS mirror bit for bit, and within 2e-7 of Math.tanh', (t) => {
+  const rng = new Rng(3);
+  const n = 40_000;
+  const z = wasmAlloc32(n);
+  const h = wasmAlloc32(n);
+  const special = [0, -0, 1e-30, -1e-8, 0.5, -0.5, 1, 3, 8.9, 9.1, -20, 50, 1e30, -Infinity, Infinity];
+  for (let i = 0; i < n; i++) z[i] = i < special.length ? special[i] : rng.uniform(1) * 10 ** (rng.uniform(1) * 3 - 1);
+  for (let i = 0; i < n; i++) {
+    const want = Math.tanh(z[i]);
+    assert.ok(Math.abs(tanh32(z[i]) - want) <= 2e-7 * Math.max(1e-3, Math.abs(want)) + 1e-9, `tanh(${z[i]}) = ${tanh32(z[i])}, Math.tanh ${want}`);
+  }
+  assert.ok(Object.is(tanh32(-0), -0));
+  const k = scorerKernels();
+  if (k === null || z.buffer !== k.memory.buffer) {
+    t.skip('no WebAssembly scorer (NER_WASM=off?)');
+    return;
+  }
+  k.tanh(z.byteOffset, h.byteOffset, n);
+  for (let i = 0; i < n; i++) assert.ok(Object.is(h[i], Math.fround(tanh32(z[i]))), `tanh(${z[i]}): SIMD ${h[i]}, JS ${tanh32(z[i])}`);
+  wasmFree(z);
+  wasmFree(h);
+});
+
+test('the SIMD scorer is in use unless NER_WASM=off, and close() returns its arena room to the next scorer', (t) => {
+  if (process.env.NER_WASM === 'off' || process.env.NER_WASM === '0') {
+    t.skip('NER_WASM=off');
+    return;
+  }
+  const m = model('ovr', true, 2);
+  for (let i = 0; i < 5; i++) {
+    const scorer = new WindowScorer(m); // 32 MB of products each: the arena holds one at a time
+    assert.notEqual(scorer.kernels, null, `scorer ${i} runs in plain JS`);
+    assert.ok(scorer.capacity > 1000, `scorer ${i}: ${scorer.capacity} entries`);
+    scorer.close();
+  }
 });

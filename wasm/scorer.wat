@@ -1,0 +1,265 @@
+;; The tagger's scorer (src/fast-scorer.ts) in WebAssembly with 128-bit SIMD on float32 (f32x4: four
+;; lanes). Assembled at build time by wabt's wat2wasm into dist/src/scorer.wasm (npm run build:wasm);
+;; loaded by src/scorer-wasm.ts on the shared memory of src/kernels-wasm.ts.
+;;
+;; One call, `part`, does one chunk of windows for one part of the hidden units (a "part": units
+;; [a, a + w) of every window, w a multiple of 4, with its own arrays, see fast-scorer.ts):
+;;   fills  store[e, p, :] = W_p,word[part units] · row   (before the first window that uses entry e)
+;;   z      z = b + Σ_p (store[wo_p, p, :] + caseT[co_p, :])   (bias, then word and casing term of p = 0, 1, …)
+;;   h      h = tanh z                                          ($tanh4 below)
+;;   S      S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j         (this part's share of s_k = U_k · h)
+;; Every lane's sums are done in a fixed order, with every operation rounded to float32 (no fused
+;; multiply-add), so src/fast-scorer.ts's plain-JS version, rounding each step with Math.fround, gives
+;; bit-identical results, and so does any thread that runs the same part.
+;;
+;; Arrays are byte offsets into the memory; sizes are element counts. Integer tables are int32.
+
+(module
+  (import "env" "memory" (memory 1 1024 shared))
+
+  ;; ── tanh ───────────────────────────────────────────────────────────────────────────────────────
+  ;; tanh of four float32 values. With a = |z|, y = max(−2a, −30) (beyond, tanh a rounds to 1):
+  ;; tanh a = −m / (2 + m), m = e^y − 1, without cancellation: e^y = 2^k (1 + q), k = nearest(y / ln 2),
+  ;; r = (y − k ln2hi) − k ln2lo (ln 2 in two parts, k ln2hi exact), q = e^r − 1 by its Taylor polynomial
+  ;; to r⁸ (|r| ≤ ln 2 / 2: error below 1e-8), m = (2^k − 1) + 2^k q. Then z's sign is put back.
+  (func $tanh4 (param $z v128) (result v128)
+    (local $y v128) (local $k v128) (local $r v128) (local $p v128) (local $s v128) (local $m v128)
+    (local.set $y (f32x4.max (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $z)))
+      (v128.const f32x4 -30 -30 -30 -30)))
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $y)
+      (v128.const f32x4 0x1.715476p0 0x1.715476p0 0x1.715476p0 0x1.715476p0))))
+    (local.set $r (f32x4.sub
+      (f32x4.sub (local.get $y) (f32x4.mul (local.get $k) (v128.const f32x4 0x1.62e4p-1 0x1.62e4p-1 0x1.62e4p-1 0x1.62e4p-1)))
+      (f32x4.mul (local.get $k) (v128.const f32x4 0x1.7f7d1cp-20 0x1.7f7d1cp-20 0x1.7f7d1cp-20 0x1.7f7d1cp-20))))
+    (local.set $p (v128.const f32x4 0x1.a01a02p-16 0x1.a01a02p-16 0x1.a01a02p-16 0x1.a01a02p-16)) ;; 1/8!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.a01a02p-13 0x1.a01a02p-13 0x1.a01a02p-13 0x1.a01a02p-13) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/7!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/6!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.111112p-7 0x1.111112p-7 0x1.111112p-7 0x1.111112p-7) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/5!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/4!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/3!
+    (local.set $p (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.mul (local.get $r) (local.get $p))))
+    ;; q = r + r² p; 2^k from its exponent bits (k ≥ −44: a normal number)
+    (local.set $p (f32x4.add (local.get $r) (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (local.get $p))))
+    (local.set $s (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+    (local.set $m (f32x4.add (f32x4.sub (local.get $s) (v128.const f32x4 1 1 1 1)) (f32x4.mul (local.get $s) (local.get $p))))
+    (v128.or
+      (v128.and (local.get $z) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+      (f32x4.abs (f32x4.div (local.get $m) (f32x4.add (v128.const f32x4 2 2 2 2) (local.get $m))))))
+
+  ;; h[i] = tanh(z[i]) for i < len (len a multiple of 4): for the tests
+  (func (export "tanh") (param $z i32) (param $h i32) (param $len i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $z) (i32.shl (local.get $len) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $z) (local.get $end)))
+        (v128.store (local.get $h) (call $tanh4 (v128.load (local.get $z))))
+        (local.set $z (i32.add (local.get $z) (i32.const 16)))
+        (local.set $h (i32.add (local.get $h) (i32.const 16)))
+        (br $next))))
+
+  ;; ── fill ───────────────────────────────────────────────────────────────────────────────────────
+  ;; out[j] = Σ_t row[t] · WT[t, j] for j < w (w a multiple of 4; WT: d × w, the transposed word block
+  ;; of one window position for this part's units), t = 0, 1, … in order in every lane. 32 units at a
+  ;; time (8 sums in registers, each row value loaded once for them), then 4 at a time.
+  (func $fill (param $WT i32) (param $row i32) (param $d i32) (param $w i32) (param $out i32)
+    (local $j i32) (local $t i32) (local $src i32) (local $stride i32) (local $e v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local.set $stride (i32.shl (local.get $w) (i32.const 2)))
+    (block $done32
+      (loop $next32
+        (br_if $done32 (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $w)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $a4 (v128.const i32x4 0 0 0 0)) (local.set $a5 (v128.const i32x4 0 0 0 0))
+        (local.set $a6 (v128.const i32x4 0 0 0 0)) (local.set $a7 (v128.const i32x4 0 0 0 0))
+        (local.set $src (i32.add (local.get $WT) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $tdone
+          (loop $tnext
+            (br_if $tdone (i32.ge_u (local.get $t) (local.get $d)))
+            (local.set $e (f32x4.splat (f32.load (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 2))))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=0 (local.get $src)) (local.get $e))))
+            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $src)) (local.get $e))))
+            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $src)) (local.get $e))))
+            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (local.get $src)) (local.get $e))))
+            (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (v128.load offset=64 (local.get $src)) (local.get $e))))
+            (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (v128.load offset=80 (local.get $src)) (local.get $e))))
+            (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (v128.load offset=96 (local.get $src)) (local.get $e))))
+            (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (v128.load offset=112 (local.get $src)) (local.get $e))))
+            (local.set $src (i32.add (local.get $src) (local.get $stride)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $tnext)))
+        (local.set $src (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+        (v128.store offset=0 (local.get $src) (local.get $a0))
+        (v128.store offset=16 (local.get $src) (local.get $a1))
+        (v128.store offset=32 (local.get $src) (local.get $a2))
+        (v128.store offset=48 (local.get $src) (local.get $a3))
+        (v128.store offset=64 (local.get $src) (local.get $a4))
+        (v128.store offset=80 (local.get $src) (local.get $a5))
+        (v128.store offset=96 (local.get $src) (local.get $a6))
+        (v128.store offset=112 (local.get $src) (local.get $a7))
+        (local.set $j (i32.add (local.get $j) (i32.const 32)))
+        (br $next32)))
+    (block $done4
+      (loop $next4
+        (br_if $done4 (i32.ge_u (local.get $j) (local.get $w)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $src (i32.add (local.get $WT) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $tdone4
+          (loop $tnext4
+            (br_if $tdone4 (i32.ge_u (local.get $t) (local.get $d)))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $src))
+              (f32x4.splat (f32.load (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 2))))))))
+            (local.set $src (i32.add (local.get $src) (local.get $stride)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $tnext4)))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $a0))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $next4))))
+
+  ;; ── part ───────────────────────────────────────────────────────────────────────────────────────
+  ;; Windows [0, B) of a planned chunk for one part (see the top of the file). wo[i, p]: the store entry
+  ;; of window i's word at position p; co[i, p]: the row of caseT (p·C + casing) for it. Fill f (in
+  ;; window order) fills entry fillEntry[f] from row f of rows (d values) before window fillAt[f].
+  ;; kr[k] = (lo_k, hi_k): the units of this part that s_k uses (multiples of 4; lo = hi: none).
+  (func (export "part")
+    (param $B i32) (param $nFills i32) (param $P i32) (param $w i32) (param $d i32) (param $K i32)
+    (param $WT i32) (param $bias i32) (param $caseT i32) (param $store i32)
+    (param $wo i32) (param $co i32) (param $fillAt i32) (param $fillEntry i32) (param $rows i32)
+    (param $h i32) (param $U i32) (param $kr i32) (param $S i32)
+    (local $i i32) (local $f i32) (local $p i32) (local $j i32) (local $k i32) (local $e i32)
+    (local $wb i32) (local $entryBytes i32) (local $blockBytes i32) (local $plan i32) (local $end i32)
+    (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $w4 i32)
+    (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $c4 i32)
+    (local $v v128) (local $acc0 v128) (local $acc1 v128) (local $u i32) (local $hh i32)
+    (local.set $wb (i32.shl (local.get $w) (i32.const 2))) ;; bytes of one position's units
+    (local.set $entryBytes (i32.mul (local.get $P) (local.get $wb)))
+    (local.set $blockBytes (i32.mul (local.get $d) (local.get $wb))) ;; one position's WT
+    (block $windows
+      (loop $window
+        (br_if $windows (i32.ge_u (local.get $i) (local.get $B)))
+        ;; the fills planned before this window
+        (block $fills
+          (loop $fillNext
+            (br_if $fills (i32.ge_u (local.get $f) (local.get $nFills)))
+            (br_if $fills (i32.ne (i32.load (i32.add (local.get $fillAt) (i32.shl (local.get $f) (i32.const 2)))) (local.get $i)))
+            (local.set $e (i32.add (local.get $store) (i32.mul (local.get $entryBytes)
+              (i32.load (i32.add (local.get $fillEntry) (i32.shl (local.get $f) (i32.const 2)))))))
+            (local.set $p (i32.const 0))
+            (block $pdone
+              (loop $pnext
+                (br_if $pdone (i32.ge_u (local.get $p) (local.get $P)))
+                (call $fill
+                  (i32.add (local.get $WT) (i32.mul (local.get $p) (local.get $blockBytes)))
+                  (i32.add (local.get $rows) (i32.shl (i32.mul (local.get $f) (local.get $d)) (i32.const 2)))
+                  (local.get $d) (local.get $w)
+                  (i32.add (local.get $e) (i32.mul (local.get $p) (local.get $wb))))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                (br $pnext)))
+            (local.set $f (i32.add (local.get $f) (i32.const 1)))
+            (br $fillNext)))
+        ;; z and h = tanh z of this window's units
+        (local.set $plan (i32.add (local.get $wo) (i32.shl (i32.mul (local.get $i) (local.get $P)) (i32.const 2))))
+        (if (i32.eq (local.get $P) (i32.const 5))
+          (then
+            ;; the usual window (w = 2) written out: the same additions in the same order
+            (local.set $w0 (i32.add (local.get $store) (i32.mul (local.get $entryBytes) (i32.load offset=0 (local.get $plan)))))
+            (local.set $w1 (i32.add (i32.add (local.get $store) (local.get $wb)) (i32.mul (local.get $entryBytes) (i32.load offset=4 (local.get $plan)))))
+            (local.set $w2 (i32.add (i32.add (local.get $store) (i32.shl (local.get $wb) (i32.const 1))) (i32.mul (local.get $entryBytes) (i32.load offset=8 (local.get $plan)))))
+            (local.set $w3 (i32.add (i32.add (local.get $store) (i32.mul (local.get $wb) (i32.const 3))) (i32.mul (local.get $entryBytes) (i32.load offset=12 (local.get $plan)))))
+            (local.set $w4 (i32.add (i32.add (local.get $store) (i32.shl (local.get $wb) (i32.const 2))) (i32.mul (local.get $entryBytes) (i32.load offset=16 (local.get $plan)))))
+            (local.set $plan (i32.add (local.get $co) (i32.shl (i32.mul (local.get $i) (local.get $P)) (i32.const 2))))
+            (local.set $c0 (i32.add (local.get $caseT) (i32.mul (local.get $wb) (i32.load offset=0 (local.get $plan)))))
+            (local.set $c1 (i32.add (local.get $caseT) (i32.mul (local.get $wb) (i32.load offset=4 (local.get $plan)))))
+            (local.set $c2 (i32.add (local.get $caseT) (i32.mul (local.get $wb) (i32.load offset=8 (local.get $plan)))))
+            (local.set $c3 (i32.add (local.get $caseT) (i32.mul (local.get $wb) (i32.load offset=12 (local.get $plan)))))
+            (local.set $c4 (i32.add (local.get $caseT) (i32.mul (local.get $wb) (i32.load offset=16 (local.get $plan)))))
+            (local.set $j (i32.const 0))
+            (block $jdone
+              (loop $jnext
+                (br_if $jdone (i32.ge_u (local.get $j) (local.get $wb)))
+                (local.set $v (v128.load (i32.add (local.get $bias) (local.get $j))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $w0) (local.get $j)))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $c0) (local.get $j)))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $w1) (local.get $j)))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $c1) (local.get $j)))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $w2) (local.get $j)))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $c2) (local.get $j)))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $w3) (local.get $j)))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $c3) (local.get $j)))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $w4) (local.get $j)))))
+                (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $c4) (local.get $j)))))
+                (v128.store (i32.add (local.get $h) (local.get $j)) (call $tanh4 (local.get $v)))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $jnext))))
+          (else
+            ;; any window size: h = b, then each position's terms added in turn, then tanh
+            (local.set $j (i32.const 0))
+            (block $bdone
+              (loop $bnext
+                (br_if $bdone (i32.ge_u (local.get $j) (local.get $wb)))
+                (v128.store (i32.add (local.get $h) (local.get $j)) (v128.load (i32.add (local.get $bias) (local.get $j))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $bnext)))
+            (local.set $p (i32.const 0))
+            (block $pdone2
+              (loop $pnext2
+                (br_if $pdone2 (i32.ge_u (local.get $p) (local.get $P)))
+                (local.set $w0 (i32.add (i32.add (local.get $store) (i32.mul (local.get $p) (local.get $wb)))
+                  (i32.mul (local.get $entryBytes) (i32.load (i32.add (local.get $plan) (i32.shl (local.get $p) (i32.const 2)))))))
+                (local.set $c0 (i32.add (local.get $caseT) (i32.mul (local.get $wb)
+                  (i32.load (i32.add (i32.add (local.get $co) (i32.shl (i32.mul (local.get $i) (local.get $P)) (i32.const 2)))
+                    (i32.shl (local.get $p) (i32.const 2)))))))
+                (local.set $j (i32.const 0))
+                (block $jdone2
+                  (loop $jnext2
+                    (br_if $jdone2 (i32.ge_u (local.get $j) (local.get $wb)))
+                    (local.set $v (f32x4.add (v128.load (i32.add (local.get $h) (local.get $j))) (v128.load (i32.add (local.get $w0) (local.get $j)))))
+                    (v128.store (i32.add (local.get $h) (local.get $j)) (f32x4.add (local.get $v) (v128.load (i32.add (local.get $c0) (local.get $j)))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                    (br $jnext2)))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                (br $pnext2)))
+            (local.set $j (i32.const 0))
+            (block $tdone
+              (loop $tnext
+                (br_if $tdone (i32.ge_u (local.get $j) (local.get $wb)))
+                (v128.store (i32.add (local.get $h) (local.get $j)) (call $tanh4 (v128.load (i32.add (local.get $h) (local.get $j)))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $tnext)))))
+        ;; S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j: two running sums (alternate groups of four units),
+        ;; added, then the four lanes as (l0 + l1) + (l2 + l3)
+        (local.set $k (i32.const 0))
+        (block $kdone
+          (loop $knext
+            (br_if $kdone (i32.ge_u (local.get $k) (local.get $K)))
+            (local.set $acc0 (v128.const i32x4 0 0 0 0))
+            (local.set $acc1 (v128.const i32x4 0 0 0 0))
+            (local.set $j (i32.shl (i32.load (i32.add (local.get $kr) (i32.shl (local.get $k) (i32.const 3)))) (i32.const 2)))
+            (local.set $end (i32.shl (i32.load offset=4 (i32.add (local.get $kr) (i32.shl (local.get $k) (i32.const 3)))) (i32.const 2)))
+            (local.set $u (i32.add (local.get $U) (i32.mul (local.get $k) (local.get $wb))))
+            (block $udone
+              (loop $unext
+                (br_if $udone (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $end)))
+                (local.set $hh (i32.add (local.get $h) (local.get $j)))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load (i32.add (local.get $u) (local.get $j))) (v128.load (local.get $hh)))))
+                (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $u) (local.get $j))) (v128.load offset=16 (local.get $hh)))))
+                (local.set $j (i32.add (local.get $j) (i32.const 32)))
+                (br $unext)))
+            (if (i32.lt_u (local.get $j) (local.get $end))
+              (then
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load (i32.add (local.get $u) (local.get $j)))
+                  (v128.load (i32.add (local.get $h) (local.get $j))))))))
+            (local.set $v (f32x4.add (local.get $acc0) (local.get $acc1)))
+            (f32.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2)))
+              (f32.add
+                (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+                (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $knext)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $window))))
+)
