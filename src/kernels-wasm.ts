@@ -300,7 +300,19 @@ interface Team {
   control: Int32Array[]; // one per worker
   reals: Float64Array[]; // the float64 arguments of each control block
   seq: number;
+  // Contention: when, over the last WINDOW products, this thread spent longer waiting for the workers
+  // (or running parts they had not taken) than on its own parts, or the workers failed to take a quarter
+  // of their parts, the machine is busy with other work and the workers (spinning for work) only slow it
+  // down; the next PAUSE products then run on this thread alone, and the workers go to sleep.
+  own: number; // ms on this thread's own parts in the current window
+  extra: number; // ms waiting for the workers, or running their parts, in the current window
+  taken: number; // parts the workers had not started, in the current window
+  calls: number;
+  paused: number; // products left to run alone
 }
+
+const WINDOW = 256;
+const PAUSE = 4096;
 
 /** One kernel call: the kernel (OP_*), its whole-number arguments, then its float64 ones. */
 interface Part {
@@ -322,7 +334,7 @@ export function setKernelThreads(n: number): number {
   if (L.team) stopTeam(L.team);
   L.team = null;
   if (n > 1) {
-    const team: Team = { workers: [], control: [], reals: [], seq: 0 };
+    const team: Team = { workers: [], control: [], reals: [], seq: 0, own: 0, extra: 0, taken: 0, calls: 0, paused: 0 };
     const script = new URL('./kernels-worker.js', import.meta.url);
     for (let t = 1; t < n; t++) {
       const buffer = new SharedArrayBuffer(CONTROL_BYTES);
@@ -339,10 +351,11 @@ export function setKernelThreads(n: number): number {
   return n;
 }
 
-const stats = { byWorkers: 0, taken: 0 };
+const stats = { byWorkers: 0, taken: 0, pauses: 0 };
 
-/** Parts of products posted to workers so far: run by a worker, or taken back by the calling thread. */
-export function kernelThreadStats(): { byWorkers: number; taken: number } {
+/** Parts of products posted to workers so far: run by a worker, or taken back by the calling thread; and
+ *  how often the workers were paused because the machine was busy. */
+export function kernelThreadStats(): { byWorkers: number; taken: number; pauses: number } {
   return { ...stats };
 }
 
@@ -372,10 +385,12 @@ function runHere(L: Loaded, p: Part): void {
  */
 function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): void {
   const team = L.team;
-  if (!team || threads === 1 || parts.length === 1) {
+  if (!team || threads === 1 || parts.length === 1 || team.paused > 0) {
+    if (team && team.paused > 0 && threads > 1) team.paused--;
     for (const p of parts) if (p) runHere(L, p);
     return;
   }
+  const t0 = performance.now();
   const seq = (team.seq + 1) & 0x3fffffff || 1; // never 0, the initial DONE
   team.seq = seq;
   for (let t = 1; t < parts.length; t++) {
@@ -390,6 +405,7 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): vo
     Atomics.notify(c, CLAIM);
   }
   if (parts[0]) runHere(L, parts[0]);
+  const t1 = performance.now();
   for (let t = 1; t < parts.length; t++) {
     const p = parts[t];
     if (!p) continue;
@@ -397,6 +413,7 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): vo
     if (Atomics.compareExchange(c, CLAIM, 0, 2) === 0) {
       runHere(L, p); // the worker had not started it
       stats.taken++;
+      team.taken++;
       continue;
     }
     stats.byWorkers++;
@@ -408,6 +425,15 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): vo
       if (Atomics.load(c, DONE) !== seq && performance.now() - start > 60_000) throw new Error('a kernel worker thread stopped responding');
     }
     if (Atomics.load(c, FAILED) !== 0) throw new Error('a kernel worker thread failed (see the message above)');
+  }
+  team.own += t1 - t0;
+  team.extra += performance.now() - t1;
+  if (++team.calls === WINDOW) {
+    if (team.extra > team.own || team.taken > WINDOW / 4) {
+      team.paused = PAUSE;
+      stats.pauses++;
+    }
+    team.own = team.extra = team.taken = team.calls = 0;
   }
 }
 

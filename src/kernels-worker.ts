@@ -14,10 +14,13 @@ const reals = new Float64Array(control.buffer, CONTROL_INTS * 4, 2);
 
 for (;;) {
   // wait for an open job, spinning for about a millisecond before sleeping
-  const start = performance.now();
+  let start = performance.now();
   let spins = 0;
   for (let claim = Atomics.load(control, CLAIM); claim !== 0; claim = Atomics.load(control, CLAIM)) {
-    if ((++spins & 1023) === 0 && performance.now() - start > 1) Atomics.wait(control, CLAIM, claim);
+    if ((++spins & 1023) === 0 && performance.now() - start > 1) {
+      Atomics.wait(control, CLAIM, claim);
+      start = performance.now(); // awake: spin again, the jobs come in quick succession
+    }
   }
   if (Atomics.load(control, OP) === OP_STOP) break;
   if (Atomics.compareExchange(control, CLAIM, 0, 1) !== 0) continue; // the caller took it
