@@ -81,6 +81,11 @@ export class Tagger {
     return e;
   }
 
+  /** The scorer's cache: words it holds at most, and word products computed so far (see fast-scorer.ts). */
+  cacheStats(): { capacity: number; fills: number } {
+    return { capacity: this.scorer.capacity, fills: this.scorer.fills };
+  }
+
   /** Stops the second thread, if any, and frees the scorer: the Tagger must not be used afterwards. */
   close(): void {
     this.scorer.setHelper(null);

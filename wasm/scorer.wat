@@ -6,7 +6,7 @@
 ;; [a, a + w) of every window, w a multiple of 4, with its own arrays, see fast-scorer.ts):
 ;;   fills  store[e, p, :] = W_p,word[part units] · row   (before the first window that uses entry e)
 ;;   z      z = b + Σ_p (store[wo_p, p, :] + caseT[co_p, :])   (bias, then word and casing term of p = 0, 1, …)
-;;   h      h = tanh z                                          ($tanh4 below)
+;;   h      h = tanh z                                          ($tanh4 below, two at a time)
 ;;   S      S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j         (this part's share of s_k = U_k · h)
 ;; Every lane's sums are done in a fixed order, with every operation rounded to float32 (no fused
 ;; multiply-add), so src/fast-scorer.ts's plain-JS version, rounding each step with Math.fround, gives
@@ -45,6 +45,53 @@
     (v128.or
       (v128.and (local.get $z) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
       (f32x4.abs (f32x4.div (local.get $m) (f32x4.add (v128.const f32x4 2 2 2 2) (local.get $m))))))
+
+  ;; two tanh4 at once, their steps interleaved (two independent chains for the CPU to overlap)
+  (func $tanh4x2 (param $z1 v128) (param $z2 v128) (result v128 v128)
+    (local $y1 v128) (local $k1 v128) (local $r1 v128) (local $p1 v128) (local $s1 v128) (local $m1 v128)
+    (local $y2 v128) (local $k2 v128) (local $r2 v128) (local $p2 v128) (local $s2 v128) (local $m2 v128)
+    (local.set $y1 (f32x4.max (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $z1)))
+      (v128.const f32x4 -30 -30 -30 -30)))
+    (local.set $y2 (f32x4.max (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $z2)))
+      (v128.const f32x4 -30 -30 -30 -30)))
+    (local.set $k1 (f32x4.nearest (f32x4.mul (local.get $y1)
+      (v128.const f32x4 0x1.715476p0 0x1.715476p0 0x1.715476p0 0x1.715476p0))))
+    (local.set $k2 (f32x4.nearest (f32x4.mul (local.get $y2)
+      (v128.const f32x4 0x1.715476p0 0x1.715476p0 0x1.715476p0 0x1.715476p0))))
+    (local.set $r1 (f32x4.sub
+      (f32x4.sub (local.get $y1) (f32x4.mul (local.get $k1) (v128.const f32x4 0x1.62e4p-1 0x1.62e4p-1 0x1.62e4p-1 0x1.62e4p-1)))
+      (f32x4.mul (local.get $k1) (v128.const f32x4 0x1.7f7d1cp-20 0x1.7f7d1cp-20 0x1.7f7d1cp-20 0x1.7f7d1cp-20))))
+    (local.set $r2 (f32x4.sub
+      (f32x4.sub (local.get $y2) (f32x4.mul (local.get $k2) (v128.const f32x4 0x1.62e4p-1 0x1.62e4p-1 0x1.62e4p-1 0x1.62e4p-1)))
+      (f32x4.mul (local.get $k2) (v128.const f32x4 0x1.7f7d1cp-20 0x1.7f7d1cp-20 0x1.7f7d1cp-20 0x1.7f7d1cp-20))))
+    (local.set $p1 (v128.const f32x4 0x1.a01a02p-16 0x1.a01a02p-16 0x1.a01a02p-16 0x1.a01a02p-16)) ;; 1/8!
+    (local.set $p2 (v128.const f32x4 0x1.a01a02p-16 0x1.a01a02p-16 0x1.a01a02p-16 0x1.a01a02p-16)) ;; 1/8!
+    (local.set $p1 (f32x4.add (v128.const f32x4 0x1.a01a02p-13 0x1.a01a02p-13 0x1.a01a02p-13 0x1.a01a02p-13) (f32x4.mul (local.get $r1) (local.get $p1)))) ;; 1/7!
+    (local.set $p2 (f32x4.add (v128.const f32x4 0x1.a01a02p-13 0x1.a01a02p-13 0x1.a01a02p-13 0x1.a01a02p-13) (f32x4.mul (local.get $r2) (local.get $p2)))) ;; 1/7!
+    (local.set $p1 (f32x4.add (v128.const f32x4 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10) (f32x4.mul (local.get $r1) (local.get $p1)))) ;; 1/6!
+    (local.set $p2 (f32x4.add (v128.const f32x4 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10) (f32x4.mul (local.get $r2) (local.get $p2)))) ;; 1/6!
+    (local.set $p1 (f32x4.add (v128.const f32x4 0x1.111112p-7 0x1.111112p-7 0x1.111112p-7 0x1.111112p-7) (f32x4.mul (local.get $r1) (local.get $p1)))) ;; 1/5!
+    (local.set $p2 (f32x4.add (v128.const f32x4 0x1.111112p-7 0x1.111112p-7 0x1.111112p-7 0x1.111112p-7) (f32x4.mul (local.get $r2) (local.get $p2)))) ;; 1/5!
+    (local.set $p1 (f32x4.add (v128.const f32x4 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5) (f32x4.mul (local.get $r1) (local.get $p1)))) ;; 1/4!
+    (local.set $p2 (f32x4.add (v128.const f32x4 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5) (f32x4.mul (local.get $r2) (local.get $p2)))) ;; 1/4!
+    (local.set $p1 (f32x4.add (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3) (f32x4.mul (local.get $r1) (local.get $p1)))) ;; 1/3!
+    (local.set $p2 (f32x4.add (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3) (f32x4.mul (local.get $r2) (local.get $p2)))) ;; 1/3!
+    (local.set $p1 (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.mul (local.get $r1) (local.get $p1))))
+    ;; q = r + r² p; 2^k from its exponent bits (k ≥ −44: a normal number)
+    (local.set $p2 (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.mul (local.get $r2) (local.get $p2))))
+    ;; q = r + r² p; 2^k from its exponent bits (k ≥ −44: a normal number)
+    (local.set $p1 (f32x4.add (local.get $r1) (f32x4.mul (f32x4.mul (local.get $r1) (local.get $r1)) (local.get $p1))))
+    (local.set $p2 (f32x4.add (local.get $r2) (f32x4.mul (f32x4.mul (local.get $r2) (local.get $r2)) (local.get $p2))))
+    (local.set $s1 (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k1)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+    (local.set $s2 (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k2)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+    (local.set $m1 (f32x4.add (f32x4.sub (local.get $s1) (v128.const f32x4 1 1 1 1)) (f32x4.mul (local.get $s1) (local.get $p1))))
+    (local.set $m2 (f32x4.add (f32x4.sub (local.get $s2) (v128.const f32x4 1 1 1 1)) (f32x4.mul (local.get $s2) (local.get $p2))))
+    (v128.or
+      (v128.and (local.get $z1) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+      (f32x4.abs (f32x4.div (local.get $m1) (f32x4.add (v128.const f32x4 2 2 2 2) (local.get $m1)))))
+    (v128.or
+      (v128.and (local.get $z2) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+      (f32x4.abs (f32x4.div (local.get $m2) (f32x4.add (v128.const f32x4 2 2 2 2) (local.get $m2))))))
 
   ;; h[i] = tanh(z[i]) for i < len (len a multiple of 4): for the tests
   (func (export "tanh") (param $z i32) (param $h i32) (param $len i32)
@@ -192,11 +239,11 @@
                 (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $c3) (local.get $j)))))
                 (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $w4) (local.get $j)))))
                 (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $c4) (local.get $j)))))
-                (v128.store (i32.add (local.get $h) (local.get $j)) (call $tanh4 (local.get $v)))
+                (v128.store (i32.add (local.get $h) (local.get $j)) (local.get $v))
                 (local.set $j (i32.add (local.get $j) (i32.const 16)))
                 (br $jnext))))
           (else
-            ;; any window size: h = b, then each position's terms added in turn, then tanh
+            ;; any window size: z = b, then each position's terms added in turn
             (local.set $j (i32.const 0))
             (block $bdone
               (loop $bnext
@@ -222,14 +269,24 @@
                     (local.set $j (i32.add (local.get $j) (i32.const 16)))
                     (br $jnext2)))
                 (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                (br $pnext2)))
-            (local.set $j (i32.const 0))
-            (block $tdone
-              (loop $tnext
-                (br_if $tdone (i32.ge_u (local.get $j) (local.get $wb)))
-                (v128.store (i32.add (local.get $h) (local.get $j)) (call $tanh4 (v128.load (i32.add (local.get $h) (local.get $j)))))
-                (local.set $j (i32.add (local.get $j) (i32.const 16)))
-                (br $tnext)))))
+                (br $pnext2)))))
+        ;; h = tanh z, eight units at a time, then four
+        (local.set $j (i32.const 0))
+        (block $tdone
+          (loop $tnext
+            (br_if $tdone (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $wb)))
+            (local.set $hh (i32.add (local.get $h) (local.get $j)))
+            (call $tanh4x2 (v128.load (local.get $hh)) (v128.load offset=16 (local.get $hh)))
+            (local.set $acc1)
+            (local.set $acc0)
+            (v128.store (local.get $hh) (local.get $acc0))
+            (v128.store offset=16 (local.get $hh) (local.get $acc1))
+            (local.set $j (i32.add (local.get $j) (i32.const 32)))
+            (br $tnext)))
+        (if (i32.lt_u (local.get $j) (local.get $wb))
+          (then
+            (local.set $hh (i32.add (local.get $h) (local.get $j)))
+            (v128.store (local.get $hh) (call $tanh4 (v128.load (local.get $hh))))))
         ;; S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j: two running sums (alternate groups of four units),
         ;; added, then the four lanes as (l0 + l1) + (l2 + l3)
         (local.set $k (i32.const 0))

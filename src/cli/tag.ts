@@ -176,6 +176,10 @@ class Writer {
     await out(parts.join(''));
   }
 
+  cacheStats(): { capacity: number; fills: number } {
+    return this.tagger.cacheStats();
+  }
+
   close(): void {
     this.tagger.close();
   }
@@ -214,6 +218,10 @@ export async function runTag(file: string | undefined, opts: TagOpts): Promise<v
     batch.push(...splitter.end());
     await flush();
     await writer.end();
+    if (opts.verbose) {
+      const { capacity, fills } = writer.cacheStats();
+      process.stderr.write(paint.dim(`word products computed ${fills.toLocaleString('en-US')} times (cache: ${capacity.toLocaleString('en-US')} words)\n`));
+    }
   } finally {
     writer.close();
   }
