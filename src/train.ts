@@ -124,7 +124,7 @@ function buildWordTable(emb: Embeddings, tokens: string[][], config: ModelConfig
   const extra = [...counts].filter(([, c]) => c >= config.minCount).map(([k]) => k).sort();
   const firstExtra = keys.length;
   keys.push(...extra);
-  const rows = wasmAlloc(keys.length * d); // in the WebAssembly memory, for the SIMD gather (when it fits)
+  const rows = new Float64Array(keys.length * d);
   copies.forEach((pre, i) => emb.readRow(pre, rows, (3 + i) * d));
   // own rows start small and random (the pretrained vectors have norm ≈ 1 … 5 per word; scale by 1/√d)
   const a = 1 / Math.sqrt(d);
@@ -212,9 +212,6 @@ export async function train(
     }
   }
   const single = config.wordDropout > 0 ? singletons(e) : null;
-  // gathers read the training words' pretrained rows from a compact copy, and the own rows (which train
-  // updates) from the WebAssembly memory: both copied into X by SIMD
-  const near = withNearRows(words, e);
 
   const model: NerModel = {
     config,
@@ -236,6 +233,13 @@ export async function train(
   const scratch = newBackScratch<Float32Array>(dims, B, 'float32');
   const grads = zerosLike(params); // zero now, and again after every sgd step
   const dS = wasmAlloc32(B * dims.K);
+  // Then, with what room the WebAssembly memory has left after the parameters and buffers above, the own
+  // word rows (which training updates) and a compact copy of the training words' pretrained rows, from
+  // which the SIMD gather builds X (anything that does not fit is gathered by the plain loop instead).
+  const arenaRows = wasmAlloc(words.rows.length);
+  arenaRows.set(words.rows);
+  words.rows = arenaRows;
+  const near = withNearRows(words, e);
   const ids = new Int32Array(B * P);
   const need = new Uint8Array(B * P);
   const idx = new Int32Array(B);
