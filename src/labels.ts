@@ -58,8 +58,8 @@ function splitTag(t: string): [string, string] {
   return t === 'O' ? ['O', ''] : [t.slice(0, 1), t.slice(2)];
 }
 
-/** allowed[a·K + b] = 1 when tag b may follow tag a; start[b] / end[a]: may begin / end a sentence. */
-export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uint8Array; end: Uint8Array } {
+/** allowed[a·K + b] = 1 when tag b may follow tag a; start[b] / end[a]: may begin / end a sentence; preds[b]: b's allowed predecessors. */
+export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uint8Array; end: Uint8Array; preds: (Int32Array | null)[] } {
   const tags = labels.outputs;
   const K = tags.length;
   const iobes = labels.scheme === 'IOBES';
@@ -85,27 +85,52 @@ export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uin
       allowed[a * K + b] = ok ? 1 : 0;
     }
   }
-  return { allowed, start, end };
+  // preds[b] = the tags that may precede b in increasing order, or null when every tag may (for viterbi)
+  const preds: (Int32Array | null)[] = [];
+  for (let b = 0; b < K; b++) {
+    const from: number[] = [];
+    for (let a = 0; a < K; a++) if (allowed[a * K + b]) from.push(a);
+    preds.push(from.length === K ? null : Int32Array.from(from));
+  }
+  return { allowed, start, end, preds };
 }
 
-/** Most probable legal tag sequence. logP: N×K log-probabilities. */
+/**
+ * Most probable legal tag sequence. logP: N×K log-probabilities. Each step takes, for every tag b, the
+ * best-scoring allowed predecessor (the first in tag order on a tie). Most tags may follow any tag, so
+ * their best predecessor is the best tag overall, found once per step; the rest (I-X, E-X) look only at
+ * their few allowed predecessors, in tag order: the same choices as trying every pair.
+ */
 export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType<typeof transitions>): Int32Array {
   const path = new Int32Array(N);
   if (N === 0) return path;
+  const preds = tr.preds;
   let score = new Float64Array(K);
   let next = new Float64Array(K);
   const back = new Int32Array(N * K);
   for (let b = 0; b < K; b++) score[b] = tr.start[b] ? logP[b] : -Infinity;
   for (let i = 1; i < N; i++) {
+    let top = -Infinity;
+    let topArg = 0;
+    for (let a = 0; a < K; a++) {
+      if (score[a] > top) {
+        top = score[a];
+        topArg = a;
+      }
+    }
     for (let b = 0; b < K; b++) {
-      let best = -Infinity;
-      let arg = 0;
-      for (let a = 0; a < K; a++) {
-        if (!tr.allowed[a * K + b]) continue;
-        const v = score[a];
-        if (v > best) {
-          best = v;
-          arg = a;
+      const from = preds[b];
+      let best = top;
+      let arg = topArg;
+      if (from !== null) {
+        best = -Infinity;
+        arg = 0;
+        for (let q = 0; q < from.length; q++) {
+          const v = score[from[q]];
+          if (v > best) {
+            best = v;
+            arg = from[q];
+          }
         }
       }
       next[b] = best + logP[i * K + b];

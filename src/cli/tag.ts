@@ -5,6 +5,7 @@
 
 import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as readline from 'node:readline';
 import { Tagger } from '../predict.js';
 import { bracketed, findEntities, type Entity, type TaggedSentence } from '../entities.js';
@@ -27,7 +28,7 @@ export function tagCommand(): Command {
         .default('inline'),
     )
     .option('--min-prob <p>', 'drop entities whose probability is below p', numberOption('--min-prob', (v) => v >= 0 && v <= 1, 'a probability in [0, 1], e.g. 0.8'), 0)
-    .option('--threads <n>', 'threads for scoring: 2 lets a second thread take half of the work (same output; helps only with a free second core)', intOption('--threads', 1, 2), 1)
+    .option('--threads <n>', 'threads for scoring: 2 lets a second thread take part of the work (same output; helps only with a free second core) (default: 2 for a large hidden layer, as the ovr head has, on a machine with 2 or more cores, else 1)', intOption('--threads', 1, 2))
     .option('-q, --quiet', 'no progress messages')
     .option('-v, --verbose', 'report sentences, tokens, entities and speed at the end (stderr)')
     .addHelpText('after', `
@@ -47,7 +48,7 @@ interface TagOpts {
   embeddings?: string;
   format: Format;
   minProb: number;
-  threads: number;
+  threads?: number;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -99,10 +100,22 @@ function countLines(b: Uint8Array): number {
   return n;
 }
 
-// Memory for the tagger's cached per-word products. A large text's whole vocabulary fits for the softmax
-// head (CoNLL: ~18k words × 4 KB); the ovr head needs 16 KB a word, and the process then stays under
-// 300 MB peak (the rest: Node, the model, the embeddings' word list, the tokens in flight).
+// Memory for the tagger's cached per-word products (float32, in the WebAssembly arena of kernels-wasm.ts,
+// which caps it at what the arena has free: about 56 MB). A large text's whole vocabulary fits for the
+// softmax head (CoNLL: ~18k words × 2 KB); the ovr head needs 8 KB a word, so about 7k of them are kept
+// (the most frequent). The process stays under 300 MB peak.
 const TAG_CACHE_BYTES = 96 * 2 ** 20;
+
+// A second scoring thread pays when each chunk has much work per token (the ovr head: 4 groups of hidden
+// units, 400 with the defaults) and a second core; with the softmax head's 100 units the hand-over costs
+// about what the thread saves (1M-token benchmark: ovr 143k → 211k tokens/s, softmax 291k → 261k).
+const THREADS_FROM_UNITS = 256;
+
+/** The default --threads for a model on this machine. */
+function defaultThreads(model: NerModel): number {
+  const units = (model.dims.head === 'ovr' ? model.dims.K : 1) * model.dims.H;
+  return units >= THREADS_FROM_UNITS && os.availableParallelism() >= 2 ? 2 : 1;
+}
 
 const TYPE_COLOURS = [ink.bgBlue, ink.bgGreen, ink.bgMagenta, ink.bgCyan, ink.bgYellow, ink.bgRed];
 
@@ -196,7 +209,7 @@ export async function runTag(file: string | undefined, opts: TagOpts): Promise<v
   const model = await loadModelFor(opts.model, opts.embeddings, !!opts.quiet);
   if (interactive) return interact(model, opts.model, opts);
   const t0 = performance.now();
-  const writer = new Writer(model, opts.format, ink.level > 0 && !!process.stdout.isTTY, opts.minProb, opts.threads);
+  const writer = new Writer(model, opts.format, ink.level > 0 && !!process.stdout.isTTY, opts.minProb, opts.threads ?? defaultThreads(model));
   try {
     const splitter = new SentenceSplitter();
     let batch: Token[][] = [];
