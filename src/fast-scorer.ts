@@ -36,17 +36,20 @@ const PAD_CASE = 7; // features.ts CASINGS.indexOf('pad')
 /** Windows per chunk: bounds the per-chunk buffers whatever the sentence length. */
 export const CHUNK = 2048;
 
-// The products live in a store of `capacity` entries (per part: P × w values each), plus R spare entries
-// at its end. slotOf[word id] is the word's entry, or −1. Entries 0 and 1 belong to the padding words
-// <s> and </s> for good. Which words are kept: every word while there is room; then a sampled LFU: every
+// The products live in a store of `capacity` entries (per part: P × w values each), cut in segments of
+// SEG entries that are allocated as the store fills up (a short text takes little memory, and nothing is
+// zeroed for nothing). slotOf[word id] is the word's entry, or −1. Entries 0 and 1 belong to the padding
+// words <s> and </s> for good, entries 2 … R + 1 are the spare entries, the rest hold cached words. Which words are kept: every word while there is room; then a sampled LFU: every
 // occurrence adds 1 to the word's count (up to 255), and a word not in the store takes the entry of the
 // least counted of the next SAMPLE entries a hand sweeps round, if that word has a lower count than it
 // (so a word seen once never displaces one seen twice, and the frequent words stay; on the 1M-token
 // benchmark with 7k entries for 18k words this computes 25% fewer products than the clock of GCLOCK).
-// An uncached token has its products computed into spare entry (token index mod R), which stays
+// An uncached token has its products computed into spare entry 2 + (token index mod R), which stays
 // untouched while any window holds the token (R > 2w). The words of the last R tokens are never
 // displaced. Which words are cached changes the speed only: every product is computed the same way.
 const SAMPLE = 4;
+const SEG_SHIFT = 10; // SEG = 1024 entries a segment (scorer.wat's $entry has the same numbers)
+const SEG = 1 << SEG_SHIFT;
 
 /** One part of the hidden units: padded units [a, a + w), w a multiple of 4. */
 export interface Part {
@@ -55,7 +58,8 @@ export interface Part {
   WT: Float32Array; // P × d × w: W_p,word transposed, for this part's units
   bias: Float32Array; // w
   caseT: Float32Array; // (P·Cs) × w: the casing columns of W (one zero row per position without casing)
-  store: Float32Array; // (capacity + R) × P × w: the per-word products
+  segs: Float32Array[]; // the store's segments: SEG × P × w values each (the last one may be shorter)
+  segTable: Int32Array; // the byte address of each segment (for scorer.wat)
   h: Float32Array; // w: h of the window being scored
   U: Float32Array; // K × w: U's weights on this part's units (zero where s_k does not use a unit)
   kr: Int32Array; // K × 2: the units [lo, hi) of this part that s_k uses
@@ -76,7 +80,7 @@ export interface Plan {
 
 /** The arguments of scorer.wat's `part` for one part and chunk (byte offsets into the wasm memory). */
 export function partArgs(pt: Part, pl: Plan, B: number, nFills: number): number[] {
-  return [B, nFills, pl.P, pt.w, pl.d, pl.K, pt.WT.byteOffset, pt.bias.byteOffset, pt.caseT.byteOffset, pt.store.byteOffset, pl.wo.byteOffset, pl.co.byteOffset, pl.fillAt.byteOffset, pl.fillEntry.byteOffset, pl.rows.byteOffset, pt.h.byteOffset, pt.U.byteOffset, pt.kr.byteOffset, pt.S.byteOffset];
+  return [B, nFills, pl.P, pt.w, pl.d, pl.K, pt.WT.byteOffset, pt.bias.byteOffset, pt.caseT.byteOffset, pt.segTable.byteOffset, pl.wo.byteOffset, pl.co.byteOffset, pl.fillAt.byteOffset, pl.fillEntry.byteOffset, pl.rows.byteOffset, pt.h.byteOffset, pt.U.byteOffset, pt.kr.byteOffset, pt.S.byteOffset];
 }
 
 const F = Math.fround;
@@ -120,15 +124,16 @@ export function tanh32(z: number): number {
  * operations in the same order, each rounded to float32.
  */
 export function partJS(pt: Part, pl: Plan, B: number, nFills: number): void {
-  const { w, WT, bias, caseT, store, h, U, kr, S } = pt;
+  const { w, WT, bias, caseT, segs, h, U, kr, S } = pt;
   const { P, d, K, wo, co, fillAt, fillEntry, rows } = pl;
   let f = 0;
   for (let i = 0; i < B; i++) {
     for (; f < nFills && fillAt[f] === i; f++) {
       // store[e, p, j] = Σ_t rows[f, t] WT[p, t, j], t in order
       const e = fillEntry[f];
+      const store = segs[e >> SEG_SHIFT];
       for (let p = 0; p < P; p++) {
-        const out = (e * P + p) * w;
+        const out = ((e & (SEG - 1)) * P + p) * w;
         for (let j = 0; j < w; j++) {
           let acc = 0;
           for (let t = 0, src = p * d * w + j; t < d; t++, src += w) acc = F(acc + F(WT[src] * rows[f * d + t]));
@@ -140,7 +145,8 @@ export function partJS(pt: Part, pl: Plan, B: number, nFills: number): void {
     for (let j = 0; j < w; j++) {
       let z = bias[j];
       for (let p = 0; p < P; p++) {
-        z = F(z + store[(wo[i * P + p] * P + p) * w + j]);
+        const e = wo[i * P + p];
+        z = F(z + segs[e >> SEG_SHIFT][((e & (SEG - 1)) * P + p) * w + j]);
         z = F(z + caseT[co[i * P + p] * w + j]);
       }
       h[j] = tanh32(z);
@@ -183,7 +189,7 @@ export interface Helper {
 }
 
 // Arena left free for everything else (training's own arrays, the kernels' scratch) when the store is sized.
-const ARENA_RESERVE = 8 * 2 ** 20;
+const ARENA_RESERVE = 2 * 2 ** 20;
 
 // A scorer dropped without close() still returns its arena blocks, once the garbage collector takes it.
 const freeOnCollect = new FinalizationRegistry<Float32Array[]>((blocks) => {
@@ -197,14 +203,16 @@ export class WindowScorer {
   readonly kernels: ScorerKernels | null;
   private readonly blocks: Float32Array[] = []; // the arena blocks to free on close()
   private readonly P: number;
-  private readonly R: number; // spare entries: token k uses spare entry k mod R
-  readonly capacity: number; // entries (pads included)
-  private used = 2; // entries taken (0 and 1: the padding words)
+  private readonly R: number; // spare entries: token k uses spare entry 2 + k mod R
+  private readonly first: number; // the first entry for cached words (2 + R)
+  capacity: number; // entries (pads and spares included); lowered if the arena cannot hold a new segment
+  private used: number; // entries taken
+  private readonly alloc: (length: number) => Float32Array;
   private readonly padFilled = [false, false];
   private readonly slotOf: Int32Array; // word id → entry, or −1
   private readonly owner: Int32Array; // entry → word id
   private readonly count: Uint8Array; // word id → occurrences, saturating at 255
-  private hand = 2; // the next entry to look at for displacing
+  private hand: number; // the next entry to look at for displacing
   private readonly recent: Int32Array; // word ids of the last R tokens planned (never displaced)
   private readonly tokEntry: Int32Array; // entry of each of the last R tokens planned (by index mod R)
   private nextTok = 0; // the next token to plan
@@ -238,6 +246,9 @@ export class WindowScorer {
     const Cs = Math.max(C, 1);
     this.P = P;
     this.R = P + 1;
+    this.first = 2 + this.R;
+    this.used = this.first;
+    this.hand = this.first;
     this.Cs = Cs;
     const alloc = (length: number): Float32Array => {
       const a = wasmAlloc32(length);
@@ -255,7 +266,7 @@ export class WindowScorer {
     const { W, b, U } = model.params;
     const modelUnit = (g: number): number => Math.floor(g / Hp) * H + (g % Hp); // padded unit → W row (if g % Hp < H)
     const partOf = (a: number, w: number): Part => {
-      const pt: Part = { a, w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(P * Cs * w), store: new Float32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
+      const pt: Part = { a, w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(P * Cs * w), segs: [], segTable: new Int32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
       for (let j = 0; j < w; j++) {
         if ((a + j) % Hp >= H) continue; // padding: zero weights
         const r = modelUnit(a + j) * n;
@@ -276,19 +287,15 @@ export class WindowScorer {
       return pt;
     };
     this.parts = [partOf(0, split), partOf(split, GHp - split)];
-    // the store: as many entries as the budget and the arena's free room allow
+    // the store: as many entries as the budget and the arena's free room allow, segment 0 (the pads and
+    // the spare entries) now, the others as they are needed
     const entryBytes = P * GHp * 4;
     const arena = wasmMemoryUsage();
     const room = arena.capacity > 0 ? Math.min(budgetBytes, arena.capacity - arena.used - ARENA_RESERVE) : budgetBytes;
-    let capacity = Math.max(16, Math.min(Math.floor(room / entryBytes), Math.floor(2 ** 31 / (entryBytes / 4)) - this.R - 1));
-    // the arena's free room may be cut in pieces: halve the store until it fits (16 entries at least)
-    for (;;) {
-      for (const pt of this.parts) pt.store = alloc((capacity + this.R) * P * pt.w);
-      if (capacity <= 16 || this.parts.every((pt) => inWasmMemory(pt.store))) break;
-      for (let q = 0; q < 2; q++) wasmFree(this.blocks.pop()!);
-      capacity = Math.max(16, capacity >> 1);
-    }
-    this.capacity = capacity;
+    this.capacity = Math.max(this.first + 16, Math.min(Math.floor(room / entryBytes), 2 ** 24));
+    for (const pt of this.parts) pt.segTable = ints(Math.ceil(this.capacity / SEG));
+    this.alloc = alloc;
+    this.addSegment(0);
     freeOnCollect.register(this, this.blocks, this);
     const kernels = scorerKernels();
     this.kernels = simd && kernels !== null && this.blocks.every((a) => inWasmMemory(a)) ? kernels : null;
@@ -299,10 +306,20 @@ export class WindowScorer {
     this.slotOf[1] = 1;
     this.count = new Uint8Array(ids);
     this.owner = new Int32Array(this.capacity);
-    this.owner[1] = 1;
     this.recent = new Int32Array(this.R).fill(-1);
     this.tokEntry = new Int32Array(this.R);
     this.c = Float64Array.from(model.params.c);
+  }
+
+  /** Allocates segment g of both parts' stores; false when it does not fit where the SIMD scorer can use it. */
+  private addSegment(g: number): boolean {
+    const entries = Math.min(SEG, this.capacity - g * SEG);
+    for (const pt of this.parts) {
+      const seg = this.alloc(entries * this.P * pt.w);
+      pt.segs[g] = seg;
+      pt.segTable[g] = seg.byteOffset;
+    }
+    return this.parts.every((pt) => inWasmMemory(pt.segs[g]));
   }
 
   /** Lets another thread run part 1 of each chunk (null: this thread does both parts). Needs the SIMD scorer. */
@@ -336,16 +353,29 @@ export class WindowScorer {
       if (id < 2) return this.padEntry(id, at);
       return slot;
     }
-    slot = this.used < this.capacity ? this.used++ : this.displace(count[id]);
+    slot = this.used < this.capacity ? this.newEntry() : this.displace(count[id]);
     if (slot >= 0) {
       this.slotOf[id] = slot;
       this.owner[slot] = id;
       this.addFill(at, slot, id);
       return slot;
     }
-    slot = this.capacity + (k % this.R);
+    slot = 2 + (k % this.R);
     this.addFill(at, slot, id);
     return slot;
+  }
+
+  /** The next unused entry (allocating its segment when it starts one), or −1 when the arena is full. */
+  private newEntry(): number {
+    const e = this.used;
+    if (e % SEG === 0 && !this.addSegment(e / SEG) && this.kernels !== null) {
+      // the arena is full: the store ends here (the segment's blocks go back)
+      for (let q = 0; q < 2; q++) wasmFree(this.blocks.pop()!);
+      this.capacity = e;
+      return -1;
+    }
+    this.used++;
+    return e;
   }
 
   /** Frees the least counted of the next SAMPLE entries if its count is below c (see the top of the file); returns it, or −1. */
@@ -353,9 +383,9 @@ export class WindowScorer {
     const { count, owner, recent } = this;
     let best = -1;
     let low = c;
-    for (let seen = 0, steps = 0; seen < SAMPLE && steps < this.capacity; steps++) {
+    for (let seen = 0, steps = 0; seen < SAMPLE && steps < this.capacity && this.capacity > this.first; steps++) {
       const slot = this.hand;
-      this.hand = this.hand + 1 < this.capacity ? this.hand + 1 : 2;
+      this.hand = this.hand + 1 < this.capacity ? this.hand + 1 : this.first;
       const id = owner[slot];
       if (recent.includes(id)) continue;
       seen++;

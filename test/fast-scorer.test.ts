@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { type Encoded, encode, inputSize, newWordTable } from '../src/features.js';
 import { CHUNK, tanh32, WindowScorer } from '../src/fast-scorer.js';
 import { scorerKernels } from '../src/scorer-wasm.js';
-import { wasmAlloc32, wasmFree } from '../src/kernels-wasm.js';
+import { wasmAlloc32, wasmFree, wasmMemoryUsage } from '../src/kernels-wasm.js';
 import { ScoringThread } from '../src/tag-worker.js';
 import { decode, makeLabels, outputCount } from '../src/labels.js';
 import { initParams } from '../src/model.js';
@@ -44,10 +44,10 @@ const SENTENCES = [
 // More distinct words than the smallest cache (16 entries) holds, so the spare entries are used.
 const MANY = [Array.from({ length: 40 }, (_, i) => `w${i}`).concat(['the', 'w3', 'w39', 'w0', 'Paris'])];
 
-function model(head: 'ovr' | 'softmax', useCasing: boolean, window: number): NerModel {
+function model(head: 'ovr' | 'softmax', useCasing: boolean, window: number, extra: string[] = []): NerModel {
   const rng = new Rng(4);
   const d = 6;
-  const keys = ['<s>', '</s>', '<unk>', 'the', 'in', 'paris', 'samuel', 'quinn', '.', 'u.s.', ...MANY[0].slice(0, 40)];
+  const keys = ['<s>', '</s>', '<unk>', 'the', 'in', 'paris', 'samuel', 'quinn', '.', 'u.s.', ...MANY[0].slice(0, 40), ...extra];
   const rows = new Float64Array(keys.length * d).map(() => rng.uniform(1));
   const words = newWordTable(d, keys, rows, null);
   const labels = makeLabels(head, ['LOC', 'ORG', 'PER'], 'IOBES');
@@ -212,6 +212,30 @@ test('the SIMD scorer is in use unless NER_WASM=off, and close() returns its are
     const scorer = new WindowScorer(m); // 32 MB of products each: the arena holds one at a time
     assert.notEqual(scorer.kernels, null, `scorer ${i} runs in plain JS`);
     assert.ok(scorer.capacity > 1000, `scorer ${i}: ${scorer.capacity} entries`);
+    scorer.close();
+  }
+});
+
+test('a store of several segments, and one cut short when the arena fills up: the same probabilities', () => {
+  const vocab = Array.from({ length: 3000 }, (_, i) => `v${i}`);
+  const m = model('ovr', true, 2, vocab);
+  const rng = new Rng(5);
+  const sentences = Array.from({ length: 300 }, () => Array.from({ length: 25 }, () => vocab[Math.floor((rng.uniform(0.5) + 0.5) * vocab.length) % vocab.length]));
+  const e = encode(m.words, sentences);
+  const whole = score(m)(e); // every word cached: three segments of 1024 entries
+  const direct = predictProbabilities(m, e);
+  for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(whole[i] - direct[i]) < TOL, `P[${i}] ${whole[i]} vs ${direct[i]}`);
+  assert.deepEqual(score(m, 1)(e), whole);
+  assert.deepEqual(score(m, undefined, false)(e), whole);
+  // the arena taken by something else after the scorer was made: the store stops growing
+  const scorer = new WindowScorer(m);
+  const { used, capacity } = wasmMemoryUsage();
+  const blocker = scorer.kernels !== null ? wasmAlloc32(Math.floor((capacity - used) / 4) - 1024) : null;
+  try {
+    assert.deepEqual(scorer.probabilities(e), whole);
+    if (blocker !== null) assert.ok(scorer.capacity <= 1024, `capacity ${scorer.capacity}: the store should have stopped at one segment`);
+  } finally {
+    if (blocker !== null) wasmFree(blocker);
     scorer.close();
   }
 });

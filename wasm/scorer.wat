@@ -167,6 +167,14 @@
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $next4))))
 
+  ;; ── the store ────────────────────────────────────────────────────────────────────────────────────
+  ;; The byte address of store entry e: the store is cut in segments of 1024 entries (allocated as they
+  ;; are needed), segs[s] holding the address of segment s.
+  (func $entry (param $segs i32) (param $entryBytes i32) (param $e i32) (result i32)
+    (i32.add
+      (i32.load (i32.add (local.get $segs) (i32.shl (i32.shr_u (local.get $e) (i32.const 10)) (i32.const 2))))
+      (i32.mul (i32.and (local.get $e) (i32.const 1023)) (local.get $entryBytes))))
+
   ;; ── part ───────────────────────────────────────────────────────────────────────────────────────
   ;; Windows [0, B) of a planned chunk for one part (see the top of the file). wo[i, p]: the store entry
   ;; of window i's word at position p; co[i, p]: the row of caseT (p·C + casing) for it. Fill f (in
@@ -174,7 +182,7 @@
   ;; kr[k] = (lo_k, hi_k): the units of this part that s_k uses (multiples of 4; lo = hi: none).
   (func (export "part")
     (param $B i32) (param $nFills i32) (param $P i32) (param $w i32) (param $d i32) (param $K i32)
-    (param $WT i32) (param $bias i32) (param $caseT i32) (param $store i32)
+    (param $WT i32) (param $bias i32) (param $caseT i32) (param $segs i32)
     (param $wo i32) (param $co i32) (param $fillAt i32) (param $fillEntry i32) (param $rows i32)
     (param $h i32) (param $U i32) (param $kr i32) (param $S i32)
     (local $i i32) (local $f i32) (local $p i32) (local $j i32) (local $k i32) (local $e i32)
@@ -193,8 +201,8 @@
           (loop $fillNext
             (br_if $fills (i32.ge_u (local.get $f) (local.get $nFills)))
             (br_if $fills (i32.ne (i32.load (i32.add (local.get $fillAt) (i32.shl (local.get $f) (i32.const 2)))) (local.get $i)))
-            (local.set $e (i32.add (local.get $store) (i32.mul (local.get $entryBytes)
-              (i32.load (i32.add (local.get $fillEntry) (i32.shl (local.get $f) (i32.const 2)))))))
+            (local.set $e (call $entry (local.get $segs) (local.get $entryBytes)
+              (i32.load (i32.add (local.get $fillEntry) (i32.shl (local.get $f) (i32.const 2))))))
             (local.set $p (i32.const 0))
             (block $pdone
               (loop $pnext
@@ -213,11 +221,11 @@
         (if (i32.eq (local.get $P) (i32.const 5))
           (then
             ;; the usual window (w = 2) written out: the same additions in the same order
-            (local.set $w0 (i32.add (local.get $store) (i32.mul (local.get $entryBytes) (i32.load offset=0 (local.get $plan)))))
-            (local.set $w1 (i32.add (i32.add (local.get $store) (local.get $wb)) (i32.mul (local.get $entryBytes) (i32.load offset=4 (local.get $plan)))))
-            (local.set $w2 (i32.add (i32.add (local.get $store) (i32.shl (local.get $wb) (i32.const 1))) (i32.mul (local.get $entryBytes) (i32.load offset=8 (local.get $plan)))))
-            (local.set $w3 (i32.add (i32.add (local.get $store) (i32.mul (local.get $wb) (i32.const 3))) (i32.mul (local.get $entryBytes) (i32.load offset=12 (local.get $plan)))))
-            (local.set $w4 (i32.add (i32.add (local.get $store) (i32.shl (local.get $wb) (i32.const 2))) (i32.mul (local.get $entryBytes) (i32.load offset=16 (local.get $plan)))))
+            (local.set $w0 (call $entry (local.get $segs) (local.get $entryBytes) (i32.load offset=0 (local.get $plan))))
+            (local.set $w1 (i32.add (local.get $wb) (call $entry (local.get $segs) (local.get $entryBytes) (i32.load offset=4 (local.get $plan)))))
+            (local.set $w2 (i32.add (i32.shl (local.get $wb) (i32.const 1)) (call $entry (local.get $segs) (local.get $entryBytes) (i32.load offset=8 (local.get $plan)))))
+            (local.set $w3 (i32.add (i32.mul (local.get $wb) (i32.const 3)) (call $entry (local.get $segs) (local.get $entryBytes) (i32.load offset=12 (local.get $plan)))))
+            (local.set $w4 (i32.add (i32.shl (local.get $wb) (i32.const 2)) (call $entry (local.get $segs) (local.get $entryBytes) (i32.load offset=16 (local.get $plan)))))
             (local.set $plan (i32.add (local.get $co) (i32.shl (i32.mul (local.get $i) (local.get $P)) (i32.const 2))))
             (local.set $c0 (i32.add (local.get $caseT) (i32.mul (local.get $wb) (i32.load offset=0 (local.get $plan)))))
             (local.set $c1 (i32.add (local.get $caseT) (i32.mul (local.get $wb) (i32.load offset=4 (local.get $plan)))))
@@ -255,8 +263,8 @@
             (block $pdone2
               (loop $pnext2
                 (br_if $pdone2 (i32.ge_u (local.get $p) (local.get $P)))
-                (local.set $w0 (i32.add (i32.add (local.get $store) (i32.mul (local.get $p) (local.get $wb)))
-                  (i32.mul (local.get $entryBytes) (i32.load (i32.add (local.get $plan) (i32.shl (local.get $p) (i32.const 2)))))))
+                (local.set $w0 (i32.add (i32.mul (local.get $p) (local.get $wb))
+                  (call $entry (local.get $segs) (local.get $entryBytes) (i32.load (i32.add (local.get $plan) (i32.shl (local.get $p) (i32.const 2)))))))
                 (local.set $c0 (i32.add (local.get $caseT) (i32.mul (local.get $wb)
                   (i32.load (i32.add (i32.add (local.get $co) (i32.shl (i32.mul (local.get $i) (local.get $P)) (i32.const 2)))
                     (i32.shl (local.get $p) (i32.const 2)))))))
