@@ -155,19 +155,21 @@ function keepsPeriod(written: string, word: string, dot: number, nextWord: strin
   return after === '' && /^\p{L}+$/u.test(core) && nextWord !== undefined && /^\p{Ll}/u.test(nextWord);
 }
 
-/** A token with the spacing facts the sentence splitter needs. */
-interface Piece extends Token {
-  newlineBefore: boolean; // a line break between the previous token and this one
-  gluedRight: boolean; // no whitespace after (inside a word, not its last token)
-}
+// The spacing facts the sentence splitter needs about each token, kept beside the tokens (one byte each,
+// so the tokens themselves are the objects returned: no copies for the garbage collector to collect)
+const NEWLINE_BEFORE = 1; // a line break between the previous token and this one
+const GLUED_RIGHT = 2; // no whitespace after (inside a word, not its last token)
 
 const SENTENCE_END = new Set(['.', '?', '!', '...', '…', '....']);
 const CLOSERS = new Set([')', ']', '}', "'", '’', '»']);
 const NOT_A_START = new Set([',', ';', ':', '%']);
 
-/** Tokenise `text`; `lineStart` says whether position 0 is at the start of a line. */
-function tokenizeText(text: string, lineStart: boolean): Token[][] {
-  const words: Array<{ start: number; end: number; newlineBefore: boolean }> = [];
+/** Tokenise `text`; `lineStart` says whether position 0 is at the start of a line; offsets are shifted by `base`. */
+function tokenizeText(text: string, lineStart: boolean, base = 0): Token[][] {
+  // the whitespace-separated words: start, end, and whether a line break precedes each
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const newline: boolean[] = [];
   const wordRe = /\S+/gu;
   let prevEnd = 0;
   for (let m = wordRe.exec(text); m !== null; m = wordRe.exec(text)) {
@@ -176,31 +178,33 @@ function tokenizeText(text: string, lineStart: boolean): Token[][] {
       const c = text.charCodeAt(k);
       newlineBefore = c === 10 || c === 13;
     }
-    words.push({ start: m.index, end: m.index + m[0].length, newlineBefore });
+    starts.push(m.index);
+    ends.push(m.index + m[0].length);
+    newline.push(newlineBefore);
     prevEnd = m.index + m[0].length;
   }
-  const pieces: Piece[] = [];
-  words.forEach((w, i) => {
-    const word = text.slice(w.start, w.end);
+  const tokens: Token[] = [];
+  const flags: number[] = [];
+  let next = starts.length > 0 ? text.slice(starts[0], ends[0]) : '';
+  for (let i = 0; i < starts.length; i++) {
+    const word = next;
+    next = i + 1 < starts.length ? text.slice(starts[i + 1], ends[i + 1]) : '';
     // The next word on the same line (a line break ends the sentence anyway).
-    const next = i + 1 < words.length && !words[i + 1].newlineBefore ? text.slice(words[i + 1].start, words[i + 1].end) : undefined;
-    const lineInitial = w.newlineBefore || (i === 0 && lineStart);
-    const spans = splitWord(word, next, lineInitial);
-    spans.forEach(([s, e], j) => {
-      pieces.push({
-        text: word.slice(s, e),
-        start: w.start + s,
-        end: w.start + e,
-        newlineBefore: j === 0 && w.newlineBefore,
-        gluedRight: j < spans.length - 1,
-      });
-    });
-  });
-  return splitSentences(pieces);
+    const nextOnLine = i + 1 < starts.length && !newline[i + 1] ? next : undefined;
+    const lineInitial = newline[i] || (i === 0 && lineStart);
+    const spans = splitWord(word, nextOnLine, lineInitial);
+    const at = base + starts[i];
+    for (let j = 0; j < spans.length; j++) {
+      const [s, e] = spans[j];
+      tokens.push({ text: s === 0 && e === word.length ? word : word.slice(s, e), start: at + s, end: at + e });
+      flags.push((j === 0 && newline[i] ? NEWLINE_BEFORE : 0) | (j < spans.length - 1 ? GLUED_RIGHT : 0));
+    }
+  }
+  return splitSentences(tokens, flags);
 }
 
 /** Group tokens into sentences (rules in the header comment). */
-function splitSentences(pieces: Piece[]): Token[][] {
+function splitSentences(tokens: Token[], flags: number[]): Token[][] {
   const sentences: Token[][] = [];
   let cur: Token[] = [];
   let ended = false; // the current sentence has seen its final punctuation
@@ -209,17 +213,18 @@ function splitSentences(pieces: Piece[]): Token[][] {
     cur = [];
     ended = false;
   };
-  for (const t of pieces) {
-    if (t.newlineBefore) flush();
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (flags[i] & NEWLINE_BEFORE) flush();
     else if (ended) {
       const closes =
-        CLOSERS.has(t.text) || ((t.text === '"' || t.text === '”') && !t.gluedRight);
+        CLOSERS.has(t.text) || ((t.text === '"' || t.text === '”') && !(flags[i] & GLUED_RIGHT));
       if (!closes) {
         if (/^\p{Ll}/u.test(t.text) || NOT_A_START.has(t.text)) ended = false;
         else flush();
       }
     }
-    cur.push({ text: t.text, start: t.start, end: t.end });
+    cur.push(t);
     if (SENTENCE_END.has(t.text)) ended = true;
   }
   flush();
@@ -255,19 +260,18 @@ export class SentenceSplitter {
     while (cut >= 0 && !/\s/u.test(this.buffer[cut])) cut--;
     if (cut < 0) return [];
     if (!this.mayEndSentence(cut)) return [];
-    const sentences = tokenizeText(this.buffer.slice(0, cut), this.lineStart);
+    const sentences = tokenizeText(this.buffer.slice(0, cut), this.lineStart, this.base); // stream offsets
     // Emit up to the last sentence that is followed by whitespace, so the next one starts a word.
     let k = sentences.length - 2;
     while (k >= 0) {
-      const end = sentences[k][sentences[k].length - 1].end;
+      const end = sentences[k][sentences[k].length - 1].end - this.base;
       if (end < this.buffer.length && /\s/u.test(this.buffer[end])) break;
       k--;
     }
     if (k < 0) return [];
-    const emitted = sentences.slice(0, k + 1);
-    const keepFrom = emitted[k][emitted[k].length - 1].end;
+    const out = sentences.slice(0, k + 1);
+    const keepFrom = out[k][out[k].length - 1].end - this.base;
     this.buffer = this.buffer.slice(keepFrom);
-    const out = emitted.map((s) => s.map((t) => ({ text: t.text, start: t.start + this.base, end: t.end + this.base })));
     this.base += keepFrom;
     this.settled = Math.max(0, this.settled - keepFrom);
     this.lineStart = false; // the kept text starts with the whitespace that followed a token
@@ -301,8 +305,8 @@ export class SentenceSplitter {
   end(): Token[][] {
     if (this.done) return [];
     this.done = true;
-    const sentences = tokenizeText(this.buffer, this.lineStart);
+    const sentences = tokenizeText(this.buffer, this.lineStart, this.base);
     this.buffer = '';
-    return sentences.map((s) => s.map((t) => ({ text: t.text, start: t.start + this.base, end: t.end + this.base })));
+    return sentences;
   }
 }
