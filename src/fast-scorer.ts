@@ -38,15 +38,17 @@ export const CHUNK = 2048;
 
 // The products live in a store of `capacity` entries (per part: P × w values each), cut in segments of
 // SEG entries that are allocated as the store fills up (a short text takes little memory, and nothing is
-// zeroed for nothing). slotOf[word id] is the word's entry, or −1. Entries 0 and 1 belong to the padding
-// words <s> and </s> for good, entries 2 … R + 1 are the spare entries, the rest hold cached words. Which words are kept: every word while there is room; then a sampled LFU: every
-// occurrence adds 1 to the word's count (up to 255), and a word not in the store takes the entry of the
-// least counted of the next SAMPLE entries a hand sweeps round, if that word has a lower count than it
-// (so a word seen once never displaces one seen twice, and the frequent words stay; on the 1M-token
-// benchmark with 7k entries for 18k words this computes 25% fewer products than the clock of GCLOCK).
-// An uncached token has its products computed into spare entry 2 + (token index mod R), which stays
-// untouched while any window holds the token (R > 2w). The words of the last R tokens are never
-// displaced. Which words are cached changes the speed only: every product is computed the same way.
+// zeroed for nothing), until the budget or the arena's free room is reached. slotOf[word id] is the
+// word's entry, or −1. Entries 0 and 1 belong to the padding words <s> and </s> for good, entries
+// 2 … R + 1 are spare entries, the rest hold cached words. Which words are kept: every word while there
+// is room; then a sampled LFU: every occurrence adds 1 to the word's count (up to 255), and a word not in
+// the store takes the entry of the least counted of the next SAMPLE entries a hand sweeps round, if that
+// word has a lower count than it (so a word seen once never displaces one seen twice, and the frequent
+// words stay; on the 1M-token benchmark with 7k entries for 18k words this computes 25% fewer products
+// than the clock of GCLOCK did). An uncached token has its products computed into spare entry
+// 2 + (token index mod R), which stays untouched while any window holds the token (R > 2w). The words of
+// the last R tokens are never displaced. Which words are cached changes the speed only: every product is
+// computed the same way.
 const SAMPLE = 4;
 const SEG_SHIFT = 10; // SEG = 1024 entries a segment (scorer.wat's $entry has the same numbers)
 const SEG = 1 << SEG_SHIFT;
