@@ -96,6 +96,8 @@ const I5 = F(1 / 120);
 const I4 = F(1 / 24);
 const I3 = F(1 / 6);
 
+const POW2 = Float64Array.from({ length: 64 }, (_, i) => 2 ** -i);
+
 /** Rounds to the nearest whole number, ties to even (WebAssembly's `nearest`). */
 function nearest(x: number): number {
   const r = Math.round(x);
@@ -115,7 +117,7 @@ export function tanh32(z: number): number {
   p = F(I3 + F(r * p));
   p = F(0.5 + F(r * p));
   const q = F(r + F(F(r * r) * p));
-  const s = 2 ** k;
+  const s = POW2[-k]; // 2^k, k ∈ [−44, 0]
   const m = F(F(s - 1) + F(s * q));
   const t = Math.abs(F(m / F(2 + m)));
   return z < 0 || (z === 0 && 1 / z < 0) ? -t : t;
@@ -131,28 +133,29 @@ export function partJS(pt: Part, pl: Plan, B: number, nFills: number): void {
   let f = 0;
   for (let i = 0; i < B; i++) {
     for (; f < nFills && fillAt[f] === i; f++) {
-      // store[e, p, j] = Σ_t rows[f, t] WT[p, t, j], t in order
+      // store[e, p, j] = Σ_t rows[f, t] WT[p, t, j], t in order (a Float32Array store rounds like Math.fround)
       const e = fillEntry[f];
       const store = segs[e >> SEG_SHIFT];
       for (let p = 0; p < P; p++) {
         const out = ((e & (SEG - 1)) * P + p) * w;
-        for (let j = 0; j < w; j++) {
-          let acc = 0;
-          for (let t = 0, src = p * d * w + j; t < d; t++, src += w) acc = F(acc + F(WT[src] * rows[f * d + t]));
-          store[out + j] = acc;
+        store.fill(0, out, out + w);
+        for (let t = 0; t < d; t++) {
+          const x = rows[f * d + t];
+          const src = (p * d + t) * w;
+          for (let j = 0; j < w; j++) store[out + j] += F(WT[src + j] * x);
         }
       }
     }
-    // z = b + Σ_p (word term + casing term), then h = tanh z
-    for (let j = 0; j < w; j++) {
-      let z = bias[j];
-      for (let p = 0; p < P; p++) {
-        const e = wo[i * P + p];
-        z = F(z + segs[e >> SEG_SHIFT][((e & (SEG - 1)) * P + p) * w + j]);
-        z = F(z + caseT[co[i * P + p] * w + j]);
-      }
-      h[j] = tanh32(z);
+    // z = b + Σ_p (word term + casing term), position by position, then h = tanh z
+    h.set(bias);
+    for (let p = 0; p < P; p++) {
+      const e = wo[i * P + p];
+      const ws = segs[e >> SEG_SHIFT];
+      const o = ((e & (SEG - 1)) * P + p) * w;
+      const c = co[i * P + p] * w;
+      for (let j = 0; j < w; j++) h[j] = F(h[j] + ws[o + j]) + caseT[c + j];
     }
+    for (let j = 0; j < w; j++) h[j] = tanh32(h[j]);
     // S[i, k]: two running sums of four lanes (alternate groups of four units), as scorer.wat
     for (let k = 0; k < K; k++) {
       const hi = kr[2 * k + 1];
