@@ -27,7 +27,7 @@
 
 import { type Encoded, blockSize, copyWordRow } from './features.js';
 import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from './kernels-wasm.js';
-import { groups, probabilities } from './model.js';
+import { type Activation, groups, probabilities } from './model.js';
 import type { NerModel } from './ner-model.js';
 import { type ScorerKernels, scorerKernels } from './scorer-wasm.js';
 
@@ -73,6 +73,7 @@ export interface Plan {
   P: number; // 2w + 1
   d: number; // word vector size
   K: number;
+  act: number; // the activation f: 0 tanh, 1 relu, 2 sigmoid (ACT_CODES)
   wo: Int32Array; // CHUNK × P: the store entry of each window position's word
   co: Int32Array; // CHUNK × P: the caseT row (p·Cs + casing) of each window position
   fillAt: Int32Array; // fills, in window order: the window before which entry fillEntry[f] is filled
@@ -82,7 +83,17 @@ export interface Plan {
 
 /** The arguments of scorer.wat's `part` for one part and chunk (byte offsets into the wasm memory). */
 export function partArgs(pt: Part, pl: Plan, B: number, nFills: number): number[] {
-  return [B, nFills, pl.P, pt.w, pl.d, pl.K, pt.WT.byteOffset, pt.bias.byteOffset, pt.caseT.byteOffset, pt.segTable.byteOffset, pl.wo.byteOffset, pl.co.byteOffset, pl.fillAt.byteOffset, pl.fillEntry.byteOffset, pl.rows.byteOffset, pt.h.byteOffset, pt.U.byteOffset, pt.kr.byteOffset, pt.S.byteOffset];
+  return [B, nFills, pl.P, pt.w, pl.d, pl.K, pt.WT.byteOffset, pt.bias.byteOffset, pt.caseT.byteOffset, pt.segTable.byteOffset, pl.wo.byteOffset, pl.co.byteOffset, pl.fillAt.byteOffset, pl.fillEntry.byteOffset, pl.rows.byteOffset, pt.h.byteOffset, pt.U.byteOffset, pt.kr.byteOffset, pt.S.byteOffset, pl.act];
+}
+
+/** scorer.wat's codes of the activations. */
+export const ACT_CODES: Record<Activation, number> = { tanh: 0, relu: 1, sigmoid: 2 };
+
+/** f(z) in float32, exactly as scorer.wat computes it (sigmoid z = (1 + tanh(z/2)) / 2). */
+export function activate32(act: number, z: number): number {
+  if (act === 0) return tanh32(z);
+  if (act === 1) return Math.max(z, 0);
+  return F(0.5 * F(1 + tanh32(F(0.5 * z))));
 }
 
 const F = Math.fround;
@@ -146,7 +157,7 @@ export function partJS(pt: Part, pl: Plan, B: number, nFills: number): void {
         }
       }
     }
-    // z = b + Σ_p (word term + casing term), position by position, then h = tanh z
+    // z = b + Σ_p (word term + casing term), position by position, then h = f(z)
     h.set(bias);
     for (let p = 0; p < P; p++) {
       const e = wo[i * P + p];
@@ -155,7 +166,7 @@ export function partJS(pt: Part, pl: Plan, B: number, nFills: number): void {
       const c = co[i * P + p] * w;
       for (let j = 0; j < w; j++) h[j] = F(h[j] + ws[o + j]) + caseT[c + j];
     }
-    for (let j = 0; j < w; j++) h[j] = tanh32(h[j]);
+    for (let j = 0; j < w; j++) h[j] = activate32(pl.act, h[j]);
     // S[i, k]: two running sums of four lanes (alternate groups of four units), as scorer.wat
     for (let k = 0; k < K; k++) {
       const hi = kr[2 * k + 1];
@@ -265,7 +276,7 @@ export class WindowScorer {
       return new Int32Array(a.buffer, a.byteOffset, length);
     };
     const maxFills = CHUNK + 2 * this.R + 2;
-    this.plan = { P, d, K, wo: ints(CHUNK * P), co: ints(CHUNK * P), fillAt: ints(maxFills), fillEntry: ints(maxFills), rows: alloc(maxFills * d) };
+    this.plan = { P, d, K, act: ACT_CODES[model.config.activation], wo: ints(CHUNK * P), co: ints(CHUNK * P), fillAt: ints(maxFills), fillEntry: ints(maxFills), rows: alloc(maxFills * d) };
     // where the parts meet: between groups for 'ovr' (each part's s_k then needs no sum across parts)
     const split = G % 2 === 0 ? (G / 2) * Hp : 4 * Math.floor(GHp / 8);
     const { W, b, U } = model.params;

@@ -32,7 +32,7 @@ const SPINS = 20_000; // Atomics.load polls before sleeping in Atomics.wait (som
 /** A typed array as (byte offset, length) in the shared memory, to rebuild it in the worker. */
 type View = [number, number];
 type PartViews = { a: number; w: number } & Record<'WT' | 'bias' | 'caseT' | 'segTable' | 'h' | 'U' | 'S' | 'kr', View>;
-type PlanViews = { P: number; d: number; K: number } & Record<'wo' | 'co' | 'fillAt' | 'fillEntry' | 'rows', View>;
+type PlanViews = { P: number; d: number; K: number; act: number } & Record<'wo' | 'co' | 'fillAt' | 'fillEntry' | 'rows', View>;
 
 function views<T extends object>(o: T): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -106,7 +106,7 @@ function serve(memory: WebAssembly.Memory, pv: PartViews, lv: PlanViews, ctl: In
   const f32 = ([o, n]: View) => new Float32Array(buf, o, n);
   const i32 = ([o, n]: View) => new Int32Array(buf, o, n);
   const part: Part = { a: pv.a, w: pv.w, WT: f32(pv.WT), bias: f32(pv.bias), caseT: f32(pv.caseT), segs: [], segTable: i32(pv.segTable), h: f32(pv.h), U: f32(pv.U), kr: i32(pv.kr), S: f32(pv.S) };
-  const plan: Plan = { P: lv.P, d: lv.d, K: lv.K, wo: i32(lv.wo), co: i32(lv.co), fillAt: i32(lv.fillAt), fillEntry: i32(lv.fillEntry), rows: f32(lv.rows) };
+  const plan: Plan = { P: lv.P, d: lv.d, K: lv.K, act: lv.act, wo: i32(lv.wo), co: i32(lv.co), fillAt: i32(lv.fillAt), fillEntry: i32(lv.fillEntry), rows: f32(lv.rows) };
   let seen = 0;
   Atomics.store(ctl, READY, 1);
   for (;;) {

@@ -14,7 +14,7 @@ import { scorerKernels } from '../src/scorer-wasm.js';
 import { wasmAlloc32, wasmFree, wasmMemoryUsage } from '../src/kernels-wasm.js';
 import { ScoringThread } from '../src/tag-worker.js';
 import { decode, makeLabels, outputCount } from '../src/labels.js';
-import { initParams } from '../src/model.js';
+import { type Activation, initParams } from '../src/model.js';
 import { DEFAULT_CONFIG, type NerModel } from '../src/ner-model.js';
 import { predictProbabilities, Tagger } from '../src/predict.js';
 import { Rng } from '../src/rng.js';
@@ -44,7 +44,7 @@ const SENTENCES = [
 // More distinct words than the smallest cache (16 entries) holds, so the spare entries are used.
 const MANY = [Array.from({ length: 40 }, (_, i) => `w${i}`).concat(['the', 'w3', 'w39', 'w0', 'Paris'])];
 
-function model(head: 'ovr' | 'softmax', useCasing: boolean, window: number, extra: string[] = []): NerModel {
+function model(head: 'ovr' | 'softmax', useCasing: boolean, window: number, extra: string[] = [], activation: Activation = 'tanh'): NerModel {
   const rng = new Rng(4);
   const d = 6;
   const keys = ['<s>', '</s>', '<unk>', 'the', 'in', 'paris', 'samuel', 'quinn', '.', 'u.s.', ...MANY[0].slice(0, 40), ...extra];
@@ -55,7 +55,7 @@ function model(head: 'ovr' | 'softmax', useCasing: boolean, window: number, extr
   const dims = { head, n: inputSize(shape), H: 7, K: outputCount(labels) };
   const params = initParams(dims, (a) => rng.uniform(a * 3));
   for (let i = 0; i < params.b.length; i++) params.b[i] = rng.uniform(0.3);
-  const config = { ...DEFAULT_CONFIG, head, window, casing: useCasing, hidden: 7 };
+  const config = { ...DEFAULT_CONFIG, head, window, casing: useCasing, hidden: 7, activation };
   return { config, labels, inputScheme: 'IOB2', dims, shape, params, words, embeddings: { source: 'test', d, count: 0, fingerprint: 'x' }, history: [], bestEpoch: 0, trainedOn: { files: [], sentences: 0, tokens: 0 } };
 }
 
@@ -101,6 +101,19 @@ for (const head of ['ovr', 'softmax'] as const) {
         tagger.close();
       });
     }
+  }
+}
+
+for (const activation of ['relu', 'sigmoid'] as const) {
+  for (const head of ['ovr', 'softmax'] as const) {
+    test(`fast scorer = direct forward with ${activation} hidden units (${head}), plain JS = SIMD`, () => {
+      const m = model(head, true, 2, [], activation);
+      const e = encode(m.words, [...SENTENCES, ...MANY]);
+      const direct = predictProbabilities(m, e);
+      const fast = score(m)(e);
+      for (let i = 0; i < fast.length; i++) assert.ok(Math.abs(fast[i] - direct[i]) < TOL, `P[${i}] ${fast[i]} vs ${direct[i]}`);
+      assert.deepEqual(score(m, 1, false)(e), fast, 'plain JS = SIMD');
+    });
   }
 }
 

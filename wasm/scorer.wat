@@ -6,7 +6,7 @@
 ;; [a, a + w) of every window, w a multiple of 4, with its own arrays, see fast-scorer.ts):
 ;;   fills  store[e, p, :] = W_p,word[part units] · row   (before the first window that uses entry e)
 ;;   z      z = b + Σ_p (store[wo_p, p, :] + caseT[co_p, :])   (bias, then word and casing term of p = 0, 1, …)
-;;   h      h = tanh z                                          ($tanh4 below, two at a time)
+;;   h      h = f(z): tanh ($tanh4 below, two at a time), relu, or sigmoid = (1 + tanh(z/2)) / 2
 ;;   S      S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j         (this part's share of s_k = U_k · h)
 ;; Every lane's sums are done in a fixed order, with every operation rounded to float32 (no fused
 ;; multiply-add), so src/fast-scorer.ts's plain-JS version, rounding each step with Math.fround, gives
@@ -184,7 +184,7 @@
     (param $B i32) (param $nFills i32) (param $P i32) (param $w i32) (param $d i32) (param $K i32)
     (param $WT i32) (param $bias i32) (param $caseT i32) (param $segs i32)
     (param $wo i32) (param $co i32) (param $fillAt i32) (param $fillEntry i32) (param $rows i32)
-    (param $h i32) (param $U i32) (param $kr i32) (param $S i32)
+    (param $h i32) (param $U i32) (param $kr i32) (param $S i32) (param $act i32)
     (local $i i32) (local $f i32) (local $p i32) (local $j i32) (local $k i32) (local $e i32)
     (local $wb i32) (local $entryBytes i32) (local $blockBytes i32) (local $plan i32) (local $end i32)
     (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $w4 i32)
@@ -278,23 +278,40 @@
                     (br $jnext2)))
                 (local.set $p (i32.add (local.get $p) (i32.const 1)))
                 (br $pnext2)))))
-        ;; h = tanh z, eight units at a time, then four
-        (local.set $j (i32.const 0))
-        (block $tdone
-          (loop $tnext
-            (br_if $tdone (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $wb)))
-            (local.set $hh (i32.add (local.get $h) (local.get $j)))
-            (call $tanh4x2 (v128.load (local.get $hh)) (v128.load offset=16 (local.get $hh)))
-            (local.set $acc1)
-            (local.set $acc0)
-            (v128.store (local.get $hh) (local.get $acc0))
-            (v128.store offset=16 (local.get $hh) (local.get $acc1))
-            (local.set $j (i32.add (local.get $j) (i32.const 32)))
-            (br $tnext)))
-        (if (i32.lt_u (local.get $j) (local.get $wb))
+        ;; h = f(z): tanh ($act 0), eight units at a time, then four; relu (1); sigmoid (2), as (1 + tanh(z/2)) / 2
+        (if (i32.eqz (local.get $act))
           (then
-            (local.set $hh (i32.add (local.get $h) (local.get $j)))
-            (v128.store (local.get $hh) (call $tanh4 (v128.load (local.get $hh))))))
+            (local.set $j (i32.const 0))
+            (block $tdone
+              (loop $tnext
+                (br_if $tdone (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $wb)))
+                (local.set $hh (i32.add (local.get $h) (local.get $j)))
+                (call $tanh4x2 (v128.load (local.get $hh)) (v128.load offset=16 (local.get $hh)))
+                (local.set $acc1)
+                (local.set $acc0)
+                (v128.store (local.get $hh) (local.get $acc0))
+                (v128.store offset=16 (local.get $hh) (local.get $acc1))
+                (local.set $j (i32.add (local.get $j) (i32.const 32)))
+                (br $tnext)))
+            (if (i32.lt_u (local.get $j) (local.get $wb))
+              (then
+                (local.set $hh (i32.add (local.get $h) (local.get $j)))
+                (v128.store (local.get $hh) (call $tanh4 (v128.load (local.get $hh)))))))
+          (else
+            (local.set $j (i32.const 0))
+            (block $adone
+              (loop $anext
+                (br_if $adone (i32.ge_u (local.get $j) (local.get $wb)))
+                (local.set $hh (i32.add (local.get $h) (local.get $j)))
+                (local.set $v (v128.load (local.get $hh)))
+                (v128.store (local.get $hh)
+                  (if (result v128) (i32.eq (local.get $act) (i32.const 1))
+                    (then (f32x4.max (local.get $v) (v128.const f32x4 0 0 0 0)))
+                    (else (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5)
+                      (f32x4.add (v128.const f32x4 1 1 1 1)
+                        (call $tanh4 (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v))))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $anext)))))
         ;; S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j: two running sums (alternate groups of four units),
         ;; added, then the four lanes as (l0 + l1) + (l2 + l3)
         (local.set $k (i32.const 0))
