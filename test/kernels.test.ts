@@ -170,8 +170,8 @@ test('gemmDW: dX = Δ W on the masked blocks only, other entries untouched', { s
 });
 
 test('threads: every product is bit-identical on 1, 2 and 3 threads', { skip }, () => {
-  // big enough to be split (≥ 100,000 multiply-adds), with sizes that do not divide evenly
-  const shapes: [number, number, number][] = [[7, 300, 50], [33, 541, 101], [32, 540, 400], [3, 600, 90]];
+  // big enough to be split (≥ 3,000,000 multiply-adds), with sizes that do not divide evenly
+  const shapes: [number, number, number][] = [[33, 541, 201], [32, 540, 400], [64, 600, 90], [7, 1100, 401]];
   try {
     for (const [B, n, M] of shapes) {
       const X = random(B * n);
@@ -260,21 +260,31 @@ test('float32: the three products on Float32Arrays agree with float64 sums of th
 
 test('float32: threads give bit-identical products, tanh and sgd', { skip }, () => {
   const [B, n, M] = [32, 540, 400];
-  const X = wasmAlloc32(B * n).map(() => rng.next() - 0.5);
-  const W = wasmAlloc32(M * n).map(() => rng.next() - 0.5);
+  const fill = (a: Float32Array) => {
+    for (let i = 0; i < a.length; i++) a[i] = rng.next() - 0.5;
+    return a;
+  };
+  const X = fill(wasmAlloc32(B * n));
+  const W = fill(wasmAlloc32(M * n));
   const results: number[][] = [];
   try {
     for (const threads of [1, 2]) {
       setKernelThreads(threads);
-      const [b, Z, H, dW, db, dX] = [M, B * M, B * M, M * n, M, B * n].map((k) => wasmAlloc32(k));
-      const theta = wasmAlloc32(M * n);
-      theta.set(W);
-      gemmXWt(X, W, b, Z, B, n, M);
-      tanhInArena(Z, H, B * M);
-      gemmDtX(H, X, dW, db, B, n, M);
-      gemmDW(H, W, dX, B, n, M, new Uint8Array(B * 5).fill(1), 5, 108);
-      sgdInArena(theta, dW, M * n, 0.1, 0);
+      const before = kernelThreadStats().byWorkers;
+      const [b, Z, H, dW, db, dX, theta] = [M, B * M, B * M, M * n, M, B * n, M * n].map((k) => wasmAlloc32(k));
+      // repeated until the workers have run parts (a starting worker's parts run here)
+      for (let k = 0; k < 200 && (k === 0 || kernelThreadStats().byWorkers < before + 10); k++) {
+        for (const a of [dW, db]) a.fill(0);
+        theta.set(W);
+        gemmXWt(X, W, b, Z, B, n, M);
+        tanhInArena(Z, H, B * M);
+        gemmDtX(H, X, dW, db, B, n, M);
+        gemmDW(H, W, dX, B, n, M, new Uint8Array(B * 5).fill(1), 5, 108);
+        sgdInArena(theta, dW, M * n, 0.1, 0, n);
+      }
+      if (threads > 1) assert.ok(kernelThreadStats().byWorkers >= before + 10, 'the workers ran parts');
       results.push([...Z, ...H, ...db, ...dX, ...theta]);
+      for (const a of [b, Z, H, dW, db, dX, theta]) wasmFree(a);
     }
     assert.deepEqual(results[1], results[0]);
   } finally {
@@ -320,21 +330,29 @@ test('sgd: the same values as the plain loop, bit for bit, and the gradient left
 
 test('threads: tanh and sgd are bit-identical on 1 and 3 threads', { skip }, () => {
   try {
-    const length = 50_001;
+    // big enough to be split: tanh of 200,001 values; an SGD step on a 401 × 540 matrix (rowLength 540)
+    const [rows, n] = [401, 540];
+    const length = 200_001;
     const z = random(length);
-    const theta = random(length);
-    const g = random(length);
+    const theta = random(rows * n);
+    const g = random(rows * n);
     const results: number[][] = [];
     for (const threads of [1, 3]) {
       setKernelThreads(threads);
+      const before = kernelThreadStats().byWorkers;
       const h = wasmAlloc(length);
-      const th = wasmAlloc(length);
-      const gg = wasmAlloc(length);
-      th.set(theta);
-      gg.set(g);
-      tanhInArena(z, h, length);
-      sgdInArena(th, gg, length, 0.1, 0.001);
+      const th = wasmAlloc(rows * n);
+      const gg = wasmAlloc(rows * n);
+      // repeated until the workers have run parts (a starting worker's parts run here)
+      for (let k = 0; k < 200 && (k === 0 || kernelThreadStats().byWorkers < before + 10); k++) {
+        th.set(theta);
+        gg.set(g);
+        tanhInArena(z, h, length);
+        sgdInArena(th, gg, rows * n, 0.1, 0.001, n);
+      }
+      if (threads > 1) assert.ok(kernelThreadStats().byWorkers >= before + 10, 'the workers ran parts');
       results.push([...h, ...th, ...gg]);
+      for (const a of [h, th, gg]) wasmFree(a);
     }
     assert.deepEqual(results[1], results[0]);
   } finally {
