@@ -7,6 +7,7 @@
 //   tag(model, 'Paris Hilton wowed the crowd in Cannes.');   // [{ text, type, start, end, prob }, …]
 //   evaluate(model, 'data/demo/dev.conll').f1;
 
+import { setKernelThreads } from './kernels-wasm.js';
 import { evaluateWithOov, type OovSplit } from './analysis.js';
 import { readConll, type ConllOptions, type Corpus } from './conll.js';
 import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from './embeddings.js';
@@ -29,6 +30,7 @@ export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig
 export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report.js';
 export { asciiChart, sparkline, trainingChart } from './chart.js';
 export { SentenceSplitter, tokenize, type Token } from './tokenize.js';
+export { kernelThreads, setKernelThreads } from './kernels-wasm.js';
 
 /** Embeddings given by source (a file path, or DEFAULT_EMBEDDINGS) or already loaded. */
 export type EmbeddingsSpec = string | Embeddings;
@@ -91,23 +93,26 @@ export interface TrainOptions extends Partial<ModelConfig> {
   /** Word vectors (default: DEFAULT_EMBEDDINGS, the wink GloVe-style 100-d vectors). */
   embeddings?: EmbeddingsSpec;
   tagColumn?: number;
+  /** Threads for the matrix products from now on (setKernelThreads); the model is the same for any number. */
+  threads?: number;
   onEpoch?: (record: EpochRecord, isBest: boolean) => void;
   onProgress?: (msg: string) => void;
 }
 
 /** Trains a model with DEFAULT_CONFIG overridden by the options given (lrEmbed defaults to lr). */
 export async function train(opts: TrainOptions): Promise<NerModel> {
-  const { train: trainSpec, dev, embeddings, tagColumn, onEpoch, onProgress, ...overrides } = opts;
+  const { train: trainSpec, dev, embeddings, tagColumn, threads, onEpoch, onProgress, ...overrides } = opts;
   const specs = Array.isArray(trainSpec) ? trainSpec : [trainSpec];
   if (specs.length === 0) throw new UsageError('train: no training data given', 'pass train: "path/to/train.conll" (or a Corpus)');
   const known = new Set(Object.keys(DEFAULT_CONFIG));
   const unknown = Object.keys(overrides).filter((k) => !known.has(k));
-  if (unknown.length > 0) throw new UsageError(`train: unknown option ${unknown.join(', ')}`, `the options are train, dev, embeddings, tagColumn, onEpoch, onProgress and ${[...known].join(', ')}`);
+  if (unknown.length > 0) throw new UsageError(`train: unknown option ${unknown.join(', ')}`, `the options are train, dev, embeddings, tagColumn, threads, onEpoch, onProgress and ${[...known].join(', ')}`);
   const config: ModelConfig = { ...DEFAULT_CONFIG, ...overrides, lrEmbed: overrides.lrEmbed ?? overrides.lr ?? DEFAULT_CONFIG.lrEmbed };
   const conllOpts = { tagColumn };
   const corpora = specs.map((s) => corpusOf(s, conllOpts));
   const devCorpus = dev === undefined ? null : corpusOf(dev, conllOpts);
   const emb = await embeddingsOf(embeddings, DEFAULT_EMBEDDINGS, onProgress);
+  if (threads !== undefined) setKernelThreads(threads);
   const result = await trainLoop(corpora, devCorpus, emb, config, { onEpoch });
   return result.model;
 }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as ner from '../src/index.js';
 import type { NerModel } from '../src/index.js';
 import { writeTinyVectors } from './tiny-vectors.js';
+import { kernelThreadStats, kernelsAvailable } from '../src/kernels-wasm.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TRAIN = path.join(ROOT, 'data/demo/train.conll');
@@ -108,4 +109,21 @@ test('the report and chart helpers are exported and work on a trained model', ()
   const html = ner.trainReportHtml(model);
   assert.equal((html.match(/<polyline /g) ?? []).length, 4);
   assert.match(ner.trainingChart(model.history, model.bestEpoch), /^dev F1 /);
+});
+
+test('train({ threads }): the ovr head on 1 and 2 threads gives the same model, byte for byte', async () => {
+  const vectors = path.join(tmp, 'threads-vectors.txt');
+  writeTinyVectors(vectors);
+  const emb = await ner.loadEmbeddings(vectors);
+  // H = 1000 per classifier: products big enough to be split over the threads
+  const opts = { train: TRAIN, embeddings: emb, epochs: 1, head: 'ovr' as const, hidden: 1000, seed: 3 };
+  try {
+    const one = ner.serialiseModel(await ner.train({ ...opts, threads: 1 }));
+    const before = kernelThreadStats().byWorkers;
+    const two = ner.serialiseModel(await ner.train({ ...opts, threads: 2 }));
+    if (kernelsAvailable()) assert.ok(kernelThreadStats().byWorkers > before, 'the second thread ran parts');
+    assert.ok(two === one, 'different models on 1 and 2 threads');
+  } finally {
+    ner.setKernelThreads(1);
+  }
 });
