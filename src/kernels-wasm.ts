@@ -450,6 +450,11 @@ function cut(total: number, parts: number, unit: number): number[] {
   return bounds;
 }
 
+/** Whether a product of `work` multiply-adds is split over the threads (when there are several). */
+export function splitsWork(work: number): boolean {
+  return work >= MIN_PARALLEL_WORK;
+}
+
 /** How many threads a product of `work` multiply-adds is split over. */
 function threadsFor(L: Loaded, work: number): number {
   return L.team && work >= MIN_PARALLEL_WORK ? L.team.workers.length + 1 : 1;

@@ -13,10 +13,10 @@ import { evaluateWithOov } from '../analysis.js';
 import { trainingChart } from '../chart.js';
 import { trainReportHtml } from '../report.js';
 import { type Checkpoint, type RunSpec, readCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { pretrainedId } from '../features.js';
+import { inputSize, pretrainedId } from '../features.js';
 import { ACTIVATIONS, HEADS } from '../model.js';
 import { saveModel } from '../model-io.js';
-import { setKernelThreads } from '../kernels-wasm.js';
+import { setKernelThreads, splitsWork } from '../kernels-wasm.js';
 import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig } from '../ner-model.js';
 import { train } from '../train.js';
 import {
@@ -34,8 +34,8 @@ import {
 } from './common.js';
 
 const D = DEFAULT_CONFIG;
-/** One thread per core, up to 8 (the products of one minibatch gain little from more). */
-const DEFAULT_THREADS = Math.min(8, os.availableParallelism());
+/** With products big enough to share (splitsWork): one thread per core, up to 8; else one. */
+const CORES = Math.min(8, os.availableParallelism());
 
 export function trainCommand(): Command {
   return new Command('train')
@@ -64,7 +64,7 @@ export function trainCommand(): Command {
     .option('--entity <type>', 'train only this entity type, e.g. --entity LOC (repeatable; default: every type in the data)', collect)
     .option('--tag-column <n>', 'column holding the tag (1-based; default: the last)', intOption('--tag-column', 2, 1000))
     .option('--seed <n>', 'random seed: the same seed and data give the same model file', intOption('--seed', 0, 2 ** 31 - 1), D.seed)
-    .option('--threads <n>', 'threads for the matrix products (the model file is the same for any number)', intOption('--threads', 1, 64), DEFAULT_THREADS)
+    .option('--threads <n>', `threads for the matrix products (the model file is the same for any number) (default: ${CORES} when the minibatch's products are big enough to share, as the ovr head's are, else 1)`, intOption('--threads', 1, 64))
     .option('--resume <checkpoint>', 'continue an interrupted run from the checkpoint it saved (its options and data are reused)')
     .option('--report <file.html>', 'also write a self-contained HTML report: loss and dev P/R/F1 per epoch, per-type dev scores, confusion matrix, configuration')
     .option('-q, --quiet', 'print only the final summary')
@@ -104,7 +104,7 @@ interface TrainOpts {
   entity?: string[];
   tagColumn?: number;
   seed: number;
-  threads: number;
+  threads?: number;
   quiet?: boolean;
   resume?: string;
   report?: string;
@@ -197,7 +197,11 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
   let epoch = resume ? resume.state.epoch : 1;
   let barStarted = false;
   if (resume) say(`resuming ${shown(checkpointFile)}: epoch ${resume.state.epoch}, ${resume.state.step.toLocaleString('en-US')} windows done`);
-  const threads = setKernelThreads(opts.threads ?? 1);
+  // the minibatch's product z = Wx + b: batch × n × GH multiply-adds (ovr: one classifier per type)
+  const types = config.entity.length > 0 ? config.entity.length : new Set(corpora.flatMap((c) => c.types)).size;
+  const GH = (config.head === 'ovr' ? types : 1) * config.hidden;
+  const n = inputSize({ window: config.window, d: emb.d, useCasing: config.casing });
+  const threads = setKernelThreads(opts.threads ?? (splitsWork(config.batch * n * GH) ? CORES : 1));
   say(`training: ${config.head} head, ${config.activation}, H=${config.hidden}, window ${config.window}, lr ${config.lr}, batch ${config.batch}, seed ${config.seed}${config.fineTune ? ', fine-tuning the vectors' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`);
   say(paint.bold('epoch     loss  dev P  dev R dev F1    tok/s    time'));
 
