@@ -55,6 +55,7 @@ export const KERNELS = [
   { name: 'tanh32', ints: 3, reals: 0 },
   { name: 'add32', ints: 3, reals: 0 },
   { name: 'gather32', ints: 8, reals: 0 },
+  { name: 'gemmXWtTanh32', ints: 9, reals: 0 },
 ] as const;
 
 /** The module's functions, indexed like KERNELS. */
@@ -291,6 +292,7 @@ const OP_TANH = 5;
 const OP_ADD = 6;
 const F32 = 6; // OP_XWT + F32 is gemmXWt32, and so on
 const OP_GATHER32 = 13;
+const OP_XWT_TANH32 = 14;
 
 /**
  * Work smaller than this (multiply-adds) is not worth splitting: measured on CoNLL-2003, the softmax
@@ -480,6 +482,19 @@ export function gemmXWt<T extends FloatArray>(X: T, W: T, b: T, Z: T, B: number,
     return runParts(L, partsOf(e, (j, j1) => ({ op, args: [X.byteOffset, W.byteOffset + j * n * es, b.byteOffset + j * es, Z.byteOffset + j * es, B, n, j1 - j, M], reals: [] })));
   }
   plain.gemmXWt(X, W, b, Z, B, n, M);
+}
+
+/**
+ * Z = X Wᵀ + b and H = tanh Z (as gemmXWt then tanhInArena, the same values) in one pass per thread, for
+ * float32 arrays in the arena; returns false, having done nothing, otherwise.
+ */
+export function gemmXWtTanh(X: FloatArray, W: FloatArray, b: FloatArray, Z: FloatArray, H: FloatArray, B: number, n: number, M: number): boolean {
+  const L = load();
+  if (!L || elementSize(X, W, b, Z, H) !== 4 || !whole(B, n, M) || !fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, b, M) || !fits(L, Z, B * M) || !fits(L, H, B * M)) return false;
+  // by rows of W, in blocks of four, as gemmXWt: part t computes the columns j … j1 of Z and of H
+  const e = cut(M, threadsFor(L, B * n * M), 4);
+  runParts(L, partsOf(e, (j, j1) => ({ op: OP_XWT_TANH32, args: [X.byteOffset, W.byteOffset + j * n * 4, b.byteOffset + j * 4, Z.byteOffset + j * 4, B, n, j1 - j, M, H.byteOffset + j * 4], reals: [] })));
+  return true;
 }
 
 /** dW (M×n) += Δᵀ (Δ: B×M) · X (B×n), and db (M) += column sums of Δ. */

@@ -30,7 +30,7 @@
 // never changes a parameter (that is sgd.ts's job), so the gradient check tests exactly what trains.
 
 import { assertShape } from './errors.js';
-import { type FloatArray, gemmDW, gemmDtX, gemmXWt, tanhInArena, wasmAlloc, wasmAlloc32, wasmFree } from './kernels-wasm.js';
+import { type FloatArray, gemmDW, gemmDtX, gemmXWt, gemmXWtTanh, tanhInArena, wasmAlloc, wasmAlloc32, wasmFree } from './kernels-wasm.js';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid';
 export type Head = 'ovr' | 'softmax';
@@ -160,8 +160,11 @@ export function forward<T extends FloatArray>(p: Params<T>, d: Dims, f: Activati
   cache.B = B;
   const { W, b, U, c } = p;
   const { X, Z, Hh, S } = cache;
-  gemmXWt(X, W, b, Z, B, n, GH); // z = W x + b, for every window
-  activate(f, Z, Hh, B * GH);
+  // z = W x + b and h = f(z), for every window (float32 tanh: both in one pass per thread)
+  if (f !== 'tanh' || !gemmXWtTanh(X, W, b, Z, Hh, B, n, GH)) {
+    gemmXWt(X, W, b, Z, B, n, GH);
+    activate(f, Z, Hh, B * GH);
+  }
   if (d.head === 'softmax') return gemmXWt(Hh, U, c, S, B, H, K); // s = U h + c
   for (let i = 0; i < B; i++) {
     const ho = i * GH;

@@ -13,6 +13,7 @@ import {
   gemmDW,
   gemmDtX,
   gemmXWt,
+  gemmXWtTanh,
   inWasmMemory,
   kernelsAvailable,
   kernelsUnavailableReason,
@@ -287,6 +288,33 @@ test('float32: threads give bit-identical products, tanh and sgd', { skip }, () 
       for (const a of [b, Z, H, dW, db, dX, theta]) wasmFree(a);
     }
     assert.deepEqual(results[1], results[0]);
+  } finally {
+    setKernelThreads(1);
+  }
+});
+
+test('gemmXWtTanh: z = Wx + b and h = tanh z in one pass, bit for bit as the two steps, on 1 and 2 threads', { skip }, () => {
+  const fill = (a: Float32Array) => {
+    for (let i = 0; i < a.length; i++) a[i] = (rng.next() - 0.5) * 0.2;
+    return a;
+  };
+  try {
+    for (const [B, n, M] of [[32, 540, 400], [5, 17, 9], [33, 541, 203]]) {
+      const [X, W, b] = [fill(wasmAlloc32(B * n)), fill(wasmAlloc32(M * n)), fill(wasmAlloc32(M))];
+      const [Z1, H1, Z2, H2] = [0, 0, 0, 0].map(() => wasmAlloc32(B * M));
+      gemmXWt(X, W, b, Z1, B, n, M);
+      assert.ok(tanhInArena(Z1, H1, B * M));
+      for (const threads of [1, 2]) {
+        setKernelThreads(threads);
+        const before = kernelThreadStats().byWorkers;
+        for (let k = 0; k < 100 && (k === 0 || (threads > 1 && B * n * M >= 3e6 && kernelThreadStats().byWorkers < before + 5)); k++)
+          assert.ok(gemmXWtTanh(X, W, b, Z2, H2, B, n, M));
+        assert.deepEqual(Array.from(Z2), Array.from(Z1), `Z (B=${B}, n=${n}, M=${M}, ${threads} threads)`);
+        assert.deepEqual(Array.from(H2), Array.from(H1), `H (B=${B}, n=${n}, M=${M}, ${threads} threads)`);
+      }
+      for (const a of [X, W, b, Z1, H1, Z2, H2]) wasmFree(a);
+    }
+    assert.equal(gemmXWtTanh(new Float32Array(4), new Float32Array(4), new Float32Array(2), new Float32Array(4), new Float32Array(4), 2, 2, 2), false, 'outside the arena: left to the caller');
   } finally {
     setKernelThreads(1);
   }

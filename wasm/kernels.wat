@@ -578,7 +578,7 @@
   ;; ── gemmXWt32 ─────────────────────────────────────────────────────────────────────────────────────
   ;; Z[i,j] = Σ_t X[i,t] W[j,t] + b[j]. Both operands are read along their rows, so each 2×4 tile is
   ;; 8 dot products over t, kept as 8 f32x4 partial sums (even and odd t) and folded at the end.
-  (func (export "gemmXWt32")
+  (func $gemmXWt32 (export "gemmXWt32")
     (param $X i32) (param $W i32) (param $b i32) (param $Z i32)
     (param $B i32) (param $n i32) (param $M i32) (param $ldz i32)
     (local $nb i32) (local $nv i32) (local $i i32) (local $j i32) (local $t i32)
@@ -1061,7 +1061,7 @@
 
   ;; ── tanh32 ─────────────────────────────────────────────────────────────────────────────────────
   ;; h = tanh(z) on float32 arrays: each value widened to float64, through $tanh2, rounded back.
-  (func (export "tanh32") (param $z i32) (param $h i32) (param $len i32)
+  (func $tanh32 (export "tanh32") (param $z i32) (param $h i32) (param $len i32)
     (local $end4 i32) (local $end i32) (local $v v128)
     (local.set $end (i32.add (local.get $z) (i32.shl (local.get $len) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $z) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
@@ -1168,5 +1168,22 @@
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $next_case)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next))))
+
+  ;; ── gemmXWtTanh32 ──────────────────────────────────────────────────────────────────────────────
+  ;; The forward pass's first layer in one call: Z (B×M, row stride ldz) = X Wᵀ + b, then H = tanh Z on the
+  ;; same columns (H has Z's layout). A thread that owns rows j … j+M of W computes its columns of both.
+  (func (export "gemmXWtTanh32")
+    (param $X i32) (param $W i32) (param $b i32) (param $Z i32)
+    (param $B i32) (param $n i32) (param $M i32) (param $ldz i32) (param $H i32)
+    (local $i i32) (local $o i32)
+    (call $gemmXWt32 (local.get $X) (local.get $W) (local.get $b) (local.get $Z)
+      (local.get $B) (local.get $n) (local.get $M) (local.get $ldz))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $B)))
+        (local.set $o (i32.shl (i32.mul (local.get $i) (local.get $ldz)) (i32.const 2)))
+        (call $tanh32 (i32.add (local.get $Z) (local.get $o)) (i32.add (local.get $H) (local.get $o)) (local.get $M))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
 )
