@@ -585,8 +585,9 @@ export function sgdInArena<T extends FloatArray>(theta: T, g: T, length: number,
   return true;
 }
 
-/** h = tanh(z) for `length` values (within a few units in the last place of Math.tanh). Returns false,
- *  having done nothing, when z or h is not in the arena. */
+/** h = tanh(z) for `length` values: float64 within a few units in the last place of Math.tanh; float32
+ *  the tagger's float32 tanh (wasm/scorer.wat). Returns false, having done nothing, when z or h is not in
+ *  the arena. */
 export function tanhInArena<T extends FloatArray>(z: T, h: T, length: number): boolean {
   const L = load();
   const es = elementSize(z, h);

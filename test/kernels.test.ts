@@ -28,6 +28,7 @@ import {
   wasmMemoryUsage,
 } from '../src/kernels-wasm.js';
 import { Rng } from '../src/rng.js';
+import { tanh32 } from '../src/fast-scorer.js';
 
 const skip = kernelsAvailable() ? false : `WebAssembly SIMD kernels unavailable: ${kernelsUnavailableReason()}`;
 const rng = new Rng(2024);
@@ -201,7 +202,7 @@ test('threads: every product is bit-identical on 1, 2 and 3 threads', { skip }, 
       for (const threads of [2, 3]) {
         // until the workers have run parts themselves (a part a starting worker has not taken runs here)
         const before = kernelThreadStats().byWorkers;
-        for (let k = 0; k < 1000 && kernelThreadStats().byWorkers < before + 20; k++)
+        for (let k = 0; k < 3000 && kernelThreadStats().byWorkers < before + 20; k++)
           assert.deepEqual(run(threads), one, `B=${B}, n=${n}, M=${M}: ${threads} threads differ from 1`);
         assert.ok(kernelThreadStats().byWorkers >= before + 20, 'the workers ran parts');
       }
@@ -273,8 +274,8 @@ test('float32: threads give bit-identical products, tanh and sgd', { skip }, () 
       setKernelThreads(threads);
       const before = kernelThreadStats().byWorkers;
       const [b, Z, H, dW, db, dX, theta] = [M, B * M, B * M, M * n, M, B * n, M * n].map((k) => wasmAlloc32(k));
-      // repeated until the workers have run parts (a starting worker's parts run here)
-      for (let k = 0; k < 200 && (k === 0 || kernelThreadStats().byWorkers < before + 10); k++) {
+      // repeated until the workers have run parts (parts a starting or paused worker does not take run here)
+      for (let k = 0; k < 3000 && (k === 0 || kernelThreadStats().byWorkers < before + 10); k++) {
         for (const a of [dW, db]) a.fill(0);
         theta.set(W);
         gemmXWt(X, W, b, Z, B, n, M);
@@ -307,7 +308,7 @@ test('gemmXWtTanh: z = Wx + b and h = tanh z in one pass, bit for bit as the two
       for (const threads of [1, 2]) {
         setKernelThreads(threads);
         const before = kernelThreadStats().byWorkers;
-        for (let k = 0; k < 100 && (k === 0 || (threads > 1 && B * n * M >= 3e6 && kernelThreadStats().byWorkers < before + 5)); k++)
+        for (let k = 0; k < 3000 && (k === 0 || (threads > 1 && B * n * M >= 3e6 && kernelThreadStats().byWorkers < before + 5)); k++)
           assert.ok(gemmXWtTanh(X, W, b, Z2, H2, B, n, M));
         assert.deepEqual(Array.from(Z2), Array.from(Z1), `Z (B=${B}, n=${n}, M=${M}, ${threads} threads)`);
         assert.deepEqual(Array.from(H2), Array.from(H1), `H (B=${B}, n=${n}, M=${M}, ${threads} threads)`);
@@ -343,6 +344,20 @@ test('tanh: within 4 units in the last place of Math.tanh, signs and special val
   assert.equal(tanhInArena(new Float64Array(4), new Float64Array(4), 4), false, 'arrays outside the arena are left to the caller');
 });
 
+test('tanh on float32 arrays: the float32 tanh of the tagger (fast-scorer.ts tanh32), bit for bit', { skip }, () => {
+  const values = [0, -0, 1e-30, -1e-30, 0.125, -0.3466, 1, -1, 9, 15, 16, -40, 1e30];
+  for (let i = 0; i < 40_000; i++) values.push((rng.next() - 0.5) * 10 ** (rng.next() * 5 - 3));
+  for (const length of [values.length, 1, 2, 3, 5]) {
+    const z = wasmAlloc32(length);
+    z.set(values.slice(0, length));
+    const h = wasmAlloc32(length);
+    assert.ok(tanhInArena(z, h, length));
+    for (let i = 0; i < length; i++) assert.ok(Object.is(h[i], Math.fround(tanh32(z[i]))), `tanh(${z[i]}) = ${h[i]}, the tagger's ${tanh32(z[i])}`);
+    wasmFree(z);
+    wasmFree(h);
+  }
+});
+
 test('sgd: the same values as the plain loop, bit for bit, and the gradient left at zero', { skip }, () => {
   for (const [length, l2] of [[1, 0], [7, 0], [1000, 0], [9, 0.01], [1001, 0.001]] as const) {
     const theta = random(length);
@@ -371,8 +386,8 @@ test('threads: tanh and sgd are bit-identical on 1 and 3 threads', { skip }, () 
       const h = wasmAlloc(length);
       const th = wasmAlloc(rows * n);
       const gg = wasmAlloc(rows * n);
-      // repeated until the workers have run parts (a starting worker's parts run here)
-      for (let k = 0; k < 200 && (k === 0 || kernelThreadStats().byWorkers < before + 10); k++) {
+      // repeated until the workers have run parts (parts a starting or paused worker does not take run here)
+      for (let k = 0; k < 3000 && (k === 0 || kernelThreadStats().byWorkers < before + 10); k++) {
         th.set(theta);
         gg.set(g);
         tanhInArena(z, h, length);

@@ -1060,27 +1060,52 @@
         (br $next1))))
 
   ;; ── tanh32 ─────────────────────────────────────────────────────────────────────────────────────
-  ;; h = tanh(z) on float32 arrays: each value widened to float64, through $tanh2, rounded back.
+  ;; h = tanh(z) on float32 arrays, four at a time, in float32: the float32 tanh of wasm/scorer.wat's
+  ;; $tanh4 (the same instructions, so a model's hidden units come out of training's forward pass and of
+  ;; the tagger alike). With a = |z|, y = max(−2a, −30) (beyond, tanh a rounds to 1): tanh a = −m / (2 + m),
+  ;; m = e^y − 1, without cancellation: e^y = 2^k (1 + q), k = nearest(y / ln 2), r = (y − k ln2hi) − k ln2lo
+  ;; (ln 2 in two parts, k ln2hi exact), q = e^r − 1 by its Taylor polynomial to r⁸ (error below 1e-8),
+  ;; m = (2^k − 1) + 2^k q. Then z's sign is put back.
+  (func $tanh4f (param $z v128) (result v128)
+    (local $y v128) (local $k v128) (local $r v128) (local $p v128) (local $s v128) (local $m v128)
+    (local.set $y (f32x4.max (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $z)))
+      (v128.const f32x4 -30 -30 -30 -30)))
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $y)
+      (v128.const f32x4 0x1.715476p0 0x1.715476p0 0x1.715476p0 0x1.715476p0))))
+    (local.set $r (f32x4.sub
+      (f32x4.sub (local.get $y) (f32x4.mul (local.get $k) (v128.const f32x4 0x1.62e4p-1 0x1.62e4p-1 0x1.62e4p-1 0x1.62e4p-1)))
+      (f32x4.mul (local.get $k) (v128.const f32x4 0x1.7f7d1cp-20 0x1.7f7d1cp-20 0x1.7f7d1cp-20 0x1.7f7d1cp-20))))
+    (local.set $p (v128.const f32x4 0x1.a01a02p-16 0x1.a01a02p-16 0x1.a01a02p-16 0x1.a01a02p-16)) ;; 1/8!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.a01a02p-13 0x1.a01a02p-13 0x1.a01a02p-13 0x1.a01a02p-13) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/7!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/6!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.111112p-7 0x1.111112p-7 0x1.111112p-7 0x1.111112p-7) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/5!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/4!
+    (local.set $p (f32x4.add (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3) (f32x4.mul (local.get $r) (local.get $p)))) ;; 1/3!
+    (local.set $p (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.mul (local.get $r) (local.get $p))))
+    ;; q = r + r² p; 2^k from its exponent bits (k ≥ −44: a normal number)
+    (local.set $p (f32x4.add (local.get $r) (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (local.get $p))))
+    (local.set $s (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+    (local.set $m (f32x4.add (f32x4.sub (local.get $s) (v128.const f32x4 1 1 1 1)) (f32x4.mul (local.get $s) (local.get $p))))
+    (v128.or
+      (v128.and (local.get $z) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+      (f32x4.abs (f32x4.div (local.get $m) (f32x4.add (v128.const f32x4 2 2 2 2) (local.get $m))))))
+
   (func $tanh32 (export "tanh32") (param $z i32) (param $h i32) (param $len i32)
-    (local $end4 i32) (local $end i32) (local $v v128)
+    (local $end4 i32) (local $end i32)
     (local.set $end (i32.add (local.get $z) (i32.shl (local.get $len) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $z) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $z) (local.get $end4)))
-        (local.set $v (v128.load (local.get $z)))
-        (v128.store (local.get $h) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-          (f32x4.demote_f64x2_zero (call $tanh2 (f64x2.promote_low_f32x4 (local.get $v))))
-          (f32x4.demote_f64x2_zero (call $tanh2 (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+        (v128.store (local.get $h) (call $tanh4f (v128.load (local.get $z))))
         (local.set $z (i32.add (local.get $z) (i32.const 16)))
         (local.set $h (i32.add (local.get $h) (i32.const 16)))
         (br $next)))
+    ;; the last one to three values, in lane 0 of the same code
     (block $done1
       (loop $next1
         (br_if $done1 (i32.ge_u (local.get $z) (local.get $end)))
-        (f32.store (local.get $h) (f32.demote_f64 (f64x2.extract_lane 0
-          (call $tanh2 (f64x2.splat (f64.promote_f32 (f32.load (local.get $z))))))))
+        (f32.store (local.get $h) (f32x4.extract_lane 0 (call $tanh4f (f32x4.splat (f32.load (local.get $z))))))
         (local.set $z (i32.add (local.get $z) (i32.const 4)))
         (local.set $h (i32.add (local.get $h) (i32.const 4)))
         (br $next1))))
