@@ -122,7 +122,6 @@ export function withNearRows(t: WordTable, e: Encoded): WordTable {
   return { ...t, near: { slot, rows } };
 }
 
-
 // ── encoded text ────────────────────────────────────────────────────────────────────────────────
 
 /** Sentences flattened: per token its word id and casing id, and its sentence's [start, end). */
@@ -209,9 +208,12 @@ export function gather(
       const j = i + p;
       ids[k] = id;
       cases[k] = !s.useCasing ? -1 : j < e.sentStart[i] || j >= e.sentEnd[i] ? PAD_CASE : e.caseId[j];
-      const slot = id < V ? id : t.near ? -t.near.slot[id - V] - 1 : 0;
-      if (slot === 0 && id >= V) fromNear = false; // not among the near rows
-      src[k] = slot;
+      if (id < V) src[k] = id;
+      else {
+        const slot = t.near ? t.near.slot[id - V] : -1;
+        if (slot < 0) fromNear = false; // not among the near rows: the plain copy below reads it
+        src[k] = -slot - 1;
+      }
     }
   }
   if (fromNear && X instanceof Float32Array && gatherInArena(X, t.rows, t.near!.rows, src, cases, B * P, m, s.d)) return;

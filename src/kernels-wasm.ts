@@ -459,7 +459,21 @@ export function splitsWork(work: number): boolean {
 
 /** How many threads a product of `work` multiply-adds is split over. */
 function threadsFor(L: Loaded, work: number): number {
-  return L.team && work >= MIN_PARALLEL_WORK ? L.team.workers.length + 1 : 1;
+  return L.team && splitsWork(work) ? L.team.workers.length + 1 : 1;
+}
+
+/**
+ * The rows of W (M of them) each part takes, in blocks of four (the kernels' tile), for a product of
+ * `work` multiply-adds: the same cut for every product on W and ∂J/∂W and for the SGD step, so that each
+ * thread's rows stay in its core's cache from one call to the next.
+ */
+function rowsOfW(L: Loaded, M: number, work: number): number[] {
+  return cut(M, threadsFor(L, work), 4);
+}
+
+/** gemmXWt's first eight arguments for rows j … j1 of W (the columns j … j1 of Z). */
+function xwtArgs(X: FloatArray, W: FloatArray, b: FloatArray, Z: FloatArray, B: number, n: number, M: number, j: number, j1: number, es: number): number[] {
+  return [X.byteOffset, W.byteOffset + j * n * es, b.byteOffset + j * es, Z.byteOffset + j * es, B, n, j1 - j, M];
 }
 
 /** parts(range t) for the ranges [e[t], e[t+1]), null for the empty ones. */
@@ -476,10 +490,9 @@ export function gemmXWt<T extends FloatArray>(X: T, W: T, b: T, Z: T, B: number,
   const L = load();
   const es = elementSize(X, W, b, Z);
   if (L && es && whole(B, n, M) && fits(L, X, B * n) && fits(L, W, M * n) && fits(L, b, M) && fits(L, Z, B * M)) {
-    // by rows of W, in blocks of four: part t computes the columns j … j1 of Z
-    const e = cut(M, threadsFor(L, B * n * M), 4);
+    // by rows of W: part t computes the columns j … j1 of Z
     const op = es === 4 ? OP_XWT + F32 : OP_XWT;
-    return runParts(L, partsOf(e, (j, j1) => ({ op, args: [X.byteOffset, W.byteOffset + j * n * es, b.byteOffset + j * es, Z.byteOffset + j * es, B, n, j1 - j, M], reals: [] })));
+    return runParts(L, partsOf(rowsOfW(L, M, B * n * M), (j, j1) => ({ op, args: xwtArgs(X, W, b, Z, B, n, M, j, j1, es), reals: [] })));
   }
   plain.gemmXWt(X, W, b, Z, B, n, M);
 }
@@ -491,9 +504,8 @@ export function gemmXWt<T extends FloatArray>(X: T, W: T, b: T, Z: T, B: number,
 export function gemmXWtTanh(X: FloatArray, W: FloatArray, b: FloatArray, Z: FloatArray, H: FloatArray, B: number, n: number, M: number): boolean {
   const L = load();
   if (!L || elementSize(X, W, b, Z, H) !== 4 || !whole(B, n, M) || !fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, b, M) || !fits(L, Z, B * M) || !fits(L, H, B * M)) return false;
-  // by rows of W, in blocks of four, as gemmXWt: part t computes the columns j … j1 of Z and of H
-  const e = cut(M, threadsFor(L, B * n * M), 4);
-  runParts(L, partsOf(e, (j, j1) => ({ op: OP_XWT_TANH32, args: [X.byteOffset, W.byteOffset + j * n * 4, b.byteOffset + j * 4, Z.byteOffset + j * 4, B, n, j1 - j, M, H.byteOffset + j * 4], reals: [] })));
+  // by rows of W, as gemmXWt: part t computes the columns j … j1 of Z and of H
+  runParts(L, partsOf(rowsOfW(L, M, B * n * M), (j, j1) => ({ op: OP_XWT_TANH32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1, 4), H.byteOffset + j * 4], reals: [] })));
   return true;
 }
 
@@ -502,8 +514,8 @@ export function gemmDtX<T extends FloatArray>(Delta: T, X: T, dW: T, db: T, B: n
   const L = load();
   const es = elementSize(Delta, X, dW, db);
   if (L && es && whole(B, n, M) && fits(L, Delta, B * M) && fits(L, X, B * n) && fits(L, dW, M * n) && fits(L, db, M)) {
-    // by rows of dW, in blocks of four (the kernel's tile): part t sums rows j … j1 over all windows
-    const e = cut(M, threadsFor(L, B * n * M), 4);
+    // by rows of dW: part t sums rows j … j1 over all windows
+    const e = rowsOfW(L, M, B * n * M);
     const S = e.slice(0, -1).map((_, t) => scratch(L, B * 36, t));
     if (S.every((s) => s >= 0)) {
       const [d, x, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
@@ -576,9 +588,10 @@ export function sgdInArena<T extends FloatArray>(theta: T, g: T, length: number,
   const L = load();
   const es = elementSize(theta, g);
   if (!L || !es || !whole(length) || !fits(L, theta, length) || !fits(L, g, length)) return false;
-  // with rowLength (θ is a matrix of such rows): cut where the products cut W, after blocks of four rows
+  // with rowLength (θ is a matrix of such rows, W): cut where the products cut W, whose work in a
+  // minibatch of 32 windows is 32 multiply-adds a weight
   const e = rowLength > 1 && length % rowLength === 0
-    ? cut(length / rowLength, threadsFor(L, length * 32), 4).map((j) => j * rowLength) // split where the minibatch's products split W
+    ? rowsOfW(L, length / rowLength, length * 32).map((j) => j * rowLength)
     : cut(length, threadsFor(L, length * 4), 4);
   const op = es === 4 ? OP_SGD + F32 : OP_SGD;
   runParts(L, partsOf(e, (o, o1) => ({ op, args: [theta.byteOffset + o * es, g.byteOffset + o * es, o1 - o], reals: [lr, l2] })));

@@ -118,7 +118,7 @@ export function initParams(d: Dims, rand: (a: number) => number): Params {
 
 /** h = f(z), elementwise over m values. */
 export function activate(f: Activation, z: FloatArray, h: FloatArray, m: number): void {
-  if (f === 'tanh' && tanhInArena(z, h, m)) return; // SIMD tanh, within a few ulps of Math.tanh
+  if (f === 'tanh' && tanhInArena(z, h, m)) return; // SIMD tanh (float64: within a few ulps of Math.tanh)
   if (f === 'tanh') for (let i = 0; i < m; i++) h[i] = Math.tanh(z[i]);
   else if (f === 'relu') for (let i = 0; i < m; i++) h[i] = z[i] > 0 ? z[i] : 0;
   else for (let i = 0; i < m; i++) h[i] = 1 / (1 + Math.exp(-z[i]));
