@@ -278,11 +278,12 @@ export const CONTROL = {
   OP: 3, // the kernel (an index into KERNELS)
   CLAIM: 4, // 0: open; 1: taken by the worker; 2: taken by the caller
   ARGS: 5, // the whole-number arguments, up to 11 (Int32s 5 … 15)
+  READY: 16, // 1 once the worker has its module instantiated and waits for jobs
 } as const;
-export const CONTROL_INTS = 16;
+export const CONTROL_INTS = 18; // (a multiple of two: the float64s follow)
 export const CONTROL_BYTES = CONTROL_INTS * 4 + 16; // then 2 float64 arguments
-const { SEQ, DONE, FAILED, OP, CLAIM, ARGS } = CONTROL;
-for (const k of KERNELS) if (ARGS + k.ints > CONTROL_INTS || k.reals > 2) throw new Error(`kernels-wasm: ${k.name} has more arguments than a control block holds`);
+const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY } = CONTROL;
+for (const k of KERNELS) if (ARGS + k.ints > READY || k.reals > 2) throw new Error(`kernels-wasm: ${k.name} has more arguments than a control block holds`);
 export const OP_STOP = 0;
 const OP_XWT = 1;
 const OP_DTX = 2;
@@ -307,10 +308,15 @@ interface Team {
   control: Int32Array[]; // one per worker
   reals: Float64Array[]; // the float64 arguments of each control block
   seq: number;
-  // Contention: when, over the last WINDOW products, this thread spent longer waiting for the workers
-  // (or running parts they had not taken) than on its own parts, or the workers failed to take a quarter
-  // of their parts, the machine is busy with other work and the workers (spinning for work) only slow it
-  // down; the next PAUSE products then run on this thread alone, and the workers go to sleep.
+  // Contention: when, over the last WINDOW products, this thread spent more than twice as long waiting
+  // for the workers (or running parts they had not taken) as on its own parts, or the workers failed to
+  // take a quarter of their parts, the machine is busy with other work and the workers (spinning for
+  // work) only slow it down; the next PAUSE products then run on this thread alone, and the workers go
+  // to sleep. (Some waiting is normal: a worker's part reads X and δ, which this thread has just
+  // written, from this thread's core, so it takes longer than this thread's own part; pausing whenever
+  // the wait exceeded the own time, as this once did, stopped the workers for a third of a CoNLL epoch.)
+  // Nothing is counted until every worker is ready (its first parts would all be taken back).
+  ready: boolean;
   own: number; // ms on this thread's own parts in the current window
   extra: number; // ms waiting for the workers, or running their parts, in the current window
   taken: number; // parts the workers had not started, in the current window
@@ -341,7 +347,7 @@ export function setKernelThreads(n: number): number {
   if (L.team) stopTeam(L.team);
   L.team = null;
   if (n > 1) {
-    const team: Team = { workers: [], control: [], reals: [], seq: 0, own: 0, extra: 0, taken: 0, calls: 0, paused: 0 };
+    const team: Team = { workers: [], control: [], reals: [], seq: 0, ready: false, own: 0, extra: 0, taken: 0, calls: 0, paused: 0 };
     const script = new URL('./kernels-worker.js', import.meta.url);
     for (let t = 1; t < n; t++) {
       const buffer = new SharedArrayBuffer(CONTROL_BYTES);
@@ -392,7 +398,8 @@ function runHere(L: Loaded, p: Part): void {
  */
 function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): void {
   const team = L.team;
-  if (!team || threads === 1 || parts.length === 1 || team.paused > 0) {
+  if (team && !team.ready) team.ready = team.control.every((c) => Atomics.load(c, READY) === 1);
+  if (!team || threads === 1 || parts.length === 1 || team.paused > 0 || !team.ready) {
     if (team && team.paused > 0 && threads > 1) team.paused--;
     for (const p of parts) if (p) runHere(L, p);
     return;
@@ -436,7 +443,7 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): vo
   team.own += t1 - t0;
   team.extra += performance.now() - t1;
   if (++team.calls === WINDOW) {
-    if (team.extra > team.own || team.taken > WINDOW / 4) {
+    if (team.extra > 2 * team.own || team.taken > WINDOW / 4) {
       team.paused = PAUSE;
       stats.pauses++;
     }

@@ -6,11 +6,12 @@
 import { workerData } from 'node:worker_threads';
 import { CONTROL, CONTROL_INTS, KERNELS, OP_STOP, kernelTable } from './kernels-wasm.js';
 
-const { SEQ, DONE, FAILED, OP, CLAIM, ARGS } = CONTROL;
+const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY } = CONTROL;
 
 const { module, memory, control } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; control: Int32Array };
 const kernels = kernelTable(new WebAssembly.Instance(module, { env: { memory } }).exports);
 const reals = new Float64Array(control.buffer, CONTROL_INTS * 4, 2);
+Atomics.store(control, READY, 1);
 
 for (;;) {
   // wait for an open job, spinning for about a millisecond before sleeping
