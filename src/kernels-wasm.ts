@@ -56,6 +56,8 @@ export const KERNELS = [
   { name: 'add32', ints: 3, reals: 0 },
   { name: 'gather32', ints: 8, reals: 0 },
   { name: 'gemmXWtTanh32', ints: 9, reals: 0 },
+  { name: 'ovrForward32', ints: 14, reals: 0 },
+  { name: 'ovrBackward32', ints: 16, reals: 0 },
 ] as const;
 
 /** The module's functions, indexed like KERNELS. */
@@ -277,10 +279,10 @@ export const CONTROL = {
   FAILED: 2, // 1 once a job threw
   OP: 3, // the kernel (an index into KERNELS)
   CLAIM: 4, // 0: open; 1: taken by the worker; 2: taken by the caller
-  ARGS: 5, // the whole-number arguments, up to 11 (Int32s 5 … 15)
-  READY: 16, // 1 once the worker has its module instantiated and waits for jobs
+  ARGS: 5, // the whole-number arguments, up to 16 (Int32s 5 … 20)
+  READY: 21, // 1 once the worker has its module instantiated and waits for jobs
 } as const;
-export const CONTROL_INTS = 18; // (a multiple of two: the float64s follow)
+export const CONTROL_INTS = 22; // (a multiple of two: the float64s follow)
 export const CONTROL_BYTES = CONTROL_INTS * 4 + 16; // then 2 float64 arguments
 const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY } = CONTROL;
 for (const k of KERNELS) if (ARGS + k.ints > READY || k.reals > 2) throw new Error(`kernels-wasm: ${k.name} has more arguments than a control block holds`);
@@ -294,6 +296,8 @@ const OP_ADD = 6;
 const F32 = 6; // OP_XWT + F32 is gemmXWt32, and so on
 const OP_GATHER32 = 13;
 const OP_XWT_TANH32 = 14;
+const OP_OVR_FORWARD32 = 15;
+const OP_OVR_BACKWARD32 = 16;
 
 /**
  * Work smaller than this (multiply-adds) is not worth splitting: measured on CoNLL-2003, the softmax
@@ -514,6 +518,44 @@ export function gemmXWtTanh(X: FloatArray, W: FloatArray, b: FloatArray, Z: Floa
   // by rows of W, as gemmXWt: part t computes the columns j … j1 of Z and of H
   runParts(L, partsOf(rowsOfW(L, M, B * n * M), (j, j1) => ({ op: OP_XWT_TANH32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1, 4), H.byteOffset + j * 4], reals: [] })));
   return true;
+}
+
+/**
+ * The forward pass of the tanh one-vs-rest head, K classifiers of H hidden units (float32 arrays in the
+ * arena; returns false, having done nothing, otherwise): Z (B×KH) = X Wᵀ + b, Hh = tanh Z, and
+ * S[i,k] = c_k + u_k · h_k (U: K×H). Each thread runs whole classifiers (rows kH … of W), so the head's
+ * loops split with the product. The same values as gemmXWtTanh followed by model.ts's loop over k.
+ */
+export function ovrForward(X: FloatArray, W: FloatArray, b: FloatArray, Z: FloatArray, Hh: FloatArray, U: FloatArray, c: FloatArray, S: FloatArray, B: number, n: number, H: number, K: number): boolean {
+  const L = load();
+  const M = K * H;
+  if (!L || elementSize(X, W, b, Z, Hh, U, c, S) !== 4 || !whole(B, n, H, K) || !fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, b, M) || !fits(L, Z, B * M) || !fits(L, Hh, B * M) || !fits(L, U, M) || !fits(L, c, K) || !fits(L, S, B * K)) return false;
+  const ptrs = [X, W, b, Z, Hh, U, c, S].map((a) => a.byteOffset);
+  runParts(L, partsOf(classifiersOf(L, K, B * n * M), (k0, k1) => ({ op: OP_OVR_FORWARD32, args: [...ptrs, B, n, H, K, k0, k1], reals: [] })));
+  return true;
+}
+
+/**
+ * The tanh one-vs-rest head's backward up to ∂J/∂W (float32 arrays in the arena; returns false, having
+ * done nothing, otherwise): dc += Σ_i dS_k, dU_k += Σ_i dS_k h_k, Δ_k = dS_k u_k ∘ (1 − h_k²), then
+ * dW += Δᵀ X and db += Σ Δ; each thread on whole classifiers, as ovrForward. The same values as
+ * model.ts's loops followed by gemmDtX.
+ */
+export function ovrBackward(dS: FloatArray, Hh: FloatArray, U: FloatArray, dU: FloatArray, dc: FloatArray, Delta: FloatArray, X: FloatArray, dW: FloatArray, db: FloatArray, B: number, n: number, H: number, K: number): boolean {
+  const L = load();
+  const M = K * H;
+  if (!L || elementSize(dS, Hh, U, dU, dc, Delta, X, dW, db) !== 4 || !whole(B, n, H, K) || !fits(L, dS, B * K) || !fits(L, Hh, B * M) || !fits(L, U, M) || !fits(L, dU, M) || !fits(L, dc, K) || !fits(L, Delta, B * M) || !fits(L, X, B * n) || !fits(L, dW, M * n) || !fits(L, db, M)) return false;
+  const e = classifiersOf(L, K, B * n * M);
+  const S = e.slice(0, -1).map((_, t) => scratch(L, B * 36, t));
+  if (!S.every((s) => s >= 0)) return false;
+  const ptrs = [dS, Hh, U, dU, dc, Delta, X, dW, db].map((a) => a.byteOffset);
+  runParts(L, partsOf(e, (k0, k1, t) => ({ op: OP_OVR_BACKWARD32, args: [...ptrs, S[t], B, n, H, K, k0, k1], reals: [] })));
+  return true;
+}
+
+/** The classifiers (of K) each part takes, for a product of `work` multiply-adds. */
+function classifiersOf(L: Loaded, K: number, work: number): number[] {
+  return cut(K, Math.min(K, threadsFor(L, work)), 1);
 }
 
 /** dW (M×n) += Δᵀ (Δ: B×M) · X (B×n), and db (M) += column sums of Δ. */

@@ -697,7 +697,7 @@
   ;; windows whose 4 values are all zero (relu's dead units) are left out of the list. Then each 4×4
   ;; tile of dW is summed over the listed windows in registers and added to dW once.
   ;; Scratch: $S needs B·32 bytes (packed Δ) + B·4 bytes (X row offsets of the listed windows).
-  (func (export "gemmDtX32")
+  (func $gemmDtX32 (export "gemmDtX32")
     (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
     (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32)
     (local $nb i32) (local $Mb i32) (local $n4b i32) (local $list i32)
@@ -1211,4 +1211,111 @@
         (call $tanh32 (i32.add (local.get $Z) (local.get $o)) (i32.add (local.get $H) (local.get $o)) (local.get $M))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
+
+  ;; ── the one-vs-rest head, group by group ─────────────────────────────────────────────────────────
+  ;; Group k (of K, H hidden units each) is classifier k: rows kH … kH+H of W, columns kH … of Z, H and Δ
+  ;; (B×GH, GH = K·H), row k of U (K×H), c[k], column k of S and dS (B×K). A thread that owns groups
+  ;; k0 … k1 runs its whole classifiers, so the head's loops split over the threads with the products.
+  ;; These loops compute in float64 and round to float32 where model.ts's JavaScript loops store into
+  ;; their Float32Arrays, in the same order, so they give the same bits as model.ts's forward/backward.
+
+  ;; S[i,k] = c[k] + Σ_t U[k,t] H[i,kH+t]   (float64 sum, t in order)
+  (func $ovrScores32
+    (param $Hh i32) (param $U i32) (param $c i32) (param $S i32)
+    (param $B i32) (param $H i32) (param $K i32) (param $k0 i32) (param $k1 i32)
+    (local $i i32) (local $k i32) (local $t i32) (local $hp i32) (local $up i32) (local $acc f64)
+    (local.set $i (i32.const 0))
+    (block $done_i (loop $next_i
+      (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
+      (local.set $k (local.get $k0))
+      (block $done_k (loop $next_k
+        (br_if $done_k (i32.ge_u (local.get $k) (local.get $k1)))
+        (local.set $hp (i32.add (local.get $Hh) (i32.shl (i32.add (i32.mul (local.get $i) (i32.mul (local.get $K) (local.get $H)))
+          (i32.mul (local.get $k) (local.get $H))) (i32.const 2))))
+        (local.set $up (i32.add (local.get $U) (i32.shl (i32.mul (local.get $k) (local.get $H)) (i32.const 2))))
+        (local.set $acc (f64.promote_f32 (f32.load (i32.add (local.get $c) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $t (i32.const 0))
+        (block $done_t (loop $next_t
+          (br_if $done_t (i32.ge_u (local.get $t) (local.get $H)))
+          (local.set $acc (f64.add (local.get $acc) (f64.mul
+            (f64.promote_f32 (f32.load (i32.add (local.get $up) (i32.shl (local.get $t) (i32.const 2)))))
+            (f64.promote_f32 (f32.load (i32.add (local.get $hp) (i32.shl (local.get $t) (i32.const 2))))))))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $next_t)))
+        (f32.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2)))
+          (f32.demote_f64 (local.get $acc)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next_k)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next_i))))
+
+  ;; Z = X Wᵀ + b, H = tanh Z and S for groups k0 … k1 (forward of the tanh one-vs-rest head).
+  (func (export "ovrForward32")
+    (param $X i32) (param $W i32) (param $b i32) (param $Z i32) (param $Hh i32) (param $U i32) (param $c i32) (param $S i32)
+    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $k0 i32) (param $k1 i32)
+    (local $j i32) (local $o i32) (local $i i32) (local $GH i32) (local $rows i32)
+    (local.set $GH (i32.mul (local.get $K) (local.get $H)))
+    (local.set $j (i32.mul (local.get $k0) (local.get $H)))
+    (local.set $rows (i32.mul (i32.sub (local.get $k1) (local.get $k0)) (local.get $H)))
+    (call $gemmXWt32 (local.get $X) (i32.add (local.get $W) (i32.shl (i32.mul (local.get $j) (local.get $n)) (i32.const 2)))
+      (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $Z) (i32.shl (local.get $j) (i32.const 2)))
+      (local.get $B) (local.get $n) (local.get $rows) (local.get $GH))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $B)))
+      (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $GH)) (local.get $j)) (i32.const 2)))
+      (call $tanh32 (i32.add (local.get $Z) (local.get $o)) (i32.add (local.get $Hh) (local.get $o)) (local.get $rows))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (call $ovrScores32 (local.get $Hh) (local.get $U) (local.get $c) (local.get $S)
+      (local.get $B) (local.get $H) (local.get $K) (local.get $k0) (local.get $k1)))
+
+  ;; Groups k0 … k1 of the tanh one-vs-rest head's backward: dc[k] += dS[i,k]; dU[k,:] += dS[i,k] h_k;
+  ;; δ_k = dS[i,k] u_k ∘ (1 − h_k²) (rounded to float32 after the product with u_k, as model.ts stores
+  ;; it, then again after ∘); then dW += δᵀ X and db += Σ δ on rows kH … k1·H (gemmDtX32; scratch $Sc).
+  (func (export "ovrBackward32")
+    (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $dc i32) (param $Delta i32)
+    (param $X i32) (param $dW i32) (param $db i32) (param $Sc i32)
+    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $k0 i32) (param $k1 i32)
+    (local $i i32) (local $k i32) (local $t i32) (local $GH i32) (local $j i32)
+    (local $hp i32) (local $dp i32) (local $up i32) (local $gup i32) (local $gcp i32)
+    (local $ds f64) (local $h f64)
+    (local.set $GH (i32.mul (local.get $K) (local.get $H)))
+    (local.set $i (i32.const 0))
+    (block $done_i (loop $next_i
+      (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
+      (local.set $k (local.get $k0))
+      (block $done_k (loop $next_k
+        (br_if $done_k (i32.ge_u (local.get $k) (local.get $k1)))
+        (local.set $ds (f64.promote_f32 (f32.load (i32.add (local.get $dS)
+          (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))))
+        (local.set $gcp (i32.add (local.get $dc) (i32.shl (local.get $k) (i32.const 2))))
+        (f32.store (local.get $gcp) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $gcp))) (local.get $ds))))
+        (local.set $j (i32.shl (i32.add (i32.mul (local.get $i) (local.get $GH)) (i32.mul (local.get $k) (local.get $H))) (i32.const 2)))
+        (local.set $hp (i32.add (local.get $Hh) (local.get $j)))
+        (local.set $dp (i32.add (local.get $Delta) (local.get $j)))
+        (local.set $up (i32.add (local.get $U) (i32.shl (i32.mul (local.get $k) (local.get $H)) (i32.const 2))))
+        (local.set $gup (i32.add (local.get $dU) (i32.shl (i32.mul (local.get $k) (local.get $H)) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $done_t (loop $next_t
+          (br_if $done_t (i32.ge_u (local.get $t) (local.get $H)))
+          (local.set $h (f64.promote_f32 (f32.load (local.get $hp))))
+          (f32.store (local.get $gup) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $gup))) (f64.mul (local.get $ds) (local.get $h)))))
+          (f32.store (local.get $dp) (f32.demote_f64 (f64.mul
+            (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $ds) (f64.promote_f32 (f32.load (local.get $up))))))
+            (f64.sub (f64.const 1) (f64.mul (local.get $h) (local.get $h))))))
+          (local.set $hp (i32.add (local.get $hp) (i32.const 4)))
+          (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+          (local.set $up (i32.add (local.get $up) (i32.const 4)))
+          (local.set $gup (i32.add (local.get $gup) (i32.const 4)))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $next_t)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next_k)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next_i)))
+    (local.set $j (i32.mul (local.get $k0) (local.get $H)))
+    (call $gemmDtX32 (i32.add (local.get $Delta) (i32.shl (local.get $j) (i32.const 2))) (local.get $X)
+      (i32.add (local.get $dW) (i32.shl (i32.mul (local.get $j) (local.get $n)) (i32.const 2)))
+      (i32.add (local.get $db) (i32.shl (local.get $j) (i32.const 2)))
+      (local.get $B) (local.get $n) (i32.mul (i32.sub (local.get $k1) (local.get $k0)) (local.get $H)) (local.get $Sc) (local.get $GH)))
 )
