@@ -56,8 +56,10 @@ export const KERNELS = [
   { name: 'add32', ints: 3, reals: 0 },
   { name: 'gather32', ints: 8, reals: 0 },
   { name: 'gemmXWtTanh32', ints: 9, reals: 0 },
-  { name: 'ovrForward32', ints: 14, reals: 0 },
-  { name: 'ovrBackward32', ints: 16, reals: 0 },
+  { name: 'ovrScores32', ints: 7, reals: 0 },
+  { name: 'ovrDc32', ints: 4, reals: 0 },
+  { name: 'ovrDeltaDx32', ints: 17, reals: 0 },
+  { name: 'dWStep32', ints: 14, reals: 2 },
 ] as const;
 
 /** The module's functions, indexed like KERNELS. */
@@ -279,12 +281,14 @@ export const CONTROL = {
   FAILED: 2, // 1 once a job threw
   OP: 3, // the kernel (an index into KERNELS)
   CLAIM: 4, // 0: open; 1: taken by the worker; 2: taken by the caller
-  ARGS: 5, // the whole-number arguments, up to 16 (Int32s 5 … 20)
-  READY: 21, // 1 once the worker has its module instantiated and waits for jobs
+  ARGS: 5, // the whole-number arguments, up to 17 (Int32s 5 … 21)
+  READY: 22, // 1 once the worker has its module instantiated and waits for jobs
+  AWAKE: 23, // 1 while the worker spins for work, 0 while it sleeps
 } as const;
-export const CONTROL_INTS = 22; // (a multiple of two: the float64s follow)
-export const CONTROL_BYTES = CONTROL_INTS * 4 + 16; // then 2 float64 arguments
-const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY } = CONTROL;
+export const CONTROL_INTS = 24; // (a multiple of two: the float64s follow)
+export const CONTROL_REALS = 3; // 2 float64 arguments, then the ms the worker spent on its last job
+export const CONTROL_BYTES = CONTROL_INTS * 4 + CONTROL_REALS * 8;
+const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY, AWAKE } = CONTROL;
 for (const k of KERNELS) if (ARGS + k.ints > READY || k.reals > 2) throw new Error(`kernels-wasm: ${k.name} has more arguments than a control block holds`);
 export const OP_STOP = 0;
 const OP_XWT = 1;
@@ -296,8 +300,10 @@ const OP_ADD = 6;
 const F32 = 6; // OP_XWT + F32 is gemmXWt32, and so on
 const OP_GATHER32 = 13;
 const OP_XWT_TANH32 = 14;
-const OP_OVR_FORWARD32 = 15;
-const OP_OVR_BACKWARD32 = 16;
+const OP_OVR_SCORES32 = 15;
+const OP_OVR_DC32 = 16;
+const OP_OVR_DELTA_DX32 = 17;
+const OP_DW_STEP32 = 18;
 
 /**
  * Work smaller than this (multiply-adds) is not worth splitting: measured on CoNLL-2003, the softmax
@@ -319,13 +325,23 @@ interface Team {
   // to sleep. (Some waiting is normal: a worker's part reads X and δ, which this thread has just
   // written, from this thread's core, so it takes longer than this thread's own part; pausing whenever
   // the wait exceeded the own time, as this once did, stopped the workers for a third of a CoNLL epoch.)
-  // Nothing is counted until every worker is ready (its first parts would all be taken back).
+  // Nothing is counted until every worker is ready, and a part taken back from a worker that was asleep
+  // when it was posted is not counted either: waking takes longer than a short part (a worker sleeps
+  // after a millisecond without work, e.g. while this thread loads data or scores the dev set).
   ready: boolean;
   own: number; // ms on this thread's own parts in the current window
   extra: number; // ms waiting for the workers, or running their parts, in the current window
   taken: number; // parts the workers had not started, in the current window
   calls: number;
   paused: number; // products left to run alone
+  // Balance: the share of W's rows the calling thread takes (the workers split the rest evenly), moved
+  // after every product split by rows of W towards the share that would make all parts finish together,
+  // from the rows each thread did and the time it took. The two cores of a virtual machine are not
+  // always equally fast (measured here: one core at times 40 % slower than the other on these kernels),
+  // and an even split then leaves the faster core waiting. Results never depend on the split.
+  share: number;
+  fixedShare: boolean; // set by setKernelShare (tests)
+  awake: Uint8Array; // [t]: worker t − 1's AWAKE when its part of the current product was posted
 }
 
 const WINDOW = 256;
@@ -351,7 +367,7 @@ export function setKernelThreads(n: number): number {
   if (L.team) stopTeam(L.team);
   L.team = null;
   if (n > 1) {
-    const team: Team = { workers: [], control: [], reals: [], seq: 0, ready: false, own: 0, extra: 0, taken: 0, calls: 0, paused: 0 };
+    const team: Team = { workers: [], control: [], reals: [], seq: 0, ready: false, own: 0, extra: 0, taken: 0, calls: 0, paused: 0, share: 1 / n, fixedShare: false, awake: new Uint8Array(n) };
     const script = new URL('./kernels-worker.js', import.meta.url);
     for (let t = 1; t < n; t++) {
       const buffer = new SharedArrayBuffer(CONTROL_BYTES);
@@ -361,7 +377,7 @@ export function setKernelThreads(n: number): number {
       w.unref(); // an idle worker never keeps the process alive
       team.workers.push(w);
       team.control.push(control);
-      team.reals.push(new Float64Array(buffer, CONTROL_INTS * 4, 2));
+      team.reals.push(new Float64Array(buffer, CONTROL_INTS * 4, CONTROL_REALS));
     }
     L.team = team;
   }
@@ -370,10 +386,11 @@ export function setKernelThreads(n: number): number {
 
 const stats = { byWorkers: 0, taken: 0, pauses: 0 };
 
-/** Parts of products posted to workers so far: run by a worker, or taken back by the calling thread; and
- *  how often the workers were paused because the machine was busy. */
-export function kernelThreadStats(): { byWorkers: number; taken: number; pauses: number } {
-  return { ...stats };
+/** Parts of products posted to workers so far: run by a worker, or taken back by the calling thread; how
+ *  often the workers were paused because the machine was busy; and the calling thread's current share of
+ *  W's rows (1 without workers). */
+export function kernelThreadStats(): { byWorkers: number; taken: number; pauses: number; share: number } {
+  return { ...stats, share: load()?.team?.share ?? 1 };
 }
 
 /** The number of threads the products run on. */
@@ -391,6 +408,17 @@ function stopTeam(team: Team): void {
   for (const w of team.workers) void w.terminate();
 }
 
+/**
+ * Fixes the calling thread's share of W's rows in the products split by rows of W (0 < share < 1), or
+ * with null lets it adapt again. For tests: results are the same whatever the share.
+ */
+export function setKernelShare(share: number | null): void {
+  const team = load()?.team;
+  if (!team) return;
+  team.fixedShare = share !== null;
+  team.share = share ?? 1 / (team.workers.length + 1);
+}
+
 /** Runs a part on this thread. */
 function runHere(L: Loaded, p: Part): void {
   L.k[p.op](...p.args, ...p.reals);
@@ -400,7 +428,7 @@ function runHere(L: Loaded, p: Part): void {
  * Runs parts[0] here and the others on the workers (part t on worker t − 1), and returns when all are
  * done. Empty parts are null. A part no worker has taken by the time this thread is free runs here.
  */
-function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): void {
+function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, rows?: number[]): void {
   const team = L.team;
   if (team && !team.ready) team.ready = team.control.every((c) => Atomics.load(c, READY) === 1);
   if (!team || threads === 1 || parts.length === 1 || team.paused > 0 || !team.ready) {
@@ -415,6 +443,7 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): vo
     const p = parts[t];
     if (!p) continue;
     const c = team.control[t - 1];
+    team.awake[t] = Atomics.load(c, AWAKE); // 1: spinning for work as its part is posted
     Atomics.store(c, OP, p.op);
     for (let a = 0; a < p.args.length; a++) Atomics.store(c, ARGS + a, p.args[a]);
     team.reals[t - 1].set(p.reals); // published by the atomic stores below
@@ -424,6 +453,8 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): vo
   }
   if (parts[0]) runHere(L, parts[0]);
   const t1 = performance.now();
+  let workerMs = 0;
+  let workerRows = 0;
   for (let t = 1; t < parts.length; t++) {
     const p = parts[t];
     if (!p) continue;
@@ -431,7 +462,7 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): vo
     if (Atomics.compareExchange(c, CLAIM, 0, 2) === 0) {
       runHere(L, p); // the worker had not started it
       stats.taken++;
-      team.taken++;
+      if (team.awake[t] === 1) team.taken++;
       continue;
     }
     stats.byWorkers++;
@@ -443,6 +474,17 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length): vo
       if (Atomics.load(c, DONE) !== seq && performance.now() - start > 60_000) throw new Error('a kernel worker thread stopped responding');
     }
     if (Atomics.load(c, FAILED) !== 0) throw new Error('a kernel worker thread failed (see the message above)');
+    if (rows) {
+      workerMs += team.reals[t - 1][2];
+      workerRows += rows[t + 1] - rows[t];
+    }
+  }
+  if (rows && !team.fixedShare && workerMs > 0 && t1 > t0) {
+    // speeds in rows per ms; the share that would have made this thread finish with the workers
+    const mine = (rows[1] - rows[0]) / (t1 - t0);
+    const theirs = workerRows / workerMs;
+    const target = mine / (mine + theirs / (parts.length - 1));
+    team.share = Math.min(0.8, Math.max(0.2, team.share + 0.05 * (target - team.share)));
   }
   team.own += t1 - t0;
   team.extra += performance.now() - t1;
@@ -479,7 +521,10 @@ function threadsFor(L: Loaded, work: number): number {
  * thread's rows stay in its core's cache from one call to the next.
  */
 function rowsOfW(L: Loaded, M: number, work: number): number[] {
-  return cut(M, threadsFor(L, work), 4);
+  const threads = threadsFor(L, work);
+  if (threads === 1 || !L.team) return [0, M];
+  const first = Math.min(M, Math.round((M * L.team.share) / 4) * 4);
+  return [0, ...cut(M - first, threads - 1, 4).map((j) => first + j)];
 }
 
 /** gemmXWt's first eight arguments for rows j … j1 of W (the columns j … j1 of Z). */
@@ -503,7 +548,8 @@ export function gemmXWt<T extends FloatArray>(X: T, W: T, b: T, Z: T, B: number,
   if (L && es && whole(B, n, M) && fits(L, X, B * n) && fits(L, W, M * n) && fits(L, b, M) && fits(L, Z, B * M)) {
     // by rows of W: part t computes the columns j … j1 of Z
     const op = es === 4 ? OP_XWT + F32 : OP_XWT;
-    return runParts(L, partsOf(rowsOfW(L, M, B * n * M), (j, j1) => ({ op, args: xwtArgs(X, W, b, Z, B, n, M, j, j1, es), reals: [] })));
+    const e = rowsOfW(L, M, B * n * M);
+    return runParts(L, partsOf(e, (j, j1) => ({ op, args: xwtArgs(X, W, b, Z, B, n, M, j, j1, es), reals: [] })), e.length - 1, e);
   }
   plain.gemmXWt(X, W, b, Z, B, n, M);
 }
@@ -516,46 +562,24 @@ export function gemmXWtTanh(X: FloatArray, W: FloatArray, b: FloatArray, Z: Floa
   const L = load();
   if (!L || elementSize(X, W, b, Z, H) !== 4 || !whole(B, n, M) || !fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, b, M) || !fits(L, Z, B * M) || !fits(L, H, B * M)) return false;
   // by rows of W, as gemmXWt: part t computes the columns j … j1 of Z and of H
-  runParts(L, partsOf(rowsOfW(L, M, B * n * M), (j, j1) => ({ op: OP_XWT_TANH32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1, 4), H.byteOffset + j * 4], reals: [] })));
+  const e = rowsOfW(L, M, B * n * M);
+  runParts(L, partsOf(e, (j, j1) => ({ op: OP_XWT_TANH32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1, 4), H.byteOffset + j * 4], reals: [] })), e.length - 1, e);
   return true;
 }
 
 /**
  * The forward pass of the tanh one-vs-rest head, K classifiers of H hidden units (float32 arrays in the
- * arena; returns false, having done nothing, otherwise): Z (B×KH) = X Wᵀ + b, Hh = tanh Z, and
- * S[i,k] = c_k + u_k · h_k (U: K×H). Each thread runs whole classifiers (rows kH … of W), so the head's
- * loops split with the product. The same values as gemmXWtTanh followed by model.ts's loop over k.
+ * arena; returns false, having done nothing, otherwise): Z (B×KH) = X Wᵀ + b and Hh = tanh Z by rows of W
+ * (gemmXWtTanh), then S[i,k] = c_k + u_k · h_k (U: K×H) on this thread, in WebAssembly. The same values as
+ * gemmXWtTanh followed by model.ts's loop over k.
  */
 export function ovrForward(X: FloatArray, W: FloatArray, b: FloatArray, Z: FloatArray, Hh: FloatArray, U: FloatArray, c: FloatArray, S: FloatArray, B: number, n: number, H: number, K: number): boolean {
   const L = load();
   const M = K * H;
-  if (!L || elementSize(X, W, b, Z, Hh, U, c, S) !== 4 || !whole(B, n, H, K) || !fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, b, M) || !fits(L, Z, B * M) || !fits(L, Hh, B * M) || !fits(L, U, M) || !fits(L, c, K) || !fits(L, S, B * K)) return false;
-  const ptrs = [X, W, b, Z, Hh, U, c, S].map((a) => a.byteOffset);
-  runParts(L, partsOf(classifiersOf(L, K, B * n * M), (k0, k1) => ({ op: OP_OVR_FORWARD32, args: [...ptrs, B, n, H, K, k0, k1], reals: [] })));
+  if (!L || elementSize(X, W, b, Z, Hh, U, c, S) !== 4 || !whole(B, n, H, K) || !fits(L, U, M) || !fits(L, c, K) || !fits(L, S, B * K)) return false;
+  if (!gemmXWtTanh(X, W, b, Z, Hh, B, n, M)) return false;
+  L.k[OP_OVR_SCORES32](Hh.byteOffset, U.byteOffset, c.byteOffset, S.byteOffset, B, H, K);
   return true;
-}
-
-/**
- * The tanh one-vs-rest head's backward up to ∂J/∂W (float32 arrays in the arena; returns false, having
- * done nothing, otherwise): dc += Σ_i dS_k, dU_k += Σ_i dS_k h_k, Δ_k = dS_k u_k ∘ (1 − h_k²), then
- * dW += Δᵀ X and db += Σ Δ; each thread on whole classifiers, as ovrForward. The same values as
- * model.ts's loops followed by gemmDtX.
- */
-export function ovrBackward(dS: FloatArray, Hh: FloatArray, U: FloatArray, dU: FloatArray, dc: FloatArray, Delta: FloatArray, X: FloatArray, dW: FloatArray, db: FloatArray, B: number, n: number, H: number, K: number): boolean {
-  const L = load();
-  const M = K * H;
-  if (!L || elementSize(dS, Hh, U, dU, dc, Delta, X, dW, db) !== 4 || !whole(B, n, H, K) || !fits(L, dS, B * K) || !fits(L, Hh, B * M) || !fits(L, U, M) || !fits(L, dU, M) || !fits(L, dc, K) || !fits(L, Delta, B * M) || !fits(L, X, B * n) || !fits(L, dW, M * n) || !fits(L, db, M)) return false;
-  const e = classifiersOf(L, K, B * n * M);
-  const S = e.slice(0, -1).map((_, t) => scratch(L, B * 36, t));
-  if (!S.every((s) => s >= 0)) return false;
-  const ptrs = [dS, Hh, U, dU, dc, Delta, X, dW, db].map((a) => a.byteOffset);
-  runParts(L, partsOf(e, (k0, k1, t) => ({ op: OP_OVR_BACKWARD32, args: [...ptrs, S[t], B, n, H, K, k0, k1], reals: [] })));
-  return true;
-}
-
-/** The classifiers (of K) each part takes, for a product of `work` multiply-adds. */
-function classifiersOf(L: Loaded, K: number, work: number): number[] {
-  return cut(K, Math.min(K, threadsFor(L, work)), 1);
 }
 
 /** dW (M×n) += Δᵀ (Δ: B×M) · X (B×n), and db (M) += column sums of Δ. */
@@ -569,7 +593,7 @@ export function gemmDtX<T extends FloatArray>(Delta: T, X: T, dW: T, db: T, B: n
     if (S.every((s) => s >= 0)) {
       const [d, x, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
       const op = es === 4 ? OP_DTX + F32 : OP_DTX;
-      return runParts(L, partsOf(e, (j, j1, t) => ({ op, args: [d + j * es, x, w + j * n * es, bb + j * es, B, n, j1 - j, S[t], M], reals: [] })));
+      return runParts(L, partsOf(e, (j, j1, t) => ({ op, args: [d + j * es, x, w + j * n * es, bb + j * es, B, n, j1 - j, S[t], M], reals: [] })), e.length - 1, e);
     }
   }
   plain.gemmDtX(Delta, X, dW, db, B, n, M);
@@ -604,7 +628,7 @@ export function gemmDW<T extends FloatArray>(
   ) {
     // dX = Δ[:, 0 … h) W[0 … h) + Δ[:, h … M) W[h … M): the first sum straight into dX, the second into
     // the scratch of part 1, added to dX on the needed blocks once both are done
-    const h = cut(M, 2, 4)[1];
+    const h = halfOfW(M);
     const list = Math.ceil(((B + 1) * 4) / 64) * 64; // each part's list of windows, then (part 0) the mask or (part 1) its dX
     const S = [scratch(L, list + B * P, 0), scratch(L, list + B * n * es, 1)];
     if (S.every((s) => s >= 0)) {
@@ -616,18 +640,79 @@ export function gemmDW<T extends FloatArray>(
         { op, args: [d, w, x, B, n, h, mask, P, m, S[0], M], reals: [] },
         h < M ? { op, args: [d + h * es, w + h * n * es, S[1] + list, B, n, M - h, mask, P, m, S[1], M], reals: [] } : null,
       ], threadsFor(L, B * M * P * m));
-      if (h < M) {
-        const add = L.k[es === 4 ? OP_ADD + F32 : OP_ADD];
-        for (let i = 0; i < B; i++)
-          for (let p = 0; p < P; p++) {
-            const o = (i * n + p * m) * es;
-            if (need[i * P + p]) add(x + o, S[1] + list + o, m);
-          }
-      }
+      if (h < M) addSecondHalf(L, es, x, S[1] + list, need, B, n, P, m);
       return;
     }
   }
   plain.gemmDW(Delta, W, dX, B, n, M, need, P, m);
+}
+
+/** Where ∂J/∂x = Wᵀδ is cut into two sums, over rows 0 … h and h … M of W (the same for any thread count). */
+function halfOfW(M: number): number {
+  return cut(M, 2, 4)[1];
+}
+
+/** dX += the second half's sum (at byte offset `second`, laid out as dX) on the needed blocks. */
+function addSecondHalf(L: Loaded, es: number, dX: number, second: number, need: Uint8Array, B: number, n: number, P: number, m: number): void {
+  const add = L.k[es === 4 ? OP_ADD + F32 : OP_ADD];
+  for (let i = 0; i < B; i++)
+    for (let p = 0; p < P; p++) {
+      const o = (i * n + p * m) * es;
+      if (need[i * P + p]) add(dX + o, second + o, m);
+    }
+}
+
+/** A scratch block of this thread's for ovrBackwardStep's mask and second half of ∂J/∂x. */
+const STEP_SCRATCH = 65;
+
+/**
+ * model.ts's backward followed by sgd.ts's sgdStep, for the tanh one-vs-rest head on float32 arrays in
+ * the arena, with two hand-offs between threads instead of four, and the head's loops in WebAssembly:
+ *   this thread:      dc += Σ_i dS
+ *   the two halves of W's rows, as gemmDW cuts them:  dU += dS h and δ = dS u ∘ (1 − h²) on those hidden
+ *                     units, then that half's sum of ∂J/∂x = Wᵀδ (before W changes; the blocks `need`
+ *                     marks); this thread then adds the halves, as gemmDW does
+ *   rows of W, as the products cut them:  dW += δᵀX, db += Σ δ, then the SGD step on those rows of W
+ *                     and b and those entries of U, leaving their gradients at zero
+ *   this thread:      the SGD step on c
+ * The same operations in the same order on every value, so the same results. Returns false, having done
+ * nothing, when an array is not in the arena.
+ */
+export function ovrBackwardStep(
+  g: { dS: FloatArray; Hh: FloatArray; U: FloatArray; dU: FloatArray; c: FloatArray; dc: FloatArray; Delta: FloatArray; X: FloatArray; W: FloatArray; dW: FloatArray; b: FloatArray; db: FloatArray; dX: FloatArray },
+  need: Uint8Array,
+  P: number,
+  m: number,
+  B: number,
+  n: number,
+  H: number,
+  K: number,
+  lr: number,
+  l2: number,
+): boolean {
+  const L = load();
+  const M = K * H;
+  const { dS, Hh, U, dU, c, dc, Delta, X, W, dW, b, db, dX } = g;
+  if (!L || elementSize(dS, Hh, U, dU, c, dc, Delta, X, W, dW, b, db, dX) !== 4 || !whole(B, n, H, K, P, m) || P * m > n || need.length < B * P) return false;
+  if (!fits(L, dS, B * K) || !fits(L, Hh, B * M) || !fits(L, U, M) || !fits(L, dU, M) || !fits(L, c, K) || !fits(L, dc, K) || !fits(L, Delta, B * M)) return false;
+  if (!fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, dW, M * n) || !fits(L, b, M) || !fits(L, db, M) || !fits(L, dX, B * n)) return false;
+  const list = Math.ceil(((B + 1) * 4) / 64) * 64; // gemmDW32's list of windows; gemmDtX32's scratch is B·36 bytes
+  const e = rowsOfW(L, M, B * n * M);
+  const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(list, B * 36), t));
+  const maskBytes = Math.ceil((B * P) / 64) * 64;
+  const D = scratch(L, maskBytes + B * n * 4, STEP_SCRATCH); // the mask, then the second half of ∂J/∂x
+  if (!S.every((s) => s >= 0) || D < 0) return false;
+  L.bytes.set(need.subarray(0, B * P), D);
+  const [pS, pH, pU, pdU, pD, pW, pdX] = [dS, Hh, U, dU, Delta, W, dX].map((a) => a.byteOffset);
+  L.k[OP_OVR_DC32](pS, dc.byteOffset, B, K);
+  const h = halfOfW(M);
+  const half = (r0: number, r1: number, t: number, into: number): Part => ({ op: OP_OVR_DELTA_DX32, args: [pS, pH, pU, pdU, pD, pW, into, D, P, m, S[t], B, n, H, K, r0, r1], reals: [] });
+  runParts(L, [half(0, h, 0, pdX), h < M ? half(h, M, 1, D + maskBytes) : null], threadsFor(L, B * M * P * m));
+  if (h < M) addSecondHalf(L, 4, pdX, D + maskBytes, need, B, n, P, m);
+  const ptrs = [Delta, X, W, dW, b, db, U, dU].map((a) => a.byteOffset);
+  runParts(L, partsOf(e, (r0, r1, t) => ({ op: OP_DW_STEP32, args: [...ptrs, S[t], B, n, M, r0, r1], reals: [lr, l2] })), e.length - 1, e);
+  L.k[OP_SGD + F32](c.byteOffset, dc.byteOffset, K, lr, 0);
+  return true;
 }
 
 /** θ ← θ − lr · (g + l2 · θ) (just θ − lr · g when l2 = 0), then g ← 0; over `length` values. Bit-identical

@@ -4,13 +4,14 @@
 // computes only; it owns no arrays.
 
 import { workerData } from 'node:worker_threads';
-import { CONTROL, CONTROL_INTS, KERNELS, OP_STOP, kernelTable } from './kernels-wasm.js';
+import { CONTROL, CONTROL_INTS, CONTROL_REALS, KERNELS, OP_STOP, kernelTable } from './kernels-wasm.js';
 
-const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY } = CONTROL;
+const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY, AWAKE } = CONTROL;
 
 const { module, memory, control } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; control: Int32Array };
 const kernels = kernelTable(new WebAssembly.Instance(module, { env: { memory } }).exports);
-const reals = new Float64Array(control.buffer, CONTROL_INTS * 4, 2);
+const reals = new Float64Array(control.buffer, CONTROL_INTS * 4, CONTROL_REALS); // the arguments, then the job's ms
+Atomics.store(control, AWAKE, 1);
 Atomics.store(control, READY, 1);
 
 for (;;) {
@@ -19,7 +20,9 @@ for (;;) {
   let spins = 0;
   for (let claim = Atomics.load(control, CLAIM); claim !== 0; claim = Atomics.load(control, CLAIM)) {
     if ((++spins & 1023) === 0 && performance.now() - start > 1) {
+      Atomics.store(control, AWAKE, 0);
       Atomics.wait(control, CLAIM, claim);
+      Atomics.store(control, AWAKE, 1);
       start = performance.now(); // awake: spin again, the jobs come in quick succession
     }
   }
@@ -31,7 +34,9 @@ for (;;) {
     const args: number[] = [];
     for (let a = 0; a < KERNELS[op].ints; a++) args.push(Atomics.load(control, ARGS + a));
     for (let a = 0; a < KERNELS[op].reals; a++) args.push(reals[a]);
+    const t0 = performance.now();
     kernels[op](...args);
+    reals[2] = performance.now() - t0; // published by the atomic store of DONE below
   } catch (e) {
     process.stderr.write(`ner: kernel worker: ${(e as Error).message}\n`);
     Atomics.store(control, FAILED, 1);

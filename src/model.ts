@@ -30,7 +30,7 @@
 // never changes a parameter (that is sgd.ts's job), so the gradient check tests exactly what trains.
 
 import { assertShape } from './errors.js';
-import { type FloatArray, gemmDW, gemmDtX, gemmXWt, gemmXWtTanh, ovrBackward, ovrForward, tanhInArena, wasmAlloc, wasmAlloc32, wasmFree } from './kernels-wasm.js';
+import { type FloatArray, gemmDW, gemmDtX, gemmXWt, gemmXWtTanh, ovrForward, tanhInArena, wasmAlloc, wasmAlloc32, wasmFree } from './kernels-wasm.js';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid';
 export type Head = 'ovr' | 'softmax';
@@ -160,7 +160,7 @@ export function forward<T extends FloatArray>(p: Params<T>, d: Dims, f: Activati
   cache.B = B;
   const { W, b, U, c } = p;
   const { X, Z, Hh, S } = cache;
-  // float32 tanh ovr: everything below in one pass per thread, each thread on whole classifiers
+  // float32 tanh ovr: z and h as below, then the scores in WebAssembly (the same values)
   if (d.head === 'ovr' && f === 'tanh' && ovrForward(X, W, b, Z, Hh, U, c, S, B, n, H, K)) return;
   // z = W x + b and h = f(z), for every window (float32 tanh: both in one pass per thread)
   if (f !== 'tanh' || !gemmXWtTanh(X, W, b, Z, Hh, B, n, GH)) {
@@ -283,25 +283,12 @@ export function backward<T extends FloatArray>(
   dx: DxMask | boolean,
 ): void {
   const { n, H, K } = d;
-  const GH = groups(d) * H;
-  const B = cache.B;
-  const { X, Hh } = cache;
-  const { Delta, dX } = scratch;
-  // float32 tanh ovr: headAndDW's work in one pass per thread, each thread on whole classifiers
-  if (!(d.head === 'ovr' && f === 'tanh' && ovrBackward(dS, Hh, p.U, g.U, g.c, Delta, X, g.W, g.b, B, n, H, K))) headAndDW(p, d, f, cache, dS, g, scratch);
-  if (dx === false) return;
-  const mask = dx === true ? { need: scratch.all, P: 1, m: n } : dx;
-  gemmDW(Delta, p.W, dX, B, n, GH, mask.need, mask.P, mask.m); // dx = Wᵀ δ
-}
-
-/** backward's first part: dU, dc, δ (into scratch.Delta), then dW and db. */
-function headAndDW<T extends FloatArray>(p: Params<T>, d: Dims, f: Activation, cache: Cache<T>, dS: T, g: Params<T>, scratch: BackScratch<T>): void {
-  const { n, H, K } = d;
-  const GH = groups(d) * H;
+  const G = groups(d);
+  const GH = G * H;
   const B = cache.B;
   const { X, Z, Hh } = cache;
-  const { Delta } = scratch;
-  const { U } = p;
+  const { Delta, dX } = scratch;
+  const { W, U } = p;
   if (d.head === 'softmax') {
     gemmDtX(dS, Hh, g.U, g.c, B, H, K); // dU += dS hᵀ ; dc += dS
     gemmDW(dS, U, Delta, B, H, K, scratch.all, 1, H); // dh = Uᵀ dS (δ takes f'(z) below)
@@ -327,4 +314,7 @@ function headAndDW<T extends FloatArray>(p: Params<T>, d: Dims, f: Activation, c
   else if (f === 'relu') for (let i = 0; i < m; i++) Delta[i] *= Z[i] > 0 ? 1 : 0;
   else for (let i = 0; i < m; i++) Delta[i] *= Hh[i] * (1 - Hh[i]);
   gemmDtX(Delta, X, g.W, g.b, B, n, GH); // dW += δ xᵀ ; db += δ
+  if (dx === false) return;
+  const mask = dx === true ? { need: scratch.all, P: 1, m: n } : dx;
+  gemmDW(Delta, W, dX, B, n, GH, mask.need, mask.P, mask.m); // dx = Wᵀ δ
 }

@@ -5,9 +5,9 @@
 //   for epoch = 1 … E:
 //     shuffle the training tokens (one seeded Rng drives all randomness)
 //     for each minibatch of B windows:
-//       X ← gather(windows);  forward;  J, ∂J/∂s ← loss;  backward (accumulates ∇ into zeroed buffers)
-//       route ∂J/∂x to the word rows it came from;  sgd step (the only place parameters change; it
-//       leaves ∇ zeroed for the next minibatch)
+//       X ← gather(windows);  forward;  J, ∂J/∂s ← loss;  backward (accumulates ∇ into zeroed buffers),
+//       then the sgd step (the only place parameters change; it leaves ∇ zeroed for the next minibatch);
+//       route ∂J/∂x to the word rows it came from and step them
 //     score dev;  keep the parameters if dev F1 improved;  stop after `patience` epochs without gain
 
 import type { Corpus } from './conll.js';
@@ -34,7 +34,6 @@ import { evaluate } from './metrics.js';
 import {
   type Dims,
   type Params,
-  backward,
   forward,
   convertParams,
   initParams,
@@ -49,7 +48,7 @@ import { type EpochRecord, type ModelConfig, type NerModel } from './ner-model.j
 import { tagSentences } from './predict.js';
 import { wasmAlloc, wasmAlloc32 } from './kernels-wasm.js';
 import { Rng } from './rng.js';
-import { sgdRows, sgdStep } from './sgd.js';
+import { backwardAndStep, sgdRows } from './sgd.js';
 import { entityTypes } from './tags.js';
 
 export interface TrainHooks {
@@ -316,9 +315,8 @@ export async function train(
       }
       // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows
       for (let k = 0; k < b * P; k++) need[k] = ids[k] < V ? 1 : 0;
-      backward(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) });
+      backwardAndStep(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) }, lr, config.l2);
       const count = scatterWordGrads(shape, V, ids, scratch.dX, b, dRows, mark, touched);
-      sgdStep(params, grads, lr, config.l2);
       sgdRows(words.rows, dRows, touched, count, shape.d, lrEmbed);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);

@@ -17,10 +17,10 @@ import {
   inWasmMemory,
   kernelsAvailable,
   kernelsUnavailableReason,
-  ovrBackward,
   ovrForward,
   kernelThreadStats,
   kernelThreads,
+  setKernelShare,
   setKernelThreads,
   sgdInArena,
   tanhInArena,
@@ -323,7 +323,7 @@ test('gemmXWtTanh: z = Wx + b and h = tanh z in one pass, bit for bit as the two
   }
 });
 
-test('ovrForward and ovrBackward: bit for bit as the separate products with model.ts\'s loops, on 1 and 2 threads', { skip }, () => {
+test('ovrForward: bit for bit as gemmXWtTanh with model.ts\'s loop for the scores, on 1 and 2 threads', { skip }, () => {
   const fill = (a: Float32Array, scale = 0.2) => {
     for (let i = 0; i < a.length; i++) a[i] = (rng.next() - 0.5) * scale;
     return a;
@@ -332,7 +332,6 @@ test('ovrForward and ovrBackward: bit for bit as the separate products with mode
     for (const [B, n, H, K] of [[32, 540, 100, 4], [5, 17, 9, 3], [33, 541, 50, 1]]) {
       const M = K * H;
       const [X, W, b, U, c] = [fill(wasmAlloc32(B * n)), fill(wasmAlloc32(M * n)), fill(wasmAlloc32(M)), fill(wasmAlloc32(M), 2), fill(wasmAlloc32(K))];
-      // the reference: gemmXWtTanh, then s_k = c_k + u_k · h_k summed in float64 (model.ts's loop)
       const [Z1, H1] = [wasmAlloc32(B * M), wasmAlloc32(B * M)];
       const S1 = wasmAlloc32(B * K);
       assert.ok(gemmXWtTanh(X, W, b, Z1, H1, B, n, M));
@@ -342,45 +341,14 @@ test('ovrForward and ovrBackward: bit for bit as the separate products with mode
           for (let t = 0; t < H; t++) acc += U[k * H + t] * H1[i * M + k * H + t];
           S1[i * K + k] = acc;
         }
-      // backward: dc, dU and δ in model.ts's loops, then gemmDtX; onto non-zero gradients (they accumulate)
-      const dS = fill(wasmAlloc32(B * K), 0.1);
-      const start = [fill(wasmAlloc32(M)), fill(wasmAlloc32(K)), fill(wasmAlloc32(M * n)), fill(wasmAlloc32(M))];
-      const [dU1, dc1, dW1, db1] = start.map((a) => Float32Array.from(a));
-      const D1 = new Float32Array(B * M);
-      for (let i = 0; i < B; i++)
-        for (let k = 0; k < K; k++) {
-          const ds = dS[i * K + k];
-          dc1[k] += ds;
-          for (let t = 0; t < H; t++) {
-            dU1[k * H + t] += ds * H1[i * M + k * H + t];
-            D1[i * M + k * H + t] = ds * U[k * H + t];
-          }
-        }
-      for (let i = 0; i < B * M; i++) D1[i] *= 1 - H1[i] * H1[i];
-      const [D1a, dW1a, db1a] = [wasmAlloc32(B * M), wasmAlloc32(M * n), wasmAlloc32(M)];
-      D1a.set(D1);
-      dW1a.set(dW1);
-      db1a.set(db1);
-      gemmDtX(D1a, X, dW1a, db1a, B, n, M);
-      const [Z2, H2, S2, D2, dU2, dc2, dW2, db2] = [B * M, B * M, B * K, B * M, M, K, M * n, M].map((l) => wasmAlloc32(l));
+      const [Z2, H2, S2] = [B * M, B * M, B * K].map((l) => wasmAlloc32(l));
       for (const threads of [1, 2]) {
         setKernelThreads(threads);
-        const before = kernelThreadStats().byWorkers;
-        for (let k = 0; k < 3000 && (k === 0 || (threads > 1 && K > 1 && B * n * M >= 3e6 && kernelThreadStats().byWorkers < before + 10)); k++) {
-          [dU2, dc2, dW2, db2].forEach((a, j) => a.set(start[j]));
-          assert.ok(ovrForward(X, W, b, Z2, H2, U, c, S2, B, n, H, K));
-          assert.ok(ovrBackward(dS, H2, U, dU2, dc2, D2, X, dW2, db2, B, n, H, K));
-        }
-        if (threads > 1 && K > 1 && B * n * M >= 3e6) assert.ok(kernelThreadStats().byWorkers >= before + 10, 'the worker ran parts');
+        assert.ok(ovrForward(X, W, b, Z2, H2, U, c, S2, B, n, H, K));
         const at = `(B=${B}, n=${n}, H=${H}, K=${K}, ${threads} threads)`;
         assert.deepEqual(Array.from(Z2), Array.from(Z1), `Z ${at}`);
         assert.deepEqual(Array.from(H2), Array.from(H1), `H ${at}`);
         assert.deepEqual(Array.from(S2), Array.from(S1), `S ${at}`);
-        assert.deepEqual(Array.from(D2), Array.from(D1), `Δ ${at}`);
-        assert.deepEqual(Array.from(dU2), Array.from(dU1), `dU ${at}`);
-        assert.deepEqual(Array.from(dc2), Array.from(dc1), `dc ${at}`);
-        assert.deepEqual(Array.from(dW2), Array.from(dW1a), `dW ${at}`);
-        assert.deepEqual(Array.from(db2), Array.from(db1a), `db ${at}`);
       }
     }
     const out = () => new Float32Array(8);

@@ -859,7 +859,7 @@
   ;; dX are not touched. For each block p the windows that need it are listed in scratch $S and taken
   ;; two at a time (an odd last one is paired with itself), so every W vector loaded serves two windows.
   ;; Scratch: $S needs (B + 1)·4 bytes.
-  (func (export "gemmDW32")
+  (func $gemmDW32 (export "gemmDW32")
     (param $Delta i32) (param $W i32) (param $dX i32) (param $B i32) (param $n i32) (param $M i32)
     (param $need i32) (param $P i32) (param $m i32) (param $S i32) (param $ld i32)
     (local $ldb i32) (local $nb i32) (local $Mb i32) (local $mb i32) (local $m8b i32) (local $m2b i32)
@@ -1030,7 +1030,7 @@
 
   ;; ── sgd32 ──────────────────────────────────────────────────────────────────────────────────────
   ;; sgd on float32 θ and g: the same operations as sgd, rounded to float32 at each step.
-  (func (export "sgd32")
+  (func $sgd32 (export "sgd32")
     (param $theta i32) (param $g i32) (param $len i32) (param $lr f64) (param $l2 f64)
     (local $end i32) (local $end4 i32) (local $lrv v128) (local $l2v v128) (local $t v128) (local $lr4 f32) (local $l24 f32)
     (local.set $lr4 (f32.demote_f64 (local.get $lr)))
@@ -1212,34 +1212,30 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
 
-  ;; ── the one-vs-rest head, group by group ─────────────────────────────────────────────────────────
-  ;; Group k (of K, H hidden units each) is classifier k: rows kH … kH+H of W, columns kH … of Z, H and Δ
-  ;; (B×GH, GH = K·H), row k of U (K×H), c[k], column k of S and dS (B×K). A thread that owns groups
-  ;; k0 … k1 runs its whole classifiers, so the head's loops split over the threads with the products.
-  ;; These loops compute in float64 and round to float32 where model.ts's JavaScript loops store into
-  ;; their Float32Arrays, in the same order, so they give the same bits as model.ts's forward/backward.
+;; ── the one-vs-rest head ───────────────────────────────────────────────────────────────────────
+  ;; Classifier k (of K, H hidden units each) owns hidden units kH … kH+H: rows of W, b and U (U: K×H is
+  ;; one value per hidden unit) and columns of Z, H and Δ (B×GH, GH = K·H); c[k] and column k of S and
+  ;; dS (B×K). These loops compute in float64 and round to float32 where model.ts's JavaScript loops
+  ;; store into their Float32Arrays, in the same order, so they give the same bits as model.ts.
 
-  ;; S[i,k] = c[k] + Σ_t U[k,t] H[i,kH+t]   (float64 sum, t in order)
-  (func $ovrScores32
-    (param $Hh i32) (param $U i32) (param $c i32) (param $S i32)
-    (param $B i32) (param $H i32) (param $K i32) (param $k0 i32) (param $k1 i32)
+  ;; S[i,k] = c[k] + Σ_t U[k,t] H[i,kH+t]   (float64 sum, t in order), for every window and classifier
+  (func (export "ovrScores32")
+    (param $Hh i32) (param $U i32) (param $c i32) (param $S i32) (param $B i32) (param $H i32) (param $K i32)
     (local $i i32) (local $k i32) (local $t i32) (local $hp i32) (local $up i32) (local $acc f64)
-    (local.set $i (i32.const 0))
     (block $done_i (loop $next_i
       (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
-      (local.set $k (local.get $k0))
+      (local.set $hp (i32.add (local.get $Hh) (i32.shl (i32.mul (local.get $i) (i32.mul (local.get $K) (local.get $H))) (i32.const 2))))
+      (local.set $up (local.get $U))
+      (local.set $k (i32.const 0))
       (block $done_k (loop $next_k
-        (br_if $done_k (i32.ge_u (local.get $k) (local.get $k1)))
-        (local.set $hp (i32.add (local.get $Hh) (i32.shl (i32.add (i32.mul (local.get $i) (i32.mul (local.get $K) (local.get $H)))
-          (i32.mul (local.get $k) (local.get $H))) (i32.const 2))))
-        (local.set $up (i32.add (local.get $U) (i32.shl (i32.mul (local.get $k) (local.get $H)) (i32.const 2))))
+        (br_if $done_k (i32.ge_u (local.get $k) (local.get $K)))
         (local.set $acc (f64.promote_f32 (f32.load (i32.add (local.get $c) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $t (i32.const 0))
         (block $done_t (loop $next_t
           (br_if $done_t (i32.ge_u (local.get $t) (local.get $H)))
-          (local.set $acc (f64.add (local.get $acc) (f64.mul
-            (f64.promote_f32 (f32.load (i32.add (local.get $up) (i32.shl (local.get $t) (i32.const 2)))))
-            (f64.promote_f32 (f32.load (i32.add (local.get $hp) (i32.shl (local.get $t) (i32.const 2))))))))
+          (local.set $acc (f64.add (local.get $acc) (f64.mul (f64.promote_f32 (f32.load (local.get $up))) (f64.promote_f32 (f32.load (local.get $hp))))))
+          (local.set $up (i32.add (local.get $up) (i32.const 4)))
+          (local.set $hp (i32.add (local.get $hp) (i32.const 4)))
           (local.set $t (i32.add (local.get $t) (i32.const 1)))
           (br $next_t)))
         (f32.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2)))
@@ -1249,73 +1245,80 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next_i))))
 
-  ;; Z = X Wᵀ + b, H = tanh Z and S for groups k0 … k1 (forward of the tanh one-vs-rest head).
-  (func (export "ovrForward32")
-    (param $X i32) (param $W i32) (param $b i32) (param $Z i32) (param $Hh i32) (param $U i32) (param $c i32) (param $S i32)
-    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $k0 i32) (param $k1 i32)
-    (local $j i32) (local $o i32) (local $i i32) (local $GH i32) (local $rows i32)
-    (local.set $GH (i32.mul (local.get $K) (local.get $H)))
-    (local.set $j (i32.mul (local.get $k0) (local.get $H)))
-    (local.set $rows (i32.mul (i32.sub (local.get $k1) (local.get $k0)) (local.get $H)))
-    (call $gemmXWt32 (local.get $X) (i32.add (local.get $W) (i32.shl (i32.mul (local.get $j) (local.get $n)) (i32.const 2)))
-      (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $Z) (i32.shl (local.get $j) (i32.const 2)))
-      (local.get $B) (local.get $n) (local.get $rows) (local.get $GH))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $B)))
-      (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $GH)) (local.get $j)) (i32.const 2)))
-      (call $tanh32 (i32.add (local.get $Z) (local.get $o)) (i32.add (local.get $Hh) (local.get $o)) (local.get $rows))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next)))
-    (call $ovrScores32 (local.get $Hh) (local.get $U) (local.get $c) (local.get $S)
-      (local.get $B) (local.get $H) (local.get $K) (local.get $k0) (local.get $k1)))
-
-  ;; Groups k0 … k1 of the tanh one-vs-rest head's backward: dc[k] += dS[i,k]; dU[k,:] += dS[i,k] h_k;
-  ;; δ_k = dS[i,k] u_k ∘ (1 − h_k²) (rounded to float32 after the product with u_k, as model.ts stores
-  ;; it, then again after ∘); then dW += δᵀ X and db += Σ δ on rows kH … k1·H (gemmDtX32; scratch $Sc).
-  (func (export "ovrBackward32")
-    (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $dc i32) (param $Delta i32)
-    (param $X i32) (param $dW i32) (param $db i32) (param $Sc i32)
-    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $k0 i32) (param $k1 i32)
-    (local $i i32) (local $k i32) (local $t i32) (local $GH i32) (local $j i32)
-    (local $hp i32) (local $dp i32) (local $up i32) (local $gup i32) (local $gcp i32)
-    (local $ds f64) (local $h f64)
-    (local.set $GH (i32.mul (local.get $K) (local.get $H)))
-    (local.set $i (i32.const 0))
+  ;; dc[k] += dS[i,k] for every window i in turn (float64 sum, rounded to float32 at each step)
+  (func (export "ovrDc32") (param $dS i32) (param $dc i32) (param $B i32) (param $K i32)
+    (local $i i32) (local $k i32) (local $p i32)
     (block $done_i (loop $next_i
       (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
-      (local.set $k (local.get $k0))
+      (local.set $k (i32.const 0))
       (block $done_k (loop $next_k
-        (br_if $done_k (i32.ge_u (local.get $k) (local.get $k1)))
-        (local.set $ds (f64.promote_f32 (f32.load (i32.add (local.get $dS)
-          (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))))
-        (local.set $gcp (i32.add (local.get $dc) (i32.shl (local.get $k) (i32.const 2))))
-        (f32.store (local.get $gcp) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $gcp))) (local.get $ds))))
-        (local.set $j (i32.shl (i32.add (i32.mul (local.get $i) (local.get $GH)) (i32.mul (local.get $k) (local.get $H))) (i32.const 2)))
-        (local.set $hp (i32.add (local.get $Hh) (local.get $j)))
-        (local.set $dp (i32.add (local.get $Delta) (local.get $j)))
-        (local.set $up (i32.add (local.get $U) (i32.shl (i32.mul (local.get $k) (local.get $H)) (i32.const 2))))
-        (local.set $gup (i32.add (local.get $dU) (i32.shl (i32.mul (local.get $k) (local.get $H)) (i32.const 2))))
-        (local.set $t (i32.const 0))
-        (block $done_t (loop $next_t
-          (br_if $done_t (i32.ge_u (local.get $t) (local.get $H)))
-          (local.set $h (f64.promote_f32 (f32.load (local.get $hp))))
-          (f32.store (local.get $gup) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $gup))) (f64.mul (local.get $ds) (local.get $h)))))
-          (f32.store (local.get $dp) (f32.demote_f64 (f64.mul
-            (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $ds) (f64.promote_f32 (f32.load (local.get $up))))))
-            (f64.sub (f64.const 1) (f64.mul (local.get $h) (local.get $h))))))
-          (local.set $hp (i32.add (local.get $hp) (i32.const 4)))
-          (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
-          (local.set $up (i32.add (local.get $up) (i32.const 4)))
-          (local.set $gup (i32.add (local.get $gup) (i32.const 4)))
-          (local.set $t (i32.add (local.get $t) (i32.const 1)))
-          (br $next_t)))
+        (br_if $done_k (i32.ge_u (local.get $k) (local.get $K)))
+        (local.set $p (i32.add (local.get $dc) (i32.shl (local.get $k) (i32.const 2))))
+        (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p)))
+          (f64.promote_f32 (f32.load (i32.add (local.get $dS) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $next_k)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next_i))))
+
+  ;; Hidden units r0 … r1 (of classifier k = r / H each): dU[r] += dS[i,k] h[i,r] over the windows in turn,
+  ;; and δ[i,r] = dS[i,k] U[r] ∘ (1 − h[i,r]²), rounded to float32 after the product with U[r] (as model.ts
+  ;; stores it) and again after ∘. Then the part of ∂J/∂x = Wᵀδ that these rows give, on the blocks $need
+  ;; marks, into $dX (gemmDW32, scratch $Sl).
+  (func (export "ovrDeltaDx32")
+    (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $Delta i32) (param $W i32) (param $dX i32)
+    (param $need i32) (param $P i32) (param $m i32) (param $Sl i32)
+    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32)
+    (local $GH i32) (local $i i32) (local $r i32) (local $k i32) (local $kEnd i32) (local $o i32)
+    (local $ds f64) (local $h f64)
+    (local.set $GH (i32.mul (local.get $K) (local.get $H)))
+    (block $done_i (loop $next_i
+      (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
+      (local.set $k (i32.div_u (local.get $r0) (local.get $H)))
+      (local.set $kEnd (i32.mul (i32.add (local.get $k) (i32.const 1)) (local.get $H)))
+      (local.set $ds (f64.promote_f32 (f32.load (i32.add (local.get $dS) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))))
+      (local.set $r (local.get $r0))
+      (block $done_r (loop $next_r
+        (br_if $done_r (i32.ge_u (local.get $r) (local.get $r1)))
+        (if (i32.eq (local.get $r) (local.get $kEnd))
+          (then
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (local.set $kEnd (i32.add (local.get $kEnd) (local.get $H)))
+            (local.set $ds (f64.promote_f32 (f32.load (i32.add (local.get $dS) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))))))
+        (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $GH)) (local.get $r)) (i32.const 2)))
+        (local.set $h (f64.promote_f32 (f32.load (i32.add (local.get $Hh) (local.get $o)))))
+        (f32.store (i32.add (local.get $dU) (i32.shl (local.get $r) (i32.const 2)))
+          (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $dU) (i32.shl (local.get $r) (i32.const 2)))))
+            (f64.mul (local.get $ds) (local.get $h)))))
+        (f32.store (i32.add (local.get $Delta) (local.get $o)) (f32.demote_f64 (f64.mul
+          (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $ds) (f64.promote_f32 (f32.load (i32.add (local.get $U) (i32.shl (local.get $r) (i32.const 2))))))))
+          (f64.sub (f64.const 1) (f64.mul (local.get $h) (local.get $h))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $next_r)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next_i)))
-    (local.set $j (i32.mul (local.get $k0) (local.get $H)))
-    (call $gemmDtX32 (i32.add (local.get $Delta) (i32.shl (local.get $j) (i32.const 2))) (local.get $X)
-      (i32.add (local.get $dW) (i32.shl (i32.mul (local.get $j) (local.get $n)) (i32.const 2)))
-      (i32.add (local.get $db) (i32.shl (local.get $j) (i32.const 2)))
-      (local.get $B) (local.get $n) (i32.mul (i32.sub (local.get $k1) (local.get $k0)) (local.get $H)) (local.get $Sc) (local.get $GH)))
+    (if (i32.gt_u (local.get $r1) (local.get $r0))
+      (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
+        (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
+        (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
+        (local.get $Sl) (local.get $GH)))))
+
+  ;; Rows r0 … r1 of W: dW += δᵀ X and db += Σ δ (gemmDtX32, scratch $Sc), then the SGD step
+  ;; θ ← θ − lr (g + l2 θ), g ← 0 (sgd32) on these rows of W and b and these hidden units' entries of U
+  ;; (no decay on b), as sgd.ts's sgdStep does on the whole arrays.
+  (func (export "dWStep32")
+    (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32) (param $U i32) (param $dU i32)
+    (param $Sc i32) (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
+    (local $w i32) (local $rows i32)
+    (local.set $rows (i32.sub (local.get $r1) (local.get $r0)))
+    (local.set $w (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
+    (call $gemmDtX32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2))) (local.get $X)
+      (i32.add (local.get $dW) (local.get $w)) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
+      (local.get $B) (local.get $n) (local.get $rows) (local.get $Sc) (local.get $GH))
+    (call $sgd32 (i32.add (local.get $W) (local.get $w)) (i32.add (local.get $dW) (local.get $w))
+      (i32.mul (local.get $rows) (local.get $n)) (local.get $lr) (local.get $l2))
+    (call $sgd32 (i32.add (local.get $b) (i32.shl (local.get $r0) (i32.const 2))) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
+      (local.get $rows) (local.get $lr) (f64.const 0))
+    (call $sgd32 (i32.add (local.get $U) (i32.shl (local.get $r0) (i32.const 2))) (i32.add (local.get $dU) (i32.shl (local.get $r0) (i32.const 2)))
+      (local.get $rows) (local.get $lr) (local.get $l2)))
 )

@@ -1,0 +1,89 @@
+// backwardAndStep (sgd.ts): the float32 one-vs-rest head's fused backward and SGD step must give exactly
+// what backward followed by sgdStep gives, for any number of threads and any split of W's rows.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { kernelThreadStats, kernelsAvailable, setKernelShare, setKernelThreads, wasmAlloc32 } from '../src/kernels-wasm.js';
+import { type Dims, type Params, backward, convertParams, forward, initParams, lossAndGrad, newBackScratch, newCache, zerosLike } from '../src/model.js';
+import { Rng } from '../src/rng.js';
+import { backwardAndStep, sgdStep } from '../src/sgd.js';
+
+const skip = kernelsAvailable() ? false : 'WebAssembly kernels unavailable';
+
+function copy(p: Params<Float32Array>): Params<Float32Array> {
+  const q = zerosLike(p);
+  for (const k of ['W', 'b', 'U', 'c'] as const) q[k].set(p[k]);
+  return q;
+}
+
+/** One minibatch from the same parameters: the reference (backward, sgdStep) and backwardAndStep. */
+function both(d: Dims, B: number, P: number, seed: number) {
+  const rng = new Rng(seed);
+  const p64 = initParams(d, (a) => rng.uniform(a * 2));
+  for (let i = 0; i < p64.b.length; i++) p64.b[i] = rng.uniform(0.5);
+  const p1 = convertParams<Float32Array>(p64, 'float32');
+  const p2 = copy(p1);
+  const cache = newCache<Float32Array>(d, B, 'float32');
+  for (let i = 0; i < B * d.n; i++) cache.X[i] = rng.uniform(1);
+  const y = Int32Array.from({ length: B }, () => Math.floor(rng.next() * (d.K + 1)));
+  const need = Uint8Array.from({ length: B * P }, () => (rng.next() < 0.3 ? 1 : 0));
+  const dx = { need, P, m: d.n / P };
+  const run = (p: Params<Float32Array>, fused: boolean) => {
+    const g = zerosLike(p);
+    const scratch = newBackScratch<Float32Array>(d, B, 'float32');
+    const dS = wasmAlloc32(B * d.K);
+    forward(p, d, 'tanh', cache, B);
+    const S = Float32Array.from(cache.S);
+    lossAndGrad(d, cache.S, y, B, dS, 1 / B);
+    if (fused) backwardAndStep(p, d, 'tanh', cache, dS, g, scratch, dx, 0.2, 0.001);
+    else {
+      backward(p, d, 'tanh', cache, dS, g, scratch, dx);
+      sgdStep(p, g, 0.2, 0.001);
+    }
+    const dX = new Float32Array(B * d.n);
+    for (let i = 0; i < B; i++) for (let q = 0; q < P; q++) if (need[i * P + q]) dX.set(scratch.dX.subarray(i * d.n + q * dx.m, i * d.n + (q + 1) * dx.m), i * d.n + q * dx.m);
+    return { S, dX, g, p };
+  };
+  return { ref: run(p1, false), got: run(p2, true) };
+}
+
+function assertSame(ref: ReturnType<typeof both>['ref'], got: ReturnType<typeof both>['got'], at: string) {
+  assert.deepEqual(Array.from(got.S), Array.from(ref.S), `S ${at}`);
+  for (const k of ['W', 'b', 'U', 'c'] as const) {
+    assert.deepEqual(Array.from(got.p[k]), Array.from(ref.p[k]), `${k} after the step ${at}`);
+    assert.ok(got.g[k].every((v) => v === 0), `∂J/∂${k} left at zero ${at}`);
+  }
+  assert.deepEqual(Array.from(got.dX), Array.from(ref.dX), `∂J/∂x on the needed blocks ${at}`);
+}
+
+test('backwardAndStep (ovr, tanh, float32): the same parameters and ∂J/∂x as backward then sgdStep', { skip }, () => {
+  for (const [d, B, P] of [
+    [{ head: 'ovr', n: 540, H: 100, K: 4 }, 32, 5],
+    [{ head: 'ovr', n: 15, H: 9, K: 3 }, 5, 3],
+    [{ head: 'ovr', n: 21, H: 7, K: 1 }, 7, 1],
+  ] as [Dims, number, number][]) {
+    const { ref, got } = both(d, B, P, 3);
+    assertSame(ref, got, `(n=${d.n}, H=${d.H}, K=${d.K}, 1 thread)`);
+  }
+});
+
+test('backwardAndStep on 2 and 3 threads, with the rows of W split anywhere: the same values', { skip }, () => {
+  const d: Dims = { head: 'ovr', n: 540, H: 100, K: 4 };
+  const warm = { p: convertParams<Float32Array>(initParams(d, () => 0.01), 'float32'), cache: newCache<Float32Array>(d, 32, 'float32') };
+  try {
+    for (const threads of [2, 3])
+      for (const share of [0.25, 0.5, 0.73]) {
+        setKernelThreads(threads);
+        setKernelShare(share);
+        const before = kernelThreadStats().byWorkers;
+        const until = Date.now() + 5000; // the workers take a moment to start
+        while (kernelThreadStats().byWorkers === before && Date.now() < until) forward(warm.p, d, 'tanh', warm.cache, 32);
+        assert.ok(kernelThreadStats().byWorkers > before, 'the workers run parts');
+        const { ref, got } = both(d, 32, 5, 11);
+        assertSame(ref, got, `(${threads} threads, share ${share})`);
+      }
+  } finally {
+    setKernelShare(null);
+    setKernelThreads(1);
+  }
+});
