@@ -67,7 +67,8 @@ export function collect(value: string, previous: string[] | undefined): string[]
  * Loads embeddings by source name (the default package) or path, reporting progress on stderr.
  * Warnings (duplicate words, a cache that cannot be written) are printed even when quiet.
  */
-/** lazyVectors: read vector rows from the cache on demand (for eval and tag, which touch few rows). */
+/** lazyVectors: read vector rows from the cache on demand (train, eval and tag touch a few tens of
+ *  thousands of the 341k rows: reading them one by one beats reading all 137 MB into fresh memory). */
 export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean, lazyVectors = false): Promise<Embeddings> {
   const t0 = performance.now();
   const say = (msg: string) => {

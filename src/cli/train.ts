@@ -184,7 +184,7 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
     say(`${shown(c.file)}: ${c.sentences.length.toLocaleString('en-US')} sentences, ${c.tokens.toLocaleString('en-US')} tokens, scheme ${c.scheme}, types ${c.types.join(' ')}`);
   }
   const tokens = corpora.reduce((a, c) => a + c.tokens, 0);
-  const emb = await loadEmbeddingsFor(run.embeddings, quiet);
+  const emb = await loadEmbeddingsFor(run.embeddings, quiet, true);
   if (resume && (resume.run.fingerprint !== emb.fingerprint || resume.run.tokens !== tokens)) {
     throw new NerError(`${shown(checkpointFile)}: the training files or embeddings changed since the checkpoint was written`, 'resume only with the same data, or train again without --resume');
   }
