@@ -306,12 +306,13 @@ const OP_OVR_DELTA_DX32 = 17;
 const OP_DW_STEP32 = 18;
 
 /**
- * Work smaller than this (multiply-adds) is not worth splitting: measured on CoNLL-2003, the softmax
- * head's products (32 × 540 × 100 = 1.7M) train no faster on two threads than on one (the minibatch's
- * serial work and the data moving between cores eat the gain), while the one-vs-rest head's
- * (32 × 540 × 400 = 6.9M) train 1.5–1.8× faster.
+ * Work smaller than this (multiply-adds) is not worth splitting. Measured on CoNLL-2003 (one epoch,
+ * alternating runs): the softmax head's products (32 × 540 × 100 = 1.7M) train at 114–140k tok/s on two
+ * threads against 79–123k on one, now that the split follows each core's speed and the workers are no
+ * longer paused for nothing (before that, two threads gained nothing); the one-vs-rest head's
+ * (32 × 540 × 400 = 6.9M) gain more. Smaller products lose to the cost of handing work over.
  */
-const MIN_PARALLEL_WORK = 3_000_000;
+const MIN_PARALLEL_WORK = 1_500_000;
 
 interface Team {
   workers: Worker[];
@@ -345,7 +346,7 @@ interface Team {
 }
 
 const WINDOW = 256;
-const PAUSE = 4096;
+const PAUSE = 1024;
 
 /** One kernel call: the kernel (OP_*), its whole-number arguments, then its float64 ones. */
 interface Part {

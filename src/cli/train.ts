@@ -64,7 +64,7 @@ export function trainCommand(): Command {
     .option('--entity <type>', 'train only this entity type, e.g. --entity LOC (repeatable; default: every type in the data)', collect)
     .option('--tag-column <n>', 'column holding the tag (1-based; default: the last)', intOption('--tag-column', 2, 1000))
     .option('--seed <n>', 'random seed: the same seed and data give the same model file', intOption('--seed', 0, 2 ** 31 - 1), D.seed)
-    .option('--threads <n>', `threads for the matrix products (the model file is the same for any number) (default: ${CORES} when the minibatch's products are big enough to share, as the ovr head's are, else 1)`, intOption('--threads', 1, 64))
+    .option('--threads <n>', `threads for the matrix products (the model file is the same for any number) (default: ${CORES} when the minibatch's products are big enough to share (1.5M+ multiply-adds, as both heads' are with the defaults), else 1)`, intOption('--threads', 1, 64))
     .option('--resume <checkpoint>', 'continue an interrupted run from the checkpoint it saved (its options and data are reused)')
     .option('--report <file.html>', 'also write a self-contained HTML report: loss and dev P/R/F1 per epoch, per-type dev scores, confusion matrix, configuration')
     .option('-q, --quiet', 'print only the final summary')
