@@ -265,13 +265,13 @@ function whole(...sizes: number[]): boolean {
 }
 
 // ── threads ──────────────────────────────────────────────────────────────────────────────────────
-// Each worker has a control block (Int32s, then two float64s) in its own SharedArrayBuffer. The calling
+// Each worker has a control block (Int32s, then three float64s) in its own SharedArrayBuffer. The calling
 // thread writes a job there (which kernel, its arguments, a sequence number) and then opens it by
 // setting CLAIM to 0. Whoever changes CLAIM from 0 first runs the job: normally the worker, which is
 // spinning on it, but when the worker has not started by the time the caller has finished its own part
 // (the machine is busy and the worker is not running), the caller claims the job and runs it itself, so
 // threads never make a busy machine much slower. The worker reports a finished job by setting DONE to
-// its number. Both sides spin briefly before sleeping (Atomics.wait), because in training the next job
+// its number, and the time the job took. Both sides spin briefly before sleeping (Atomics.wait), because in training the next job
 // follows within a fraction of a millisecond and waking a sleeping thread costs more than that.
 
 /** The Int32s of a control block (kernels-worker.ts reads the same layout). */
@@ -283,12 +283,11 @@ export const CONTROL = {
   CLAIM: 4, // 0: open; 1: taken by the worker; 2: taken by the caller
   ARGS: 5, // the whole-number arguments, up to 17 (Int32s 5 … 21)
   READY: 22, // 1 once the worker has its module instantiated and waits for jobs
-  AWAKE: 23, // 1 while the worker spins for work, 0 while it sleeps
 } as const;
 export const CONTROL_INTS = 24; // (a multiple of two: the float64s follow)
 export const CONTROL_REALS = 3; // 2 float64 arguments, then the ms the worker spent on its last job
 export const CONTROL_BYTES = CONTROL_INTS * 4 + CONTROL_REALS * 8;
-const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY, AWAKE } = CONTROL;
+const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY } = CONTROL;
 for (const k of KERNELS) if (ARGS + k.ints > READY || k.reals > 2) throw new Error(`kernels-wasm: ${k.name} has more arguments than a control block holds`);
 export const OP_STOP = 0;
 const OP_XWT = 1;
@@ -308,8 +307,9 @@ const OP_DW_STEP32 = 18;
 /**
  * Work smaller than this (multiply-adds) is not worth splitting. Measured on CoNLL-2003 (one epoch,
  * alternating runs): the softmax head's products (32 × 540 × 100 = 1.7M) train at 114–140k tok/s on two
- * threads against 79–123k on one, now that the split follows each core's speed and the workers are no
- * longer paused for nothing (before that, two threads gained nothing); the one-vs-rest head's
+ * threads against 79–123k on one, now that the split follows each core's speed and the workers are not
+ * stopped for nothing (before that, two threads gained nothing); and where the machine makes them
+ * slower, the products run on one thread anyway (see Team). The one-vs-rest head's
  * (32 × 540 × 400 = 6.9M) gain more. Smaller products lose to the cost of handing work over.
  */
 const MIN_PARALLEL_WORK = 1_500_000;
@@ -319,22 +319,22 @@ interface Team {
   control: Int32Array[]; // one per worker
   reals: Float64Array[]; // the float64 arguments of each control block
   seq: number;
-  // Contention: when, over the last WINDOW products, this thread spent more than twice as long waiting
-  // for the workers (or running parts they had not taken) as on its own parts, or the workers failed to
-  // take a quarter of their parts, the machine is busy with other work and the workers (spinning for
-  // work) only slow it down; the next PAUSE products then run on this thread alone, and the workers go
-  // to sleep. (Some waiting is normal: a worker's part reads X and δ, which this thread has just
-  // written, from this thread's core, so it takes longer than this thread's own part; pausing whenever
-  // the wait exceeded the own time, as this once did, stopped the workers for a third of a CoNLL epoch.)
-  // Nothing is counted until every worker is ready, and a part taken back from a worker that was asleep
-  // when it was posted is not counted either: waking takes longer than a short part (a worker sleeps
-  // after a millisecond without work, e.g. while this thread loads data or scores the dev set).
+  // Solo or together: products that could be split run in windows of WINDOW, the usual way (split over
+  // the threads, or all on this thread while the workers sleep), except one window in PROBE that runs
+  // the other way; when that window's products took less time on average than those of the window just
+  // before it (by 3 %), the other way becomes the usual one. (Comparing neighbouring windows matters:
+  // this machine's speed drifts within seconds.) Two threads are not
+  // always faster here: the two virtual cores of this machine at times share one physical core's
+  // floating-point units (measured: both at 30 GFLOP/s on these kernels instead of 48), when the
+  // handing over of small products costs more than it saves; and another program may hold a core.
+  // Nothing is counted until every worker is ready. Results never depend on it.
   ready: boolean;
-  own: number; // ms on this thread's own parts in the current window
-  extra: number; // ms waiting for the workers, or running their parts, in the current window
-  taken: number; // parts the workers had not started, in the current window
-  calls: number;
-  paused: number; // products left to run alone
+  solo: boolean; // the current window runs on this thread alone
+  usualSolo: boolean; // the usual way
+  calls: number; // products in the current window
+  windowMs: number; // their time
+  windows: number;
+  lastMs: number; // ms per product in the window before
   // Balance: the share of W's rows the calling thread takes (the workers split the rest evenly), moved
   // after every product split by rows of W towards the share that would make all parts finish together,
   // from the rows each thread did and the time it took. The two cores of a virtual machine are not
@@ -342,11 +342,11 @@ interface Team {
   // and an even split then leaves the faster core waiting. Results never depend on the split.
   share: number;
   fixedShare: boolean; // set by setKernelShare (tests)
-  awake: Uint8Array; // [t]: worker t − 1's AWAKE when its part of the current product was posted
 }
 
 const WINDOW = 256;
-const PAUSE = 1024;
+const PROBE = 8;
+const WARM_UP = 4;
 
 /** One kernel call: the kernel (OP_*), its whole-number arguments, then its float64 ones. */
 interface Part {
@@ -368,7 +368,7 @@ export function setKernelThreads(n: number): number {
   if (L.team) stopTeam(L.team);
   L.team = null;
   if (n > 1) {
-    const team: Team = { workers: [], control: [], reals: [], seq: 0, ready: false, own: 0, extra: 0, taken: 0, calls: 0, paused: 0, share: 1 / n, fixedShare: false, awake: new Uint8Array(n) };
+    const team: Team = { workers: [], control: [], reals: [], seq: 0, ready: false, solo: false, usualSolo: false, calls: 0, windowMs: 0, windows: 0, lastMs: 0, share: 1 / n, fixedShare: false };
     const script = new URL('./kernels-worker.js', import.meta.url);
     for (let t = 1; t < n; t++) {
       const buffer = new SharedArrayBuffer(CONTROL_BYTES);
@@ -385,12 +385,12 @@ export function setKernelThreads(n: number): number {
   return n;
 }
 
-const stats = { byWorkers: 0, taken: 0, pauses: 0 };
+const stats = { byWorkers: 0, taken: 0, soloWindows: 0 };
 
 /** Parts of products posted to workers so far: run by a worker, or taken back by the calling thread; how
- *  often the workers were paused because the machine was busy; and the calling thread's current share of
- *  W's rows (1 without workers). */
-export function kernelThreadStats(): { byWorkers: number; taken: number; pauses: number; share: number } {
+ *  many windows of products ran on the calling thread alone because that was faster; and the calling
+ *  thread's current share of W's rows (1 without workers). */
+export function kernelThreadStats(): { byWorkers: number; taken: number; soloWindows: number; share: number } {
   return { ...stats, share: load()?.team?.share ?? 1 };
 }
 
@@ -432,11 +432,20 @@ function runHere(L: Loaded, p: Part): void {
 function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, rows?: number[]): void {
   const team = L.team;
   if (team && !team.ready) team.ready = team.control.every((c) => Atomics.load(c, READY) === 1);
-  if (!team || threads === 1 || parts.length === 1 || team.paused > 0 || !team.ready) {
-    if (team && team.paused > 0 && threads > 1) team.paused--;
+  if (!team || !team.ready || threads === 1 || parts.length === 1) {
     for (const p of parts) if (p) runHere(L, p);
     return;
   }
+  const t0 = performance.now();
+  if (team.solo) {
+    for (const p of parts) if (p) runHere(L, p);
+  } else runTogether(L, team, parts, rows);
+  team.windowMs += performance.now() - t0;
+  if (++team.calls === WINDOW) chooseWay(team);
+}
+
+/** runParts with the workers. */
+function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: number[]): void {
   const t0 = performance.now();
   const seq = (team.seq + 1) & 0x3fffffff || 1; // never 0, the initial DONE
   team.seq = seq;
@@ -444,7 +453,6 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, row
     const p = parts[t];
     if (!p) continue;
     const c = team.control[t - 1];
-    team.awake[t] = Atomics.load(c, AWAKE); // 1: spinning for work as its part is posted
     Atomics.store(c, OP, p.op);
     for (let a = 0; a < p.args.length; a++) Atomics.store(c, ARGS + a, p.args[a]);
     team.reals[t - 1].set(p.reals); // published by the atomic stores below
@@ -461,9 +469,8 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, row
     if (!p) continue;
     const c = team.control[t - 1];
     if (Atomics.compareExchange(c, CLAIM, 0, 2) === 0) {
-      runHere(L, p); // the worker had not started it
+      runHere(L, p); // the worker had not started it (asleep, or not given a core)
       stats.taken++;
-      if (team.awake[t] === 1) team.taken++;
       continue;
     }
     stats.byWorkers++;
@@ -487,15 +494,20 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, row
     const target = mine / (mine + theirs / (parts.length - 1));
     team.share = Math.min(0.8, Math.max(0.2, team.share + 0.05 * (target - team.share)));
   }
-  team.own += t1 - t0;
-  team.extra += performance.now() - t1;
-  if (++team.calls === WINDOW) {
-    if (team.extra > 2 * team.own || team.taken > WINDOW / 4) {
-      team.paused = PAUSE;
-      stats.pauses++;
-    }
-    team.own = team.extra = team.taken = team.calls = 0;
-  }
+}
+
+/** At the end of a window: which way the next one runs (see Team). */
+function chooseWay(team: Team): void {
+  const ms = team.windowMs / team.calls;
+  // a probe that beat the window before it changes the usual way; the first windows (code still being
+  // compiled, caches cold) only run the usual way
+  if (team.solo !== team.usualSolo && ms < 0.97 * team.lastMs) team.usualSolo = team.solo;
+  team.lastMs = ms;
+  team.calls = 0;
+  team.windowMs = 0;
+  team.windows++;
+  team.solo = team.windows > WARM_UP && team.windows % PROBE === 0 ? !team.usualSolo : team.usualSolo;
+  if (team.solo) stats.soloWindows++;
 }
 
 /** Cuts [0, total) into `parts` ranges whose bounds are multiples of `unit`; returns the parts+1 bounds. */

@@ -6,12 +6,11 @@
 import { workerData } from 'node:worker_threads';
 import { CONTROL, CONTROL_INTS, CONTROL_REALS, KERNELS, OP_STOP, kernelTable } from './kernels-wasm.js';
 
-const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY, AWAKE } = CONTROL;
+const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY } = CONTROL;
 
 const { module, memory, control } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; control: Int32Array };
 const kernels = kernelTable(new WebAssembly.Instance(module, { env: { memory } }).exports);
 const reals = new Float64Array(control.buffer, CONTROL_INTS * 4, CONTROL_REALS); // the arguments, then the job's ms
-Atomics.store(control, AWAKE, 1);
 Atomics.store(control, READY, 1);
 
 for (;;) {
@@ -20,9 +19,7 @@ for (;;) {
   let spins = 0;
   for (let claim = Atomics.load(control, CLAIM); claim !== 0; claim = Atomics.load(control, CLAIM)) {
     if ((++spins & 1023) === 0 && performance.now() - start > 1) {
-      Atomics.store(control, AWAKE, 0);
       Atomics.wait(control, CLAIM, claim);
-      Atomics.store(control, AWAKE, 1);
       start = performance.now(); // awake: spin again, the jobs come in quick succession
     }
   }
