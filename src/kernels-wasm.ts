@@ -271,8 +271,9 @@ function whole(...sizes: number[]): boolean {
 // spinning on it, but when the worker has not started by the time the caller has finished its own part
 // (the machine is busy and the worker is not running), the caller claims the job and runs it itself, so
 // threads never make a busy machine much slower. The worker reports a finished job by setting DONE to
-// its number, and the time the job took. Both sides spin briefly before sleeping (Atomics.wait), because in training the next job
-// follows within a fraction of a millisecond and waking a sleeping thread costs more than that.
+// its number (and the job's time in the third float64). Both sides spin briefly before sleeping
+// (Atomics.wait), because in training the next job follows within a fraction of a millisecond and
+// waking a sleeping thread costs more than that.
 
 /** The Int32s of a control block (kernels-worker.ts reads the same layout). */
 export const CONTROL = {
