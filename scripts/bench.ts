@@ -1,13 +1,17 @@
 // `npm run bench` (issue 5): ner against the reference window model in ../shared/peer (numpy and PyTorch),
 // on the same data and configuration, in one run, printed as one table with the ratio ner/reference.
 //
-//   node dist/scripts/bench.js [--data DIR] [--peer DIR] [--python PATH] [--tag-tokens N] [--keep]
+//   node dist/scripts/bench.js [--data DIR] [--peer DIR] [--python PATH] [--tag-tokens N] [--runs N] [--keep]
 //
 // Defaults: --data ../shared/data/conll2003 (train.txt, dev.txt), --peer ../shared/peer, --python
-// /usr/bin/python3, --tag-tokens 1000000. The peer rows are skipped, with a message, when the peer or
-// Python with numpy and torch is missing.
+// /usr/bin/python3, --tag-tokens 1000000, --runs 3. The peer rows are skipped, with a message, when the
+// peer or Python with numpy and torch is missing.
 //
-// How each side is measured (every heavy step runs alone, one after another):
+// How each side is measured (every heavy step runs alone, one after another). The training and tagging
+// runs of both sides are repeated in --runs rounds (each round runs every configuration once, ner then
+// the reference), and each figure in the table is the median of its runs; the footnote lists every
+// training run. This machine's speed drifts by tens of per cent within a minute (its two virtual cores
+// at times run these kernels at 30 GFLOP/s instead of 48), for ner and the reference alike.
 //   - ner training: child processes of bin/ner.js, as a user runs it (`ner train --epochs 1`, window 2,
 //     H = 100, casing, minibatch 32, lr 0.2, seed 1, softmax over BIO tags like the reference), with ner's
 //     default threads (one per core, for both heads with these sizes) and also with --threads 1 (the
@@ -45,6 +49,7 @@ interface Options {
   peer: string;
   python: string;
   tagTokens: number;
+  runs: number;
   keep: boolean;
 }
 
@@ -54,6 +59,7 @@ function parseArgs(argv: string[]): Options {
     peer: path.resolve(ROOT, '..', 'shared', 'peer'),
     python: '/usr/bin/python3',
     tagTokens: 1_000_000,
+    runs: 3,
     keep: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -67,13 +73,15 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--peer') o.peer = path.resolve(value());
     else if (a === '--python') o.python = value();
     else if (a === '--tag-tokens') o.tagTokens = Number(value());
+    else if (a === '--runs') o.runs = Number(value());
     else if (a === '--keep') o.keep = true;
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: node dist/scripts/bench.js [--data DIR] [--peer DIR] [--python PATH] [--tag-tokens N] [--keep]\n');
+      process.stdout.write('usage: node dist/scripts/bench.js [--data DIR] [--peer DIR] [--python PATH] [--tag-tokens N] [--runs N] [--keep]\n');
       process.exit(0);
     } else fail(`unknown option ${a} (try --help)`);
   }
   if (!Number.isInteger(o.tagTokens) || o.tagTokens < 1000) fail('--tag-tokens must be a whole number ≥ 1000');
+  if (!Number.isInteger(o.runs) || o.runs < 1 || o.runs > 20) fail('--runs must be a whole number from 1 to 20');
   return o;
 }
 
@@ -253,6 +261,32 @@ function peerRun(o: Options, impl: 'torch' | 'numpy', variant: 'a' | 'b', npz: s
   return { trainTps: bench.train_tps, tagE2eTps: bench.tag_tps_e2e, loadNpzSeconds: info.t_load_npz, peakMB: r.peakMB };
 }
 
+// ── medians ─────────────────────────────────────────────────────────────────────────────────────
+
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const h = v.length >> 1;
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
+/** The largest peak RSS of the runs, or null when it was not measured. */
+function peak(runs: { peakMB: number | null }[]): number | null {
+  const known = runs.map((r) => r.peakMB).filter((x): x is number => x !== null);
+  return known.length ? Math.max(...known) : null;
+}
+
+function medianTrain(r: NerTrain[]): NerTrain {
+  return { tokens: r[0].tokens, tps: median(r.map((x) => x.tps)), epochSeconds: median(r.map((x) => x.epochSeconds)), devSeconds: median(r.map((x) => x.devSeconds)), peakMB: peak(r), model: r[0].model };
+}
+
+function medianTag(r: NerTag[]): NerTag {
+  return { tokens: r[0].tokens, wallTps: median(r.map((x) => x.wallTps)), ownTps: median(r.map((x) => x.ownTps)), peakMB: peak(r) };
+}
+
+function medianPeer(r: PeerRun[]): PeerRun {
+  return { trainTps: median(r.map((x) => x.trainTps)), tagE2eTps: median(r.map((x) => x.tagE2eTps)), loadNpzSeconds: median(r.map((x) => x.loadNpzSeconds)), peakMB: peak(r) };
+}
+
 // ── the table ───────────────────────────────────────────────────────────────────────────────────
 
 interface Row {
@@ -299,28 +333,40 @@ async function main(): Promise<void> {
     const embCached = nerEmbeddings(env);
     const embAllRows = nerEmbeddings(env, true);
     const threads = Math.min(2, os.availableParallelism());
-    const ovr1 = nerTrain(o, 'ovr', 1, dir, env);
-    const ovr = threads > 1 ? nerTrain(o, 'ovr', 0, dir, env) : ovr1; // ner's default: one thread per core
-    const soft1 = nerTrain(o, 'softmax', 1, dir, env);
-    const soft = threads > 1 ? nerTrain(o, 'softmax', 0, dir, env) : soft1; // ner's default: one thread per core
     const text = path.join(dir, 'text.txt');
     makeText(o, text, o.tagTokens);
-    const tagSoft = nerTag(soft.model, text, dir, env);
-    const tagOvr = nerTag(ovr.model, text, dir, env);
-
     const missing = peerMissing(o);
-    let peer: Record<string, PeerRun> | null = null;
     if (missing) log(`reference skipped: ${missing}`);
-    else {
-      const npz = path.join(os.tmpdir(), 'ner-peer-emb.npz');
-      if (!fs.existsSync(npz)) {
-        log(`peer: converting the wink vectors to ${npz} (once) …`);
-        run(o.python, [path.join(o.peer, 'convert_emb.py')]);
-      }
-      peer = {};
-      for (const impl of ['torch', 'numpy'] as const) for (const v of ['a', 'b'] as const) peer[`${impl}-${v}`] = peerRun(o, impl, v, npz, soft.tokens);
-      if (threads > 1) for (const v of ['a', 'b'] as const) peer[`torch-${v}-${threads}`] = peerRun(o, 'torch', v, npz, soft.tokens, threads);
+    const npz = path.join(os.tmpdir(), 'ner-peer-emb.npz');
+    if (!missing && !fs.existsSync(npz)) {
+      log(`peer: converting the wink vectors to ${npz} (once) …`);
+      run(o.python, [path.join(o.peer, 'convert_emb.py')]);
     }
+    // o.runs rounds, each running every configuration once, ner and the reference in turn: this machine's
+    // speed drifts by tens of per cent within a minute, so each figure is the median of its runs
+    const runs: Record<string, NerTrain[]> = {};
+    const tagRuns: Record<string, NerTag[]> = {};
+    const peerRuns: Record<string, PeerRun[]> = {};
+    const add = <T>(to: Record<string, T[]>, key: string, value: T) => (to[key] ??= []).push(value);
+    for (let round = 1; round <= o.runs; round++) {
+      log(`round ${round} of ${o.runs}`);
+      add(runs, 'ovr1', nerTrain(o, 'ovr', 1, dir, env));
+      if (threads > 1) add(runs, 'ovr', nerTrain(o, 'ovr', 0, dir, env)); // ner's default: one thread per core
+      add(runs, 'soft1', nerTrain(o, 'softmax', 1, dir, env));
+      if (threads > 1) add(runs, 'soft', nerTrain(o, 'softmax', 0, dir, env));
+      add(tagRuns, 'soft', nerTag(runs.soft1[0].model, text, dir, env));
+      add(tagRuns, 'ovr', nerTag(runs.ovr1[0].model, text, dir, env));
+      if (missing) continue;
+      for (const impl of ['torch', 'numpy'] as const) for (const v of ['a', 'b'] as const) add(peerRuns, `${impl}-${v}`, peerRun(o, impl, v, npz, runs.soft1[0].tokens));
+      if (threads > 1) for (const v of ['a', 'b'] as const) add(peerRuns, `torch-${v}-${threads}`, peerRun(o, 'torch', v, npz, runs.soft1[0].tokens, threads));
+    }
+    const ovr1 = medianTrain(runs.ovr1);
+    const ovr = threads > 1 ? medianTrain(runs.ovr) : ovr1;
+    const soft1 = medianTrain(runs.soft1);
+    const soft = threads > 1 ? medianTrain(runs.soft) : soft1;
+    const tagSoft = medianTag(tagRuns.soft);
+    const tagOvr = medianTag(tagRuns.ovr);
+    const peer = missing ? null : Object.fromEntries(Object.entries(peerRuns).map(([k, v]) => [k, medianPeer(v)]));
     const p = (key: string, f: (r: PeerRun) => number | null): number | null => (peer ? f(peer[key]) : null);
     const rows: Row[] = [
       { what: `train ovr: ner ${threads} threads | torch a, 1 thread`, ner: ovr.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
@@ -346,6 +392,13 @@ async function main(): Promise<void> {
       { what: 'peak RSS, tag ovr (ner | numpy a run)', ner: tagOvr.peakMB, ref: p('numpy-a', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 300 MB' },
     ];
     process.stdout.write(`\n${table(rows)}\n\n`);
+    const each = (name: string, list: { tps?: number; trainTps?: number }[] | undefined) =>
+      list ? `${name} ${list.map((r) => Math.round((r.tps ?? r.trainTps ?? 0) / 1000)).join('/')}k` : '';
+    process.stdout.write(
+      `Medians of ${o.runs} runs (peak RSS: the largest). Training runs, tok/s: ` +
+        [each('ner ovr 1 thread', runs.ovr1), each(`ner ovr ${threads} threads`, runs.ovr), each('ner softmax 1 thread', runs.soft1), each(`ner softmax ${threads} threads`, runs.soft),
+          ...Object.entries(peerRuns).map(([k, v]) => each(k, v))].filter((x) => x).join('; ') + '.\n',
+    );
     process.stdout.write(
       `CoNLL-2003 train ${soft.tokens.toLocaleString('en-US')} tokens, window 2, H=100, casing, minibatch 32, lr 0.2, softmax over BIO tags; ` +
         `the reference's threads: OPENBLAS_NUM_THREADS and torch --threads. ner train tok/s: the training pass of one epoch; the reference: ` +
