@@ -139,6 +139,10 @@
   ;; windows whose 4 values are all zero (relu's dead units) are left out of the list. Then each 4×4
   ;; tile of dW is summed over the listed windows in registers and added to dW once.
   ;; Scratch: $S needs B·32 bytes (packed Δ) + B·4 bytes (X row offsets of the listed windows).
+  ;; With $W (not 0), each tile of dW is not stored but applied at once to the same values of W as sgd32
+  ;; applies a gradient, θ ← θ − lr (g + l2 θ), with g = 0 + the tile (what dW would have held, it being
+  ;; zero): W changes exactly as after gemmDtX32 and sgd32, without dW being read or written. $lr and $l2
+  ;; are then float32, as sgd32 rounds them.
   (func (export "gemmDtX")
     (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
     (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32)
@@ -697,9 +701,11 @@
   ;; windows whose 4 values are all zero (relu's dead units) are left out of the list. Then each 4×4
   ;; tile of dW is summed over the listed windows in registers and added to dW once.
   ;; Scratch: $S needs B·32 bytes (packed Δ) + B·4 bytes (X row offsets of the listed windows).
-  (func $gemmDtX32 (export "gemmDtX32")
+  (func $gemmDtXCore32
     (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
     (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32)
+    (param $W i32) (param $lr f32) (param $l2 f32)
+    (local $step i32) (local $w2 i32) (local $wp i32) (local $lrv v128) (local $l2v v128) (local $th v128) (local $ths f32)
     (local $nb i32) (local $Mb i32) (local $n4b i32) (local $list i32)
     (local $j i32) (local $rows i32) (local $i i32) (local $cnt i32) (local $k i32)
     (local $dp i32) (local $pk i32) (local $t i32) (local $xr i32) (local $dwp i32) (local $dbp i32)
@@ -709,6 +715,10 @@
     (local $x0 v128) (local $x1 v128) (local $d v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local.set $step (i32.ne (local.get $W) (i32.const 0)))
+    (local.set $w2 (i32.sub (local.get $W) (local.get $dW))) ;; from a value of dW to the same value of W
+    (local.set $lrv (f32x4.splat (local.get $lr)))
+    (local.set $l2v (f32x4.splat (local.get $l2)))
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $Mb (i32.shl (local.get $ld) (i32.const 2))) ;; Δ's row stride
     (local.set $n4b (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
@@ -796,23 +806,63 @@
                 (local.set $k (i32.add (local.get $k) (i32.const 1)))
                 (br $next_k)))
             (local.set $dwp (i32.add (i32.add (local.get $dW) (i32.mul (local.get $j) (local.get $nb))) (local.get $t)))
-            (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a00)))
-            (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a01)))
+            (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load (local.get $wp)))
+                    (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a00)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a00)))))
+            (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load offset=16 (local.get $wp)))
+                    (v128.store offset=16 (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a01)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a01)))))
             (if (i32.gt_u (local.get $rows) (i32.const 1))
               (then
                 (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
-                (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a10)))
-                (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a11)))))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load (local.get $wp)))
+                    (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a10)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a10)))))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load offset=16 (local.get $wp)))
+                    (v128.store offset=16 (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a11)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a11)))))))
             (if (i32.gt_u (local.get $rows) (i32.const 2))
               (then
                 (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
-                (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a20)))
-                (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a21)))))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load (local.get $wp)))
+                    (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a20)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a20)))))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load offset=16 (local.get $wp)))
+                    (v128.store offset=16 (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a21)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a21)))))))
             (if (i32.gt_u (local.get $rows) (i32.const 3))
               (then
                 (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
-                (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a30)))
-                (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a31)))))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load (local.get $wp)))
+                    (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a30)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a30)))))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load offset=16 (local.get $wp)))
+                    (v128.store offset=16 (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a31)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a31)))))))
             (local.set $t (i32.add (local.get $t) (i32.const 32)))
             (br $next_t)))
         ;; the last n mod 4 columns, one at a time
@@ -836,23 +886,50 @@
                 (local.set $k (i32.add (local.get $k) (i32.const 1)))
                 (br $next_k)))
             (local.set $dwp (i32.add (i32.add (local.get $dW) (i32.mul (local.get $j) (local.get $nb))) (local.get $t)))
-            (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $s0)))
+            (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $ths (f32.load (local.get $wp)))
+                    (f32.store (local.get $wp) (f32.sub (local.get $ths) (f32.mul (local.get $lr)
+                      (f32.add (f32.add (f32.const 0) (local.get $s0)) (f32.mul (local.get $l2) (local.get $ths)))))))
+                  (else (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $s0)))))
             (if (i32.gt_u (local.get $rows) (i32.const 1))
               (then
                 (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
-                (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $s1)))))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $ths (f32.load (local.get $wp)))
+                    (f32.store (local.get $wp) (f32.sub (local.get $ths) (f32.mul (local.get $lr)
+                      (f32.add (f32.add (f32.const 0) (local.get $s1)) (f32.mul (local.get $l2) (local.get $ths)))))))
+                  (else (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $s1)))))))
             (if (i32.gt_u (local.get $rows) (i32.const 2))
               (then
                 (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
-                (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $s2)))))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $ths (f32.load (local.get $wp)))
+                    (f32.store (local.get $wp) (f32.sub (local.get $ths) (f32.mul (local.get $lr)
+                      (f32.add (f32.add (f32.const 0) (local.get $s2)) (f32.mul (local.get $l2) (local.get $ths)))))))
+                  (else (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $s2)))))))
             (if (i32.gt_u (local.get $rows) (i32.const 3))
               (then
                 (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
-                (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $s3)))))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $ths (f32.load (local.get $wp)))
+                    (f32.store (local.get $wp) (f32.sub (local.get $ths) (f32.mul (local.get $lr)
+                      (f32.add (f32.add (f32.const 0) (local.get $s3)) (f32.mul (local.get $l2) (local.get $ths)))))))
+                  (else (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $s3)))))))
             (local.set $t (i32.add (local.get $t) (i32.const 4)))
             (br $next_c)))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $next_j))))
+
+  ;; dW += Δᵀ X, db += Σ Δ, as gemmDtXCore32 without a step.
+  (func $gemmDtX32 (export "gemmDtX32")
+    (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
+    (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32)
+    (call $gemmDtXCore32 (local.get $Delta) (local.get $X) (local.get $dW) (local.get $db) (local.get $B) (local.get $n)
+      (local.get $M) (local.get $S) (local.get $ld) (i32.const 0) (f32.const 0) (f32.const 0)))
 
   ;; ── gemmDW32 ──────────────────────────────────────────────────────────────────────────────────────
   ;; dX[i, p·m + t] = Σ_j Δ[i,j] W[j, p·m + t] for the blocks p with need[i·P + p] ≠ 0; other entries of
@@ -1303,20 +1380,20 @@
         (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
         (local.get $Sl) (local.get $GH)))))
 
-  ;; Rows r0 … r1 of W: dW += δᵀ X and db += Σ δ (gemmDtX32, scratch $Sc), then the SGD step
-  ;; θ ← θ − lr (g + l2 θ), g ← 0 (sgd32) on these rows of W and b and these hidden units' entries of U
-  ;; (no decay on b), as sgd.ts's sgdStep does on the whole arrays.
+  ;; Rows r0 … r1 of W: the SGD step θ ← θ − lr (g + l2 θ) on these rows of W with their gradient
+  ;; δᵀ X, applied tile by tile as it is summed (gemmDtXCore32; ∂J/∂W, zero on entry as the training step
+  ;; leaves it, stays zero); db += Σ δ, then the step on these entries of b and these hidden units' entries
+  ;; of U, leaving db and dU at zero (sgd32; no decay on b): what sgd.ts's sgdStep does on the whole arrays.
   (func (export "dWStep32")
     (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32) (param $U i32) (param $dU i32)
     (param $Sc i32) (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
     (local $w i32) (local $rows i32)
     (local.set $rows (i32.sub (local.get $r1) (local.get $r0)))
     (local.set $w (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
-    (call $gemmDtX32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2))) (local.get $X)
+    (call $gemmDtXCore32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2))) (local.get $X)
       (i32.add (local.get $dW) (local.get $w)) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
-      (local.get $B) (local.get $n) (local.get $rows) (local.get $Sc) (local.get $GH))
-    (call $sgd32 (i32.add (local.get $W) (local.get $w)) (i32.add (local.get $dW) (local.get $w))
-      (i32.mul (local.get $rows) (local.get $n)) (local.get $lr) (local.get $l2))
+      (local.get $B) (local.get $n) (local.get $rows) (local.get $Sc) (local.get $GH)
+      (i32.add (local.get $W) (local.get $w)) (f32.demote_f64 (local.get $lr)) (f32.demote_f64 (local.get $l2)))
     (call $sgd32 (i32.add (local.get $b) (i32.shl (local.get $r0) (i32.const 2))) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
       (local.get $rows) (local.get $lr) (f64.const 0))
     (call $sgd32 (i32.add (local.get $U) (i32.shl (local.get $r0) (i32.const 2))) (i32.add (local.get $dU) (i32.shl (local.get $r0) (i32.const 2)))
