@@ -59,7 +59,8 @@ export const KERNELS = [
   { name: 'ovrScores32', ints: 7, reals: 0 },
   { name: 'ovrDc32', ints: 4, reals: 0 },
   { name: 'ovrDeltaDx32', ints: 17, reals: 0 },
-  { name: 'dWStep32', ints: 14, reals: 2 },
+  { name: 'dWStep32', ints: 12, reals: 2 },
+  { name: 'tanhDeltaDx32', ints: 13, reals: 0 },
 ] as const;
 
 /** The module's functions, indexed like KERNELS. */
@@ -304,6 +305,7 @@ const OP_OVR_SCORES32 = 15;
 const OP_OVR_DC32 = 16;
 const OP_OVR_DELTA_DX32 = 17;
 const OP_DW_STEP32 = 18;
+const OP_TANH_DELTA_DX32 = 19;
 
 /**
  * Work smaller than this (multiply-adds) is not worth splitting. Measured on CoNLL-2003 (one epoch,
@@ -676,23 +678,27 @@ function addSecondHalf(L: Loaded, es: number, dX: number, second: number, need: 
     }
 }
 
-/** A scratch block of this thread's for ovrBackwardStep's mask and second half of ∂J/∂x. */
+/** A scratch block of this thread's for tanhBackwardStep's mask and second half of ∂J/∂x. */
 const STEP_SCRATCH = 65;
+let ones = new Uint8Array(0); // a mask of ones: every window
 
 /**
- * model.ts's backward followed by sgd.ts's sgdStep, for the tanh one-vs-rest head on float32 arrays in
- * the arena, with two hand-offs between threads instead of four, and the head's loops in WebAssembly:
- *   this thread:      dc += Σ_i dS
- *   the two halves of W's rows, as gemmDW cuts them:  dU += dS h and δ = dS u ∘ (1 − h²) on those hidden
- *                     units, then that half's sum of ∂J/∂x = Wᵀδ (before W changes; the blocks `need`
- *                     marks); this thread then adds the halves, as gemmDW does
- *   rows of W, as the products cut them:  dW += δᵀX, db += Σ δ, then the SGD step on those rows of W
- *                     and b and those entries of U, leaving their gradients at zero
- *   this thread:      the SGD step on c
+ * model.ts's backward followed by sgd.ts's sgdStep, for a tanh hidden layer on float32 arrays in the
+ * arena, with two hand-offs between threads instead of four, and the head's loops in WebAssembly:
+ *   this thread:      ovr: dc += Σ_i dS;  softmax: dU += dSᵀ h, dc += Σ_i dS, dh = Uᵀ dS (into Δ)
+ *   the two halves of W's rows, as gemmDW cuts them:  δ on those hidden units (ovr: also dU there), then
+ *                     that half's sum of ∂J/∂x = Wᵀδ (before W changes; the blocks `need` marks); this
+ *                     thread then adds the halves, as gemmDW does
+ *   rows of W, as the products cut them:  the SGD step on those rows of W with their gradient δᵀX,
+ *                     applied as it is summed (so ∂J/∂W, zero before, stays zero); db += Σ δ and the step
+ *                     on those entries of b
+ *   this thread:      the SGD step on U and c
  * The same operations in the same order on every value, so the same results. Returns false, having done
- * nothing, when an array is not in the arena.
+ * nothing, when an array is not in the arena. The gradients must be zero on entry, as the training step
+ * leaves them.
  */
-export function ovrBackwardStep(
+export function tanhBackwardStep(
+  head: 'ovr' | 'softmax',
   g: { dS: FloatArray; Hh: FloatArray; U: FloatArray; dU: FloatArray; c: FloatArray; dc: FloatArray; Delta: FloatArray; X: FloatArray; W: FloatArray; dW: FloatArray; b: FloatArray; db: FloatArray; dX: FloatArray },
   need: Uint8Array,
   P: number,
@@ -705,27 +711,39 @@ export function ovrBackwardStep(
   l2: number,
 ): boolean {
   const L = load();
-  const M = K * H;
+  const M = head === 'ovr' ? K * H : H; // rows of W
   const { dS, Hh, U, dU, c, dc, Delta, X, W, dW, b, db, dX } = g;
   if (!L || elementSize(dS, Hh, U, dU, c, dc, Delta, X, W, dW, b, db, dX) !== 4 || !whole(B, n, H, K, P, m) || P * m > n || need.length < B * P) return false;
-  if (!fits(L, dS, B * K) || !fits(L, Hh, B * M) || !fits(L, U, M) || !fits(L, dU, M) || !fits(L, c, K) || !fits(L, dc, K) || !fits(L, Delta, B * M)) return false;
+  if (!fits(L, dS, B * K) || !fits(L, Hh, B * M) || !fits(L, U, K * H) || !fits(L, dU, K * H) || !fits(L, c, K) || !fits(L, dc, K) || !fits(L, Delta, B * M)) return false;
   if (!fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, dW, M * n) || !fits(L, b, M) || !fits(L, db, M) || !fits(L, dX, B * n)) return false;
-  const list = Math.ceil(((B + 1) * 4) / 64) * 64; // gemmDW32's list of windows; gemmDtX32's scratch is B·36 bytes
   const e = rowsOfW(L, M, B * n * M);
-  const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(list, B * 36), t));
+  // per part: gemmDW32's list of windows, or gemmDtX32's scratch (B·36 bytes); large enough for the
+  // softmax head's gemmDW below, which would otherwise move them
+  const list = Math.ceil(((B + 1) * 4) / 64) * 64;
+  const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(list + B * H * 4, B * 36), t));
   const maskBytes = Math.ceil((B * P) / 64) * 64;
   const D = scratch(L, maskBytes + B * n * 4, STEP_SCRATCH); // the mask, then the second half of ∂J/∂x
   if (!S.every((s) => s >= 0) || D < 0) return false;
-  L.bytes.set(need.subarray(0, B * P), D);
   const [pS, pH, pU, pdU, pD, pW, pdX] = [dS, Hh, U, dU, Delta, W, dX].map((a) => a.byteOffset);
-  L.k[OP_OVR_DC32](pS, dc.byteOffset, B, K);
+  if (head === 'ovr') L.k[OP_OVR_DC32](pS, dc.byteOffset, B, K);
+  else {
+    if (ones.length < B) ones = new Uint8Array(B).fill(1);
+    gemmDtX(dS, Hh, dU, dc, B, H, K); // dU += dS hᵀ ; dc += dS
+    gemmDW(dS, U, Delta, B, H, K, ones, 1, H); // dh = Uᵀ dS
+  }
+  L.bytes.set(need.subarray(0, B * P), D);
   const h = halfOfW(M);
-  const half = (r0: number, r1: number, t: number, into: number): Part => ({ op: OP_OVR_DELTA_DX32, args: [pS, pH, pU, pdU, pD, pW, into, D, P, m, S[t], B, n, H, K, r0, r1], reals: [] });
+  const half = (r0: number, r1: number, t: number, into: number): Part =>
+    head === 'ovr'
+      ? { op: OP_OVR_DELTA_DX32, args: [pS, pH, pU, pdU, pD, pW, into, D, P, m, S[t], B, n, H, K, r0, r1], reals: [] }
+      : { op: OP_TANH_DELTA_DX32, args: [pH, pD, pW, into, D, P, m, S[t], B, n, M, r0, r1], reals: [] };
   runParts(L, [half(0, h, 0, pdX), h < M ? half(h, M, 1, D + maskBytes) : null], threadsFor(L, B * M * P * m));
   if (h < M) addSecondHalf(L, 4, pdX, D + maskBytes, need, B, n, P, m);
-  const ptrs = [Delta, X, W, dW, b, db, U, dU].map((a) => a.byteOffset);
+  const ptrs = [Delta, X, W, dW, b, db].map((a) => a.byteOffset);
   runParts(L, partsOf(e, (r0, r1, t) => ({ op: OP_DW_STEP32, args: [...ptrs, S[t], B, n, M, r0, r1], reals: [lr, l2] })), e.length - 1, e);
-  L.k[OP_SGD + F32](c.byteOffset, dc.byteOffset, K, lr, 0);
+  const sgd = L.k[OP_SGD + F32];
+  sgd(pU, pdU, K * H, lr, l2);
+  sgd(c.byteOffset, dc.byteOffset, K, lr, 0);
   return true;
 }
 

@@ -1,7 +1,7 @@
 // Plain SGD, θ ← θ − α (∇θ J + λ θ): the ONE place where parameters change. Everything else only reads
 // parameters and accumulates gradients into zeroed buffers.
 
-import { type FloatArray, ovrBackwardStep, sgdInArena } from './kernels-wasm.js';
+import { type FloatArray, sgdInArena, tanhBackwardStep } from './kernels-wasm.js';
 import { type Activation, type BackScratch, type Cache, type Dims, type DxMask, type Params, backward } from './model.js';
 
 /** Dense step on every block of the classifier; λ (l2) decays weights, never biases. Leaves the
@@ -21,15 +21,15 @@ function step<T extends FloatArray>(theta: T, d: T, lr: number, l2: number, rowL
 }
 
 /**
- * backward (∂J/∂x into scratch.dX for the blocks dx asks for), then sgdStep. For the float32 tanh
- * one-vs-rest head both run in one WebAssembly call per thread, each thread on its own classifiers
- * (ovrBackwardStep: the same kernels in the same order, so the same values), which saves two hand-offs
- * between threads per minibatch and keeps each thread's rows of W and ∂J/∂W in its core's cache.
+ * backward (∂J/∂x into scratch.dX for the blocks dx asks for), then sgdStep; g must be zero on entry (as
+ * sgdStep leaves it). For a float32 tanh layer both run as tanhBackwardStep (kernels-wasm.ts: the same
+ * operations in the same order, so the same values), which hands work between threads twice a minibatch
+ * instead of four times, and steps W as its gradient is summed, without storing ∂J/∂W.
  */
 export function backwardAndStep<T extends FloatArray>(p: Params<T>, d: Dims, f: Activation, cache: Cache<T>, dS: T, g: Params<T>, scratch: BackScratch<T>, dx: DxMask, lr: number, l2 = 0): void {
   const { Hh, X } = cache;
   const fused = { dS, Hh, U: p.U, dU: g.U, c: p.c, dc: g.c, Delta: scratch.Delta, X, W: p.W, dW: g.W, b: p.b, db: g.b, dX: scratch.dX };
-  if (d.head === 'ovr' && f === 'tanh' && ovrBackwardStep(fused, dx.need, dx.P, dx.m, cache.B, d.n, d.H, d.K, lr, l2)) return;
+  if (f === 'tanh' && tanhBackwardStep(d.head, fused, dx.need, dx.P, dx.m, cache.B, d.n, d.H, d.K, lr, l2)) return;
   backward(p, d, f, cache, dS, g, scratch, dx);
   sgdStep(p, g, lr, l2);
 }

@@ -1,5 +1,5 @@
-// backwardAndStep (sgd.ts): the float32 one-vs-rest head's fused backward and SGD step must give exactly
-// what backward followed by sgdStep gives, for any number of threads and any split of W's rows.
+// backwardAndStep (sgd.ts): the fused backward and SGD step of a float32 tanh layer (both heads) must give
+// exactly what backward followed by sgdStep gives, for any number of threads and any split of W's rows.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,19 +56,24 @@ function assertSame(ref: ReturnType<typeof both>['ref'], got: ReturnType<typeof 
   assert.deepEqual(Array.from(got.dX), Array.from(ref.dX), `∂J/∂x on the needed blocks ${at}`);
 }
 
-test('backwardAndStep (ovr, tanh, float32): the same parameters and ∂J/∂x as backward then sgdStep', { skip }, () => {
+test('backwardAndStep (tanh, float32): the same parameters and ∂J/∂x as backward then sgdStep', { skip }, () => {
   for (const [d, B, P] of [
     [{ head: 'ovr', n: 540, H: 100, K: 4 }, 32, 5],
     [{ head: 'ovr', n: 15, H: 9, K: 3 }, 5, 3],
     [{ head: 'ovr', n: 21, H: 7, K: 1 }, 7, 1],
+    [{ head: 'softmax', n: 540, H: 100, K: 9 }, 32, 5],
+    [{ head: 'softmax', n: 15, H: 9, K: 3 }, 5, 3],
   ] as [Dims, number, number][]) {
     const { ref, got } = both(d, B, P, 3);
-    assertSame(ref, got, `(n=${d.n}, H=${d.H}, K=${d.K}, 1 thread)`);
+    assertSame(ref, got, `(${d.head}, n=${d.n}, H=${d.H}, K=${d.K}, 1 thread)`);
   }
 });
 
 test('backwardAndStep on 2 and 3 threads, with the rows of W split anywhere: the same values', { skip }, () => {
-  const d: Dims = { head: 'ovr', n: 540, H: 100, K: 4 };
+  for (const d of [{ head: 'ovr', n: 540, H: 100, K: 4 }, { head: 'softmax', n: 540, H: 100, K: 9 }] as Dims[]) twoAndThree(d);
+});
+
+function twoAndThree(d: Dims): void {
   const warm = { p: convertParams<Float32Array>(initParams(d, () => 0.01), 'float32'), cache: newCache<Float32Array>(d, 32, 'float32') };
   try {
     for (const threads of [2, 3])
@@ -80,10 +85,10 @@ test('backwardAndStep on 2 and 3 threads, with the rows of W split anywhere: the
         while (kernelThreadStats().byWorkers === before && Date.now() < until) forward(warm.p, d, 'tanh', warm.cache, 32);
         assert.ok(kernelThreadStats().byWorkers > before, 'the workers run parts');
         const { ref, got } = both(d, 32, 5, 11);
-        assertSame(ref, got, `(${threads} threads, share ${share})`);
+        assertSame(ref, got, `(${d.head}, ${threads} threads, share ${share})`);
       }
   } finally {
     setKernelShare(null);
     setKernelThreads(1);
   }
-});
+}

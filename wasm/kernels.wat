@@ -1380,12 +1380,40 @@
         (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
         (local.get $Sl) (local.get $GH)))))
 
+;; The softmax head's counterpart of ovrDeltaDx32, once Δ holds dh = Uᵀ ∂J/∂s: on hidden units
+  ;; r0 … r1, δ[i,r] = dh[i,r] ∘ (1 − h[i,r]²) (float64, rounded to float32, as model.ts), then the part
+  ;; of ∂J/∂x = Wᵀδ that these rows of W give, on the blocks $need marks, into $dX (gemmDW32, scratch $Sl).
+  (func (export "tanhDeltaDx32")
+    (param $Hh i32) (param $Delta i32) (param $W i32) (param $dX i32)
+    (param $need i32) (param $P i32) (param $m i32) (param $Sl i32)
+    (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32)
+    (local $i i32) (local $r i32) (local $o i32) (local $h f64)
+    (block $done_i (loop $next_i
+      (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
+      (local.set $r (local.get $r0))
+      (block $done_r (loop $next_r
+        (br_if $done_r (i32.ge_u (local.get $r) (local.get $r1)))
+        (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $GH)) (local.get $r)) (i32.const 2)))
+        (local.set $h (f64.promote_f32 (f32.load (i32.add (local.get $Hh) (local.get $o)))))
+        (f32.store (i32.add (local.get $Delta) (local.get $o)) (f32.demote_f64 (f64.mul
+          (f64.promote_f32 (f32.load (i32.add (local.get $Delta) (local.get $o))))
+          (f64.sub (f64.const 1) (f64.mul (local.get $h) (local.get $h))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $next_r)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next_i)))
+    (if (i32.gt_u (local.get $r1) (local.get $r0))
+      (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
+        (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
+        (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
+        (local.get $Sl) (local.get $GH)))))
+
   ;; Rows r0 … r1 of W: the SGD step θ ← θ − lr (g + l2 θ) on these rows of W with their gradient
   ;; δᵀ X, applied tile by tile as it is summed (gemmDtXCore32; ∂J/∂W, zero on entry as the training step
-  ;; leaves it, stays zero); db += Σ δ, then the step on these entries of b and these hidden units' entries
-  ;; of U, leaving db and dU at zero (sgd32; no decay on b): what sgd.ts's sgdStep does on the whole arrays.
+  ;; leaves it, stays zero); db += Σ δ, then the step on these entries of b, leaving db at zero (sgd32; no
+  ;; decay on b): what sgd.ts's sgdStep does on the whole arrays.
   (func (export "dWStep32")
-    (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32) (param $U i32) (param $dU i32)
+    (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32)
     (param $Sc i32) (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
     (local $w i32) (local $rows i32)
     (local.set $rows (i32.sub (local.get $r1) (local.get $r0)))
@@ -1395,7 +1423,5 @@
       (local.get $B) (local.get $n) (local.get $rows) (local.get $Sc) (local.get $GH)
       (i32.add (local.get $W) (local.get $w)) (f32.demote_f64 (local.get $lr)) (f32.demote_f64 (local.get $l2)))
     (call $sgd32 (i32.add (local.get $b) (i32.shl (local.get $r0) (i32.const 2))) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
-      (local.get $rows) (local.get $lr) (f64.const 0))
-    (call $sgd32 (i32.add (local.get $U) (i32.shl (local.get $r0) (i32.const 2))) (i32.add (local.get $dU) (i32.shl (local.get $r0) (i32.const 2)))
-      (local.get $rows) (local.get $lr) (local.get $l2)))
+      (local.get $rows) (local.get $lr) (f64.const 0)))
 )
