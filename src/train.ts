@@ -313,11 +313,14 @@ export async function train(
         J = Number.isFinite(J) ? Jb / b : J;
         break;
       }
-      // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows
-      for (let k = 0; k < b * P; k++) need[k] = ids[k] < V ? 1 : 0;
+      // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows,
+      // and not at all when the word vectors do not learn (--lr-embed 0)
+      for (let k = 0; k < b * P; k++) need[k] = ids[k] < V && lrEmbed > 0 ? 1 : 0;
       backwardAndStep(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) }, lr, config.l2);
-      const count = scatterWordGrads(shape, V, ids, scratch.dX, b, dRows, mark, touched);
-      sgdRows(words.rows, dRows, touched, count, shape.d, lrEmbed);
+      if (lrEmbed > 0) {
+        const count = scatterWordGrads(shape, V, ids, scratch.dX, b, dRows, mark, touched);
+        sgdRows(words.rows, dRows, touched, count, shape.d, lrEmbed);
+      }
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
     }

@@ -127,3 +127,10 @@ test('train({ threads }): the ovr head on 1 and 2 threads gives the same model, 
     ner.setKernelThreads(1);
   }
 });
+
+test('train({ lrEmbed: 0 }): the word vectors keep their first values; with a rate they learn', async () => {
+  const opts = { train: TRAIN, embeddings: vectors, hidden: 10, seed: 4, patience: 5 };
+  const rows = async (epochs: number, lrEmbed?: number) => Array.from((await ner.train({ ...opts, epochs, lrEmbed })).words.rows);
+  assert.deepEqual(await rows(2, 0), await rows(1, 0), 'the own rows changed with --lr-embed 0');
+  assert.notDeepEqual(await rows(2), await rows(1), 'the own rows did not learn with the default rate');
+});
