@@ -15,7 +15,9 @@
 //   - ner training: child processes of bin/ner.js, as a user runs it (`ner train --epochs 1`, window 2,
 //     H = 100, casing, minibatch 32, lr 0.2, seed 1, softmax over BIO tags like the reference), with ner's
 //     default threads (one per core, for both heads with these sizes) and also with --threads 1 (the
-//     model files are the same).
+//     model files are the same); and with --lr-embed 0 at the default threads, for information: ner
+//     trains its own word rows (padding, <unk>, frequent words without a pretrained vector), which needs
+//     ∂J/∂x on their window positions; the reference trains no word vectors (no --finetune).
 //     tokens/s is the epoch line's figure (the training pass only); the dev evaluation's time is the
 //     epoch's time minus the training pass, reported on its own row. Peak RSS: /usr/bin/time -f %M.
 //   - the reference: peer_torch.py / peer_numpy.py --bench-tokens 203621 (one whole epoch of CoNLL-2003
@@ -147,13 +149,14 @@ interface NerTrain {
 }
 
 /** threads: 0 for ner's own choice (one per core when the minibatch's products are big enough to share). */
-function nerTrain(o: Options, head: 'ovr' | 'softmax', threads: number, dir: string, env: NodeJS.ProcessEnv): NerTrain {
-  const model = path.join(dir, `${head}-${threads}.json`);
+function nerTrain(o: Options, head: 'ovr' | 'softmax', threads: number, dir: string, env: NodeJS.ProcessEnv, fixedRows = false): NerTrain {
+  const model = path.join(dir, `${head}-${threads}${fixedRows ? '-fixed' : ''}.json`);
   const train = path.join(o.data, 'train.txt');
   // the reference's configuration: BIO tags for the softmax head (9 outputs on CoNLL-2003), no fine-tuning
   const args = [NER, 'train', '--train', train, '--dev', path.join(o.data, 'dev.txt'), '--output', model, '--head', head,
-    '--scheme', 'BIO', '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1', ...(threads > 0 ? ['--threads', String(threads)] : [])];
-  log(`ner train --head ${head}${threads > 0 ? ` --threads ${threads}` : ''} (one epoch) …`);
+    '--scheme', 'BIO', '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1', ...(threads > 0 ? ['--threads', String(threads)] : []),
+    ...(fixedRows ? ['--lr-embed', '0'] : [])];
+  log(`ner train --head ${head}${threads > 0 ? ` --threads ${threads}` : ''}${fixedRows ? ' --lr-embed 0' : ''} (one epoch) …`);
   const r = run(process.execPath, args, env);
   const text = r.stdout + r.stderr;
   const tokens = /train\.txt: [\d,]+ sentences, ([\d,]+) tokens/.exec(text);
@@ -354,6 +357,8 @@ async function main(): Promise<void> {
       if (threads > 1) add(runs, 'ovr', nerTrain(o, 'ovr', 0, dir, env)); // ner's default: one thread per core
       add(runs, 'soft1', nerTrain(o, 'softmax', 1, dir, env));
       if (threads > 1) add(runs, 'soft', nerTrain(o, 'softmax', 0, dir, env));
+      add(runs, 'ovrFixed', nerTrain(o, 'ovr', 0, dir, env, true));
+      add(runs, 'softFixed', nerTrain(o, 'softmax', 0, dir, env, true));
       add(tagRuns, 'soft', nerTag(runs.soft1[0].model, text, dir, env));
       add(tagRuns, 'ovr', nerTag(runs.ovr1[0].model, text, dir, env));
       if (missing) continue;
@@ -364,6 +369,8 @@ async function main(): Promise<void> {
     const ovr = threads > 1 ? medianTrain(runs.ovr) : ovr1;
     const soft1 = medianTrain(runs.soft1);
     const soft = threads > 1 ? medianTrain(runs.soft) : soft1;
+    const ovrFixed = medianTrain(runs.ovrFixed);
+    const softFixed = medianTrain(runs.softFixed);
     const tagSoft = medianTag(tagRuns.soft);
     const tagOvr = medianTag(tagRuns.ovr);
     const peer = missing ? null : Object.fromEntries(Object.entries(peerRuns).map(([k, v]) => [k, medianPeer(v)]));
@@ -373,10 +380,12 @@ async function main(): Promise<void> {
       { what: 'train ovr: ner 1 thread | torch a, 1 thread', ner: ovr1.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
       { what: 'train ovr: ner 1 thread | numpy a, 1 thread', ner: ovr1.tps, ref: p('numpy-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
       { what: `train ovr: ner ${threads} threads | torch a, ${threads} threads`, ner: ovr.tps, ref: p(`torch-a-${threads}`, (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: `train ovr, no word vectors trained: ner --lr-embed 0 | torch a`, ner: ovrFixed.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
       { what: `train softmax: ner ${threads} threads | torch b, 1 thread`, ner: soft.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
       { what: 'train softmax: ner 1 thread | torch b, 1 thread', ner: soft1.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
       { what: 'train softmax: ner 1 thread | numpy b, 1 thread', ner: soft1.tps, ref: p('numpy-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
       { what: `train softmax: ner ${threads} threads | torch b, ${threads} threads`, ner: soft.tps, ref: p(`torch-b-${threads}`, (r) => r.trainTps), unit: 'tok/s', target: '' },
+      { what: `train softmax, no word vectors trained: ner --lr-embed 0 | torch b`, ner: softFixed.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
       { what: 'dev evaluation per epoch, ovr (ner only)', ner: ovr.devSeconds, ref: null, unit: 's', target: `${((100 * ovr.devSeconds) / ovr.epochSeconds).toFixed(0)} % of the epoch` },
       { what: 'dev evaluation per epoch, softmax (ner only)', ner: soft.devSeconds, ref: null, unit: 's', target: `${((100 * soft.devSeconds) / soft.epochSeconds).toFixed(0)} % of the epoch` },
       { what: `tag softmax, whole process (${(tagSoft.tokens / 1e6).toFixed(2)}M tok | torch b e2e)`, ner: tagSoft.wallTps, ref: p('torch-b', (r) => r.tagE2eTps), unit: 'tok/s', target: '≥ 2.0×' },
@@ -396,7 +405,8 @@ async function main(): Promise<void> {
       list ? `${name} ${list.map((r) => Math.round((r.tps ?? r.trainTps ?? 0) / 1000)).join('/')}k` : '';
     process.stdout.write(
       `Medians of ${o.runs} runs (peak RSS: the largest). Training runs, tok/s: ` +
-        [each('ner ovr 1 thread', runs.ovr1), each(`ner ovr ${threads} threads`, runs.ovr), each('ner softmax 1 thread', runs.soft1), each(`ner softmax ${threads} threads`, runs.soft),
+        [each('ner ovr 1 thread', runs.ovr1), each(`ner ovr ${threads} threads`, runs.ovr), each('ner ovr --lr-embed 0', runs.ovrFixed),
+          each('ner softmax 1 thread', runs.soft1), each(`ner softmax ${threads} threads`, runs.soft), each('ner softmax --lr-embed 0', runs.softFixed),
           ...Object.entries(peerRuns).map(([k, v]) => each(k, v))].filter((x) => x).join('; ') + '.\n',
     );
     process.stdout.write(
