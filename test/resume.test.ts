@@ -48,7 +48,7 @@ test('library: stop at any step, checkpoint, resume → the same model as an uni
 });
 
 function ner(args: string[]) {
-  return spawnSync(process.execPath, [path.join(ROOT, 'bin/ner.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return spawnSync(process.execPath, [path.join(ROOT, 'bin/ner.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', NER_CACHE_DIR: path.join(tmp, 'cache') } });
 }
 
 test('CLI: SIGINT saves a checkpoint and exits 130; --resume finishes with the same model file', async () => {
@@ -57,7 +57,7 @@ test('CLI: SIGINT saves a checkpoint and exits 130; --resume finishes with the s
   assert.equal(ner([...args, '-q', '--output', whole]).status, 0);
 
   const cut = path.join(tmp, 'cut.json');
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ner.js'), ...args, '--output', cut], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ner.js'), ...args, '--output', cut], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', NER_CACHE_DIR: path.join(tmp, 'cache') } });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;

@@ -14,6 +14,8 @@ import { writeTinyVectors } from './tiny-vectors.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-stream-'));
+// the child processes' embeddings cache goes in the temporary folder, not the user's ~/.cache/ner
+const env = { ...process.env, NER_CACHE_DIR: path.join(tmp, 'cache') };
 const TRAIN = path.join(ROOT, 'data/demo/train.conll');
 
 function setup(): { model: string; emb: string; text: string } {
@@ -21,7 +23,7 @@ function setup(): { model: string; emb: string; text: string } {
   writeTinyVectors(emb);
   const sentences = readConll(TRAIN).sentences.map((s) => s.tokens);
   const model = path.join(tmp, 'm.json');
-  const r = spawnSync(process.execPath, [BIN, 'train', '--embeddings', emb, '--epochs', '2', '--hidden', '20', '-q', '--output', model], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, 'train', '--embeddings', emb, '--epochs', '2', '--hidden', '20', '-q', '--output', model], { cwd: ROOT, encoding: 'utf8', env });
   assert.equal(r.status, 0, r.stderr);
   return { model, emb, text: sentences.map((s) => s.join(' ')).join('\n') + '\n' };
 }
@@ -45,7 +47,7 @@ const waitFor = (cond: () => boolean, ms: number) =>
 
 test('ner tag: output starts before the input ends, and memory stays flat over megabytes of text', async () => {
   const { model, text } = setup();
-  const child = spawn(process.execPath, [BIN, 'tag', '-', '--model', model, '--format', 'conll', '-q'], { cwd: ROOT });
+  const child = spawn(process.execPath, [BIN, 'tag', '-', '--model', model, '--format', 'conll', '-q'], { cwd: ROOT, env });
   let outBytes = 0;
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (outBytes += d.length));
