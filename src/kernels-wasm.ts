@@ -38,7 +38,7 @@ type Kernel = (...args: number[]) => void;
 
 /**
  * The kernels by number (a job's OP), each with its count of whole-number arguments (byte offsets and
- * sizes) and of float64 ones, which follow them. The float32 variants are the float64 number + 6.
+ * sizes) and of float64 ones, which follow them. The code names them through KERNEL below.
  */
 export const KERNELS = [
   { name: 'stop', ints: 0, reals: 0 },
@@ -291,21 +291,9 @@ export const CONTROL_REALS = 3; // 2 float64 arguments, then the ms the worker s
 export const CONTROL_BYTES = CONTROL_INTS * 4 + CONTROL_REALS * 8;
 const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY } = CONTROL;
 for (const k of KERNELS) if (ARGS + k.ints > READY || k.reals > 2) throw new Error(`kernels-wasm: ${k.name} has more arguments than a control block holds`);
-export const OP_STOP = 0;
-const OP_XWT = 1;
-const OP_DTX = 2;
-const OP_DW = 3;
-const OP_SGD = 4;
-const OP_TANH = 5;
-const OP_ADD = 6;
-const F32 = 6; // OP_XWT + F32 is gemmXWt32, and so on
-const OP_GATHER32 = 13;
-const OP_XWT_TANH32 = 14;
-const OP_OVR_SCORES32 = 15;
-const OP_OVR_DC32 = 16;
-const OP_OVR_DELTA_DX32 = 17;
-const OP_DW_STEP32 = 18;
-const OP_TANH_DELTA_DX32 = 19;
+/** Each kernel's number (its index in KERNELS) by name. */
+const KERNEL = Object.fromEntries(KERNELS.map((k, i) => [k.name, i])) as Record<(typeof KERNELS)[number]['name'], number>;
+export const OP_STOP = KERNEL.stop;
 
 /**
  * Work smaller than this (multiply-adds) is not worth splitting. Measured on CoNLL-2003 (one epoch,
@@ -563,7 +551,7 @@ export function gemmXWt<T extends FloatArray>(X: T, W: T, b: T, Z: T, B: number,
   const es = elementSize(X, W, b, Z);
   if (L && es && whole(B, n, M) && fits(L, X, B * n) && fits(L, W, M * n) && fits(L, b, M) && fits(L, Z, B * M)) {
     // by rows of W: part t computes the columns j … j1 of Z
-    const op = es === 4 ? OP_XWT + F32 : OP_XWT;
+    const op = es === 4 ? KERNEL.gemmXWt32 : KERNEL.gemmXWt;
     const e = rowsOfW(L, M, B * n * M);
     return runParts(L, partsOf(e, (j, j1) => ({ op, args: xwtArgs(X, W, b, Z, B, n, M, j, j1, es), reals: [] })), e.length - 1, e);
   }
@@ -579,7 +567,7 @@ export function gemmXWtTanh(X: FloatArray, W: FloatArray, b: FloatArray, Z: Floa
   if (!L || elementSize(X, W, b, Z, H) !== 4 || !whole(B, n, M) || !fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, b, M) || !fits(L, Z, B * M) || !fits(L, H, B * M)) return false;
   // by rows of W, as gemmXWt: part t computes the columns j … j1 of Z and of H
   const e = rowsOfW(L, M, B * n * M);
-  runParts(L, partsOf(e, (j, j1) => ({ op: OP_XWT_TANH32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1, 4), H.byteOffset + j * 4], reals: [] })), e.length - 1, e);
+  runParts(L, partsOf(e, (j, j1) => ({ op: KERNEL.gemmXWtTanh32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1, 4), H.byteOffset + j * 4], reals: [] })), e.length - 1, e);
   return true;
 }
 
@@ -594,7 +582,7 @@ export function ovrForward(X: FloatArray, W: FloatArray, b: FloatArray, Z: Float
   const M = K * H;
   if (!L || elementSize(X, W, b, Z, Hh, U, c, S) !== 4 || !whole(B, n, H, K) || !fits(L, U, M) || !fits(L, c, K) || !fits(L, S, B * K)) return false;
   if (!gemmXWtTanh(X, W, b, Z, Hh, B, n, M)) return false;
-  L.k[OP_OVR_SCORES32](Hh.byteOffset, U.byteOffset, c.byteOffset, S.byteOffset, B, H, K);
+  L.k[KERNEL.ovrScores32](Hh.byteOffset, U.byteOffset, c.byteOffset, S.byteOffset, B, H, K);
   return true;
 }
 
@@ -608,7 +596,7 @@ export function gemmDtX<T extends FloatArray>(Delta: T, X: T, dW: T, db: T, B: n
     const S = e.slice(0, -1).map((_, t) => scratch(L, B * 36, t));
     if (S.every((s) => s >= 0)) {
       const [d, x, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
-      const op = es === 4 ? OP_DTX + F32 : OP_DTX;
+      const op = es === 4 ? KERNEL.gemmDtX32 : KERNEL.gemmDtX;
       return runParts(L, partsOf(e, (j, j1, t) => ({ op, args: [d + j * es, x, w + j * n * es, bb + j * es, B, n, j1 - j, S[t], M], reals: [] })), e.length - 1, e);
     }
   }
@@ -651,7 +639,7 @@ export function gemmDW<T extends FloatArray>(
       const [d, w, x] = [Delta.byteOffset, W.byteOffset, dX.byteOffset];
       const mask = S[0] + list;
       L.bytes.set(need.subarray(0, B * P), mask);
-      const op = es === 4 ? OP_DW + F32 : OP_DW;
+      const op = es === 4 ? KERNEL.gemmDW32 : KERNEL.gemmDW;
       runParts(L, [
         { op, args: [d, w, x, B, n, h, mask, P, m, S[0], M], reals: [] },
         h < M ? { op, args: [d + h * es, w + h * n * es, S[1] + list, B, n, M - h, mask, P, m, S[1], M], reals: [] } : null,
@@ -670,7 +658,7 @@ function halfOfW(M: number): number {
 
 /** dX += the second half's sum (at byte offset `second`, laid out as dX) on the needed blocks. */
 function addSecondHalf(L: Loaded, es: number, dX: number, second: number, need: Uint8Array, B: number, n: number, P: number, m: number): void {
-  const add = L.k[es === 4 ? OP_ADD + F32 : OP_ADD];
+  const add = L.k[es === 4 ? KERNEL.add32 : KERNEL.add];
   for (let i = 0; i < B; i++)
     for (let p = 0; p < P; p++) {
       const o = (i * n + p * m) * es;
@@ -725,7 +713,7 @@ export function tanhBackwardStep(
   const D = scratch(L, maskBytes + B * n * 4, STEP_SCRATCH); // the mask, then the second half of ∂J/∂x
   if (!S.every((s) => s >= 0) || D < 0) return false;
   const [pS, pH, pU, pdU, pD, pW, pdX] = [dS, Hh, U, dU, Delta, W, dX].map((a) => a.byteOffset);
-  if (head === 'ovr') L.k[OP_OVR_DC32](pS, dc.byteOffset, B, K);
+  if (head === 'ovr') L.k[KERNEL.ovrDc32](pS, dc.byteOffset, B, K);
   else {
     if (ones.length < B) ones = new Uint8Array(B).fill(1);
     gemmDtX(dS, Hh, dU, dc, B, H, K); // dU += dS hᵀ ; dc += dS
@@ -735,13 +723,13 @@ export function tanhBackwardStep(
   const h = halfOfW(M);
   const half = (r0: number, r1: number, t: number, into: number): Part =>
     head === 'ovr'
-      ? { op: OP_OVR_DELTA_DX32, args: [pS, pH, pU, pdU, pD, pW, into, D, P, m, S[t], B, n, H, K, r0, r1], reals: [] }
-      : { op: OP_TANH_DELTA_DX32, args: [pH, pD, pW, into, D, P, m, S[t], B, n, M, r0, r1], reals: [] };
+      ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, D, P, m, S[t], B, n, H, K, r0, r1], reals: [] }
+      : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, D, P, m, S[t], B, n, M, r0, r1], reals: [] };
   runParts(L, [half(0, h, 0, pdX), h < M ? half(h, M, 1, D + maskBytes) : null], threadsFor(L, B * M * P * m));
   if (h < M) addSecondHalf(L, 4, pdX, D + maskBytes, need, B, n, P, m);
   const ptrs = [Delta, X, W, dW, b, db].map((a) => a.byteOffset);
-  runParts(L, partsOf(e, (r0, r1, t) => ({ op: OP_DW_STEP32, args: [...ptrs, S[t], B, n, M, r0, r1], reals: [lr, l2] })), e.length - 1, e);
-  const sgd = L.k[OP_SGD + F32];
+  runParts(L, partsOf(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [...ptrs, S[t], B, n, M, r0, r1], reals: [lr, l2] })), e.length - 1, e);
+  const sgd = L.k[KERNEL.sgd32];
   sgd(pU, pdU, K * H, lr, l2);
   sgd(c.byteOffset, dc.byteOffset, K, lr, 0);
   return true;
@@ -759,7 +747,7 @@ export function sgdInArena<T extends FloatArray>(theta: T, g: T, length: number,
   const e = rowLength > 1 && length % rowLength === 0
     ? rowsOfW(L, length / rowLength, length * 32).map((j) => j * rowLength)
     : cut(length, threadsFor(L, length * 4), 4);
-  const op = es === 4 ? OP_SGD + F32 : OP_SGD;
+  const op = es === 4 ? KERNEL.sgd32 : KERNEL.sgd;
   runParts(L, partsOf(e, (o, o1) => ({ op, args: [theta.byteOffset + o * es, g.byteOffset + o * es, o1 - o], reals: [lr, l2] })));
   return true;
 }
@@ -772,7 +760,7 @@ export function tanhInArena<T extends FloatArray>(z: T, h: T, length: number): b
   const es = elementSize(z, h);
   if (!L || !es || !whole(length) || !fits(L, z, length) || !fits(L, h, length)) return false;
   const e = cut(length, threadsFor(L, length * 16), 4);
-  const op = es === 4 ? OP_TANH + F32 : OP_TANH;
+  const op = es === 4 ? KERNEL.tanh32 : KERNEL.tanh;
   runParts(L, partsOf(e, (o, o1) => ({ op, args: [z.byteOffset + o * es, h.byteOffset + o * es, o1 - o], reals: [] })));
   return true;
 }
@@ -792,6 +780,6 @@ export function gatherInArena(X: Float32Array, own: Float64Array, near: Float32A
   if (S < 0) return false;
   new Int32Array(L.buffer, S, blocks).set(src.subarray(0, blocks));
   new Int32Array(L.buffer, S + blocks * 4, blocks).set(cases.subarray(0, blocks));
-  L.k[OP_GATHER32](X.byteOffset, own.byteOffset, near.byteOffset, S, S + blocks * 4, blocks, m, d);
+  L.k[KERNEL.gather32](X.byteOffset, own.byteOffset, near.byteOffset, S, S + blocks * 4, blocks, m, d);
   return true;
 }
