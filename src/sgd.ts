@@ -1,5 +1,6 @@
-// Plain SGD, θ ← θ − α (∇θ J + λ θ): the ONE place where parameters change. Everything else only reads
-// parameters and accumulates gradients into zeroed buffers.
+// Plain SGD, θ ← θ − α (∇θ J + λ θ): the ONE place where parameters change (here, or in the WebAssembly
+// steps these functions call). Everything else only reads parameters and accumulates gradients into
+// zeroed buffers.
 
 import { type FloatArray, sgdInArena, tanhBackwardStep } from './kernels-wasm.js';
 import { type Activation, type BackScratch, type Cache, type Dims, type DxMask, type Params, backward } from './model.js';
