@@ -345,5 +345,10 @@ test('lazyVectors: on a cache hit the rows are read from the cache file on deman
     assert.deepEqual(Array.from(b), Array.from(a), `row ${id}`);
     assert.deepEqual(Array.from(a), ROWS[id][1].map((v) => Math.fround(v)), `row ${id} has the file's values`);
   }
+  // asked again, in another order (rows already read are served from the reader's table)
+  for (let id = ROWS.length - 1; id >= 0; id--) {
+    lazy.readRow(id, b, 0);
+    assert.deepEqual(Array.from(b), ROWS[id][1].map((v) => Math.fround(v)), `row ${id}, read again`);
+  }
   assert.equal(findWord(lazy, ROWS[2][0]), 2);
 });
