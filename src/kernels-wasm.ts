@@ -314,11 +314,11 @@ interface Team {
   // the threads, or all on this thread while the workers sleep), except one window in PROBE that runs
   // the other way; when that window's products took less time on average than those of the window just
   // before it (by 3 %), the other way becomes the usual one. (Comparing neighbouring windows matters:
-  // this machine's speed drifts within seconds.) Two threads are not
-  // always faster here: the two virtual cores of this machine at times share one physical core's
-  // floating-point units (measured: both at 30 GFLOP/s on these kernels instead of 48), when the
-  // handing over of small products costs more than it saves; and another program may hold a core.
-  // Nothing is counted until every worker is ready. Results never depend on it.
+  // this machine's speed drifts within seconds.) Two threads are not always faster here: at times both
+  // virtual cores run these kernels at 30 GFLOP/s instead of 48 (as if they shared one physical core's
+  // floating-point units; a guess), when handing small products over costs more than it saves; and
+  // another program may hold a core. Nothing is counted until every worker is ready. Results never
+  // depend on it.
   ready: boolean;
   solo: boolean; // the current window runs on this thread alone
   usualSolo: boolean; // the usual way
@@ -630,23 +630,11 @@ export function gemmDW<T extends FloatArray>(
     fits(L, W, M * n) &&
     fits(L, dX, B * n)
   ) {
-    // dX = Δ[:, 0 … h) W[0 … h) + Δ[:, h … M) W[h … M): the first sum straight into dX, the second into
-    // the scratch of part 1, added to dX on the needed blocks once both are done
-    const h = halfOfW(M);
-    const list = Math.ceil(((B + 1) * 4) / 64) * 64; // each part's list of windows, then (part 0) the mask or (part 1) its dX
-    const S = [scratch(L, list + B * P, 0), scratch(L, list + B * n * es, 1)];
-    if (S.every((s) => s >= 0)) {
-      const [d, w, x] = [Delta.byteOffset, W.byteOffset, dX.byteOffset];
-      const mask = S[0] + list;
-      L.bytes.set(need.subarray(0, B * P), mask);
-      const op = es === 4 ? KERNEL.gemmDW32 : KERNEL.gemmDW;
-      runParts(L, [
-        { op, args: [d, w, x, B, n, h, mask, P, m, S[0], M], reals: [] },
-        h < M ? { op, args: [d + h * es, w + h * n * es, S[1] + list, B, n, M - h, mask, P, m, S[1], M], reals: [] } : null,
-      ], threadsFor(L, B * M * P * m));
-      if (h < M) addSecondHalf(L, es, x, S[1] + list, need, B, n, P, m);
-      return;
-    }
+    const [d, w] = [Delta.byteOffset, W.byteOffset];
+    const op = es === 4 ? KERNEL.gemmDW32 : KERNEL.gemmDW;
+    const sum = (r0: number, r1: number, into: number, list: number, mask: number): Part =>
+      ({ op, args: [d + r0 * es, w + r0 * n * es, into, B, n, r1 - r0, mask, P, m, list, M], reals: [] });
+    if (dXByHalves(L, es, M, B, n, P, m, need, dX.byteOffset, sum)) return;
   }
   plain.gemmDW(Delta, W, dX, B, n, M, need, P, m);
 }
@@ -656,18 +644,41 @@ function halfOfW(M: number): number {
   return cut(M, 2, 4)[1];
 }
 
-/** dX += the second half's sum (at byte offset `second`, laid out as dX) on the needed blocks. */
-function addSecondHalf(L: Loaded, es: number, dX: number, second: number, need: Uint8Array, B: number, n: number, P: number, m: number): void {
-  const add = L.k[es === 4 ? KERNEL.add32 : KERNEL.add];
-  for (let i = 0; i < B; i++)
-    for (let p = 0; p < P; p++) {
-      const o = (i * n + p * m) * es;
-      if (need[i * P + p]) add(dX + o, second + o, m);
-    }
+/** Bytes of the scratch blocks 0 and 1 dXByHalves takes: each a list of windows, then block 0 the mask
+ *  and block 1 the second sum (laid out as dX, es bytes a value). */
+function halvesScratch(B: number, n: number, P: number, es: number): [number, number] {
+  const list = Math.ceil(((B + 1) * 4) / 64) * 64;
+  return [list + B * P, list + B * n * es];
 }
 
-/** A scratch block of this thread's for tanhBackwardStep's mask and second half of ∂J/∂x. */
-const STEP_SCRATCH = 65;
+/**
+ * dX (B×n, at byte offset dX) = Δ[:, 0 … h) W[0 … h) + Δ[:, h … M) W[h … M) on the blocks `need` marks,
+ * always as these two sums (h = halfOfW(M)), so the values are the same for any number of threads:
+ * sum(r0, r1, into, list, mask) is the part that computes the sum over rows r0 … r1 into `into` (with a
+ * list scratch and the mask in the arena). The first goes straight into dX, the second into scratch and
+ * is added to dX once both are done. Returns false, having done nothing, when the arena has no room.
+ */
+function dXByHalves(L: Loaded, es: number, M: number, B: number, n: number, P: number, m: number, need: Uint8Array, dX: number, sum: (r0: number, r1: number, into: number, list: number, mask: number) => Part): boolean {
+  const sizes = halvesScratch(B, n, P, es);
+  const S = sizes.map((size, t) => scratch(L, size, t));
+  if (!S.every((x) => x >= 0)) return false;
+  const list = sizes[0] - B * P;
+  const mask = S[0] + list;
+  const second = S[1] + list;
+  L.bytes.set(need.subarray(0, B * P), mask);
+  const h = halfOfW(M);
+  runParts(L, [sum(0, h, dX, S[0], mask), h < M ? sum(h, M, second, S[1], mask) : null], threadsFor(L, B * M * P * m));
+  if (h < M) {
+    const add = L.k[es === 4 ? KERNEL.add32 : KERNEL.add];
+    for (let i = 0; i < B; i++)
+      for (let p = 0; p < P; p++) {
+        const o = (i * n + p * m) * es;
+        if (need[i * P + p]) add(dX + o, second + o, m);
+      }
+  }
+  return true;
+}
+
 let ones = new Uint8Array(0); // a mask of ones: every window
 
 /**
@@ -705,28 +716,23 @@ export function tanhBackwardStep(
   if (!fits(L, dS, B * K) || !fits(L, Hh, B * M) || !fits(L, U, K * H) || !fits(L, dU, K * H) || !fits(L, c, K) || !fits(L, dc, K) || !fits(L, Delta, B * M)) return false;
   if (!fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, dW, M * n) || !fits(L, b, M) || !fits(L, db, M) || !fits(L, dX, B * n)) return false;
   const e = rowsOfW(L, M, B * n * M);
-  // per part: gemmDW32's list of windows, or gemmDtX32's scratch (B·36 bytes); large enough for the
-  // softmax head's gemmDW below, which would otherwise move them
-  const list = Math.ceil(((B + 1) * 4) / 64) * 64;
-  const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(list + B * H * 4, B * 36), t));
-  const maskBytes = Math.ceil((B * P) / 64) * 64;
-  const D = scratch(L, maskBytes + B * n * 4, STEP_SCRATCH); // the mask, then the second half of ∂J/∂x
-  if (!S.every((s) => s >= 0) || D < 0) return false;
-  const [pS, pH, pU, pdU, pD, pW, pdX] = [dS, Hh, U, dU, Delta, W, dX].map((a) => a.byteOffset);
+  // the scratch blocks all the calls below take (gemmDtX32's: B·36 bytes a part), reserved before
+  // anything changes, so that none of them can then fail for want of room
+  const [s0, s1] = halvesScratch(B, Math.max(n, H), P, 4);
+  const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(t === 0 ? s0 : t === 1 ? s1 : 0, B * 36), t));
+  if (!S.every((x) => x >= 0)) return false;
+  const [pS, pH, pU, pdU, pD, pW] = [dS, Hh, U, dU, Delta, W].map((a) => a.byteOffset);
   if (head === 'ovr') L.k[KERNEL.ovrDc32](pS, dc.byteOffset, B, K);
   else {
     if (ones.length < B) ones = new Uint8Array(B).fill(1);
     gemmDtX(dS, Hh, dU, dc, B, H, K); // dU += dS hᵀ ; dc += dS
     gemmDW(dS, U, Delta, B, H, K, ones, 1, H); // dh = Uᵀ dS
   }
-  L.bytes.set(need.subarray(0, B * P), D);
-  const h = halfOfW(M);
-  const half = (r0: number, r1: number, t: number, into: number): Part =>
+  const deltaDx = (r0: number, r1: number, into: number, list: number, mask: number): Part =>
     head === 'ovr'
-      ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, D, P, m, S[t], B, n, H, K, r0, r1], reals: [] }
-      : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, D, P, m, S[t], B, n, M, r0, r1], reals: [] };
-  runParts(L, [half(0, h, 0, pdX), h < M ? half(h, M, 1, D + maskBytes) : null], threadsFor(L, B * M * P * m));
-  if (h < M) addSecondHalf(L, 4, pdX, D + maskBytes, need, B, n, P, m);
+      ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1], reals: [] }
+      : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1], reals: [] };
+  dXByHalves(L, 4, M, B, n, P, m, need, dX.byteOffset, deltaDx);
   const ptrs = [Delta, X, W, dW, b, db].map((a) => a.byteOffset);
   runParts(L, partsOf(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [...ptrs, S[t], B, n, M, r0, r1], reals: [lr, l2] })), e.length - 1, e);
   const sgd = L.k[KERNEL.sgd32];
