@@ -61,6 +61,8 @@ export const KERNELS = [
   { name: 'ovrDeltaDx32', ints: 17, reals: 0 },
   { name: 'dWStep32', ints: 12, reals: 2 },
   { name: 'tanhDeltaDx32', ints: 13, reals: 0 },
+  { name: 'ovrDeltaStep32', ints: 17, reals: 2 },
+  { name: 'tanhDeltaStep32', ints: 13, reals: 2 },
 ] as const;
 
 /** The module's functions, indexed like KERNELS. */
@@ -681,6 +683,12 @@ function dXByHalves(L: Loaded, es: number, M: number, B: number, n: number, P: n
 
 let ones = new Uint8Array(0); // a mask of ones: every window
 
+/** Whether any of the first `length` entries of `need` is set. */
+function needsDx(need: Uint8Array, length: number): boolean {
+  for (let k = 0; k < length; k++) if (need[k] !== 0) return true;
+  return false;
+}
+
 /**
  * model.ts's backward followed by sgd.ts's sgdStep, for a tanh hidden layer on float32 arrays in the
  * arena, with two hand-offs between threads instead of four, and the head's loops in WebAssembly:
@@ -691,6 +699,8 @@ let ones = new Uint8Array(0); // a mask of ones: every window
  *   rows of W, as the products cut them:  the SGD step on those rows of W with their gradient δᵀX,
  *                     applied as it is summed (so ∂J/∂W, zero before, stays zero); db += Σ δ and the step
  *                     on those entries of b
+ *   (when `need` marks no block, the last two are one hand-off: each thread makes δ on its own rows of
+ *   W, then steps them)
  *   this thread:      the SGD step on U and c
  * The same operations in the same order on every value, so the same results. Returns false, having done
  * nothing, when an array is not in the arena. The gradients must be zero on entry, as the training step
@@ -728,13 +738,22 @@ export function tanhBackwardStep(
     gemmDtX(dS, Hh, dU, dc, B, H, K); // dU += dS hᵀ ; dc += dS
     gemmDW(dS, U, Delta, B, H, K, ones, 1, H); // dh = Uᵀ dS
   }
-  const deltaDx = (r0: number, r1: number, into: number, list: number, mask: number): Part =>
-    head === 'ovr'
-      ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1], reals: [] }
-      : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1], reals: [] };
-  dXByHalves(L, 4, M, B, n, P, m, need, dX.byteOffset, deltaDx);
-  const ptrs = [Delta, X, W, dW, b, db].map((a) => a.byteOffset);
-  runParts(L, partsOf(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [...ptrs, S[t], B, n, M, r0, r1], reals: [lr, l2] })), e.length - 1, e);
+  const [pX, pdW, pb, pdb] = [X, dW, b, db].map((a) => a.byteOffset);
+  if (needsDx(need, B * P)) {
+    const deltaDx = (r0: number, r1: number, into: number, list: number, mask: number): Part =>
+      head === 'ovr'
+        ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1], reals: [] }
+        : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1], reals: [] };
+    dXByHalves(L, 4, M, B, n, P, m, need, dX.byteOffset, deltaDx);
+    runParts(L, partsOf(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] })), e.length - 1, e);
+  } else {
+    // no ∂J/∂x to make: each thread makes δ on its own rows of W and steps them, in one hand-off
+    const deltaStep = (r0: number, r1: number, t: number): Part =>
+      head === 'ovr'
+        ? { op: KERNEL.ovrDeltaStep32, args: [pS, pH, pU, pdU, pD, pX, pW, pdW, pb, pdb, S[t], B, n, H, K, r0, r1], reals: [lr, l2] }
+        : { op: KERNEL.tanhDeltaStep32, args: [pH, pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] };
+    runParts(L, partsOf(e, deltaStep), e.length - 1, e);
+  }
   const sgd = L.k[KERNEL.sgd32];
   sgd(pU, pdU, K * H, lr, l2);
   sgd(c.byteOffset, dc.byteOffset, K, lr, 0);

@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kernelThreadStats, kernelsAvailable, setKernelShare, setKernelThreads, wasmAlloc32 } from '../src/kernels-wasm.js';
-import { type Dims, type Params, backward, convertParams, forward, initParams, lossAndGrad, newBackScratch, newCache, zerosLike } from '../src/model.js';
+import { inWasmMemory, kernelThreadStats, kernelsAvailable, setKernelShare, setKernelThreads, wasmAlloc32, wasmFree } from '../src/kernels-wasm.js';
+import { type Dims, type Params, backward, convertParams, forward, freeCache, initParams, lossAndGrad, newBackScratch, newCache, wasmFreeParams, zerosLike } from '../src/model.js';
 import { Rng } from '../src/rng.js';
 import { backwardAndStep, sgdStep } from '../src/sgd.js';
 
@@ -17,7 +17,7 @@ function copy(p: Params<Float32Array>): Params<Float32Array> {
 }
 
 /** One minibatch from the same parameters: the reference (backward, sgdStep) and backwardAndStep. */
-function both(d: Dims, B: number, P: number, seed: number) {
+function both(d: Dims, B: number, P: number, seed: number, needRate = 0.3) {
   const rng = new Rng(seed);
   const p64 = initParams(d, (a) => rng.uniform(a * 2));
   for (let i = 0; i < p64.b.length; i++) p64.b[i] = rng.uniform(0.5);
@@ -26,7 +26,7 @@ function both(d: Dims, B: number, P: number, seed: number) {
   const cache = newCache<Float32Array>(d, B, 'float32');
   for (let i = 0; i < B * d.n; i++) cache.X[i] = rng.uniform(1);
   const y = Int32Array.from({ length: B }, () => Math.floor(rng.next() * (d.K + 1)));
-  const need = Uint8Array.from({ length: B * P }, () => (rng.next() < 0.3 ? 1 : 0));
+  const need = Uint8Array.from({ length: B * P }, () => (rng.next() < needRate ? 1 : 0));
   const dx = { need, P, m: d.n / P };
   const run = (p: Params<Float32Array>, fused: boolean) => {
     const g = zerosLike(p);
@@ -42,9 +42,17 @@ function both(d: Dims, B: number, P: number, seed: number) {
     }
     const dX = new Float32Array(B * d.n);
     for (let i = 0; i < B; i++) for (let q = 0; q < P; q++) if (need[i * P + q]) dX.set(scratch.dX.subarray(i * d.n + q * dx.m, i * d.n + (q + 1) * dx.m), i * d.n + q * dx.m);
-    return { S, dX, g, p };
+    // every array in the arena, or the fused step would not run (a full arena falls back to kernels.ts)
+    assert.ok([p.W, g.W, scratch.Delta, scratch.dX, dS].every(inWasmMemory), 'the arrays are in the WebAssembly arena');
+    const plain = (q: Params<Float32Array>) => ({ W: q.W.slice(), b: q.b.slice(), U: q.U.slice(), c: q.c.slice() });
+    const out = { S, dX, g: plain(g), p: plain(p) };
+    for (const a of [p, g]) wasmFreeParams(a);
+    for (const a of [scratch.Delta, scratch.dX, dS]) wasmFree(a);
+    return out;
   };
-  return { ref: run(p1, false), got: run(p2, true) };
+  const result = { ref: run(p1, false), got: run(p2, true) };
+  freeCache(cache);
+  return result;
 }
 
 function assertSame(ref: ReturnType<typeof both>['ref'], got: ReturnType<typeof both>['got'], at: string) {
@@ -64,8 +72,10 @@ test('backwardAndStep (tanh, float32): the same parameters and ∂J/∂x as back
     [{ head: 'softmax', n: 540, H: 100, K: 9 }, 32, 5],
     [{ head: 'softmax', n: 15, H: 9, K: 3 }, 5, 3],
   ] as [Dims, number, number][]) {
-    const { ref, got } = both(d, B, P, 3);
-    assertSame(ref, got, `(${d.head}, n=${d.n}, H=${d.H}, K=${d.K}, 1 thread)`);
+    for (const needRate of [0.3, 0]) {
+      const { ref, got } = both(d, B, P, 3, needRate);
+      assertSame(ref, got, `(${d.head}, n=${d.n}, H=${d.H}, K=${d.K}, 1 thread, ${needRate ? 'with' : 'no'} ∂J/∂x)`);
+    }
   }
 });
 
@@ -84,8 +94,10 @@ function twoAndThree(d: Dims): void {
         const until = Date.now() + 5000; // the workers take a moment to start
         while (kernelThreadStats().byWorkers === before && Date.now() < until) forward(warm.p, d, 'tanh', warm.cache, 32);
         assert.ok(kernelThreadStats().byWorkers > before, 'the workers run parts');
-        const { ref, got } = both(d, 32, 5, 11);
-        assertSame(ref, got, `(${d.head}, ${threads} threads, share ${share})`);
+        for (const needRate of [0.3, 0]) {
+          const { ref, got } = both(d, 32, 5, 11, needRate);
+          assertSame(ref, got, `(${d.head}, ${threads} threads, share ${share}, ${needRate ? 'with' : 'no'} ∂J/∂x)`);
+        }
       }
   } finally {
     setKernelShare(null);

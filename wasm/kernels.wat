@@ -1346,6 +1346,18 @@
     (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $Delta i32) (param $W i32) (param $dX i32)
     (param $need i32) (param $P i32) (param $m i32) (param $Sl i32)
     (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32)
+    (call $ovrDelta32 (local.get $dS) (local.get $Hh) (local.get $U) (local.get $dU) (local.get $Delta)
+      (local.get $B) (local.get $H) (local.get $K) (local.get $r0) (local.get $r1))
+    (if (i32.gt_u (local.get $r1) (local.get $r0))
+      (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
+        (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
+        (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
+        (local.get $Sl) (i32.mul (local.get $K) (local.get $H))))))
+
+  ;; ovrDeltaDx32's first half: dU and δ on hidden units r0 … r1.
+  (func $ovrDelta32
+    (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $Delta i32)
+    (param $B i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32)
     (local $GH i32) (local $i i32) (local $r i32) (local $k i32) (local $kEnd i32) (local $o i32)
     (local $ds f64) (local $h f64)
     (local.set $GH (i32.mul (local.get $K) (local.get $H)))
@@ -1373,20 +1385,25 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $next_r)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next_i)))
-    (if (i32.gt_u (local.get $r1) (local.get $r0))
-      (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
-        (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
-        (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
-        (local.get $Sl) (local.get $GH)))))
+      (br $next_i))))
 
-;; The softmax head's counterpart of ovrDeltaDx32, once Δ holds dh = Uᵀ ∂J/∂s: on hidden units
+  ;; The softmax head's counterpart of ovrDeltaDx32, once Δ holds dh = Uᵀ ∂J/∂s: on hidden units
   ;; r0 … r1, δ[i,r] = dh[i,r] ∘ (1 − h[i,r]²) (float64, rounded to float32, as model.ts), then the part
   ;; of ∂J/∂x = Wᵀδ that these rows of W give, on the blocks $need marks, into $dX (gemmDW32, scratch $Sl).
   (func (export "tanhDeltaDx32")
     (param $Hh i32) (param $Delta i32) (param $W i32) (param $dX i32)
     (param $need i32) (param $P i32) (param $m i32) (param $Sl i32)
     (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32)
+    (call $tanhDelta32 (local.get $Hh) (local.get $Delta) (local.get $B) (local.get $GH) (local.get $r0) (local.get $r1))
+    (if (i32.gt_u (local.get $r1) (local.get $r0))
+      (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
+        (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
+        (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
+        (local.get $Sl) (local.get $GH)))))
+
+  ;; tanhDeltaDx32's first half: δ on hidden units r0 … r1.
+  (func $tanhDelta32
+    (param $Hh i32) (param $Delta i32) (param $B i32) (param $GH i32) (param $r0 i32) (param $r1 i32)
     (local $i i32) (local $r i32) (local $o i32) (local $h f64)
     (block $done_i (loop $next_i
       (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
@@ -1401,18 +1418,13 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $next_r)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next_i)))
-    (if (i32.gt_u (local.get $r1) (local.get $r0))
-      (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
-        (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
-        (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
-        (local.get $Sl) (local.get $GH)))))
+      (br $next_i))))
 
   ;; Rows r0 … r1 of W: the SGD step θ ← θ − lr (g + l2 θ) on these rows of W with their gradient
   ;; δᵀ X, applied tile by tile as it is summed (gemmDtXCore32; ∂J/∂W, zero on entry as the training step
   ;; leaves it, stays zero); db += Σ δ, then the step on these entries of b, leaving db at zero (sgd32; no
   ;; decay on b): what sgd.ts's sgdStep does on the whole arrays.
-  (func (export "dWStep32")
+  (func $dWStep32 (export "dWStep32")
     (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32)
     (param $Sc i32) (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
     (local $w i32) (local $rows i32)
@@ -1424,4 +1436,24 @@
       (i32.add (local.get $W) (local.get $w)) (f32.demote_f64 (local.get $lr)) (f32.demote_f64 (local.get $l2)))
     (call $sgd32 (i32.add (local.get $b) (i32.shl (local.get $r0) (i32.const 2))) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
       (local.get $rows) (local.get $lr) (f64.const 0)))
+
+  ;; When no window needs ∂J/∂x (the word vectors do not learn): δ (and the ovr head's dU) on rows r0 … r1
+  ;; and then the SGD step on those rows, in one call, so that the rows' δ is made by the thread that uses
+  ;; it and a hand-off is saved. δ[i,r] depends on row r alone and dU[r] sums over the windows in turn, so
+  ;; the values are those of ovrDeltaDx32 / tanhDeltaDx32 followed by dWStep32, for any cut of the rows.
+  (func (export "ovrDeltaStep32")
+    (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $Delta i32) (param $X i32) (param $W i32)
+    (param $dW i32) (param $b i32) (param $db i32) (param $Sc i32)
+    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
+    (call $ovrDelta32 (local.get $dS) (local.get $Hh) (local.get $U) (local.get $dU) (local.get $Delta)
+      (local.get $B) (local.get $H) (local.get $K) (local.get $r0) (local.get $r1))
+    (call $dWStep32 (local.get $Delta) (local.get $X) (local.get $W) (local.get $dW) (local.get $b) (local.get $db) (local.get $Sc)
+      (local.get $B) (local.get $n) (i32.mul (local.get $K) (local.get $H)) (local.get $r0) (local.get $r1) (local.get $lr) (local.get $l2)))
+
+  (func (export "tanhDeltaStep32")
+    (param $Hh i32) (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32) (param $Sc i32)
+    (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
+    (call $tanhDelta32 (local.get $Hh) (local.get $Delta) (local.get $B) (local.get $GH) (local.get $r0) (local.get $r1))
+    (call $dWStep32 (local.get $Delta) (local.get $X) (local.get $W) (local.get $dW) (local.get $b) (local.get $db) (local.get $Sc)
+      (local.get $B) (local.get $n) (local.get $GH) (local.get $r0) (local.get $r1) (local.get $lr) (local.get $l2)))
 )
