@@ -63,6 +63,8 @@ export const KERNELS = [
   { name: 'tanhDeltaDx32', ints: 13, reals: 0 },
   { name: 'ovrDeltaStep32', ints: 17, reals: 2 },
   { name: 'tanhDeltaStep32', ints: 13, reals: 2 },
+  { name: 'addBlocks32', ints: 7, reals: 0 },
+  { name: 'rowsStep64', ints: 12, reals: 1 },
 ] as const;
 
 /** The module's functions, indexed like KERNELS. */
@@ -670,8 +672,9 @@ function dXByHalves(L: Loaded, es: number, M: number, B: number, n: number, P: n
   L.bytes.set(need.subarray(0, B * P), mask);
   const h = halfOfW(M);
   runParts(L, [sum(0, h, dX, S[0], mask), h < M ? sum(h, M, second, S[1], mask) : null], threadsFor(L, B * M * P * m));
-  if (h < M) {
-    const add = L.k[es === 4 ? KERNEL.add32 : KERNEL.add];
+  if (h < M && es === 4) L.k[KERNEL.addBlocks32](dX, second, mask, B, P, m, n);
+  else if (h < M) {
+    const add = L.k[KERNEL.add];
     for (let i = 0; i < B; i++)
       for (let p = 0; p < P; p++) {
         const o = (i * n + p * m) * es;
@@ -790,8 +793,35 @@ export function tanhInArena<T extends FloatArray>(z: T, h: T, length: number): b
   return true;
 }
 
-/** A scratch block of this thread's, apart from the products' (for gather32's lists). */
+/** Scratch blocks of this thread's, apart from the products': gather32's lists, rowsStep64's. */
 const GATHER_SCRATCH = 64;
+const ROWS_SCRATCH = 65;
+let zeroSlots = { start: -1, end: -1 }; // bytes known to be zero for rowsStep64's slot numbers (it leaves them so)
+
+/**
+ * The SGD step on the own word rows a minibatch touched, rows[id] −= lr · Σ (the word part of dX's blocks
+ * with that id), for the K = B·P blocks whose ids[k] < V: sgd.ts's scatterWordGrads then sgdRows, the same
+ * float64 operations in the same order, in one WebAssembly call (dX: float32, B×n, blocks of m values, the
+ * first d of them the word's; rows: float64, V×d). Returns false, having done nothing, when the arrays are
+ * not in the arena or it has no room.
+ */
+export function wordRowsStepInArena(ids: Int32Array, K: number, P: number, n: number, m: number, d: number, V: number, dX: Float32Array, rows: Float64Array, lr: number): boolean {
+  const L = load();
+  if (!L || !whole(K, P, n, m, d, V) || P < 1 || d > m || ids.length < K || !fits(L, dX, Math.ceil(K / P) * n) || !fits(L, rows, V * d)) return false;
+  const idsBytes = Math.ceil((K * 4) / 64) * 64;
+  const slotBytes = Math.ceil((V * 4) / 64) * 64;
+  const S = scratch(L, 2 * idsBytes + slotBytes + K * d * 8, ROWS_SCRATCH);
+  if (S < 0) return false;
+  const slot = S + 2 * idsBytes;
+  if (slot < zeroSlots.start || slot + slotBytes > zeroSlots.end) {
+    // a new block or layout: rowsStep64 needs its slot numbers at zero
+    L.bytes.fill(0, slot, slot + slotBytes);
+    zeroSlots = { start: slot, end: slot + slotBytes };
+  }
+  new Int32Array(L.buffer, S, K).set(ids.subarray(0, K));
+  L.k[KERNEL.rowsStep64](S, K, P, n, m, d, V, dX.byteOffset, rows.byteOffset, slot + slotBytes, slot, S + idsBytes, lr);
+  return true;
+}
 
 /**
  * X's word blocks for a minibatch (float32): block k (m values at k·m) is word row src[k] — own row

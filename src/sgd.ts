@@ -2,7 +2,8 @@
 // steps these functions call). Everything else only reads parameters and accumulates gradients into
 // zeroed buffers.
 
-import { type FloatArray, sgdInArena, tanhBackwardStep } from './kernels-wasm.js';
+import { scatterWordGrads, type WindowShape, blockSize } from './features.js';
+import { type FloatArray, sgdInArena, tanhBackwardStep, wordRowsStepInArena } from './kernels-wasm.js';
 import { type Activation, type BackScratch, type Cache, type Dims, type DxMask, type Params, backward } from './model.js';
 
 /** Dense step on every block of the classifier; λ (l2) decays weights, never biases. Leaves the
@@ -41,4 +42,17 @@ export function sgdRows(rows: FloatArray, dRows: FloatArray, touched: Int32Array
     const o = touched[r] * d;
     for (let j = 0; j < d; j++) rows[o + j] -= lr * dRows[o + j];
   }
+}
+
+/**
+ * The step on the word table's own rows (ids < V) from this minibatch's ∂J/∂x (dX: B×n; ids: B×P):
+ * scatterWordGrads then sgdRows, or the same float64 arithmetic in one WebAssembly call when dX and the
+ * rows are in the arena. The buffers (dRows: V×d, mark: V, touched: B·P) are for the plain path.
+ */
+export function stepWordRows(s: WindowShape, V: number, ids: Int32Array, dX: FloatArray, B: number, rows: Float64Array, lr: number, plain: { dRows: Float64Array; mark: Uint8Array; touched: Int32Array }): void {
+  const P = 2 * s.window + 1;
+  const m = blockSize(s);
+  if (dX instanceof Float32Array && wordRowsStepInArena(ids, B * P, P, P * m, m, s.d, V, dX, rows, lr)) return;
+  const count = scatterWordGrads(s, V, ids, dX, B, plain.dRows, plain.mark, plain.touched);
+  sgdRows(rows, plain.dRows, plain.touched, count, s.d, lr);
 }

@@ -27,7 +27,6 @@ import {
   newWordTable,
   pretrainedId,
   withNearRows,
-  scatterWordGrads,
 } from './features.js';
 import { makeLabels, outputCount, targets } from './labels.js';
 import { evaluate } from './metrics.js';
@@ -48,7 +47,7 @@ import { type EpochRecord, type ModelConfig, type NerModel } from './ner-model.j
 import { tagSentences } from './predict.js';
 import { wasmAlloc, wasmAlloc32 } from './kernels-wasm.js';
 import { Rng } from './rng.js';
-import { backwardAndStep, sgdRows } from './sgd.js';
+import { backwardAndStep, stepWordRows } from './sgd.js';
 import { entityTypes } from './tags.js';
 
 export interface TrainHooks {
@@ -244,9 +243,7 @@ export async function train(
   const idx = new Int32Array(B);
   const yb = new Int32Array(B);
   const V = words.keys.length;
-  const dRows = new Float64Array(words.rows.length);
-  const touched = new Int32Array(B * P);
-  const mark = new Uint8Array(V);
+  const rowBuffers = { dRows: new Float64Array(words.rows.length), mark: new Uint8Array(V), touched: new Int32Array(B * P) };
   const order = new Int32Array(e.N);
   for (let i = 0; i < e.N; i++) order[i] = i;
   const dropped = single ? new Int32Array(e.N) : undefined;
@@ -317,10 +314,7 @@ export async function train(
       // and not at all when the word vectors do not learn (--lr-embed 0)
       for (let k = 0; k < b * P; k++) need[k] = ids[k] < V && lrEmbed > 0 ? 1 : 0;
       backwardAndStep(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) }, lr, config.l2);
-      if (lrEmbed > 0) {
-        const count = scatterWordGrads(shape, V, ids, scratch.dX, b, dRows, mark, touched);
-        sgdRows(words.rows, dRows, touched, count, shape.d, lrEmbed);
-      }
+      if (lrEmbed > 0) stepWordRows(shape, V, ids, scratch.dX, b, words.rows, lrEmbed, rowBuffers);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
     }

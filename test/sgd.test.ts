@@ -1,12 +1,14 @@
 // backwardAndStep (sgd.ts): the fused backward and SGD step of a float32 tanh layer (both heads) must give
-// exactly what backward followed by sgdStep gives, for any number of threads and any split of W's rows.
+// exactly what backward followed by sgdStep gives, for any number of threads and any split of W's rows;
+// and the word rows' step in WebAssembly exactly what scatterWordGrads followed by sgdRows gives.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inWasmMemory, kernelThreadStats, kernelsAvailable, setKernelShare, setKernelThreads, wasmAlloc32, wasmFree } from '../src/kernels-wasm.js';
+import { blockSize, scatterWordGrads } from '../src/features.js';
+import { inWasmMemory, kernelThreadStats, kernelsAvailable, setKernelShare, setKernelThreads, wasmAlloc, wasmAlloc32, wasmFree, wordRowsStepInArena } from '../src/kernels-wasm.js';
 import { type Dims, type Params, backward, convertParams, forward, freeCache, initParams, lossAndGrad, newBackScratch, newCache, wasmFreeParams, zerosLike } from '../src/model.js';
 import { Rng } from '../src/rng.js';
-import { backwardAndStep, sgdStep } from '../src/sgd.js';
+import { backwardAndStep, sgdRows, sgdStep } from '../src/sgd.js';
 
 const skip = kernelsAvailable() ? false : 'WebAssembly kernels unavailable';
 
@@ -104,3 +106,41 @@ function twoAndThree(d: Dims): void {
     setKernelThreads(1);
   }
 }
+
+test('the word rows\' step in WebAssembly: the same float64 values as scatterWordGrads then sgdRows', { skip }, () => {
+  const rng = new Rng(5);
+  // several minibatches in a row, with shapes that change between calls (the kernel's slot numbers must
+  // be left at zero for the next call), odd and even d, repeated rows and pretrained ids (≥ V) skipped
+  for (const [window, d, useCasing, V, B] of [
+    [1, 6, true, 7, 4],
+    [1, 6, true, 7, 4],
+    [2, 5, false, 3, 9],
+    [0, 100, true, 40, 32],
+    [2, 100, true, 400, 32],
+    [1, 6, true, 7, 4],
+  ] as const) {
+    const s = { window, d, useCasing };
+    const P = 2 * window + 1;
+    const m = blockSize(s);
+    const n = P * m;
+    const ids = Int32Array.from({ length: B * P }, () => Math.floor(rng.next() * (V + 4)));
+    const dX = wasmAlloc32(B * n);
+    for (let i = 0; i < dX.length; i++) dX[i] = rng.uniform(1);
+    const rows = wasmAlloc(V * d);
+    for (let i = 0; i < rows.length; i++) rows[i] = rng.uniform(1);
+    const want = Float64Array.from(rows);
+    const dRows = new Float64Array(V * d).fill(9); // stale values: scatterWordGrads zeroes each row it meets
+    const touched = new Int32Array(B * P);
+    const count = scatterWordGrads(s, V, ids, dX, B, dRows, new Uint8Array(V), touched);
+    sgdRows(want, dRows, touched, count, d, 0.3);
+    assert.ok(count > 0 && count < B * P, 'some rows met, some of them more than once or pretrained');
+    assert.equal(wordRowsStepInArena(ids, B * P, P, n, m, d, V, dX, rows, 0.3), true);
+    assert.deepEqual(Array.from(rows), Array.from(want), `rows after the step (window ${window}, d ${d}, V ${V}, B ${B})`);
+    wasmFree(dX);
+    wasmFree(rows);
+  }
+  // outside the arena: nothing done
+  const rows = new Float64Array(6);
+  assert.equal(wordRowsStepInArena(new Int32Array(3), 3, 3, 3 * 2, 2, 2, 3, wasmAlloc32(6), rows, 0.3), false);
+  assert.deepEqual(Array.from(rows), [0, 0, 0, 0, 0, 0]);
+});

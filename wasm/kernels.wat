@@ -1203,7 +1203,7 @@
     (if (i32.lt_u (local.get $a) (local.get $end))
       (then (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (f64.load (local.get $b)))))))
 
-  (func (export "add32") (param $a i32) (param $b i32) (param $len i32)
+  (func $add32 (export "add32") (param $a i32) (param $b i32) (param $len i32)
     (local $end i32) (local $end4 i32)
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $len) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $a) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
@@ -1456,4 +1456,86 @@
     (call $tanhDelta32 (local.get $Hh) (local.get $Delta) (local.get $B) (local.get $GH) (local.get $r0) (local.get $r1))
     (call $dWStep32 (local.get $Delta) (local.get $X) (local.get $W) (local.get $dW) (local.get $b) (local.get $db) (local.get $Sc)
       (local.get $B) (local.get $n) (local.get $GH) (local.get $r0) (local.get $r1) (local.get $lr) (local.get $l2)))
+
+  ;; dX[i, p·m … p·m + m) += T[i, p·m … p·m + m) for the blocks with need[i·P + p] ≠ 0 (dX and T: B×n
+  ;; float32; need: B·P bytes): add32 on each marked block, in one call.
+  (func (export "addBlocks32")
+    (param $dX i32) (param $T i32) (param $need i32) (param $B i32) (param $P i32) (param $m i32) (param $n i32)
+    (local $i i32) (local $p i32) (local $o i32)
+    (block $done_i (loop $next_i
+      (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
+      (local.set $p (i32.const 0))
+      (block $done_p (loop $next_p
+        (br_if $done_p (i32.ge_u (local.get $p) (local.get $P)))
+        (if (i32.load8_u (i32.add (local.get $need) (i32.add (i32.mul (local.get $i) (local.get $P)) (local.get $p))))
+          (then
+            (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (i32.mul (local.get $p) (local.get $m))) (i32.const 2)))
+            (call $add32 (i32.add (local.get $dX) (local.get $o)) (i32.add (local.get $T) (local.get $o)) (local.get $m))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $next_p)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next_i))))
+
+  ;; The SGD step on the word rows a minibatch touched (sgd.ts's scatterWordGrads then sgdRows, the same
+  ;; float64 operations in the same order): for the blocks k = 0 … K−1 in turn whose word ids[k] is one of
+  ;; the V own rows, acc[row] += the block's first d values of dX (float32, B×n, block k of window k / P at
+  ;; (k mod P)·m), each row's acc starting at zero when the row is first met; then rows[id] −= lr · acc for
+  ;; each row met (rows: float64, V×d). slot (V Int32s, all zero on entry and on return) numbers the rows
+  ;; met; touched (K Int32s) lists them; acc holds K·d float64s.
+  (func (export "rowsStep64")
+    (param $ids i32) (param $K i32) (param $P i32) (param $n i32) (param $m i32) (param $d i32) (param $V i32)
+    (param $dX i32) (param $rows i32) (param $acc i32) (param $slot i32) (param $touched i32) (param $lr f64)
+    (local $k i32) (local $id i32) (local $s i32) (local $cnt i32) (local $j i32) (local $d2 i32)
+    (local $a i32) (local $x i32) (local $r i32) (local $lrv v128) (local $sp i32)
+    (local.set $d2 (i32.and (local.get $d) (i32.const -2)))
+    (local.set $lrv (f64x2.splat (local.get $lr)))
+    (block $done_k (loop $next_k
+      (br_if $done_k (i32.ge_u (local.get $k) (local.get $K)))
+      (local.set $id (i32.load (i32.add (local.get $ids) (i32.shl (local.get $k) (i32.const 2)))))
+      (if (i32.lt_u (local.get $id) (local.get $V))
+        (then
+          (local.set $sp (i32.add (local.get $slot) (i32.shl (local.get $id) (i32.const 2))))
+          (local.set $s (i32.load (local.get $sp)))
+          (local.set $a (i32.add (local.get $acc) (i32.shl (i32.mul (i32.sub (select (local.get $s) (i32.add (local.get $cnt) (i32.const 1)) (local.get $s)) (i32.const 1)) (local.get $d)) (i32.const 3))))
+          (if (i32.eqz (local.get $s))
+            (then
+              (i32.store (i32.add (local.get $touched) (i32.shl (local.get $cnt) (i32.const 2))) (local.get $id))
+              (local.set $cnt (i32.add (local.get $cnt) (i32.const 1)))
+              (i32.store (local.get $sp) (local.get $cnt))
+              (memory.fill (local.get $a) (i32.const 0) (i32.shl (local.get $d) (i32.const 3)))))
+          (local.set $x (i32.add (local.get $dX) (i32.shl (i32.add
+            (i32.mul (i32.div_u (local.get $k) (local.get $P)) (local.get $n))
+            (i32.mul (i32.rem_u (local.get $k) (local.get $P)) (local.get $m))) (i32.const 2))))
+          (local.set $j (i32.const 0))
+          (block $done_j (loop $next_j
+            (br_if $done_j (i32.ge_u (local.get $j) (local.get $d2)))
+            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a))
+              (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x)))))
+            (local.set $a (i32.add (local.get $a) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $next_j)))
+          (if (i32.lt_u (local.get $j) (local.get $d))
+            (then (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (f64.promote_f32 (f32.load (local.get $x)))))))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $next_k)))
+    (local.set $k (i32.const 0))
+    (block $done_t (loop $next_t
+      (br_if $done_t (i32.ge_u (local.get $k) (local.get $cnt)))
+      (local.set $id (i32.load (i32.add (local.get $touched) (i32.shl (local.get $k) (i32.const 2)))))
+      (i32.store (i32.add (local.get $slot) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0))
+      (local.set $r (i32.add (local.get $rows) (i32.shl (i32.mul (local.get $id) (local.get $d)) (i32.const 3))))
+      (local.set $a (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 3))))
+      (local.set $j (i32.const 0))
+      (block $done_j (loop $next_j
+        (br_if $done_j (i32.ge_u (local.get $j) (local.get $d2)))
+        (v128.store (local.get $r) (f64x2.sub (v128.load (local.get $r)) (f64x2.mul (local.get $lrv) (v128.load (local.get $a)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $next_j)))
+      (if (i32.lt_u (local.get $j) (local.get $d))
+        (then (f64.store (local.get $r) (f64.sub (f64.load (local.get $r)) (f64.mul (local.get $lr) (f64.load (local.get $a)))))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $next_t))))
 )
