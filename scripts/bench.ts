@@ -14,10 +14,15 @@
 // at times run these kernels at 30 GFLOP/s instead of 48), for ner and the reference alike.
 //   - ner training: child processes of bin/ner.js, as a user runs it (`ner train --epochs 1`, window 2,
 //     H = 100, casing, minibatch 32, lr 0.2, seed 1, softmax over BIO tags like the reference), with ner's
-//     default threads (one per core, for both heads with these sizes) and also with --threads 1 (the
-//     model files are the same); and with --lr-embed 0 at the default threads, for information: ner
-//     trains its own word rows (padding, <unk>, frequent words without a pretrained vector), which needs
-//     ∂J/∂x on their window positions; the reference trains no word vectors (no --finetune).
+//     default threads (one per core, for both heads with these sizes). The same model on both sides, in
+//     the two ways the reference trains it:
+//       word vectors fixed (the reference's default): ner --lr-embed 0 against the reference as it is;
+//       word vectors trained: ner --fine-tune against the reference with --finetune (both then update
+//       the vector of every word in a window, through ∂J/∂x).
+//     And for information: ner with --threads 1 (vectors fixed; the model files are the same whatever
+//     the threads), and ner's defaults, which sit between the two: only ner's own word rows learn
+//     (padding, <unk>, frequent words without a pretrained vector: 20 % of the window positions), set
+//     against the reference's default.
 //     tokens/s is the epoch line's figure (the training pass only); the dev evaluation's time is the
 //     epoch's time minus the training pass, reported on its own row. Peak RSS: /usr/bin/time -f %M.
 //   - the reference: peer_torch.py / peer_numpy.py --bench-tokens 203621 (one whole epoch of CoNLL-2003
@@ -148,15 +153,19 @@ interface NerTrain {
   model: string;
 }
 
+/** How the word vectors learn: ner's defaults (its own rows), fixed (--lr-embed 0) or all (--fine-tune). */
+type Vectors = 'own' | 'fixed' | 'tune';
+const VECTOR_FLAGS: Record<Vectors, string[]> = { own: [], fixed: ['--lr-embed', '0'], tune: ['--fine-tune'] };
+
 /** threads: 0 for ner's own choice (one per core when the minibatch's products are big enough to share). */
-function nerTrain(o: Options, head: 'ovr' | 'softmax', threads: number, dir: string, env: NodeJS.ProcessEnv, fixedRows = false): NerTrain {
-  const model = path.join(dir, `${head}-${threads}${fixedRows ? '-fixed' : ''}.json`);
+function nerTrain(o: Options, head: 'ovr' | 'softmax', threads: number, dir: string, env: NodeJS.ProcessEnv, vectors: Vectors): NerTrain {
+  const model = path.join(dir, `${head}-${threads}-${vectors}.json`);
   const train = path.join(o.data, 'train.txt');
-  // the reference's configuration: BIO tags for the softmax head (9 outputs on CoNLL-2003), no fine-tuning
+  // the reference's configuration: BIO tags for the softmax head (9 outputs on CoNLL-2003)
   const args = [NER, 'train', '--train', train, '--dev', path.join(o.data, 'dev.txt'), '--output', model, '--head', head,
     '--scheme', 'BIO', '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1', ...(threads > 0 ? ['--threads', String(threads)] : []),
-    ...(fixedRows ? ['--lr-embed', '0'] : [])];
-  log(`ner train --head ${head}${threads > 0 ? ` --threads ${threads}` : ''}${fixedRows ? ' --lr-embed 0' : ''} (one epoch) …`);
+    ...VECTOR_FLAGS[vectors]];
+  log(`ner train --head ${head}${threads > 0 ? ` --threads ${threads}` : ''} ${VECTOR_FLAGS[vectors].join(' ')} (one epoch) …`);
   const r = run(process.execPath, args, env);
   const text = r.stdout + r.stderr;
   const tokens = /train\.txt: [\d,]+ sentences, ([\d,]+) tokens/.exec(text);
@@ -242,10 +251,11 @@ function peerMissing(o: Options): string | null {
   return null;
 }
 
-function peerRun(o: Options, impl: 'torch' | 'numpy', variant: 'a' | 'b', npz: string, tokens: number, threads = 1): PeerRun {
-  log(`peer ${impl} --variant ${variant} --threads ${threads} --bench-tokens ${tokens} …`);
+function peerRun(o: Options, impl: 'torch' | 'numpy', variant: 'a' | 'b', npz: string, tokens: number, threads = 1, finetune = false): PeerRun {
+  log(`peer ${impl} --variant ${variant} --threads ${threads}${finetune ? ' --finetune' : ''} --bench-tokens ${tokens} …`);
   const args = [path.join(o.peer, `peer_${impl}.py`), '--variant', variant, '--casing', '--mb', '32', '--lr', '0.2', '--H', '100',
-    '--win', '2', '--seed', '1', '--threads', String(threads), '--bench-tokens', String(tokens), '--data', o.data, '--emb', npz];
+    '--win', '2', '--seed', '1', '--threads', String(threads), '--bench-tokens', String(tokens), '--data', o.data, '--emb', npz,
+    ...(finetune ? ['--finetune'] : [])];
   // `threads` BLAS threads; and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which this workplace sets for old
   // OpenBLAS builds and which slow a current numpy, are unset for the reference's runs so that it runs at its best.
   const t = String(threads);
@@ -353,41 +363,45 @@ async function main(): Promise<void> {
     const add = <T>(to: Record<string, T[]>, key: string, value: T) => (to[key] ??= []).push(value);
     for (let round = 1; round <= o.runs; round++) {
       log(`round ${round} of ${o.runs}`);
-      add(runs, 'ovr1', nerTrain(o, 'ovr', 1, dir, env));
-      if (threads > 1) add(runs, 'ovr', nerTrain(o, 'ovr', 0, dir, env)); // ner's default: one thread per core
-      add(runs, 'soft1', nerTrain(o, 'softmax', 1, dir, env));
-      if (threads > 1) add(runs, 'soft', nerTrain(o, 'softmax', 0, dir, env));
-      add(runs, 'ovrFixed', nerTrain(o, 'ovr', 0, dir, env, true));
-      add(runs, 'softFixed', nerTrain(o, 'softmax', 0, dir, env, true));
-      add(tagRuns, 'soft', nerTag(runs.soft1[0].model, text, dir, env));
-      add(tagRuns, 'ovr', nerTag(runs.ovr1[0].model, text, dir, env));
+      for (const head of ['ovr', 'softmax'] as const) {
+        add(runs, `${head}-fixed`, nerTrain(o, head, 0, dir, env, 'fixed')); // ner's default threads: one per core
+        if (threads > 1) add(runs, `${head}-fixed-1`, nerTrain(o, head, 1, dir, env, 'fixed'));
+        add(runs, `${head}-tune`, nerTrain(o, head, 0, dir, env, 'tune'));
+        add(runs, `${head}-own`, nerTrain(o, head, 0, dir, env, 'own'));
+      }
+      add(tagRuns, 'soft', nerTag(runs['softmax-own'][0].model, text, dir, env));
+      add(tagRuns, 'ovr', nerTag(runs['ovr-own'][0].model, text, dir, env));
       if (missing) continue;
-      for (const impl of ['torch', 'numpy'] as const) for (const v of ['a', 'b'] as const) add(peerRuns, `${impl}-${v}`, peerRun(o, impl, v, npz, runs.soft1[0].tokens));
-      if (threads > 1) for (const v of ['a', 'b'] as const) add(peerRuns, `torch-${v}-${threads}`, peerRun(o, 'torch', v, npz, runs.soft1[0].tokens, threads));
+      const tokens = runs['ovr-own'][0].tokens;
+      for (const v of ['a', 'b'] as const) {
+        add(peerRuns, `torch-${v}`, peerRun(o, 'torch', v, npz, tokens));
+        add(peerRuns, `torch-${v}-finetune`, peerRun(o, 'torch', v, npz, tokens, 1, true));
+        add(peerRuns, `numpy-${v}`, peerRun(o, 'numpy', v, npz, tokens));
+        if (threads > 1) add(peerRuns, `torch-${v}-${threads}`, peerRun(o, 'torch', v, npz, tokens, threads));
+      }
     }
-    const ovr1 = medianTrain(runs.ovr1);
-    const ovr = threads > 1 ? medianTrain(runs.ovr) : ovr1;
-    const soft1 = medianTrain(runs.soft1);
-    const soft = threads > 1 ? medianTrain(runs.soft) : soft1;
-    const ovrFixed = medianTrain(runs.ovrFixed);
-    const softFixed = medianTrain(runs.softFixed);
+    const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianTrain(v)]));
+    const one = (head: string) => (threads > 1 ? m[`${head}-fixed-1`] : m[`${head}-fixed`]);
     const tagSoft = medianTag(tagRuns.soft);
     const tagOvr = medianTag(tagRuns.ovr);
     const peer = missing ? null : Object.fromEntries(Object.entries(peerRuns).map(([k, v]) => [k, medianPeer(v)]));
-    const p = (key: string, f: (r: PeerRun) => number | null): number | null => (peer ? f(peer[key]) : null);
-    const rows: Row[] = [
-      { what: `train ovr: ner ${threads} threads | torch a, 1 thread`, ner: ovr.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
-      { what: 'train ovr: ner 1 thread | torch a, 1 thread', ner: ovr1.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
-      { what: 'train ovr: ner 1 thread | numpy a, 1 thread', ner: ovr1.tps, ref: p('numpy-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
-      { what: `train ovr: ner ${threads} threads | torch a, ${threads} threads`, ner: ovr.tps, ref: p(`torch-a-${threads}`, (r) => r.trainTps), unit: 'tok/s', target: '' },
-      { what: `train ovr, no word vectors trained: ner --lr-embed 0 | torch a`, ner: ovrFixed.tps, ref: p('torch-a', (r) => r.trainTps), unit: 'tok/s', target: '' },
-      { what: `train softmax: ner ${threads} threads | torch b, 1 thread`, ner: soft.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '≥ 1.0×' },
-      { what: 'train softmax: ner 1 thread | torch b, 1 thread', ner: soft1.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
-      { what: 'train softmax: ner 1 thread | numpy b, 1 thread', ner: soft1.tps, ref: p('numpy-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
-      { what: `train softmax: ner ${threads} threads | torch b, ${threads} threads`, ner: soft.tps, ref: p(`torch-b-${threads}`, (r) => r.trainTps), unit: 'tok/s', target: '' },
-      { what: `train softmax, no word vectors trained: ner --lr-embed 0 | torch b`, ner: softFixed.tps, ref: p('torch-b', (r) => r.trainTps), unit: 'tok/s', target: '' },
-      { what: 'dev evaluation per epoch, ovr (ner only)', ner: ovr.devSeconds, ref: null, unit: 's', target: `${((100 * ovr.devSeconds) / ovr.epochSeconds).toFixed(0)} % of the epoch` },
-      { what: 'dev evaluation per epoch, softmax (ner only)', ner: soft.devSeconds, ref: null, unit: 's', target: `${((100 * soft.devSeconds) / soft.epochSeconds).toFixed(0)} % of the epoch` },
+    const p = (key: string, f: (r: PeerRun) => number | null): number | null => (peer?.[key] ? f(peer[key]) : null);
+    const rows: Row[] = [];
+    for (const [head, v] of [['ovr', 'a'], ['softmax', 'b']] as const) {
+      const ref = (key: string) => p(key, (r) => r.trainTps);
+      rows.push(
+        { what: `train ${head}, vectors fixed: ner --lr-embed 0 | torch ${v}`, ner: m[`${head}-fixed`].tps, ref: ref(`torch-${v}`), unit: 'tok/s', target: '≥ 1.0×' },
+        { what: `train ${head}, vectors trained: ner --fine-tune | torch ${v} --finetune`, ner: m[`${head}-tune`].tps, ref: ref(`torch-${v}-finetune`), unit: 'tok/s', target: '≥ 1.0×' },
+        { what: `train ${head}, ner's defaults (own rows learn) | torch ${v}`, ner: m[`${head}-own`].tps, ref: ref(`torch-${v}`), unit: 'tok/s', target: '' },
+        { what: `train ${head}, vectors fixed, ner 1 thread | torch ${v}`, ner: one(head).tps, ref: ref(`torch-${v}`), unit: 'tok/s', target: '' },
+        { what: `train ${head}, vectors fixed, ner 1 thread | numpy ${v}`, ner: one(head).tps, ref: ref(`numpy-${v}`), unit: 'tok/s', target: '' },
+        { what: `train ${head}, vectors fixed, ner ${threads} threads | torch ${v} ${threads} threads`, ner: m[`${head}-fixed`].tps, ref: ref(`torch-${v}-${threads}`), unit: 'tok/s', target: '' },
+      );
+    }
+    const own = { ovr: m['ovr-own'], soft: m['softmax-own'] };
+    rows.push(
+      { what: 'dev evaluation per epoch, ovr (ner only)', ner: own.ovr.devSeconds, ref: null, unit: 's', target: `${((100 * own.ovr.devSeconds) / own.ovr.epochSeconds).toFixed(0)} % of the epoch` },
+      { what: 'dev evaluation per epoch, softmax (ner only)', ner: own.soft.devSeconds, ref: null, unit: 's', target: `${((100 * own.soft.devSeconds) / own.soft.epochSeconds).toFixed(0)} % of the epoch` },
       { what: `tag softmax, whole process (${(tagSoft.tokens / 1e6).toFixed(2)}M tok | torch b e2e)`, ner: tagSoft.wallTps, ref: p('torch-b', (r) => r.tagE2eTps), unit: 'tok/s', target: '≥ 2.0×' },
       { what: 'tag softmax, after load (ner -v | torch b e2e)', ner: tagSoft.ownTps, ref: p('torch-b', (r) => r.tagE2eTps), unit: 'tok/s', target: '≥ 2.0×' },
       { what: 'tag ovr, whole process (| torch a e2e)', ner: tagOvr.wallTps, ref: p('torch-a', (r) => r.tagE2eTps), unit: 'tok/s', target: '≥ 2.0×' },
@@ -395,24 +409,23 @@ async function main(): Promise<void> {
       { what: 'embeddings ready, cached (ner | np.load .npz)', ner: embCached, ref: p('torch-b', (r) => r.loadNpzSeconds), unit: 's', target: 'ner ≤ 0.5 s' },
       { what: 'embeddings cached, all 137 MB of rows read (ner | .npz)', ner: embAllRows, ref: p('torch-b', (r) => r.loadNpzSeconds), unit: 's', target: '' },
       { what: 'embeddings, first run: parse + write cache (ner | .npz)', ner: embFirst, ref: p('torch-b', (r) => r.loadNpzSeconds), unit: 's', target: 'ner ≤ 6 s' },
-      { what: 'peak RSS, train softmax (ner | torch b run)', ner: soft.peakMB, ref: p('torch-b', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 450 MB' },
-      { what: 'peak RSS, train ovr (ner | torch a run)', ner: ovr.peakMB, ref: p('torch-a', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 450 MB' },
+      { what: 'peak RSS, train softmax, defaults (ner | torch b run)', ner: own.soft.peakMB, ref: p('torch-b', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 450 MB' },
+      { what: 'peak RSS, train ovr, defaults (ner | torch a run)', ner: own.ovr.peakMB, ref: p('torch-a', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 450 MB' },
+      { what: 'peak RSS, train ovr, fine-tuned (ner | torch a --finetune run)', ner: m['ovr-tune'].peakMB, ref: p('torch-a-finetune', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 450 MB' },
       { what: 'peak RSS, tag softmax (ner | numpy b run)', ner: tagSoft.peakMB, ref: p('numpy-b', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 300 MB' },
       { what: 'peak RSS, tag ovr (ner | numpy a run)', ner: tagOvr.peakMB, ref: p('numpy-a', (r) => r.peakMB), unit: 'MB', target: 'ner ≤ 300 MB' },
-    ];
+    );
     process.stdout.write(`\n${table(rows)}\n\n`);
     const each = (name: string, list: { tps?: number; trainTps?: number }[] | undefined) =>
       list ? `${name} ${list.map((r) => Math.round((r.tps ?? r.trainTps ?? 0) / 1000)).join('/')}k` : '';
     process.stdout.write(
       `Medians of ${o.runs} runs (peak RSS: the largest). Training runs, tok/s: ` +
-        [each('ner ovr 1 thread', runs.ovr1), each(`ner ovr ${threads} threads`, runs.ovr), each('ner ovr --lr-embed 0', runs.ovrFixed),
-          each('ner softmax 1 thread', runs.soft1), each(`ner softmax ${threads} threads`, runs.soft), each('ner softmax --lr-embed 0', runs.softFixed),
-          ...Object.entries(peerRuns).map(([k, v]) => each(k, v))].filter((x) => x).join('; ') + '.\n',
+        [...Object.entries(runs).map(([k, v]) => each(`ner ${k}`, v)), ...Object.entries(peerRuns).map(([k, v]) => each(k, v))].filter((x) => x).join('; ') + '.\n',
     );
     process.stdout.write(
-      `CoNLL-2003 train ${soft.tokens.toLocaleString('en-US')} tokens, window 2, H=100, casing, minibatch 32, lr 0.2, softmax over BIO tags; ` +
+      `CoNLL-2003 train ${own.soft.tokens.toLocaleString('en-US')} tokens, window 2, H=100, casing, minibatch 32, lr 0.2, softmax over BIO tags; ` +
         `the reference's threads: OPENBLAS_NUM_THREADS and torch --threads. ner train tok/s: the training pass of one epoch; the reference: ` +
-        `--bench-tokens ${soft.tokens} (one epoch, no dev evaluation). Reference peak RSS is of its whole run (data, training, tagging).\n` +
+        `--bench-tokens ${own.soft.tokens} (one epoch, no dev evaluation). Reference peak RSS is of its whole run (data, training, tagging).\n` +
         `Load average at the start: ${load}; at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} CPUs); ` +
         `bench time ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
     );
