@@ -706,7 +706,7 @@
     (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32)
     (param $W i32) (param $lr f32) (param $l2 f32)
     (local $step i32) (local $w2 i32) (local $wp i32) (local $lrv v128) (local $l2v v128) (local $th v128) (local $ths f32)
-    (local $nb i32) (local $Mb i32) (local $n4b i32) (local $list i32)
+    (local $nb i32) (local $Mb i32) (local $n4b i32) (local $n4b4 i32) (local $list i32)
     (local $j i32) (local $rows i32) (local $i i32) (local $cnt i32) (local $k i32)
     (local $dp i32) (local $pk i32) (local $t i32) (local $xr i32) (local $dwp i32) (local $dbp i32)
     (local $d0 f32) (local $d1 f32) (local $d2 f32) (local $d3 f32)
@@ -722,6 +722,7 @@
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $Mb (i32.shl (local.get $ld) (i32.const 2))) ;; Δ's row stride
     (local.set $n4b (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
+    (local.set $n4b4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
     (local.set $list (i32.add (local.get $S) (i32.shl (local.get $B) (i32.const 4))))
     (local.set $j (i32.const 0))
     (block $done_j
@@ -865,6 +866,63 @@
                   (else (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a31)))))))
             (local.set $t (i32.add (local.get $t) (i32.const 32)))
             (br $next_t)))
+        ;; then 4 columns at a time (n = 540: the last 4), the same sums in the same order as the tiles
+        ;; above and the columns below
+        (block $done_t4
+          (loop $next_t4
+            (br_if $done_t4 (i32.gt_u (i32.add (local.get $t) (i32.const 16)) (local.get $n4b4)))
+            (local.set $a00 (v128.const f32x4 0 0 0 0)) (local.set $a10 (v128.const f32x4 0 0 0 0))
+            (local.set $a20 (v128.const f32x4 0 0 0 0)) (local.set $a30 (v128.const f32x4 0 0 0 0))
+            (local.set $k (i32.const 0))
+            (local.set $pk (local.get $S))
+            (block $done_k
+              (loop $next_k
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (local.set $x0 (v128.load (i32.add (i32.add (local.get $X) (local.get $t))
+                  (i32.load (i32.add (local.get $list) (i32.shl (local.get $k) (i32.const 2)))))))
+                (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (v128.load32_splat (local.get $pk)) (local.get $x0))))
+                (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (v128.load32_splat offset=4 (local.get $pk)) (local.get $x0))))
+                (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (v128.load32_splat offset=8 (local.get $pk)) (local.get $x0))))
+                (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (v128.load32_splat offset=12 (local.get $pk)) (local.get $x0))))
+                (local.set $pk (i32.add (local.get $pk) (i32.const 16)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $next_k)))
+            (local.set $dwp (i32.add (i32.add (local.get $dW) (i32.mul (local.get $j) (local.get $nb))) (local.get $t)))
+            (if (local.get $step)
+              (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                (local.set $th (v128.load (local.get $wp)))
+                (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                  (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a00)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+              (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a00)))))
+            (if (i32.gt_u (local.get $rows) (i32.const 1))
+              (then
+                (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load (local.get $wp)))
+                    (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a10)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a10)))))))
+            (if (i32.gt_u (local.get $rows) (i32.const 2))
+              (then
+                (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load (local.get $wp)))
+                    (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a20)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a20)))))))
+            (if (i32.gt_u (local.get $rows) (i32.const 3))
+              (then
+                (local.set $dwp (i32.add (local.get $dwp) (local.get $nb)))
+                (if (local.get $step)
+                  (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+                    (local.set $th (v128.load (local.get $wp)))
+                    (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                      (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a30)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+                  (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a30)))))))
+            (local.set $t (i32.add (local.get $t) (i32.const 16)))
+            (br $next_t4)))
         ;; the last n mod 4 columns, one at a time
         (block $done_c
           (loop $next_c
@@ -974,7 +1032,7 @@
             (i32.store (i32.add (local.get $S) (i32.shl (local.get $cnt) (i32.const 2)))
               (i32.load (i32.add (local.get $S) (i32.shl (i32.sub (local.get $cnt) (i32.const 1)) (i32.const 2)))))
             (local.set $cnt (i32.add (local.get $cnt) (i32.const 1)))))
-        ;; 8 columns × 2 windows at a time
+        ;; 16 columns × 2 windows at a time
         (local.set $t (i32.const 0))
         (block $done_t
           (loop $next_t
@@ -1029,7 +1087,57 @@
                 (br $next_k)))
             (local.set $t (i32.add (local.get $t) (i32.const 64)))
             (br $next_t)))
-        ;; then 2 columns at a time
+        ;; then 12 columns × 2 windows (m = 108: the last 12 of each block), the same sums as the tiles
+        ;; above and below, in the same order
+        (block $done_t12
+          (loop $next_t12
+            (br_if $done_t12 (i32.gt_u (i32.add (local.get $t) (i32.const 48)) (local.get $m2b)))
+            (local.set $k (i32.const 0))
+            (block $done_k
+              (loop $next_k
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+                (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
+                  (i32.add (local.get $c0) (local.get $t))))
+                (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+                (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
+                  (i32.add (local.get $c0) (local.get $t))))
+                (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
+                (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
+                (local.set $a2 (v128.const f32x4 0 0 0 0))
+                (local.set $c0v (v128.const f32x4 0 0 0 0)) (local.set $c1 (v128.const f32x4 0 0 0 0))
+                (local.set $c2 (v128.const f32x4 0 0 0 0))
+                (local.set $jj (i32.const 0))
+                (block $done_j
+                  (loop $next_j
+                    (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
+                    (local.set $sa (v128.load32_splat (i32.add (local.get $da) (local.get $jj))))
+                    (local.set $sc (v128.load32_splat (i32.add (local.get $dc) (local.get $jj))))
+                    (local.set $w (v128.load (local.get $wp)))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $sa) (local.get $w))))
+                    (local.set $c0v (f32x4.add (local.get $c0v) (f32x4.mul (local.get $sc) (local.get $w))))
+                    (local.set $w (v128.load offset=16 (local.get $wp)))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $sa) (local.get $w))))
+                    (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $sc) (local.get $w))))
+                    (local.set $w (v128.load offset=32 (local.get $wp)))
+                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $sa) (local.get $w))))
+                    (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $sc) (local.get $w))))
+                    (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
+                    (local.set $jj (i32.add (local.get $jj) (i32.const 4)))
+                    (br $next_j)))
+                (v128.store (local.get $xa) (local.get $a0))
+                (v128.store offset=16 (local.get $xa) (local.get $a1))
+                (v128.store offset=32 (local.get $xa) (local.get $a2))
+                (v128.store (local.get $xc) (local.get $c0v))
+                (v128.store offset=16 (local.get $xc) (local.get $c1))
+                (v128.store offset=32 (local.get $xc) (local.get $c2))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $next_k)))
+            (local.set $t (i32.add (local.get $t) (i32.const 48)))
+            (br $next_t12)))
+        ;; then 4 columns at a time
         (block $done_t2
           (loop $next_t2
             (br_if $done_t2 (i32.ge_u (local.get $t) (local.get $m2b)))
