@@ -336,6 +336,9 @@ interface Team {
   // always equally fast (measured here: one core at times 40 % slower than the other on these kernels),
   // and an even split then leaves the faster core waiting. Results never depend on the split.
   share: number;
+  // The same for the SGD step of a minibatch when the calling thread also steps the word rows in it
+  // (tanhBackwardStep's `alsoHere`): that thread then takes fewer of W's rows there than in the products.
+  stepShare: number;
   fixedShare: boolean; // set by setKernelShare (tests)
 }
 
@@ -363,7 +366,7 @@ export function setKernelThreads(n: number): number {
   if (L.team) stopTeam(L.team);
   L.team = null;
   if (n > 1) {
-    const team: Team = { workers: [], control: [], reals: [], seq: 0, ready: false, solo: false, usualSolo: false, calls: 0, windowMs: 0, windows: 0, lastMs: 0, share: 1 / n, fixedShare: false };
+    const team: Team = { workers: [], control: [], reals: [], seq: 0, ready: false, solo: false, usualSolo: false, calls: 0, windowMs: 0, windows: 0, lastMs: 0, share: 1 / n, stepShare: 1 / n, fixedShare: false };
     const script = new URL('./kernels-worker.js', import.meta.url);
     for (let t = 1; t < n; t++) {
       const buffer = new SharedArrayBuffer(CONTROL_BYTES);
@@ -412,7 +415,7 @@ export function setKernelShare(share: number | null): void {
   const team = load()?.team;
   if (!team) return;
   team.fixedShare = share !== null;
-  team.share = share ?? 1 / (team.workers.length + 1);
+  team.share = team.stepShare = share ?? 1 / (team.workers.length + 1);
 }
 
 /** Runs a part on this thread. */
@@ -424,23 +427,34 @@ function runHere(L: Loaded, p: Part): void {
  * Runs parts[0] here and the others on the workers (part t on worker t − 1), and returns when all are
  * done. Empty parts are null. A part no worker has taken by the time this thread is free runs here.
  */
-function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, rows?: number[]): void {
+function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, rows?: number[], alsoHere?: Here): void {
   const team = L.team;
   if (team && !team.ready) team.ready = team.control.every((c) => Atomics.load(c, READY) === 1);
   if (!team || !team.ready || threads === 1 || parts.length === 1) {
     for (const p of parts) if (p) runHere(L, p);
+    alsoHere?.work();
     return;
   }
   const t0 = performance.now();
   if (team.solo) {
     for (const p of parts) if (p) runHere(L, p);
-  } else runTogether(L, team, parts, rows);
+    alsoHere?.work();
+  } else runTogether(L, team, parts, rows, alsoHere);
   team.windowMs += performance.now() - t0;
   if (++team.calls === WINDOW) chooseWay(team);
 }
 
+/**
+ * Work for the calling thread alone, done after its own part while the workers do theirs, and which
+ * share of W's rows its time is balanced by (see Team).
+ */
+interface Here {
+  work: () => void;
+  share: 'share' | 'stepShare';
+}
+
 /** runParts with the workers. */
-function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: number[]): void {
+function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: number[], alsoHere?: Here): void {
   const t0 = performance.now();
   const seq = (team.seq + 1) & 0x3fffffff || 1; // never 0, the initial DONE
   team.seq = seq;
@@ -456,6 +470,7 @@ function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: numbe
     Atomics.notify(c, CLAIM);
   }
   if (parts[0]) runHere(L, parts[0]);
+  alsoHere?.work();
   const t1 = performance.now();
   let workerMs = 0;
   let workerRows = 0;
@@ -487,7 +502,8 @@ function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: numbe
     const mine = (rows[1] - rows[0]) / (t1 - t0);
     const theirs = workerRows / workerMs;
     const target = mine / (mine + theirs / (parts.length - 1));
-    team.share = Math.min(0.8, Math.max(0.2, team.share + 0.05 * (target - team.share)));
+    const key = alsoHere?.share ?? 'share';
+    team[key] = Math.min(0.8, Math.max(0.2, team[key] + 0.05 * (target - team[key])));
   }
 }
 
@@ -528,10 +544,10 @@ function threadsFor(L: Loaded, work: number): number {
  * `work` multiply-adds: the same cut for every product on W and ∂J/∂W and for the SGD step, so that each
  * thread's rows stay in its core's cache from one call to the next.
  */
-function rowsOfW(L: Loaded, M: number, work: number): number[] {
+function rowsOfW(L: Loaded, M: number, work: number, share: 'share' | 'stepShare' = 'share'): number[] {
   const threads = threadsFor(L, work);
   if (threads === 1 || !L.team) return [0, M];
-  const first = Math.min(M, Math.round((M * L.team.share) / 4) * 4);
+  const first = Math.min(M, Math.round((M * L.team[share]) / 4) * 4);
   return [0, ...cut(M - first, threads - 1, 4).map((j) => first + j)];
 }
 
@@ -704,6 +720,9 @@ function needsDx(need: Uint8Array, length: number): boolean {
  *                     on those entries of b
  *   (when `need` marks no block, the last two are one hand-off: each thread makes δ on its own rows of
  *   W, then steps them)
+ *   this thread, during the step on W (when ∂J/∂x is made):  alsoHere, which must not touch W, b, U, c,
+ *                     their gradients or δ (train.ts: the word rows' step); this thread's share of W's
+ *                     rows in the step then follows its time with alsoHere (Team.stepShare)
  *   this thread:      the SGD step on U and c
  * The same operations in the same order on every value, so the same results. Returns false, having done
  * nothing, when an array is not in the arena. The gradients must be zero on entry, as the training step
@@ -721,6 +740,7 @@ export function tanhBackwardStep(
   K: number,
   lr: number,
   l2: number,
+  alsoHere?: () => void,
 ): boolean {
   const L = load();
   const M = head === 'ovr' ? K * H : H; // rows of W
@@ -748,7 +768,10 @@ export function tanhBackwardStep(
         ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1], reals: [] }
         : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1], reals: [] };
     dXByHalves(L, 4, M, B, n, P, m, need, dX.byteOffset, deltaDx);
-    runParts(L, partsOf(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] })), e.length - 1, e);
+    // alsoHere runs on this thread during the step, which then takes fewer rows of W (its own share)
+    const f = alsoHere ? rowsOfW(L, M, B * n * M, 'stepShare') : e;
+    const here = alsoHere && { work: alsoHere, share: 'stepShare' as const };
+    runParts(L, partsOf(f, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] })), f.length - 1, f, here);
   } else {
     // no ∂J/∂x to make: each thread makes δ on its own rows of W and steps them, in one hand-off
     const deltaStep = (r0: number, r1: number, t: number): Part =>
@@ -756,6 +779,7 @@ export function tanhBackwardStep(
         ? { op: KERNEL.ovrDeltaStep32, args: [pS, pH, pU, pdU, pD, pX, pW, pdW, pb, pdb, S[t], B, n, H, K, r0, r1], reals: [lr, l2] }
         : { op: KERNEL.tanhDeltaStep32, args: [pH, pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] };
     runParts(L, partsOf(e, deltaStep), e.length - 1, e);
+    alsoHere?.();
   }
   const sgd = L.k[KERNEL.sgd32];
   sgd(pU, pdU, K * H, lr, l2);

@@ -26,14 +26,17 @@ function step<T extends FloatArray>(theta: T, d: T, lr: number, l2: number, rowL
  * backward (∂J/∂x into scratch.dX for the blocks dx asks for), then sgdStep; g must be zero on entry (as
  * sgdStep leaves it). For a float32 tanh layer both run as tanhBackwardStep (kernels-wasm.ts: the same
  * operations in the same order, so the same values), which hands work between threads twice a minibatch
- * instead of four times, and steps W as its gradient is summed, without storing ∂J/∂W.
+ * instead of four times, and steps W as its gradient is summed, without storing ∂J/∂W. `then` runs once
+ * scratch.dX is made (the word rows' step, which reads it): there, on this thread while the workers step
+ * their rows of W; otherwise after sgdStep. It must not touch the parameters, their gradients or δ.
  */
-export function backwardAndStep<T extends FloatArray>(p: Params<T>, d: Dims, f: Activation, cache: Cache<T>, dS: T, g: Params<T>, scratch: BackScratch<T>, dx: DxMask, lr: number, l2 = 0): void {
+export function backwardAndStep<T extends FloatArray>(p: Params<T>, d: Dims, f: Activation, cache: Cache<T>, dS: T, g: Params<T>, scratch: BackScratch<T>, dx: DxMask, lr: number, l2 = 0, then?: () => void): void {
   const { Hh, X } = cache;
   const fused = { dS, Hh, U: p.U, dU: g.U, c: p.c, dc: g.c, Delta: scratch.Delta, X, W: p.W, dW: g.W, b: p.b, db: g.b, dX: scratch.dX };
-  if (f === 'tanh' && tanhBackwardStep(d.head, fused, dx.need, dx.P, dx.m, cache.B, d.n, d.H, d.K, lr, l2)) return;
+  if (f === 'tanh' && tanhBackwardStep(d.head, fused, dx.need, dx.P, dx.m, cache.B, d.n, d.H, d.K, lr, l2, then)) return;
   backward(p, d, f, cache, dS, g, scratch, dx);
   sgdStep(p, g, lr, l2);
+  then?.();
 }
 
 /** Sparse step on the rows of a table (the word vectors) that this minibatch touched. */

@@ -313,8 +313,9 @@ export async function train(
       // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows,
       // and not at all when the word vectors do not learn (--lr-embed 0)
       for (let k = 0; k < b * P; k++) need[k] = ids[k] < V && lrEmbed > 0 ? 1 : 0;
-      backwardAndStep(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) }, lr, config.l2);
-      if (lrEmbed > 0) stepWordRows(shape, V, ids, scratch.dX, b, words.rows, lrEmbed, rowBuffers);
+      // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
+      const rowStep = lrEmbed > 0 ? () => stepWordRows(shape, V, ids, scratch.dX, b, words.rows, lrEmbed, rowBuffers) : undefined;
+      backwardAndStep(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) }, lr, config.l2, rowStep);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
     }

@@ -37,8 +37,18 @@ function both(d: Dims, B: number, P: number, seed: number, needRate = 0.3) {
     forward(p, d, 'tanh', cache, B);
     const S = Float32Array.from(cache.S);
     lossAndGrad(d, cache.S, y, B, dS, 1 / B);
-    if (fused) backwardAndStep(p, d, 'tanh', cache, dS, g, scratch, dx, 0.2, 0.001);
-    else {
+    let calls = 0;
+    let dXThen = new Float32Array(0);
+    // `then` runs once, when ∂J/∂x is complete (there the word rows' step reads it)
+    const then = () => {
+      calls++;
+      dXThen = Float32Array.from(scratch.dX);
+    };
+    if (fused) {
+      backwardAndStep(p, d, 'tanh', cache, dS, g, scratch, dx, 0.2, 0.001, then);
+      assert.equal(calls, 1, 'then runs once');
+      for (let i = 0; i < B; i++) for (let q = 0; q < P; q++) if (need[i * P + q]) for (let t = i * d.n + q * dx.m; t < i * d.n + (q + 1) * dx.m; t++) assert.equal(dXThen[t], scratch.dX[t], 'then sees the finished ∂J/∂x');
+    } else {
       backward(p, d, 'tanh', cache, dS, g, scratch, dx);
       sgdStep(p, g, 0.2, 0.001);
     }
