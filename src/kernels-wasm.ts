@@ -563,6 +563,12 @@ function partsOf(e: number[], part: (from: number, to: number, t: number) => Par
   return parts;
 }
 
+/** Runs part(rows of W e[t] … e[t+1], t) on thread t (rowsOfW's cut), each thread's share following its
+ *  speed; alsoHere as runParts. */
+function runByRows(L: Loaded, e: number[], part: (r0: number, r1: number, t: number) => Part, alsoHere?: Here): void {
+  runParts(L, partsOf(e, part), e.length - 1, e, alsoHere);
+}
+
 // ── the products ─────────────────────────────────────────────────────────────────────────────────
 
 /** Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b (M). */
@@ -573,7 +579,7 @@ export function gemmXWt<T extends FloatArray>(X: T, W: T, b: T, Z: T, B: number,
     // by rows of W: part t computes the columns j … j1 of Z
     const op = es === 4 ? KERNEL.gemmXWt32 : KERNEL.gemmXWt;
     const e = rowsOfW(L, M, B * n * M);
-    return runParts(L, partsOf(e, (j, j1) => ({ op, args: xwtArgs(X, W, b, Z, B, n, M, j, j1, es), reals: [] })), e.length - 1, e);
+    return runByRows(L, e, (j, j1) => ({ op, args: xwtArgs(X, W, b, Z, B, n, M, j, j1, es), reals: [] }));
   }
   plain.gemmXWt(X, W, b, Z, B, n, M);
 }
@@ -587,7 +593,7 @@ export function gemmXWtTanh(X: FloatArray, W: FloatArray, b: FloatArray, Z: Floa
   if (!L || elementSize(X, W, b, Z, H) !== 4 || !whole(B, n, M) || !fits(L, X, B * n) || !fits(L, W, M * n) || !fits(L, b, M) || !fits(L, Z, B * M) || !fits(L, H, B * M)) return false;
   // by rows of W, as gemmXWt: part t computes the columns j … j1 of Z and of H
   const e = rowsOfW(L, M, B * n * M);
-  runParts(L, partsOf(e, (j, j1) => ({ op: KERNEL.gemmXWtTanh32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1, 4), H.byteOffset + j * 4], reals: [] })), e.length - 1, e);
+  runByRows(L, e, (j, j1) => ({ op: KERNEL.gemmXWtTanh32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1, 4), H.byteOffset + j * 4], reals: [] }));
   return true;
 }
 
@@ -617,7 +623,7 @@ export function gemmDtX<T extends FloatArray>(Delta: T, X: T, dW: T, db: T, B: n
     if (S.every((s) => s >= 0)) {
       const [d, x, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
       const op = es === 4 ? KERNEL.gemmDtX32 : KERNEL.gemmDtX;
-      return runParts(L, partsOf(e, (j, j1, t) => ({ op, args: [d + j * es, x, w + j * n * es, bb + j * es, B, n, j1 - j, S[t], M], reals: [] })), e.length - 1, e);
+      return runByRows(L, e, (j, j1, t) => ({ op, args: [d + j * es, x, w + j * n * es, bb + j * es, B, n, j1 - j, S[t], M], reals: [] }));
     }
   }
   plain.gemmDtX(Delta, X, dW, db, B, n, M);
@@ -771,14 +777,14 @@ export function tanhBackwardStep(
     // alsoHere runs on this thread during the step, which then takes fewer rows of W (its own share)
     const f = alsoHere ? rowsOfW(L, M, B * n * M, 'stepShare') : e;
     const here = alsoHere && { work: alsoHere, share: 'stepShare' as const };
-    runParts(L, partsOf(f, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] })), f.length - 1, f, here);
+    runByRows(L, f, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] }), here);
   } else {
     // no ∂J/∂x to make: each thread makes δ on its own rows of W and steps them, in one hand-off
     const deltaStep = (r0: number, r1: number, t: number): Part =>
       head === 'ovr'
         ? { op: KERNEL.ovrDeltaStep32, args: [pS, pH, pU, pdU, pD, pX, pW, pdW, pb, pdb, S[t], B, n, H, K, r0, r1], reals: [lr, l2] }
         : { op: KERNEL.tanhDeltaStep32, args: [pH, pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] };
-    runParts(L, partsOf(e, deltaStep), e.length - 1, e);
+    runByRows(L, e, deltaStep);
     alsoHere?.();
   }
   const sgd = L.k[KERNEL.sgd32];

@@ -2,7 +2,7 @@
 // steps these functions call). Everything else only reads parameters and accumulates gradients into
 // zeroed buffers.
 
-import { scatterWordGrads, type WindowShape, blockSize } from './features.js';
+import { scatterWordGrads, type WindowShape, blockSize, inputSize } from './features.js';
 import { type FloatArray, sgdInArena, tanhBackwardStep, wordRowsStepInArena } from './kernels-wasm.js';
 import { type Activation, type BackScratch, type Cache, type Dims, type DxMask, type Params, backward } from './model.js';
 
@@ -55,7 +55,7 @@ export function sgdRows(rows: FloatArray, dRows: FloatArray, touched: Int32Array
 export function stepWordRows(s: WindowShape, V: number, ids: Int32Array, dX: FloatArray, B: number, rows: Float64Array, lr: number, plain: { dRows: Float64Array; mark: Uint8Array; touched: Int32Array }): void {
   const P = 2 * s.window + 1;
   const m = blockSize(s);
-  if (dX instanceof Float32Array && wordRowsStepInArena(ids, B * P, P, P * m, m, s.d, V, dX, rows, lr)) return;
+  if (dX instanceof Float32Array && wordRowsStepInArena(ids, B * P, P, inputSize(s), m, s.d, V, dX, rows, lr)) return;
   const count = scatterWordGrads(s, V, ids, dX, B, plain.dRows, plain.mark, plain.touched);
   sgdRows(rows, plain.dRows, plain.touched, count, s.d, lr);
 }
