@@ -304,7 +304,7 @@ export const OP_STOP = KERNEL.stop;
  * alternating runs): the softmax head's products (32 × 540 × 100 = 1.7M) train at 114–140k tok/s on two
  * threads against 79–123k on one, now that the split follows each core's speed and the workers are not
  * stopped for nothing (before that, two threads gained nothing); and where the machine makes them
- * slower, the products run on one thread anyway (see Team). The one-vs-rest head's
+ * slower, the products run on one thread anyway (see Way). The one-vs-rest head's
  * (32 × 540 × 400 = 6.9M) gain more. Smaller products lose to the cost of handing work over.
  */
 const MIN_PARALLEL_WORK = 1_500_000;
@@ -314,22 +314,8 @@ interface Team {
   control: Int32Array[]; // one per worker
   reals: Float64Array[]; // the float64 arguments of each control block
   seq: number;
-  // Solo or together: products that could be split run in windows of WINDOW, the usual way (split over
-  // the threads, or all on this thread while the workers sleep), except one window in PROBE that runs
-  // the other way; when that window's products took less time on average than those of the window just
-  // before it (by 3 %), the other way becomes the usual one. (Comparing neighbouring windows matters:
-  // this machine's speed drifts within seconds.) Two threads are not always faster here: at times both
-  // virtual cores run these kernels at 30 GFLOP/s instead of 48 (as if they shared one physical core's
-  // floating-point units; a guess), when handing small products over costs more than it saves; and
-  // another program may hold a core. Nothing is counted until every worker is ready. Results never
-  // depend on it.
-  ready: boolean;
-  solo: boolean; // the current window runs on this thread alone
-  usualSolo: boolean; // the usual way
-  calls: number; // products in the current window
-  windowMs: number; // their time
-  windows: number;
-  lastMs: number; // ms per product in the window before
+  ready: boolean; // every worker is ready: nothing is counted before
+  way: Way; // solo or together
   // Balance: the share of W's rows the calling thread takes (the workers split the rest evenly), moved
   // after every product split by rows of W towards the share that would make all parts finish together,
   // from the rows each thread did and the time it took. The two cores of a virtual machine are not
@@ -342,9 +328,64 @@ interface Team {
   fixedShare: boolean; // set by setKernelShare (tests)
 }
 
-const WINDOW = 256;
-const PROBE = 8;
-const WARM_UP = 4;
+/**
+ * Solo or together: products that could be split run in windows of WINDOW products, the usual way (split
+ * over the threads, or all on the calling thread while the workers sleep), except now and then a probe
+ * window of PROBE_WINDOW products that runs the other way. When the probe's products took less time on
+ * average than those of the window just before it (by 3 %), the other way becomes the usual one.
+ * (Comparing neighbouring windows matters: this machine's speed drifts within seconds.) Two threads are not
+ * always faster here: at times both virtual cores run these kernels at 30 GFLOP/s instead of 48 (as if they
+ * shared one physical core's floating-point units; a guess), when handing small products over costs more
+ * than it saves; and another program may hold a core. A probe costs time when it loses (measured on
+ * CoNLL-2003, one-vs-rest, --fine-tune: a product took 0.52 ms alone against 0.31 ms together, and probes of
+ * a full window every eighth window cost 7 % of the epoch), so probes are short, and the gap between them
+ * doubles after each probe that lost by more than 15 % (up to GAP_MAX windows), and goes back to PROBE after
+ * one that won. Nothing is counted until every worker is ready. Results never depend on the way.
+ */
+export interface Way {
+  solo: boolean; // the current window runs on the calling thread alone
+  usualSolo: boolean; // the usual way
+  calls: number; // products in the current window
+  windowMs: number; // their time
+  windows: number; // windows finished
+  lastMs: number; // ms per product in the last usual window
+  gap: number; // usual windows between two probes
+  sinceProbe: number; // usual windows since the last probe
+}
+
+export const WAY = { WINDOW: 240, PROBE_WINDOW: 60, PROBE: 8, GAP_MAX: 32, WARM_UP: 4, WON: 0.97, LOST: 1.15 } as const;
+
+export function newWay(): Way {
+  return { solo: false, usualSolo: false, calls: 0, windowMs: 0, windows: 0, lastMs: 0, gap: WAY.PROBE, sinceProbe: 0 };
+}
+
+/** Counts a product that took `ms`; at the end of a window, chooses the next one's way (see Way) and
+ *  returns true. */
+export function countProduct(w: Way, ms: number): boolean {
+  w.windowMs += ms;
+  w.calls++;
+  const probe = w.solo !== w.usualSolo;
+  if (w.calls < (probe ? WAY.PROBE_WINDOW : WAY.WINDOW)) return false;
+  const perCall = w.windowMs / w.calls;
+  if (probe) {
+    if (perCall < WAY.WON * w.lastMs) {
+      w.usualSolo = w.solo;
+      w.gap = WAY.PROBE;
+      w.lastMs = perCall;
+    } else if (perCall > WAY.LOST * w.lastMs) w.gap = Math.min(WAY.GAP_MAX, 2 * w.gap);
+  } else {
+    w.lastMs = perCall;
+    w.sinceProbe++;
+  }
+  w.calls = 0;
+  w.windowMs = 0;
+  w.windows++;
+  // the first windows (code still being compiled, caches cold) only run the usual way
+  const probeNext = !probe && w.windows > WAY.WARM_UP && w.sinceProbe >= w.gap;
+  if (probeNext) w.sinceProbe = 0;
+  w.solo = probeNext ? !w.usualSolo : w.usualSolo;
+  return true;
+}
 
 /** One kernel call: the kernel (OP_*), its whole-number arguments, then its float64 ones. */
 interface Part {
@@ -366,7 +407,7 @@ export function setKernelThreads(n: number): number {
   if (L.team) stopTeam(L.team);
   L.team = null;
   if (n > 1) {
-    const team: Team = { workers: [], control: [], reals: [], seq: 0, ready: false, solo: false, usualSolo: false, calls: 0, windowMs: 0, windows: 0, lastMs: 0, share: 1 / n, stepShare: 1 / n, fixedShare: false };
+    const team: Team = { workers: [], control: [], reals: [], seq: 0, ready: false, way: newWay(), share: 1 / n, stepShare: 1 / n, fixedShare: false };
     const script = new URL('./kernels-worker.js', import.meta.url);
     for (let t = 1; t < n; t++) {
       const buffer = new SharedArrayBuffer(CONTROL_BYTES);
@@ -436,12 +477,11 @@ function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, row
     return;
   }
   const t0 = performance.now();
-  if (team.solo) {
+  if (team.way.solo) {
     for (const p of parts) if (p) runHere(L, p);
     alsoHere?.work();
   } else runTogether(L, team, parts, rows, alsoHere);
-  team.windowMs += performance.now() - t0;
-  if (++team.calls === WINDOW) chooseWay(team);
+  if (countProduct(team.way, performance.now() - t0) && team.way.solo) stats.soloWindows++;
 }
 
 /**
@@ -505,20 +545,6 @@ function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: numbe
     const key = alsoHere?.share ?? 'share';
     team[key] = Math.min(0.8, Math.max(0.2, team[key] + 0.05 * (target - team[key])));
   }
-}
-
-/** At the end of a window: which way the next one runs (see Team). */
-function chooseWay(team: Team): void {
-  const ms = team.windowMs / team.calls;
-  // a probe that beat the window before it changes the usual way; the first windows (code still being
-  // compiled, caches cold) only run the usual way
-  if (team.solo !== team.usualSolo && ms < 0.97 * team.lastMs) team.usualSolo = team.solo;
-  team.lastMs = ms;
-  team.calls = 0;
-  team.windowMs = 0;
-  team.windows++;
-  team.solo = team.windows > WARM_UP && team.windows % PROBE === 0 ? !team.usualSolo : team.usualSolo;
-  if (team.solo) stats.soloWindows++;
 }
 
 /** Cuts [0, total) into `parts` ranges whose bounds are multiples of `unit`; returns the parts+1 bounds. */

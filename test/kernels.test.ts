@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as plain from '../src/kernels.js';
 import {
   ARENA_BYTES,
+  countProduct,
   gemmDW,
   gemmDtX,
   gemmXWt,
@@ -17,6 +18,7 @@ import {
   inWasmMemory,
   kernelsAvailable,
   kernelsUnavailableReason,
+  newWay,
   ovrForward,
   kernelThreadStats,
   kernelThreads,
@@ -28,6 +30,7 @@ import {
   wasmAlloc32,
   wasmFree,
   wasmMemoryUsage,
+  WAY,
 } from '../src/kernels-wasm.js';
 import { Rng } from '../src/rng.js';
 import { tanh32 } from '../src/fast-scorer.js';
@@ -536,4 +539,45 @@ test('NER_WASM=off: no WebAssembly, ordinary arrays, plain results', () => {
   assert.match(out.why, /NER_WASM=off/);
   assert.equal(out.arena, false);
   assert.deepEqual(out.Z, [1.5, 2, 2, 4.5, 5, 5]);
+});
+
+test('solo or together: short probes, the gap doubling after each lost probe and reset by a won one', () => {
+  const w = newWay();
+  // runs `calls` products of `ms` each; returns how many of them ran solo
+  const run = (calls: number, ms: (solo: boolean) => number): number => {
+    let solo = 0;
+    for (let k = 0; k < calls; k++) {
+      if (w.solo) solo++;
+      countProduct(w, ms(w.solo));
+    }
+    return solo;
+  };
+  const together = (solo: boolean) => (solo ? 0.5 : 0.3); // together clearly faster
+  // warm-up windows run the usual way only; then a probe window of PROBE_WINDOW products after PROBE windows
+  assert.equal(run((WAY.WARM_UP + 1) * WAY.WINDOW, together), 0);
+  const first = run((WAY.PROBE - WAY.WARM_UP - 1) * WAY.WINDOW + WAY.PROBE_WINDOW + (WAY.PROBE - 1) * WAY.WINDOW, together);
+  assert.equal(first, WAY.PROBE_WINDOW);
+  assert.equal(w.gap, 2 * WAY.PROBE, 'a probe that lost by more than LOST doubles the gap');
+  assert.equal(w.usualSolo, false);
+  // the next probe comes after 2·PROBE usual windows, then the gap grows to GAP_MAX and stays there
+  let windows = 0;
+  while (!w.solo) { run(WAY.WINDOW, together); windows++; }
+  assert.equal(windows, 2 * WAY.PROBE - (WAY.PROBE - 1));
+  for (let k = 0; k < 10; k++) {
+    run(WAY.PROBE_WINDOW, together);
+    while (!w.solo) run(WAY.WINDOW, together);
+  }
+  assert.equal(w.gap, WAY.GAP_MAX);
+  // now the calling thread alone is faster: the probe wins, solo becomes the usual way, the gap is reset
+  const alone = (solo: boolean) => (solo ? 0.2 : 0.5);
+  assert.equal(run(WAY.PROBE_WINDOW, alone), WAY.PROBE_WINDOW);
+  assert.equal(w.usualSolo, true);
+  assert.equal(w.gap, WAY.PROBE);
+  assert.equal(run(WAY.WINDOW, alone), WAY.WINDOW);
+  // a probe that loses by less than LOST keeps the gap
+  const close = (solo: boolean) => (solo ? 0.2 : 0.22);
+  while (w.solo) run(1, close);
+  run(WAY.PROBE_WINDOW, close);
+  assert.equal(w.gap, WAY.PROBE);
+  assert.equal(w.usualSolo, true);
 });
