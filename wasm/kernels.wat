@@ -1462,36 +1462,54 @@
         (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
         (local.get $Sl) (i32.mul (local.get $K) (local.get $H))))))
 
-  ;; ovrDeltaDx32's first half: dU and δ on hidden units r0 … r1.
+  ;; ovrDeltaDx32's first half: dU and δ on hidden units r0 … r1, window by window, classifier by classifier,
+  ;; two units at a time in float64x2 lanes (the same float64 operations and roundings as one at a time).
   (func $ovrDelta32
     (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $Delta i32)
     (param $B i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32)
-    (local $GH i32) (local $i i32) (local $r i32) (local $k i32) (local $kEnd i32) (local $o i32)
-    (local $ds f64) (local $h f64)
+    (local $GH i32) (local $i i32) (local $r i32) (local $k i32) (local $end i32) (local $end2 i32) (local $o i32) (local $row i32)
+    (local $ds f64) (local $h f64) (local $ds2 v128) (local $h2 v128)
     (local.set $GH (i32.mul (local.get $K) (local.get $H)))
     (block $done_i (loop $next_i
       (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
-      (local.set $k (i32.div_u (local.get $r0) (local.get $H)))
-      (local.set $kEnd (i32.mul (i32.add (local.get $k) (i32.const 1)) (local.get $H)))
-      (local.set $ds (f64.promote_f32 (f32.load (i32.add (local.get $dS) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))))
+      (local.set $row (i32.mul (local.get $i) (local.get $GH)))
       (local.set $r (local.get $r0))
-      (block $done_r (loop $next_r
-        (br_if $done_r (i32.ge_u (local.get $r) (local.get $r1)))
-        (if (i32.eq (local.get $r) (local.get $kEnd))
+      (block $done_k (loop $next_k
+        (br_if $done_k (i32.ge_u (local.get $r) (local.get $r1)))
+        ;; units r … end belong to classifier k; pairs of them up to end2
+        (local.set $k (i32.div_u (local.get $r) (local.get $H)))
+        (local.set $end (i32.mul (i32.add (local.get $k) (i32.const 1)) (local.get $H)))
+        (if (i32.gt_u (local.get $end) (local.get $r1)) (then (local.set $end (local.get $r1))))
+        (local.set $end2 (i32.sub (local.get $end) (i32.and (i32.sub (local.get $end) (local.get $r)) (i32.const 1))))
+        (local.set $ds (f64.promote_f32 (f32.load (i32.add (local.get $dS) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))))
+        (local.set $ds2 (f64x2.splat (local.get $ds)))
+        (block $done_r2 (loop $next_r2
+          (br_if $done_r2 (i32.ge_u (local.get $r) (local.get $end2)))
+          (local.set $o (i32.shl (i32.add (local.get $row) (local.get $r)) (i32.const 2)))
+          (local.set $h2 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $Hh) (local.get $o)))))
+          (v128.store64_lane 0 (i32.add (local.get $dU) (i32.shl (local.get $r) (i32.const 2)))
+            (f32x4.demote_f64x2_zero (f64x2.add
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dU) (i32.shl (local.get $r) (i32.const 2)))))
+              (f64x2.mul (local.get $ds2) (local.get $h2)))))
+          (v128.store64_lane 0 (i32.add (local.get $Delta) (local.get $o)) (f32x4.demote_f64x2_zero (f64x2.mul
+            (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul (local.get $ds2)
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $U) (i32.shl (local.get $r) (i32.const 2))))))))
+            (f64x2.sub (f64x2.splat (f64.const 1)) (f64x2.mul (local.get $h2) (local.get $h2))))))
+          (local.set $r (i32.add (local.get $r) (i32.const 2)))
+          (br $next_r2)))
+        ;; an odd last unit
+        (if (i32.lt_u (local.get $r) (local.get $end))
           (then
-            (local.set $k (i32.add (local.get $k) (i32.const 1)))
-            (local.set $kEnd (i32.add (local.get $kEnd) (local.get $H)))
-            (local.set $ds (f64.promote_f32 (f32.load (i32.add (local.get $dS) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))))))
-        (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $GH)) (local.get $r)) (i32.const 2)))
-        (local.set $h (f64.promote_f32 (f32.load (i32.add (local.get $Hh) (local.get $o)))))
-        (f32.store (i32.add (local.get $dU) (i32.shl (local.get $r) (i32.const 2)))
-          (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $dU) (i32.shl (local.get $r) (i32.const 2)))))
-            (f64.mul (local.get $ds) (local.get $h)))))
-        (f32.store (i32.add (local.get $Delta) (local.get $o)) (f32.demote_f64 (f64.mul
-          (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $ds) (f64.promote_f32 (f32.load (i32.add (local.get $U) (i32.shl (local.get $r) (i32.const 2))))))))
-          (f64.sub (f64.const 1) (f64.mul (local.get $h) (local.get $h))))))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $next_r)))
+            (local.set $o (i32.shl (i32.add (local.get $row) (local.get $r)) (i32.const 2)))
+            (local.set $h (f64.promote_f32 (f32.load (i32.add (local.get $Hh) (local.get $o)))))
+            (f32.store (i32.add (local.get $dU) (i32.shl (local.get $r) (i32.const 2)))
+              (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $dU) (i32.shl (local.get $r) (i32.const 2)))))
+                (f64.mul (local.get $ds) (local.get $h)))))
+            (f32.store (i32.add (local.get $Delta) (local.get $o)) (f32.demote_f64 (f64.mul
+              (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $ds) (f64.promote_f32 (f32.load (i32.add (local.get $U) (i32.shl (local.get $r) (i32.const 2))))))))
+              (f64.sub (f64.const 1) (f64.mul (local.get $h) (local.get $h))))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))))
+        (br $next_k)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next_i))))
 
