@@ -8,10 +8,13 @@
 // peer or Python with numpy and torch is missing.
 //
 // How each side is measured (every heavy step runs alone, one after another). The training and tagging
-// runs of both sides are repeated in --runs rounds (each round runs every configuration once, ner then
-// the reference), and each figure in the table is the median of its runs; the footnote lists every
-// training run. This machine's speed drifts by tens of per cent within a minute (its two virtual cores
-// at times run these kernels at 30 GFLOP/s instead of 48), for ner and the reference alike.
+// runs of both sides are repeated in --runs rounds (each round runs every configuration once), and each
+// figure in the table is the median of its runs; the footnote lists every training run. This machine's
+// speed drifts by tens of per cent within a minute (its two virtual cores at times run these kernels at
+// 30 GFLOP/s instead of 48), for ner and the reference alike, so the four training targets are measured
+// in pairs: ner's run and the reference's run of the same configuration back to back (ner first in odd
+// rounds, the reference first in even ones), and the ratio in the table (marked *) is the median of the
+// rounds' ratios, not the ratio of two medians taken minutes apart.
 //   - ner training: child processes of bin/ner.js, as a user runs it (`ner train --epochs 1`, window 2,
 //     H = 100, casing, minibatch 32, lr 0.2, seed 1, softmax over BIO tags like the reference), with ner's
 //     default threads (one per core, for both heads with these sizes). The same model on both sides, in
@@ -308,6 +311,7 @@ interface Row {
   ref: number | null;
   unit: string;
   target: string; // what the ratio ner/ref (or ner's figure) should be
+  paired?: number[]; // each round's ratio of back-to-back runs: the ratio shown is their median (marked *)
 }
 
 function fmt(v: number | null, unit: string): string {
@@ -320,7 +324,7 @@ function fmt(v: number | null, unit: string): string {
 function table(rows: Row[]): string {
   const head = ['measure', 'ner', 'reference', 'unit', 'ner/ref', 'target'];
   const cells = rows.map((r) => [r.what, fmt(r.ner, r.unit), fmt(r.ref, r.unit), r.unit,
-    r.ner !== null && r.ref !== null ? `${(r.ner / r.ref).toFixed(2)}×` : '–', r.target]);
+    r.paired?.length ? `*${median(r.paired).toFixed(2)}×` : r.ner !== null && r.ref !== null ? `${(r.ner / r.ref).toFixed(2)}×` : '–', r.target]);
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => `| ${c.map((x, i) => (i === 0 || i === 5 ? x.padEnd(width[i]) : x.padStart(width[i]))).join(' | ')} |`;
   const rule = `|${width.map((w, i) => (i === 0 || i === 5 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
@@ -355,29 +359,38 @@ async function main(): Promise<void> {
       log(`peer: converting the wink vectors to ${npz} (once) …`);
       run(o.python, [path.join(o.peer, 'convert_emb.py')]);
     }
-    // o.runs rounds, each running every configuration once, ner and the reference in turn: this machine's
-    // speed drifts by tens of per cent within a minute, so each figure is the median of its runs
+    // o.runs rounds, each running every configuration once: this machine's speed drifts by tens of per cent
+    // within a minute, so each figure is the median of its runs, and each target's ner run and reference run
+    // are made back to back (ner first in odd rounds, the reference first in even ones), their ratio taken
+    // in each round, and the table's ratio for that target is the median of these ratios
     const runs: Record<string, NerTrain[]> = {};
     const tagRuns: Record<string, NerTag[]> = {};
     const peerRuns: Record<string, PeerRun[]> = {};
+    const paired: Record<string, number[]> = {}; // target → each round's ratio ner/reference
     const add = <T>(to: Record<string, T[]>, key: string, value: T) => (to[key] ??= []).push(value);
+    // the reference trains on as many tokens as ner's epoch has (ner runs first in round 1)
+    const tokens = () => runs['ovr-fixed'][0].tokens;
     for (let round = 1; round <= o.runs; round++) {
       log(`round ${round} of ${o.runs}`);
-      for (const head of ['ovr', 'softmax'] as const) {
-        add(runs, `${head}-fixed`, nerTrain(o, head, 0, dir, env, 'fixed')); // ner's default threads: one per core
+      for (const [head, v] of [['ovr', 'a'], ['softmax', 'b']] as const) {
+        for (const [how, finetune, peerKey] of [['fixed', false, `torch-${v}`], ['tune', true, `torch-${v}-finetune`]] as const) {
+          const ner = () => add(runs, `${head}-${how}`, nerTrain(o, head, 0, dir, env, how)); // ner's default threads: one per core
+          const ref = () => add(peerRuns, peerKey, peerRun(o, 'torch', v, npz, tokens(), 1, finetune));
+          if (missing) ner();
+          else {
+            for (const f of round % 2 ? [ner, ref] : [ref, ner]) f();
+            add(paired, `${head}-${how}`, runs[`${head}-${how}`].at(-1)!.tps / peerRuns[peerKey].at(-1)!.trainTps);
+          }
+        }
         if (threads > 1) add(runs, `${head}-fixed-1`, nerTrain(o, head, 1, dir, env, 'fixed'));
-        add(runs, `${head}-tune`, nerTrain(o, head, 0, dir, env, 'tune'));
         add(runs, `${head}-own`, nerTrain(o, head, 0, dir, env, 'own'));
       }
       add(tagRuns, 'soft', nerTag(runs['softmax-own'][0].model, text, dir, env));
       add(tagRuns, 'ovr', nerTag(runs['ovr-own'][0].model, text, dir, env));
       if (missing) continue;
-      const tokens = runs['ovr-own'][0].tokens;
       for (const v of ['a', 'b'] as const) {
-        add(peerRuns, `torch-${v}`, peerRun(o, 'torch', v, npz, tokens));
-        add(peerRuns, `torch-${v}-finetune`, peerRun(o, 'torch', v, npz, tokens, 1, true));
-        add(peerRuns, `numpy-${v}`, peerRun(o, 'numpy', v, npz, tokens));
-        if (threads > 1) add(peerRuns, `torch-${v}-${threads}`, peerRun(o, 'torch', v, npz, tokens, threads));
+        add(peerRuns, `numpy-${v}`, peerRun(o, 'numpy', v, npz, tokens()));
+        if (threads > 1) add(peerRuns, `torch-${v}-${threads}`, peerRun(o, 'torch', v, npz, tokens(), threads));
       }
     }
     const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianTrain(v)]));
@@ -390,8 +403,8 @@ async function main(): Promise<void> {
     for (const [head, v] of [['ovr', 'a'], ['softmax', 'b']] as const) {
       const ref = (key: string) => p(key, (r) => r.trainTps);
       rows.push(
-        { what: `train ${head}, vectors fixed: ner --lr-embed 0 | torch ${v}`, ner: m[`${head}-fixed`].tps, ref: ref(`torch-${v}`), unit: 'tok/s', target: '≥ 1.0×' },
-        { what: `train ${head}, vectors trained: ner --fine-tune | torch ${v} --finetune`, ner: m[`${head}-tune`].tps, ref: ref(`torch-${v}-finetune`), unit: 'tok/s', target: '≥ 1.0×' },
+        { what: `train ${head}, vectors fixed: ner --lr-embed 0 | torch ${v}`, ner: m[`${head}-fixed`].tps, ref: ref(`torch-${v}`), unit: 'tok/s', target: '≥ 1.0×', paired: paired[`${head}-fixed`] },
+        { what: `train ${head}, vectors trained: ner --fine-tune | torch ${v} --finetune`, ner: m[`${head}-tune`].tps, ref: ref(`torch-${v}-finetune`), unit: 'tok/s', target: '≥ 1.0×', paired: paired[`${head}-tune`] },
         { what: `train ${head}, ner's defaults (own rows learn) | torch ${v}`, ner: m[`${head}-own`].tps, ref: ref(`torch-${v}`), unit: 'tok/s', target: '' },
         { what: `train ${head}, vectors fixed, ner 1 thread | torch ${v}`, ner: one(head).tps, ref: ref(`torch-${v}`), unit: 'tok/s', target: '' },
         { what: `train ${head}, vectors fixed, ner 1 thread | numpy ${v}`, ner: one(head).tps, ref: ref(`numpy-${v}`), unit: 'tok/s', target: '' },
@@ -418,6 +431,11 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${table(rows)}\n\n`);
     const each = (name: string, list: { tps?: number; trainTps?: number }[] | undefined) =>
       list ? `${name} ${list.map((r) => Math.round((r.tps ?? r.trainTps ?? 0) / 1000)).join('/')}k` : '';
+    if (Object.keys(paired).length)
+      process.stdout.write(
+        '* the median of the rounds\' ratios of a ner run and the reference\'s run made back to back (ner first in odd rounds): ' +
+          Object.entries(paired).map(([k, v]) => `${k} ${v.map((x) => x.toFixed(2)).join('/')}`).join('; ') + '. Other ratios: of the medians.\n',
+      );
     process.stdout.write(
       `Medians of ${o.runs} runs (peak RSS: the largest). Training runs, tok/s: ` +
         [...Object.entries(runs).map(([k, v]) => each(`ner ${k}`, v)), ...Object.entries(peerRuns).map(([k, v]) => each(k, v))].filter((x) => x).join('; ') + '.\n',
