@@ -47,23 +47,15 @@ export function sgdRows(rows: FloatArray, dRows: FloatArray, touched: Int32Array
   }
 }
 
-/** The plain path's buffers for stepWordRows: dRows V×d, mark V, touched B·P. */
-export interface RowBuffers {
-  dRows: Float64Array;
-  mark: Uint8Array;
-  touched: Int32Array;
-}
-
 /**
  * The step on the word table's own rows (ids < V) from this minibatch's ∂J/∂x (dX: B×n; ids: B×P):
  * scatterWordGrads then sgdRows, or the same float64 arithmetic in one WebAssembly call when dX and the
- * rows are in the arena. `plain` gives the plain path's buffers, asked for only when that path runs.
+ * rows are in the arena. The buffers (dRows: V×d, mark: V, touched: B·P) are for the plain path.
  */
-export function stepWordRows(s: WindowShape, V: number, ids: Int32Array, dX: FloatArray, B: number, rows: Float64Array, lr: number, plain: () => RowBuffers): void {
+export function stepWordRows(s: WindowShape, V: number, ids: Int32Array, dX: FloatArray, B: number, rows: Float64Array, lr: number, plain: { dRows: Float64Array; mark: Uint8Array; touched: Int32Array }): void {
   const P = 2 * s.window + 1;
   const m = blockSize(s);
   if (dX instanceof Float32Array && wordRowsStepInArena(ids, B * P, P, inputSize(s), m, s.d, V, dX, rows, lr)) return;
-  const { dRows, mark, touched } = plain();
-  const count = scatterWordGrads(s, V, ids, dX, B, dRows, mark, touched);
-  sgdRows(rows, dRows, touched, count, s.d, lr);
+  const count = scatterWordGrads(s, V, ids, dX, B, plain.dRows, plain.mark, plain.touched);
+  sgdRows(rows, plain.dRows, plain.touched, count, s.d, lr);
 }

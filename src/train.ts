@@ -47,7 +47,7 @@ import { type EpochRecord, type ModelConfig, type NerModel } from './ner-model.j
 import { tagSentences } from './predict.js';
 import { wasmAlloc, wasmAlloc32 } from './kernels-wasm.js';
 import { Rng } from './rng.js';
-import { type RowBuffers, backwardAndStep, stepWordRows } from './sgd.js';
+import { backwardAndStep, stepWordRows } from './sgd.js';
 import { entityTypes } from './tags.js';
 
 export interface TrainHooks {
@@ -243,9 +243,7 @@ export async function train(
   const idx = new Int32Array(B);
   const yb = new Int32Array(B);
   const V = words.keys.length;
-  // the plain word rows' step's buffers (dRows as large as the word table), made only if that step runs
-  let rowBuffers: RowBuffers | null = null;
-  const plainRows = (): RowBuffers => (rowBuffers ??= { dRows: new Float64Array(words.rows.length), mark: new Uint8Array(V), touched: new Int32Array(B * P) });
+  const rowBuffers = { dRows: new Float64Array(words.rows.length), mark: new Uint8Array(V), touched: new Int32Array(B * P) };
   const order = new Int32Array(e.N);
   for (let i = 0; i < e.N; i++) order[i] = i;
   const dropped = single ? new Int32Array(e.N) : undefined;
@@ -316,7 +314,7 @@ export async function train(
       // and not at all when the word vectors do not learn (--lr-embed 0)
       for (let k = 0; k < b * P; k++) need[k] = ids[k] < V && lrEmbed > 0 ? 1 : 0;
       // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
-      const rowStep = lrEmbed > 0 ? () => stepWordRows(shape, V, ids, scratch.dX, b, words.rows, lrEmbed, plainRows) : undefined;
+      const rowStep = lrEmbed > 0 ? () => stepWordRows(shape, V, ids, scratch.dX, b, words.rows, lrEmbed, rowBuffers) : undefined;
       backwardAndStep(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) }, lr, config.l2, rowStep);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);

@@ -8,7 +8,7 @@ import { blockSize, scatterWordGrads } from '../src/features.js';
 import { inWasmMemory, kernelThreadStats, kernelsAvailable, setKernelShare, setKernelThreads, wasmAlloc, wasmAlloc32, wasmFree, wordRowsStepInArena } from '../src/kernels-wasm.js';
 import { type Dims, type Params, backward, convertParams, forward, freeCache, initParams, lossAndGrad, newBackScratch, newCache, wasmFreeParams, zerosLike } from '../src/model.js';
 import { Rng } from '../src/rng.js';
-import { backwardAndStep, sgdRows, sgdStep, stepWordRows } from '../src/sgd.js';
+import { backwardAndStep, sgdRows, sgdStep } from '../src/sgd.js';
 
 const skip = kernelsAvailable() ? false : 'WebAssembly kernels unavailable';
 
@@ -153,31 +153,4 @@ test('the word rows\' step in WebAssembly: the same float64 values as scatterWor
   const rows = new Float64Array(6);
   assert.equal(wordRowsStepInArena(new Int32Array(3), 3, 3, 3 * 2, 2, 2, 3, wasmAlloc32(6), rows, 0.3), false);
   assert.deepEqual(Array.from(rows), [0, 0, 0, 0, 0, 0]);
-});
-
-test('stepWordRows: the WebAssembly step asks for no plain buffers; the plain step (float64 dX) uses them, with the same values', { skip }, () => {
-  const rng = new Rng(8);
-  const s = { window: 1, d: 6, useCasing: true };
-  const [V, B, P] = [7, 4, 3];
-  const n = P * blockSize(s);
-  const ids = Int32Array.from({ length: B * P }, () => Math.floor(rng.next() * (V + 2)));
-  const dX32 = wasmAlloc32(B * n);
-  for (let i = 0; i < dX32.length; i++) dX32[i] = rng.uniform(1);
-  const start = Array.from({ length: V * s.d }, () => rng.uniform(1));
-  let asked = 0;
-  const plain = () => {
-    asked++;
-    return { dRows: new Float64Array(V * s.d), mark: new Uint8Array(V), touched: new Int32Array(B * P) };
-  };
-  const inArena = wasmAlloc(V * s.d);
-  inArena.set(start);
-  stepWordRows(s, V, ids, dX32, B, inArena, 0.3, plain);
-  assert.equal(asked, 0, 'the WebAssembly step needs no plain buffers');
-  const outside = Float64Array.from(start);
-  stepWordRows(s, V, ids, Float64Array.from(dX32), B, outside, 0.3, plain);
-  assert.equal(asked, 1, 'the plain step asks for its buffers');
-  assert.deepEqual(Array.from(outside), Array.from(inArena), 'the same rows either way');
-  assert.notDeepEqual(Array.from(outside), start, 'the rows moved');
-  wasmFree(dX32);
-  wasmFree(inArena);
 });
