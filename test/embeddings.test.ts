@@ -352,3 +352,29 @@ test('lazyVectors: on a cache hit the rows are read from the cache file on deman
   }
   assert.equal(findWord(lazy, ROWS[2][0]), 2);
 });
+
+test('lazyVectors past the first 16,384 rows (read up front): rows that share a slot of the reader\'s table, and a cache cut short', async () => {
+  // 16,400 words of 2 values, so that rows 16,384 … share the slots of rows 0 … (id mod 16,384)
+  const many: [string, number[]][] = Array.from({ length: 16_400 }, (_, i) => [`w${i}`, [i, 1 - i / 7]]);
+  const file = fixture('many.txt', glove(many));
+  const cacheDir = path.join(tmp, 'many-cache');
+  const eager = await loadEmbeddings(file, { cacheDir });
+  const lazy = await loadEmbeddings(file, { cacheDir, lazyVectors: true });
+  assert.equal(lazy.vectors.length, 0);
+  const a = new Float64Array(2);
+  const b = new Float64Array(2);
+  for (const id of [16_399, 0, 16_384, 0, 16_383, 5, 16_389, 5, 16_389]) {
+    eager.readRow(id, a, 0);
+    lazy.readRow(id, b, 0);
+    assert.deepEqual(Array.from(b), Array.from(a), `row ${id}`);
+    assert.deepEqual(Array.from(b), many[id][1].map((v) => Math.fround(v)), `row ${id} has the file's values`);
+  }
+  // the cache file loses its last rows while a reader has it open: a clear error, not stale values
+  const cut = await loadEmbeddings(file, { cacheDir, lazyVectors: true });
+  const cache = fs.readdirSync(cacheDir).map((f) => path.join(cacheDir, f)).find((f) => fs.statSync(f).size > 16_400 * 8);
+  assert.ok(cache, 'the cache file');
+  fs.truncateSync(cache, fs.statSync(cache).size - 200);
+  cut.readRow(3, b, 0);
+  assert.deepEqual(Array.from(b), many[3][1].map((v) => Math.fround(v)));
+  assert.throws(() => cut.readRow(16_399, b, 0), /cut short/);
+});
