@@ -3,6 +3,7 @@
 // the library's tag(). Pure: no I/O.
 
 import type { NerModel } from './ner-model.js';
+import type { Decoded } from './labels.js';
 import { Tagger } from './predict.js';
 import { encodeSpans } from './tags.js';
 import type { Token } from './tokenize.js';
@@ -35,6 +36,11 @@ export function findEntities(by: NerModel | Tagger, sentences: Token[][], minPro
   } finally {
     if (own) tagger.close(); // returns its arrays to the WebAssembly arena
   }
+  return taggedSentences(sentences, decoded, minProb);
+}
+
+/** The sentences of tokens with their decoded spans (spans only: the tags are made from the spans kept). */
+export function taggedSentences(sentences: Token[][], decoded: Pick<Decoded, 'spans'>[], minProb = 0): TaggedSentence[] {
   return sentences.map((tokens, si) => {
     const kept = decoded[si].spans.filter((e) => e.prob >= minProb);
     const entities = kept.map((e) => ({
@@ -46,8 +52,7 @@ export function findEntities(by: NerModel | Tagger, sentences: Token[][], minPro
       tokenStart: e.start,
       tokenEnd: e.end,
     }));
-    const tags = kept.length === decoded[si].spans.length ? decoded[si].tags : encodeSpans(kept, tokens.length, 'IOB2');
-    return { tokens, tags, entities };
+    return { tokens, tags: encodeSpans(kept, tokens.length, 'IOB2'), entities };
   });
 }
 

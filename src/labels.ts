@@ -157,16 +157,27 @@ export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType
  * probability each (the mean over its tokens of the chosen output's probability) and IOB2 tags.
  */
 export function decode(labels: LabelSet, P: Float64Array, N: number, threshold = 0.5, tr?: ReturnType<typeof transitions>): Decoded {
-  const K = labels.outputs.length;
-  const chosen: string[] = new Array(N);
+  const choice = new Int32Array(N);
   const prob = new Float64Array(N);
+  chooseOutputs(labels, P, N, choice, prob, threshold, tr);
+  const spans = spansOfChoice(labels, choice, prob);
+  return { spans, tags: encodeSpans(spans, N, 'IOB2') };
+}
+
+/**
+ * The numbers of decoding: for each of the N tokens, the output chosen (softmax: an index into
+ * labels.outputs, along the best path; ovr: the most probable type if its probability reaches the
+ * threshold, else −1 for O) into choice, and the probability of that choice into prob.
+ */
+export function chooseOutputs(labels: LabelSet, P: Float64Array, N: number, choice: Int32Array, prob: Float64Array, threshold = 0.5, tr?: ReturnType<typeof transitions>): void {
+  const K = labels.outputs.length;
   if (labels.head === 'ovr') {
     // IO tags: the best type if confident enough
     for (let i = 0; i < N; i++) {
       let best = 0;
       for (let k = 1; k < K; k++) if (P[i * K + k] > P[i * K + best]) best = k;
       const p = P[i * K + best];
-      chosen[i] = p >= threshold ? `I-${labels.types[best]}` : 'O';
+      choice[i] = p >= threshold ? best : -1;
       prob[i] = p >= threshold ? p : 1 - p;
     }
   } else {
@@ -174,14 +185,19 @@ export function decode(labels: LabelSet, P: Float64Array, N: number, threshold =
     for (let i = 0; i < N * K; i++) logP[i] = Math.log(Math.max(P[i], 1e-300));
     const path = viterbi(logP, N, K, tr ?? transitions(labels));
     for (let i = 0; i < N; i++) {
-      chosen[i] = labels.outputs[path[i]];
+      choice[i] = path[i];
       prob[i] = P[i * K + path[i]];
     }
   }
-  const spans = spansFromTags(chosen).map((s) => {
+}
+
+/** The entity spans of chooseOutputs' choices, each with the mean probability of its tokens' choices. */
+export function spansOfChoice(labels: LabelSet, choice: Int32Array, prob: Float64Array): Decoded['spans'] {
+  const ovr = labels.head === 'ovr';
+  const chosen = Array.from(choice, (c) => (ovr ? (c < 0 ? 'O' : `I-${labels.types[c]}`) : labels.outputs[c]));
+  return spansFromTags(chosen).map((s) => {
     let m = 0;
     for (let i = s.start; i < s.end; i++) m += prob[i];
     return { ...s, prob: m / (s.end - s.start) };
   });
-  return { spans, tags: encodeSpans(spans, N, 'IOB2') };
 }

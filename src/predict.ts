@@ -26,17 +26,49 @@ export function predictProbabilities(model: NerModel, e: Encoded, batch = 256): 
   return P;
 }
 
-// A token's word id and casing, packed as id · CASE_SLOTS + casing, are remembered by the Tagger: text
-// repeats its words (Zipf), so most tokens skip the lookup chain (exact → lowercase → digits, up to
+// A token's word id and casing, packed as id · CASE_SLOTS + casing id, are remembered by the WordEncoder:
+// text repeats its words (Zipf), so most tokens skip the lookup chain (exact → lowercase → digits, up to
 // three hash probes and two new strings) and the casing scan. Bounded: the memo is emptied when full.
 const CASE_SLOTS = 8; // casing() < 8
 const MEMO_MAX = 100_000;
+
+/** features.ts encode(words, sentences), with a memo of the tokens seen (the same result). */
+export class WordEncoder {
+  private readonly memo = new Map<string, number>(); // token → word id · CASE_SLOTS + casing id
+
+  constructor(private readonly words: NerModel['words']) {}
+
+  encode(sentences: string[][]): Encoded {
+    let N = 0;
+    for (const s of sentences) N += s.length;
+    const e: Encoded = { N, word: new Int32Array(N), caseId: new Int32Array(N), sentStart: new Int32Array(N), sentEnd: new Int32Array(N) };
+    const memo = this.memo;
+    let i = 0;
+    for (const s of sentences) {
+      const start = i;
+      for (const tok of s) {
+        let packed = memo.get(tok);
+        if (packed === undefined) {
+          packed = wordId(this.words, tok).id * CASE_SLOTS + casing(tok);
+          if (memo.size >= MEMO_MAX) memo.clear();
+          memo.set(tok, packed);
+        }
+        e.word[i] = Math.floor(packed / CASE_SLOTS);
+        e.caseId[i] = packed % CASE_SLOTS;
+        i++;
+      }
+      e.sentStart.fill(start, start, i);
+      e.sentEnd.fill(i, start, i);
+    }
+    return e;
+  }
+}
 
 /** Tags sentences with one model, reusing the per-word products across calls (see fast-scorer.ts). */
 export class Tagger {
   private readonly scorer: WindowScorer;
   private readonly tr: ReturnType<typeof transitions> | undefined;
-  private readonly memo = new Map<string, number>(); // token → word id · CASE_SLOTS + casing id
+  private readonly encoder: WordEncoder;
   private readonly thread: ScoringThread | null;
   /**
    * budgetBytes: memory for the cached per-word products (see fast-scorer.ts; default 32 MB); threads: 2
@@ -53,32 +85,7 @@ export class Tagger {
     this.thread = threads > 1 && k !== null ? new ScoringThread(k.memory, this.scorer.parts[1], this.scorer.plan) : null;
     this.scorer.setHelper(this.thread);
     this.tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
-  }
-
-  /** The same as features.ts encode(model.words, sentences), through the memo. */
-  private encode(sentences: string[][]): Encoded {
-    let N = 0;
-    for (const s of sentences) N += s.length;
-    const e: Encoded = { N, word: new Int32Array(N), caseId: new Int32Array(N), sentStart: new Int32Array(N), sentEnd: new Int32Array(N) };
-    const memo = this.memo;
-    let i = 0;
-    for (const s of sentences) {
-      const start = i;
-      for (const tok of s) {
-        let packed = memo.get(tok);
-        if (packed === undefined) {
-          packed = wordId(this.model.words, tok).id * CASE_SLOTS + casing(tok);
-          if (memo.size >= MEMO_MAX) memo.clear();
-          memo.set(tok, packed);
-        }
-        e.word[i] = Math.floor(packed / CASE_SLOTS);
-        e.caseId[i] = packed % CASE_SLOTS;
-        i++;
-      }
-      e.sentStart.fill(start, start, i);
-      e.sentEnd.fill(i, start, i);
-    }
-    return e;
+    this.encoder = new WordEncoder(model.words);
   }
 
   /** The scorer's cache: words it holds at most, and word products computed so far (see fast-scorer.ts). */
@@ -96,8 +103,7 @@ export class Tagger {
   /** Entities (and IOB2 tags) for each sentence of tokens. */
   tag(sentences: string[][]): Decoded[] {
     const { model } = this;
-    const e = this.encode(sentences);
-    const P = this.scorer.probabilities(e);
+    const P = this.scorer.probabilities(this.encoder.encode(sentences));
     const K = model.dims.K;
     const out: Decoded[] = [];
     let o = 0;
