@@ -83,6 +83,24 @@ test('tag finds entities in raw text, in every format', () => {
   assert.equal(inline.stdout.replace(/\[([^\]]+)\][A-Z]+/g, '$1'), text, 'inline output keeps the text');
 });
 
+test('tag: the same output on one thread and two (the pipeline thread of the softmax head), in every format, over many batches', () => {
+  // about 30k tokens: seven batches of 4,096, streamed through the pipeline thread
+  const sample = fs.readFileSync(path.join(ROOT, 'data/sample.txt'), 'utf8');
+  const text = Array.from({ length: 150 }, (_, i) => sample.replace(/Paris/g, i % 2 ? 'Lyon' : 'Paris')).join('\n');
+  const file = path.join(tmp, 'long.txt');
+  fs.writeFileSync(file, text);
+  const head = JSON.parse(fs.readFileSync(modelA, 'utf8')).labels.head;
+  assert.equal(head, 'softmax', 'modelA has the softmax head (the pipeline thread)');
+  for (const format of ['inline', 'conll', 'json', 'brackets']) {
+    const one = ner(['tag', file, '--model', modelA, '-q', '--format', format, '--threads', '1']);
+    const two = ner(['tag', file, '--model', modelA, '-q', '--format', format, '--threads', '2']);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(two.code, 0, two.stderr);
+    assert.ok(one.stdout.length > text.length / 2, format);
+    assert.equal(two.stdout, one.stdout, `--format ${format}: two threads = one`);
+  }
+});
+
 test('errors: a message, a non-zero exit and no stack trace', () => {
   const bad = path.join(tmp, 'bad.conll');
   fs.writeFileSync(bad, 'Paris B-LOC\nis\nnice O\n');

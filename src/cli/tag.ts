@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as readline from 'node:readline';
 import { Tagger } from '../predict.js';
-import { bracketed, findEntities, type Entity, type TaggedSentence } from '../entities.js';
+import { bracketed, findEntities, taggedSentences, type Entity, type TaggedSentence } from '../entities.js';
+import type { Decoded } from '../labels.js';
+import { TagPipeline } from '../tag-pipeline.js';
 import { DataError, InterruptedError } from '../errors.js';
 import type { NerModel } from '../ner-model.js';
 import { SentenceSplitter, tokenize, type Token } from '../tokenize.js';
@@ -28,7 +30,7 @@ export function tagCommand(): Command {
         .default('inline'),
     )
     .option('--min-prob <p>', 'drop entities whose probability is below p', numberOption('--min-prob', (v) => v >= 0 && v <= 1, 'a probability in [0, 1], e.g. 0.8'), 0)
-    .option('--threads <n>', 'threads for scoring: 2 lets a second thread take part of the work (same output; helps only with a free second core) (default: 2 for a large hidden layer, as the ovr head has, on a machine with 2 or more cores, else 1)', intOption('--threads', 1, 2))
+    .option('--threads <n>', 'threads: 2 lets a second thread score half of the hidden units (a large hidden layer, as the ovr head has) or whole batches of sentences while this one reads and writes (a small one); the same output either way (default: 2 on a machine with 2 or more cores, else 1)', intOption('--threads', 1, 2))
     .option('-q, --quiet', 'no progress messages')
     .option('-v, --verbose', 'report sentences, tokens, entities and speed at the end (stderr)')
     .addHelpText('after', `
@@ -106,15 +108,23 @@ function countLines(b: Uint8Array): number {
 // (the most frequent). The process stays under 300 MB peak.
 const TAG_CACHE_BYTES = 96 * 2 ** 20;
 
-// A second scoring thread pays when each chunk has much work per token (the ovr head: 4 groups of hidden
-// units, 400 with the defaults) and a second core; with the softmax head's 100 units the hand-over costs
-// about what the thread saves (1M-token benchmark: ovr 143k → 211k tokens/s, softmax 291k → 261k).
+// Sharing the hidden units with a second thread pays when each chunk has much work per token (the ovr
+// head: 4 groups of hidden units, 400 with the defaults); with the softmax head's 100 units the hand-over
+// costs about what the thread saves (1M-token benchmark: ovr 143k → 211k tokens/s, softmax 291k → 261k),
+// and the second thread tags whole batches instead (tag-pipeline.ts: softmax 3.54–3.98 s → 2.91–2.96 s
+// for 1M tokens, the whole process, three alternating pairs; the ovr head through the pipeline took
+// 6.27–6.36 s against 5.76–5.78 s with its units shared).
 const THREADS_FROM_UNITS = 256;
 
-/** The default --threads for a model on this machine. */
-function defaultThreads(model: NerModel): number {
-  const units = (model.dims.head === 'ovr' ? model.dims.K : 1) * model.dims.H;
-  return units >= THREADS_FROM_UNITS && os.availableParallelism() >= 2 ? 2 : 1;
+/** Whether a second thread takes half of the model's hidden units (tag-worker.ts); if not, it tags whole
+ *  batches while this thread reads and writes (tag-pipeline.ts). */
+function sharesUnits(model: NerModel): boolean {
+  return (model.dims.head === 'ovr' ? model.dims.K : 1) * model.dims.H >= THREADS_FROM_UNITS;
+}
+
+/** The default --threads on this machine: 2 with two cores or more. */
+function defaultThreads(): number {
+  return os.availableParallelism() >= 2 ? 2 : 1;
 }
 
 const TYPE_COLOURS = [ink.bgBlue, ink.bgGreen, ink.bgMagenta, ink.bgCyan, ink.bgYellow, ink.bgRed];
@@ -132,7 +142,13 @@ class Writer {
   private base = 0; // stream offset of text[0]
   private first = true;
   counts = { sentences: 0, tokens: 0, entities: 0 };
-  private readonly tagger: Tagger;
+  private readonly tagger: Tagger | null = null;
+  private readonly pipeline: TagPipeline | null = null;
+  // through the pipeline: each batch sent is written as soon as the thread has tagged it and the batches
+  // before it are written (the chain), without waiting for more input; `written` holds a promise for each
+  // batch not written yet
+  private chain: Promise<void> = Promise.resolve();
+  private readonly written: Promise<void>[] = [];
   constructor(
     private readonly model: NerModel,
     private readonly format: Format,
@@ -140,16 +156,29 @@ class Writer {
     private readonly minProb: number,
     threads: number,
   ) {
-    this.tagger = new Tagger(model, { budgetBytes: TAG_CACHE_BYTES, threads });
+    if (threads > 1 && !sharesUnits(model)) this.pipeline = new TagPipeline(model, TAG_CACHE_BYTES);
+    else this.tagger = new Tagger(model, { budgetBytes: TAG_CACHE_BYTES, threads });
   }
 
   feed(chunk: string): void {
     if (this.format === 'inline') this.text += chunk;
   }
 
+  /** Tags a batch and writes it; through the pipeline, sends it to the thread, to be written once tagged,
+   *  and returns unless more than three batches are waiting there (then it waits for the oldest). */
   async write(sentences: Token[][]): Promise<void> {
     if (sentences.length === 0) return;
-    const tagged = findEntities(this.tagger, sentences, this.minProb);
+    if (this.pipeline === null) return this.emit(findEntities(this.tagger!, sentences, this.minProb), sentences);
+    const spans = this.pipeline.tag(sentences.map((s) => s.map((t) => t.text)));
+    spans.catch(() => {}); // (awaited in the chain: see below)
+    this.chain = this.chain.then(async () => this.emit(taggedSentences(sentences, await spans, this.minProb), sentences));
+    const done = this.chain;
+    done.catch(() => {}); // a failure is thrown where the batch is awaited, not reported as unhandled
+    this.written.push(done);
+    while (this.written.length > 3) await this.written.shift();
+  }
+
+  private async emit(tagged: TaggedSentence[], sentences: Token[][]): Promise<void> {
     const parts: string[] = [];
     if (this.format === 'json' && this.first) parts.push('[');
     let pos = this.base;
@@ -190,14 +219,17 @@ class Writer {
   }
 
   cacheStats(): { capacity: number; fills: number } {
-    return this.tagger.cacheStats();
+    return (this.tagger ?? this.pipeline!).cacheStats();
   }
 
   close(): void {
-    this.tagger.close();
+    this.tagger?.close();
+    this.pipeline?.close();
   }
 
   async end(): Promise<void> {
+    await this.chain;
+    this.written.length = 0;
     if (this.format === 'inline') await out(this.text);
     if (this.format === 'json') await out(this.first ? '[]\n' : '\n]\n');
   }
@@ -209,7 +241,7 @@ export async function runTag(file: string | undefined, opts: TagOpts): Promise<v
   const model = await loadModelFor(opts.model, opts.embeddings, !!opts.quiet);
   if (interactive) return interact(model, opts.model, opts);
   const t0 = performance.now();
-  const writer = new Writer(model, opts.format, ink.level > 0 && !!process.stdout.isTTY, opts.minProb, opts.threads ?? defaultThreads(model));
+  const writer = new Writer(model, opts.format, ink.level > 0 && !!process.stdout.isTTY, opts.minProb, opts.threads ?? defaultThreads());
   try {
     const splitter = new SentenceSplitter();
     let batch: Token[][] = [];
