@@ -113,8 +113,12 @@ export class TagPipeline {
       this.worker.postMessage(job, moved(job.word, job.caseId, job.lengths, job.newIds, job.newRows));
     }).then((a) => {
       this.stats = { capacity: a.capacity, fills: a.fills };
-      let o = 0;
-      return sentences.map((s) => ({ spans: spansOfChoice(this.model.labels, a.choice.subarray(o, (o += s.length)), a.prob.subarray(o - s.length, o)) }));
+      const out: Pick<Decoded, 'spans'>[] = [];
+      for (let s = 0, o = 0; s < sentences.length; o += sentences[s].length, s++) {
+        const end = o + sentences[s].length;
+        out.push({ spans: spansOfChoice(this.model.labels, a.choice.subarray(o, end), a.prob.subarray(o, end)) });
+      }
+      return out;
     });
   }
 
