@@ -468,34 +468,27 @@ function runHere(L: Loaded, p: Part): void {
 /**
  * Runs parts[0] here and the others on the workers (part t on worker t − 1), and returns when all are
  * done. Empty parts are null. A part no worker has taken by the time this thread is free runs here.
+ * alsoHere: work for this thread alone, done after its own part while the workers do theirs; its rows of
+ * W are then balanced by Team.stepShare instead of Team.share.
  */
-function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, rows?: number[], alsoHere?: Here): void {
+function runParts(L: Loaded, parts: (Part | null)[], threads = parts.length, rows?: number[], alsoHere?: () => void): void {
   const team = L.team;
   if (team && !team.ready) team.ready = team.control.every((c) => Atomics.load(c, READY) === 1);
   if (!team || !team.ready || threads === 1 || parts.length === 1) {
     for (const p of parts) if (p) runHere(L, p);
-    alsoHere?.work();
+    alsoHere?.();
     return;
   }
   const t0 = performance.now();
   if (team.way.solo) {
     for (const p of parts) if (p) runHere(L, p);
-    alsoHere?.work();
+    alsoHere?.();
   } else runTogether(L, team, parts, rows, alsoHere);
   if (countProduct(team.way, performance.now() - t0) && team.way.solo) stats.soloWindows++;
 }
 
-/**
- * Work for the calling thread alone, done after its own part while the workers do theirs, and which
- * share of W's rows its time is balanced by (see Team).
- */
-interface Here {
-  work: () => void;
-  share: 'share' | 'stepShare';
-}
-
 /** runParts with the workers. */
-function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: number[], alsoHere?: Here): void {
+function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: number[], alsoHere?: () => void): void {
   const t0 = performance.now();
   const seq = (team.seq + 1) & 0x3fffffff || 1; // never 0, the initial DONE
   team.seq = seq;
@@ -511,7 +504,7 @@ function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: numbe
     Atomics.notify(c, CLAIM);
   }
   if (parts[0]) runHere(L, parts[0]);
-  alsoHere?.work();
+  alsoHere?.();
   const t1 = performance.now();
   let workerMs = 0;
   let workerRows = 0;
@@ -543,7 +536,7 @@ function runTogether(L: Loaded, team: Team, parts: (Part | null)[], rows?: numbe
     const mine = (rows[1] - rows[0]) / (t1 - t0);
     const theirs = workerRows / workerMs;
     const target = mine / (mine + theirs / (parts.length - 1));
-    const key = alsoHere?.share ?? 'share';
+    const key = alsoHere ? 'stepShare' : 'share';
     team[key] = Math.min(0.8, Math.max(0.2, team[key] + 0.05 * (target - team[key])));
   }
 }
@@ -592,7 +585,7 @@ function partsOf(e: number[], part: (from: number, to: number, t: number) => Par
 
 /** Runs part(rows of W e[t] … e[t+1], t) on thread t (rowsOfW's cut), each thread's share following its
  *  speed; alsoHere as runParts. */
-function runByRows(L: Loaded, e: number[], part: (r0: number, r1: number, t: number) => Part, alsoHere?: Here): void {
+function runByRows(L: Loaded, e: number[], part: (r0: number, r1: number, t: number) => Part, alsoHere?: () => void): void {
   runParts(L, partsOf(e, part), e.length - 1, e, alsoHere);
 }
 
@@ -803,8 +796,7 @@ export function tanhBackwardStep(
     dXByHalves(L, 4, M, B, n, P, m, need, dX.byteOffset, deltaDx);
     // alsoHere runs on this thread during the step, which then takes fewer rows of W (its own share)
     const f = alsoHere ? rowsOfW(L, M, B * n * M, 'stepShare') : e;
-    const here = alsoHere && { work: alsoHere, share: 'stepShare' as const };
-    runByRows(L, f, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] }), here);
+    runByRows(L, f, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] }), alsoHere);
   } else {
     // no ∂J/∂x to make: each thread makes δ on its own rows of W and steps them, in one hand-off
     const deltaStep = (r0: number, r1: number, t: number): Part =>
