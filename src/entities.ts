@@ -39,8 +39,9 @@ export function findEntities(by: NerModel | Tagger, sentences: Token[][], minPro
   return taggedSentences(sentences, decoded, minProb);
 }
 
-/** The sentences of tokens with their decoded spans (spans only: the tags are made from the spans kept). */
-export function taggedSentences(sentences: Token[][], decoded: Pick<Decoded, 'spans'>[], minProb = 0): TaggedSentence[] {
+/** The sentences of tokens with their decoded spans; the tags are decode's when every span is kept and
+ *  decode made them (Tagger.tag), else they are made from the spans kept (the pipeline sends spans only). */
+export function taggedSentences(sentences: Token[][], decoded: (Pick<Decoded, 'spans'> & Partial<Pick<Decoded, 'tags'>>)[], minProb = 0): TaggedSentence[] {
   return sentences.map((tokens, si) => {
     const kept = decoded[si].spans.filter((e) => e.prob >= minProb);
     const entities = kept.map((e) => ({
@@ -52,7 +53,9 @@ export function taggedSentences(sentences: Token[][], decoded: Pick<Decoded, 'sp
       tokenStart: e.start,
       tokenEnd: e.end,
     }));
-    return { tokens, tags: encodeSpans(kept, tokens.length, 'IOB2'), entities };
+    const made = decoded[si].tags;
+    const tags = made !== undefined && kept.length === decoded[si].spans.length ? made : encodeSpans(kept, tokens.length, 'IOB2');
+    return { tokens, tags, entities };
   });
 }
 
