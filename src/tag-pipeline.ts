@@ -38,9 +38,7 @@ interface ModelPart {
 /** A batch, encoded, with the pretrained rows the thread has not had yet. */
 interface Job {
   seq: number;
-  word: Int32Array;
-  caseId: Int32Array;
-  lengths: Int32Array; // tokens of each sentence
+  e: Encoded;
   newIds: Int32Array; // pretrained row numbers (word id − keys)
   newRows: Float32Array; // their rows, d values each
 }
@@ -106,11 +104,11 @@ export class TagPipeline {
   /** Tags a batch of sentences on the thread: the spans of each sentence, as Tagger.tag gives them. */
   tag(sentences: string[][]): Promise<Pick<Decoded, 'spans'>[]> {
     if (this.failure) return Promise.reject(this.failure);
-    const job = this.job(this.encoder.encode(sentences), Int32Array.from(sentences, (s) => s.length));
+    const job = this.job(this.encoder.encode(sentences));
     return new Promise<Answer>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref(); // an answer to wait for keeps the process alive
       this.pending.set(job.seq, { resolve, reject });
-      this.worker.postMessage(job, moved(job.word, job.caseId, job.lengths, job.newIds, job.newRows));
+      this.worker.postMessage(job, moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows));
     }).then((a) => {
       this.stats = { capacity: a.capacity, fills: a.fills };
       const out: Pick<Decoded, 'spans'>[] = [];
@@ -123,7 +121,7 @@ export class TagPipeline {
   }
 
   /** The job for an encoded batch, with the rows of the pretrained words the thread has not been sent. */
-  private job(e: Encoded, lengths: Int32Array): Job {
+  private job(e: Encoded): Job {
     const { words } = this.model;
     const V = words.keys.length;
     const d = words.d;
@@ -137,7 +135,7 @@ export class TagPipeline {
     }
     const newRows = new Float32Array(fresh.length * d);
     fresh.forEach((r, k) => words.emb!.readRow(r, newRows, k * d));
-    return { seq: ++this.seq, word: e.word, caseId: e.caseId, lengths, newIds: Int32Array.from(fresh), newRows };
+    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows };
   }
 
   /** The thread's scorer cache: words it holds at most, and word products computed so far. */
@@ -180,12 +178,12 @@ function serve(part: ModelPart): void {
       }
       near.rows.set(job.newRows, held * d);
       for (let k = 0; k < job.newIds.length; k++) near.slot[job.newIds[k]] = held++;
-      const N = job.word.length;
-      const e: Encoded = { N, word: job.word, caseId: job.caseId, sentStart: new Int32Array(N), sentEnd: new Int32Array(N) };
-      const P = scorer.probabilities(e.N > 0 ? sentenceBounds(e, job.lengths) : e);
-      const a: Answer = { seq: job.seq, choice: new Int32Array(N), prob: new Float64Array(N), fills: scorer.fills, capacity: scorer.capacity };
-      for (let s = 0, o = 0; s < job.lengths.length; o += job.lengths[s], s++) {
-        const n = job.lengths[s];
+      const { e } = job;
+      const P = scorer.probabilities(e);
+      const a: Answer = { seq: job.seq, choice: new Int32Array(e.N), prob: new Float64Array(e.N), fills: scorer.fills, capacity: scorer.capacity };
+      // sentence by sentence: the one starting at token o ends at e.sentEnd[o]
+      for (let o = 0; o < e.N; o = e.sentEnd[o]) {
+        const n = e.sentEnd[o] - o;
         chooseOutputs(model.labels, P.subarray(o * K, (o + n) * K), n, a.choice.subarray(o, o + n), a.prob.subarray(o, o + n), model.config.threshold, tr);
       }
       parentPort!.postMessage(a, moved(a.choice, a.prob));
@@ -193,15 +191,6 @@ function serve(part: ModelPart): void {
       parentPort!.postMessage({ seq: job.seq, error: (err as Error).message });
     }
   });
-}
-
-/** e with sentStart and sentEnd filled from the sentences' lengths. */
-function sentenceBounds(e: Encoded, lengths: Int32Array): Encoded {
-  for (let s = 0, o = 0; s < lengths.length; o += lengths[s], s++) {
-    e.sentStart.fill(o, o, o + lengths[s]);
-    e.sentEnd.fill(o + lengths[s], o, o + lengths[s]);
-  }
-  return e;
 }
 
 if (!isMainThread && (workerData as { kind?: string } | null)?.kind === KIND) serve((workerData as { part: ModelPart }).part);
