@@ -7,8 +7,8 @@
 // float32, and prints their largest error against the float64 result (relative to Σ|terms|), so a wrong
 // kernel cannot look fast; a fourth, the float32 kernels split over two threads (setKernelThreads).
 
-import * as plain from '../src/kernels.js';
-import { gemmDW, gemmDtX, gemmXWt, kernelsAvailable, kernelsUnavailableReason, setKernelThreads, wasmAlloc, wasmAlloc32 } from '../src/kernels-wasm.js';
+import * as plain from '../src/fast/kernels.js';
+import { gemmDW, gemmDtX, gemmXWt, kernelsAvailable, kernelsUnavailableReason, setKernelThreads, wasmAlloc, wasmAlloc32 } from '../src/fast/kernels-wasm.js';
 import { Rng } from '../src/rng.js';
 
 const seconds = Number(process.argv[2] ?? 0.3);

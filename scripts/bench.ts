@@ -206,7 +206,7 @@ function nerEmbeddings(env: NodeJS.ProcessEnv, allRows = false): number {
 }
 
 async function childEmbeddings(): Promise<void> {
-  const { loadEmbeddings } = await import('../src/embeddings.js');
+  const { loadEmbeddings } = await import('../src/embeddings/embeddings.js');
   const t0 = performance.now();
   const emb = await loadEmbeddings(undefined, { lazyVectors: process.argv[3] !== 'all-rows' });
   const seconds = (performance.now() - t0) / 1000;
@@ -337,7 +337,7 @@ async function main(): Promise<void> {
   for (const f of ['train.txt', 'dev.txt']) {
     if (!fs.existsSync(path.join(o.data, f))) fail(`${path.join(o.data, f)} not found: pass --data DIR with CoNLL-2003 train.txt and dev.txt`);
   }
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'kernels.wasm'))) fail('dist/src/kernels.wasm is missing: run `npm run build` (npm run bench does)');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'fast', 'kernels.wasm'))) fail('dist/src/fast/kernels.wasm is missing: run `npm run build` (npm run bench does)');
   if (!haveTime) log(`note: ${TIME} not found, so peak RSS is not measured`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-bench-'));
   const env = { NER_CACHE_DIR: path.join(dir, 'cache') }; // a cache of its own: the first load builds it

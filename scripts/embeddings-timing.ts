@@ -7,8 +7,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheFileFor, defaultCacheDir } from '../src/embeddings-cache.js';
-import { DEFAULT_EMBEDDINGS, findWord, loadEmbeddings, lookup } from '../src/embeddings.js';
+import { cacheFileFor, defaultCacheDir } from '../src/embeddings/cache.js';
+import { DEFAULT_EMBEDDINGS, findWord, loadEmbeddings, lookup } from '../src/embeddings/embeddings.js';
 import { createRequire } from 'node:module';
 
 const args = process.argv.slice(2);

@@ -8,10 +8,10 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readConll } from '../src/conll.js';
-import { loadEmbeddings } from '../src/embeddings.js';
-import { DEFAULT_CONFIG, type ModelConfig } from '../src/ner-model.js';
-import { train } from '../src/train.js';
+import { readConll } from '../src/data/conll.js';
+import { loadEmbeddings } from '../src/embeddings/embeddings.js';
+import { DEFAULT_CONFIG, type ModelConfig } from '../src/model/ner-model.js';
+import { train } from '../src/train/train.js';
 
 const EXPERIMENTS: Record<string, Partial<ModelConfig>> = {
   default: {},

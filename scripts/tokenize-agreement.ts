@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { tokenize } from '../src/tokenize.js';
+import { tokenize } from '../src/data/tokenize.js';
 
 /** Read the first column of a CoNLL file as documents of sentences of tokens (-DOCSTART- splits documents). */
 export function readConllTokens(text: string): string[][][] {

@@ -7,30 +7,30 @@
 //   tag(model, 'Paris Hilton wowed the crowd in Cannes.');   // [{ text, type, start, end, prob }, …]
 //   evaluate(model, 'data/demo/dev.conll').f1;
 
-import { setKernelThreads } from './kernels-wasm.js';
-import { evaluateWithOov, type OovSplit } from './analysis.js';
-import { readConll, type ConllOptions, type Corpus } from './conll.js';
-import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from './embeddings.js';
-import { findEntities, type Entity } from './entities.js';
+import { setKernelThreads } from './fast/kernels-wasm.js';
+import { evaluateWithOov, type OovSplit } from './eval/analysis.js';
+import { readConll, type ConllOptions, type Corpus } from './data/conll.js';
+import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from './embeddings/embeddings.js';
+import { findEntities, type Entity } from './predict/entities.js';
 import { UsageError } from './errors.js';
-import type { EvalResult } from './metrics.js';
-import { attachEmbeddings, readModelFile } from './model-io.js';
-import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig, type NerModel } from './ner-model.js';
-import { tokenize } from './tokenize.js';
-import { train as trainLoop } from './train.js';
+import type { EvalResult } from './eval/metrics.js';
+import { attachEmbeddings, readModelFile } from './io/model-io.js';
+import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig, type NerModel } from './model/ner-model.js';
+import { tokenize } from './data/tokenize.js';
+import { train as trainLoop } from './train/train.js';
 
-export { bracketed, findEntities, type Entity, type TaggedSentence } from './entities.js';
-export { evaluateWithOov, oovSplit, scoreCorpus, type GroupScore, type OovSplit } from './analysis.js';
-export { parseConll, readConll, formatPredictions, type ConllOptions, type Corpus, type Sentence } from './conll.js';
-export { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings, type LoadOptions as EmbeddingsLoadOptions } from './embeddings.js';
+export { bracketed, findEntities, type Entity, type TaggedSentence } from './predict/entities.js';
+export { evaluateWithOov, oovSplit, scoreCorpus, type GroupScore, type OovSplit } from './eval/analysis.js';
+export { parseConll, readConll, formatPredictions, type ConllOptions, type Corpus, type Sentence } from './data/conll.js';
+export { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings, type LoadOptions as EmbeddingsLoadOptions } from './embeddings/embeddings.js';
 export { DataError, InterruptedError, NerError, UsageError } from './errors.js';
-export { evaluate as scoreTags, formatConlleval, type ConfusionMatrix, type ErrorCount, type EvalResult, type TypeScore } from './metrics.js';
-export { parseModel, readModelFile, saveModel, serialiseModel, type ModelFile } from './model-io.js';
-export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig, type NerModel } from './ner-model.js';
-export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report.js';
-export { asciiChart, sparkline, trainingChart } from './chart.js';
-export { SentenceSplitter, tokenize, type Token } from './tokenize.js';
-export { kernelThreads, setKernelThreads } from './kernels-wasm.js';
+export { evaluate as scoreTags, formatConlleval, type ConfusionMatrix, type ErrorCount, type EvalResult, type TypeScore } from './eval/metrics.js';
+export { parseModel, readModelFile, saveModel, serialiseModel, type ModelFile } from './io/model-io.js';
+export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig, type NerModel } from './model/ner-model.js';
+export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report/report.js';
+export { asciiChart, sparkline, trainingChart } from './report/chart.js';
+export { SentenceSplitter, tokenize, type Token } from './data/tokenize.js';
+export { kernelThreads, setKernelThreads } from './fast/kernels-wasm.js';
 
 /** Embeddings given by source (a file path, or DEFAULT_EMBEDDINGS) or already loaded. */
 export type EmbeddingsSpec = string | Embeddings;

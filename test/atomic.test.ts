@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { tempFilesOf, writeFileAtomic } from '../src/atomic.js';
+import { tempFilesOf, writeFileAtomic } from '../src/io/atomic.js';
 import { Rng } from '../src/rng.js';
 
-const ATOMIC_JS = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/atomic.js')).href;
+const ATOMIC_JS = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/io/atomic.js')).href;
 const SIZE = 4 << 20; // 4 MB: a write takes long enough to be killed in the middle of it
 
 // The writer: announces itself after its first complete write, then writes A, B, A, B, … forever.

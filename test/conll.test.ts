@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatPredictions, parseConll, readConll } from '../src/conll.js';
+import { formatPredictions, parseConll, readConll } from '../src/data/conll.js';
 import { DataError, NerError, UsageError } from '../src/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-conll-test-'));

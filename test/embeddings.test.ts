@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { cacheFileFor, defaultCacheDir } from '../src/embeddings-cache.js';
-import { findWord, loadEmbeddings, lookup, normaliseDigits, type Embeddings } from '../src/embeddings.js';
+import { cacheFileFor, defaultCacheDir } from '../src/embeddings/cache.js';
+import { findWord, loadEmbeddings, lookup, normaliseDigits, type Embeddings } from '../src/embeddings/embeddings.js';
 import { DataError } from '../src/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-emb-test-'));

@@ -8,15 +8,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Encoded, encode, inputSize, newWordTable } from '../src/features.js';
-import { CHUNK, tanh32, WindowScorer } from '../src/fast-scorer.js';
-import { scorerKernels } from '../src/scorer-wasm.js';
-import { wasmAlloc32, wasmFree, wasmMemoryUsage } from '../src/kernels-wasm.js';
-import { ScoringThread } from '../src/tag-worker.js';
-import { decode, makeLabels, outputCount } from '../src/labels.js';
-import { type Activation, initParams } from '../src/model.js';
-import { DEFAULT_CONFIG, type NerModel } from '../src/ner-model.js';
-import { predictProbabilities, Tagger } from '../src/predict.js';
+import { type Encoded, encode, inputSize, newWordTable } from '../src/model/features.js';
+import { CHUNK, tanh32, WindowScorer } from '../src/predict/fast-scorer.js';
+import { scorerKernels } from '../src/fast/scorer-wasm.js';
+import { wasmAlloc32, wasmFree, wasmMemoryUsage } from '../src/fast/kernels-wasm.js';
+import { ScoringThread } from '../src/predict/tag-worker.js';
+import { decode, makeLabels, outputCount } from '../src/model/labels.js';
+import { type Activation, initParams } from '../src/model/model.js';
+import { DEFAULT_CONFIG, type NerModel } from '../src/model/ner-model.js';
+import { predictProbabilities, Tagger } from '../src/predict/predict.js';
 import { Rng } from '../src/rng.js';
 
 // float32 scorer vs float64 forward pass: probabilities agree to about 1e-6 here

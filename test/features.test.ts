@@ -3,9 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Embeddings } from '../src/embeddings.js';
-import { type WindowShape, encode, gather, inputSize, newWordTable, withNearRows } from '../src/features.js';
-import { kernelsAvailable, wasmAlloc, wasmAlloc32 } from '../src/kernels-wasm.js';
+import type { Embeddings } from '../src/embeddings/embeddings.js';
+import { type WindowShape, encode, gather, inputSize, newWordTable, withNearRows } from '../src/model/features.js';
+import { kernelsAvailable, wasmAlloc, wasmAlloc32 } from '../src/fast/kernels-wasm.js';
 import { Rng } from '../src/rng.js';
 
 const D = 8;

@@ -16,12 +16,12 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { decodeUtf8, parseConll } from '../src/conll.js';
-import { loadEmbeddings } from '../src/embeddings.js';
+import { decodeUtf8, parseConll } from '../src/data/conll.js';
+import { loadEmbeddings } from '../src/embeddings/embeddings.js';
 import { NerError } from '../src/errors.js';
-import { parseModel } from '../src/model-io.js';
+import { parseModel } from '../src/io/model-io.js';
 import { Rng } from '../src/rng.js';
-import { SentenceSplitter, tokenize, type Token } from '../src/tokenize.js';
+import { SentenceSplitter, tokenize, type Token } from '../src/data/tokenize.js';
 
 type Target = 'conll' | 'embeddings' | 'model' | 'tokenize';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   Node, leaf, add, sub, mul, max, matmul, neg, scale, tanh, sigmoid, relu, logSigmoid, softplus, sum, transpose, pick,
   logSoftmax, backward, topologicalOrder, sigmoidScalar, graphBinaryWindowLoss, graphSoftmaxWindowLoss, type Activation,
-} from '../src/graph.js';
+} from '../src/check/graph.js';
 import { NerError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 

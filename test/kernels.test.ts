@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import * as plain from '../src/kernels.js';
+import * as plain from '../src/fast/kernels.js';
 import {
   ARENA_BYTES,
   countProduct,
@@ -31,9 +31,9 @@ import {
   wasmFree,
   wasmMemoryUsage,
   WAY,
-} from '../src/kernels-wasm.js';
+} from '../src/fast/kernels-wasm.js';
 import { Rng } from '../src/rng.js';
-import { tanh32 } from '../src/fast-scorer.js';
+import { tanh32 } from '../src/predict/fast-scorer.js';
 
 const skip = kernelsAvailable() ? false : `WebAssembly SIMD kernels unavailable: ${kernelsUnavailableReason()}`;
 const rng = new Rng(2024);
@@ -77,7 +77,7 @@ const sizes: [number, number, number][] = [
 ];
 
 test('the compiled module is shipped next to the loader', () => {
-  const file = fileURLToPath(new URL('../src/kernels.wasm', import.meta.url));
+  const file = fileURLToPath(new URL('../src/fast/kernels.wasm', import.meta.url));
   assert.ok(existsSync(file), `${file} is missing: run \`npm run build:wasm\``);
 });
 
@@ -521,7 +521,7 @@ test('wasmAlloc: a request larger than the arena gives an ordinary array that st
 });
 
 test('NER_WASM=off: no WebAssembly, ordinary arrays, plain results', () => {
-  const loader = new URL('../src/kernels-wasm.js', import.meta.url).href;
+  const loader = new URL('../src/fast/kernels-wasm.js', import.meta.url).href;
   const script = `
     import { kernelsAvailable, kernelsUnavailableReason, wasmAlloc, inWasmMemory, gemmXWt } from ${JSON.stringify(loader)};
     const X = wasmAlloc(6), W = wasmAlloc(9), b = wasmAlloc(3), Z = wasmAlloc(6);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as ner from '../src/index.js';
 import type { NerModel } from '../src/index.js';
 import { writeTinyVectors } from './tiny-vectors.js';
-import { kernelThreadStats, kernelsAvailable } from '../src/kernels-wasm.js';
+import { kernelThreadStats, kernelsAvailable } from '../src/fast/kernels-wasm.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TRAIN = path.join(ROOT, 'data/demo/train.conll');

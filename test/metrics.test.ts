@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluate, f62, formatConlleval } from '../src/metrics.js';
-import { parseConll, readConll } from '../src/conll.js';
+import { evaluate, f62, formatConlleval } from '../src/eval/metrics.js';
+import { parseConll, readConll } from '../src/data/conll.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..'); // dist/test → repo root

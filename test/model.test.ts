@@ -17,8 +17,8 @@ import {
   newBackScratch,
   newCache,
   zerosLike,
-} from '../src/model.js';
-import { referenceLossAndGrad } from '../src/model-reference.js';
+} from '../src/model/model.js';
+import { referenceLossAndGrad } from '../src/model/model-reference.js';
 import { Rng } from '../src/rng.js';
 
 function setup(head: Head, f: Activation, seed = 7) {

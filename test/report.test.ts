@@ -4,10 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { oovSplit } from '../src/analysis.js';
-import { evaluate } from '../src/metrics.js';
-import { DEFAULT_CONFIG } from '../src/ner-model.js';
-import { escapeHtml, lineChart, niceTicks, trainReportHtml, evalReportHtml, type ModelSummary } from '../src/report.js';
+import { oovSplit } from '../src/eval/analysis.js';
+import { evaluate } from '../src/eval/metrics.js';
+import { DEFAULT_CONFIG } from '../src/model/ner-model.js';
+import { escapeHtml, lineChart, niceTicks, trainReportHtml, evalReportHtml, type ModelSummary } from '../src/report/report.js';
 
 const history = [0.4, 0.2, 0.12, 0.1, 0.09].map((loss, i) => ({
   epoch: i + 1,

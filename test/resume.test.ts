@@ -9,12 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCheckpoint, saveCheckpoint } from '../src/checkpoint.js';
-import { readConll } from '../src/conll.js';
-import { loadEmbeddings } from '../src/embeddings.js';
-import { serialiseModel } from '../src/model-io.js';
-import { DEFAULT_CONFIG, type ModelConfig } from '../src/ner-model.js';
-import { train } from '../src/train.js';
+import { readCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
+import { readConll } from '../src/data/conll.js';
+import { loadEmbeddings } from '../src/embeddings/embeddings.js';
+import { serialiseModel } from '../src/io/model-io.js';
+import { DEFAULT_CONFIG, type ModelConfig } from '../src/model/ner-model.js';
+import { train } from '../src/train/train.js';
 import { writeTinyVectors } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

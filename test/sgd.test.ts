@@ -4,11 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockSize, scatterWordGrads } from '../src/features.js';
-import { inWasmMemory, kernelThreadStats, kernelsAvailable, setKernelShare, setKernelThreads, wasmAlloc, wasmAlloc32, wasmFree, wordRowsStepInArena } from '../src/kernels-wasm.js';
-import { type Dims, type Params, backward, convertParams, forward, freeCache, initParams, lossAndGrad, newBackScratch, newCache, wasmFreeParams, zerosLike } from '../src/model.js';
+import { blockSize, scatterWordGrads } from '../src/model/features.js';
+import { inWasmMemory, kernelThreadStats, kernelsAvailable, setKernelShare, setKernelThreads, wasmAlloc, wasmAlloc32, wasmFree, wordRowsStepInArena } from '../src/fast/kernels-wasm.js';
+import { type Dims, type Params, backward, convertParams, forward, freeCache, initParams, lossAndGrad, newBackScratch, newCache, wasmFreeParams, zerosLike } from '../src/model/model.js';
 import { Rng } from '../src/rng.js';
-import { backwardAndStep, sgdRows, sgdStep } from '../src/sgd.js';
+import { backwardAndStep, sgdRows, sgdStep } from '../src/train/sgd.js';
 
 const skip = kernelsAvailable() ? false : 'WebAssembly kernels unavailable';
 

@@ -5,15 +5,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Embeddings } from '../src/embeddings.js';
+import type { Embeddings } from '../src/embeddings/embeddings.js';
 import { NerError } from '../src/errors.js';
-import { inputSize, newWordTable } from '../src/features.js';
-import { makeLabels, outputCount } from '../src/labels.js';
-import { initParams } from '../src/model.js';
-import { DEFAULT_CONFIG, type NerModel } from '../src/ner-model.js';
-import { Tagger } from '../src/predict.js';
+import { inputSize, newWordTable } from '../src/model/features.js';
+import { makeLabels, outputCount } from '../src/model/labels.js';
+import { initParams } from '../src/model/model.js';
+import { DEFAULT_CONFIG, type NerModel } from '../src/model/ner-model.js';
+import { Tagger } from '../src/predict/predict.js';
 import { Rng } from '../src/rng.js';
-import { TagPipeline } from '../src/tag-pipeline.js';
+import { TagPipeline } from '../src/predict/tag-pipeline.js';
 
 const d = 6;
 const PRETRAINED = Array.from({ length: 300 }, (_, i) => `p${i}`).concat(['paris', 'london', 'the']);

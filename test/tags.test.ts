@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectScheme, encodeSpans, entityTypes, parseTag, spansFromTags, validateTag, type Span, type TagScheme } from '../src/tags.js';
+import { detectScheme, encodeSpans, entityTypes, parseTag, spansFromTags, validateTag, type Span, type TagScheme } from '../src/data/tags.js';
 
 const span = (type: string, start: number, end: number): Span => ({ type, start, end });
 

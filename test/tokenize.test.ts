@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { tokenize, SentenceSplitter, type Token } from '../src/tokenize.js';
+import { tokenize, SentenceSplitter, type Token } from '../src/data/tokenize.js';
 import { agreement, boundaryAgreement, detokenize, readConllTokens, spaceJoin } from '../scripts/tokenize-agreement.js';
 import { Rng } from '../src/rng.js';
 

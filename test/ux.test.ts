@@ -10,13 +10,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { oovSplit } from '../src/analysis.js';
-import { asciiChart, sparkline, trainingChart } from '../src/chart.js';
+import { oovSplit } from '../src/eval/analysis.js';
+import { asciiChart, sparkline, trainingChart } from '../src/report/chart.js';
 import { formatInteractive } from '../src/cli/tag.js';
-import { findEntities } from '../src/entities.js';
-import { formatConlleval, evaluate as scoreTags } from '../src/metrics.js';
+import { findEntities } from '../src/predict/entities.js';
+import { formatConlleval, evaluate as scoreTags } from '../src/eval/metrics.js';
 import { loadModel } from '../src/index.js';
-import { tokenize } from '../src/tokenize.js';
+import { tokenize } from '../src/data/tokenize.js';
 import { writeTinyVectors } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

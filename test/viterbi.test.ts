@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeLabels, transitions, viterbi } from '../src/labels.js';
+import { makeLabels, transitions, viterbi } from '../src/model/labels.js';
 import { Rng } from '../src/rng.js';
 
 function reference(logP: Float64Array, N: number, K: number, tr: ReturnType<typeof transitions>): Int32Array {

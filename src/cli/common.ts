@@ -5,10 +5,10 @@ import chalk, { chalkStderr } from 'chalk';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_EMBEDDINGS, type Embeddings, loadEmbeddings } from '../embeddings.js';
+import { DEFAULT_EMBEDDINGS, type Embeddings, loadEmbeddings } from '../embeddings/embeddings.js';
 import { NerError, UsageError } from '../errors.js';
-import { attachEmbeddings, readModelFile } from '../model-io.js';
-import type { NerModel } from '../ner-model.js';
+import { attachEmbeddings, readModelFile } from '../io/model-io.js';
+import type { NerModel } from '../model/ner-model.js';
 
 /** The package root (the folder with package.json), wherever ner is installed. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

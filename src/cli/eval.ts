@@ -3,12 +3,12 @@
 // table, conlleval's text (byte for byte), JSON, and optionally an HTML report.
 
 import { Command, Option } from 'commander';
-import { combine, oovSplit, scoreCorpus, type OovSplit } from '../analysis.js';
-import { writeFileAtomic } from '../atomic.js';
-import { formatPredictions, readConll } from '../conll.js';
-import { pretrainedId } from '../features.js';
-import { formatConlleval, type EvalResult } from '../metrics.js';
-import { evalReportHtml } from '../report.js';
+import { combine, oovSplit, scoreCorpus, type OovSplit } from '../eval/analysis.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { formatPredictions, readConll } from '../data/conll.js';
+import { pretrainedId } from '../model/features.js';
+import { formatConlleval, type EvalResult } from '../eval/metrics.js';
+import { evalReportHtml } from '../report/report.js';
 import { DEFAULT_MODEL, DEMO_DEV, ink, intOption, loadModelFor, out, paint, refuseOverwritingInput, shown } from './common.js';
 
 export function evalCommand(): Command {

@@ -2,10 +2,10 @@
 // gradcheck() for one head × activation (or all of them), print its table; a failing block exits 1.
 
 import { Command, Option } from 'commander';
-import { readConll } from '../conll.js';
-import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings.js';
+import { readConll } from '../data/conll.js';
+import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings/embeddings.js';
 import { NerError, UsageError } from '../errors.js';
-import { C } from '../features.js';
+import { C } from '../model/features.js';
 import {
   type GradcheckProblem,
   type GradcheckReport,
@@ -14,9 +14,9 @@ import {
   gradcheck,
   modelProblem,
   randomProblem,
-} from '../gradcheck.js';
-import { ACTIVATIONS, HEADS, type Activation, type Head } from '../model.js';
-import { DEFAULT_CONFIG } from '../ner-model.js';
+} from '../check/gradcheck.js';
+import { ACTIVATIONS, HEADS, type Activation, type Head } from '../model/model.js';
+import { DEFAULT_CONFIG } from '../model/ner-model.js';
 import { DEMO_TRAIN, ink, intOption, loadEmbeddingsFor, loadModelFor, numberOption, out, paint, shown } from './common.js';
 
 const D = DEFAULT_CONFIG;

@@ -4,10 +4,10 @@
 
 import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
-import { asciiChart, sparkline } from '../chart.js';
-import { C } from '../features.js';
-import { groups } from '../model.js';
-import { FORMAT, VERSION as FORMAT_VERSION, readModelFile, type ModelFile } from '../model-io.js';
+import { asciiChart, sparkline } from '../report/chart.js';
+import { C } from '../model/features.js';
+import { groups } from '../model/model.js';
+import { FORMAT, VERSION as FORMAT_VERSION, readModelFile, type ModelFile } from '../io/model-io.js';
 import { DEFAULT_MODEL, ink, out, shown } from './common.js';
 
 export function infoCommand(): Command {

@@ -5,20 +5,20 @@ import { SingleBar } from 'cli-progress';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readConll, type Corpus } from '../conll.js';
-import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings.js';
+import { readConll, type Corpus } from '../data/conll.js';
+import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings/embeddings.js';
 import { InterruptedError, NerError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../atomic.js';
-import { evaluateWithOov } from '../analysis.js';
-import { trainingChart } from '../chart.js';
-import { trainReportHtml } from '../report.js';
-import { type Checkpoint, type RunSpec, readCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { inputSize, pretrainedId } from '../features.js';
-import { ACTIVATIONS, HEADS } from '../model.js';
-import { saveModel } from '../model-io.js';
-import { setKernelThreads, splitsWork } from '../kernels-wasm.js';
-import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig } from '../ner-model.js';
-import { train } from '../train.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { evaluateWithOov } from '../eval/analysis.js';
+import { trainingChart } from '../report/chart.js';
+import { trainReportHtml } from '../report/report.js';
+import { type Checkpoint, type RunSpec, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { inputSize, pretrainedId } from '../model/features.js';
+import { ACTIVATIONS, HEADS } from '../model/model.js';
+import { saveModel } from '../io/model-io.js';
+import { setKernelThreads, splitsWork } from '../fast/kernels-wasm.js';
+import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig } from '../model/ner-model.js';
+import { train } from '../train/train.js';
 import {
   DEFAULT_MODEL,
   DEMO_DEV,

@@ -1,0 +1,206 @@
+// The model file: one JSON document that describes itself (format name, version, the full config and
+// seed, labels and schemes, the embeddings it was trained with) and carries the parameters. Large arrays
+// are stored as base64 of little-endian float64, so a loaded model computes exactly what was trained.
+// Nothing time-dependent is written, so the same seed and data give a byte-identical file.
+
+import * as fs from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
+import type { Embeddings } from '../embeddings/embeddings.js';
+import { DataError, NerError } from '../errors.js';
+import { C, inputSize, newWordTable } from '../model/features.js';
+import { makeLabels, outputCount } from '../model/labels.js';
+import { type Params, ACTIVATIONS, HEADS, checkParams, groups } from '../model/model.js';
+import { DEFAULT_CONFIG, type ModelConfig, type NerModel } from '../model/ner-model.js';
+
+export const FORMAT = 'ner-window-classifier';
+export const VERSION = 1;
+
+export interface Packed {
+  dtype: 'float64le';
+  shape: number[];
+  base64: string;
+}
+
+export function pack(a: Float64Array, shape: number[]): Packed {
+  const bytes = Buffer.alloc(a.length * 8);
+  for (let i = 0; i < a.length; i++) bytes.writeDoubleLE(a[i], i * 8);
+  return { dtype: 'float64le', shape, base64: bytes.toString('base64') };
+}
+
+export function unpack(p: unknown, what: string, expected: number[], file: string): Float64Array {
+  const o = p as Packed;
+  if (!o || o.dtype !== 'float64le' || typeof o.base64 !== 'string' || !Array.isArray(o.shape)) {
+    throw new DataError(file, undefined, `model parameter ${what} is missing or not a packed float64 array`, 'retrain the model with `ner train`');
+  }
+  const count = expected.reduce((x, y) => x * y, 1);
+  if (o.shape.join('×') !== expected.join('×')) {
+    throw new DataError(file, undefined, `model parameter ${what} has shape ${o.shape.join('×')} but the config implies ${expected.join('×')}`,
+      'the file was edited or corrupted: retrain the model with `ner train`');
+  }
+  const bytes = Buffer.from(o.base64, 'base64');
+  if (bytes.length !== count * 8) {
+    throw new DataError(file, undefined, `model parameter ${what} holds ${Math.floor(bytes.length / 8)} values, expected ${count}`,
+      'the file is truncated or corrupted: retrain the model with `ner train`');
+  }
+  const a = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    a[i] = bytes.readDoubleLE(i * 8);
+    if (!Number.isFinite(a[i])) throw new DataError(file, undefined, `model parameter ${what} contains ${a[i]}`, 'retrain the model');
+  }
+  return a;
+}
+
+/** The model as a JSON string (deterministic: fixed key order, no timestamps or timings). */
+export function serialiseModel(m: NerModel): string {
+  const { dims } = m;
+  const G = groups(dims);
+  const doc = {
+    format: FORMAT,
+    version: VERSION,
+    config: m.config,
+    labels: m.labels,
+    inputScheme: m.inputScheme,
+    dims,
+    window: { ...m.shape, casings: C },
+    embeddings: m.embeddings,
+    trainedOn: m.trainedOn,
+    bestEpoch: m.bestEpoch,
+    history: m.history.map((r) => ({ epoch: r.epoch, loss: r.loss, lr: r.lr, dev: r.dev })),
+    words: { keys: m.words.keys, rows: pack(m.words.rows, [m.words.keys.length, m.words.d]) },
+    params: {
+      W: pack(m.params.W, [G * dims.H, dims.n]),
+      b: pack(m.params.b, [G * dims.H]),
+      U: pack(m.params.U, [dims.K, dims.H]),
+      c: pack(m.params.c, [dims.K]),
+    },
+  };
+  return JSON.stringify(doc) + '\n';
+}
+
+export function saveModel(m: NerModel, file: string): void {
+  writeFileAtomic(file, serialiseModel(m));
+}
+
+/** A model file read and checked, still without its pretrained embeddings. */
+export type ModelFile = Omit<NerModel, 'words'> & { wordKeys: string[]; wordRows: Float64Array; file: string };
+
+export function parseModel(text: string, file: string): ModelFile {
+  let doc: any;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw jsonError(text, file, (err as Error).message);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc) || doc.format !== FORMAT) {
+    const what = !doc || typeof doc !== 'object' || Array.isArray(doc)
+      ? `it is JSON, but ${Array.isArray(doc) ? 'an array' : JSON.stringify(doc)?.slice(0, 20)}, not an object`
+      : doc.format === undefined
+        ? `it is JSON from another program (no "format" field; its keys: ${Object.keys(doc).slice(0, 6).join(', ') || 'none'})`
+        : `its format is ${JSON.stringify(doc.format).slice(0, 60)}, expected "${FORMAT}"`;
+    throw new DataError(file, undefined, `not a ner model file: ${what}`, 'pass a model written by `ner train` (default models/ner.json)');
+  }
+  if (doc.version !== VERSION) {
+    const newer = typeof doc.version === 'number' && doc.version > VERSION;
+    throw new DataError(file, undefined, `model format version ${doc.version} is not supported (this ner reads version ${VERSION})`,
+      newer ? 'upgrade ner to read it' : 'retrain the model with this version of ner');
+  }
+  const config: ModelConfig = { ...DEFAULT_CONFIG, ...doc.config };
+  const bad = (what: string) => new DataError(file, undefined, `model file is inconsistent: ${what}`, 'retrain the model with `ner train`');
+  if (!HEADS.includes(config.head)) throw bad(`unknown head ${JSON.stringify(config.head)}`);
+  if (!ACTIVATIONS.includes(config.activation)) throw bad(`unknown activation ${JSON.stringify(config.activation)}`);
+  if (!Array.isArray(doc.labels?.types) || doc.labels.types.some((t: unknown) => typeof t !== 'string')) throw bad('labels.types is missing');
+  const labels = makeLabels(config.head, doc.labels.types, config.scheme);
+  const shape = doc.window;
+  if (!shape || !Number.isInteger(shape.window) || !Number.isInteger(shape.d) || typeof shape.useCasing !== 'boolean') throw bad('window is missing');
+  if (shape.window < 0 || shape.d < 1) throw bad(`window ${shape.window} or dimension ${shape.d} is out of range`);
+  if (shape.casings !== C) throw bad(`it uses ${shape.casings} casing classes, this ner has ${C}`);
+  if (config.window !== shape.window) throw bad(`config.window is ${config.window} but the parameters are for window ${shape.window}`);
+  if (config.casing !== shape.useCasing) throw bad(`config.casing is ${config.casing} but the parameters are for casing ${shape.useCasing}`);
+  if (!Number.isInteger(config.hidden) || config.hidden < 1) throw bad(`config.hidden is ${JSON.stringify(config.hidden)}, expected a whole number ≥ 1`);
+  const windowShape = { window: shape.window, d: shape.d, useCasing: shape.useCasing };
+  const dims = { head: config.head, n: inputSize(windowShape), H: config.hidden, K: outputCount(labels) };
+  if (doc.dims?.n !== dims.n || doc.dims?.K !== dims.K || doc.dims?.H !== dims.H) {
+    throw bad(`dims ${JSON.stringify(doc.dims)} disagree with the config (n=${dims.n}, H=${dims.H}, K=${dims.K})`);
+  }
+  const G = groups(dims);
+  const params: Params = {
+    W: unpack(doc.params?.W, 'W', [G * dims.H, dims.n], file),
+    b: unpack(doc.params?.b, 'b', [G * dims.H], file),
+    U: unpack(doc.params?.U, 'U', [dims.K, dims.H], file),
+    c: unpack(doc.params?.c, 'c', [dims.K], file),
+  };
+  checkParams(params, dims);
+  const keys = doc.words?.keys;
+  if (!Array.isArray(keys) || keys.some((k: unknown) => typeof k !== 'string')) throw bad('words.keys is missing or not a list of words');
+  if (keys.length < 3) throw bad(`words.keys has ${keys.length} words, expected at least 3 (<s>, </s> and <unk>)`);
+  const wordRows = unpack(doc.words.rows, 'words.rows', [keys.length, shape.d], file);
+  const e = doc.embeddings;
+  if (!e || typeof e.source !== 'string' || typeof e.fingerprint !== 'string' || e.d !== shape.d) throw bad('embeddings info is missing');
+  return {
+    config,
+    labels,
+    inputScheme: doc.inputScheme,
+    dims,
+    shape: windowShape,
+    params,
+    embeddings: e,
+    history: Array.isArray(doc.history) ? doc.history : [],
+    bestEpoch: doc.bestEpoch ?? 0,
+    trainedOn: doc.trainedOn ?? { files: [], sentences: 0, tokens: 0 },
+    wordKeys: keys,
+    wordRows,
+    file,
+  };
+}
+
+/** A DataError for text that JSON.parse rejected: says when the file was cut short, and where the error is. */
+function jsonError(text: string, file: string, message: string): DataError {
+  const hint = 'pass a model written by `ner train` (default models/ner.json)';
+  const body = text.trim();
+  if (body === '') return new DataError(file, undefined, 'not a model file: it is empty', hint);
+  if (body.startsWith('{') && !body.endsWith('}')) {
+    return new DataError(file, undefined, `the model file is truncated: its JSON stops after ${text.length} characters (${message})`,
+      'the file was cut short (disk full? copy interrupted?): copy it again or retrain with `ner train`');
+  }
+  const at = /at position (\d+)/.exec(message);
+  let line: number | undefined;
+  if (at) {
+    line = 1;
+    const pos = Number(at[1]);
+    for (let i = text.indexOf('\n'); i >= 0 && i < pos; i = text.indexOf('\n', i + 1)) line++;
+  }
+  return new DataError(file, line, `not a model file: it is not valid JSON (${message.replace(/\s+/g, ' ').slice(0, 120)})`, hint);
+}
+
+export function readModelFile(file: string): ModelFile {
+  let text: string;
+  try {
+    if (fs.statSync(file).isDirectory()) throw new DataError(file, undefined, 'is a directory, expected a model file', 'pass e.g. models/ner.json');
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof NerError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DataError(file, undefined, 'model file not found', 'train one first: ner train --output ' + file);
+    if (code === 'EACCES' || code === 'EPERM') throw new DataError(file, undefined, 'permission denied: cannot read the model file', 'make it readable (chmod u+r) or pass another model');
+    throw new DataError(file, undefined, `cannot read the model file (${code ?? (err as Error).message})`);
+  }
+  return parseModel(text, file);
+}
+
+/** Joins a model file with its pretrained embeddings, checking that they are the ones it was trained with. */
+export function attachEmbeddings(mf: ModelFile, emb: Embeddings): NerModel {
+  if (emb.d !== mf.shape.d) {
+    throw new NerError(`the embeddings have dimension ${emb.d} but the model ${mf.file} was trained with dimension ${mf.shape.d}`,
+      `use the embeddings it was trained with: --embeddings ${mf.embeddings.source}`);
+  }
+  if (emb.fingerprint !== mf.embeddings.fingerprint && emb.source === mf.embeddings.source) {
+    throw new NerError(`the embeddings file ${emb.source} has changed since the model ${mf.file} was trained with it (fingerprint ${emb.fingerprint} ≠ ${mf.embeddings.fingerprint})`,
+      `restore the original vectors, or train the model again: ner train --embeddings ${emb.source} --output ${mf.file}`);
+  }
+  if (emb.fingerprint !== mf.embeddings.fingerprint) {
+    throw new NerError(`the embeddings ${emb.source} are not the ones the model ${mf.file} was trained with (fingerprint ${emb.fingerprint} ≠ ${mf.embeddings.fingerprint})`,
+      `use the embeddings it was trained with: --embeddings ${mf.embeddings.source}`);
+  }
+  const { wordKeys, wordRows, file: _file, ...rest } = mf;
+  return { ...rest, words: newWordTable(mf.shape.d, wordKeys, wordRows, emb) };
+}

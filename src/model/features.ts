@@ -1,0 +1,270 @@
+// From tokens to window vectors x: the word table (pretrained vectors plus the model's own rows), the
+// casing feature, and the gather of x = [e(w−2); …; e(w+2)] for a minibatch. Pure: no I/O.
+//
+// Each window position contributes a block of m = d + C values: the word's vector e(w) (d) and a one-hot
+// casing indicator (C, optional). With window size w there are 2w+1 blocks, so n = (2w+1)·m.
+
+import type { Embeddings } from '../embeddings/embeddings.js';
+import { findWord, normaliseDigits } from '../embeddings/embeddings.js';
+import type { FloatArray } from '../fast/kernels.js';
+import { gatherInArena, wasmAlloc32 } from '../fast/kernels-wasm.js';
+
+// ── casing ──────────────────────────────────────────────────────────────────────────────────────
+// The default vectors are lowercase only, so capitalisation has to come in as a feature.
+export const CASINGS = ['lower', 'allcaps', 'initcap', 'numeric', 'hasdigit', 'mixed', 'other', 'pad'] as const;
+export const C = CASINGS.length;
+const PAD_CASE = CASINGS.indexOf('pad');
+
+const [LOWER, ALLCAPS, INITCAP, NUMERIC, HASDIGIT, MIXED, OTHER] = [0, 1, 2, 3, 4, 5, 6];
+
+export function casing(token: string): number {
+  let upper = 0;
+  let lower = 0;
+  let digit = 0;
+  for (const ch of token) {
+    if (ch >= '0' && ch <= '9') digit++;
+    else if (ch.toLowerCase() !== ch) upper++;
+    else if (ch.toUpperCase() !== ch) lower++;
+  }
+  if (digit > 0) return /^[\d.,:/-]+$/.test(token) ? NUMERIC : HASDIGIT; // "1996-08-22" vs "F-16"
+  if (upper + lower === 0) return OTHER; // punctuation, symbols
+  if (upper === 0) return LOWER;
+  if (lower === 0) return ALLCAPS; // "EU", "U.S.", "I"
+  const first = token[0];
+  if (first.toLowerCase() !== first && upper === 1) return INITCAP;
+  return MIXED; // "McDonald", "iPhone"
+}
+
+// ── the word table ──────────────────────────────────────────────────────────────────────────────
+// Row ids 0 … V−1 are the model's own trainable rows: <s>, </s>, <unk>, the frequent training words the
+// pretrained vectors lack (numbers, "'s", "a", …) and, with fine-tuning, copies of the pretrained vectors
+// of the training words. Ids V … V+|E|−1 are the pretrained vectors themselves (never changed).
+
+export const PAD_START = '<s>';
+export const PAD_END = '</s>';
+export const UNK = '<unk>';
+
+export interface WordTable {
+  d: number;
+  keys: string[]; // the model's own rows, by lookup key
+  keyIndex: Map<string, number>;
+  rows: Float64Array; // V×d
+  emb: Embeddings | null;
+  /** Training only (withNearRows): float32 copies of the pretrained rows a corpus uses, by slot[id − V]
+   *  (or −1). Gathering windows then reads a few MB, not rows scattered over the whole table. */
+  near?: { slot: Int32Array; rows: Float32Array };
+}
+
+export function newWordTable(d: number, keys: string[], rows: Float64Array, emb: Embeddings | null): WordTable {
+  return { d, keys, keyIndex: new Map(keys.map((k, i) => [k, i])), rows, emb };
+}
+
+/** The keys a token is looked up by, in order: exact → lowercase → digits normalised. */
+export function lookupKeys(token: string): string[] {
+  const lower = token.toLowerCase();
+  const digits = normaliseDigits(lower);
+  const keys = [token];
+  if (lower !== token) keys.push(lower);
+  if (digits !== lower) keys.push(digits);
+  return keys;
+}
+
+export type Found = 'model' | 'pretrained' | 'unk';
+
+/** Row id of a token (model rows first at each step of the fallback chain) and where it was found. */
+export function wordId(t: WordTable, token: string): { id: number; found: Found } {
+  for (const key of lookupKeys(token)) {
+    const own = t.keyIndex.get(key);
+    if (own !== undefined) return { id: own, found: own <= 2 ? 'unk' : 'model' };
+    const pre = t.emb ? findWord(t.emb, key) : -1;
+    if (pre >= 0) return { id: t.keys.length + pre, found: 'pretrained' };
+  }
+  return { id: 2, found: 'unk' };
+}
+
+/** Row id of a pretrained vector for a key, or −1 (no model rows consulted). */
+export function pretrainedId(emb: Embeddings | null, token: string): number {
+  if (!emb) return -1;
+  for (const key of lookupKeys(token)) {
+    const id = findWord(emb, key);
+    if (id >= 0) return id;
+  }
+  return -1;
+}
+
+/** Copies row `id` of the word table into out[o … o+d). */
+export function copyWordRow(t: WordTable, id: number, out: FloatArray, o: number): void {
+  const d = t.d;
+  const V = t.keys.length;
+  const s = id >= V && t.near ? t.near.slot[id - V] : -1;
+  if (id < V) copy(t.rows, id * d, out, o, d);
+  else if (s >= 0) copy(t.near!.rows, s * d, out, o, d);
+  else t.emb!.readRow(id - V, out, o);
+}
+
+function copy(from: FloatArray, f: number, to: FloatArray, o: number, d: number): void {
+  for (let j = 0; j < d; j++) to[o + j] = from[f + j];
+}
+
+/**
+ * The table with `near` copies of the pretrained rows that the encoded text uses (the same values), for
+ * training. The copies live in the WebAssembly memory when they fit, where gather copies them with SIMD
+ * (as it does the own rows, when those are there too: train.ts allocates them so).
+ */
+export function withNearRows(t: WordTable, e: Encoded): WordTable {
+  if (!t.emb) return t;
+  const V = t.keys.length;
+  const slot = new Int32Array(t.emb.count).fill(-1);
+  let used = 0;
+  for (let i = 0; i < e.N; i++) if (e.word[i] >= V && slot[e.word[i] - V] < 0) slot[e.word[i] - V] = used++;
+  const rows = wasmAlloc32(used * t.d);
+  for (let id = 0; id < slot.length; id++) if (slot[id] >= 0) t.emb.readRow(id, rows, slot[id] * t.d);
+  return { ...t, near: { slot, rows } };
+}
+
+// ── encoded text ────────────────────────────────────────────────────────────────────────────────
+
+/** Sentences flattened: per token its word id and casing id, and its sentence's [start, end). */
+export interface Encoded {
+  N: number;
+  word: Int32Array;
+  caseId: Int32Array;
+  sentStart: Int32Array;
+  sentEnd: Int32Array;
+}
+
+export function encode(t: WordTable, sentences: string[][]): Encoded {
+  let N = 0;
+  for (const s of sentences) N += s.length;
+  const e: Encoded = {
+    N,
+    word: new Int32Array(N),
+    caseId: new Int32Array(N),
+    sentStart: new Int32Array(N),
+    sentEnd: new Int32Array(N),
+  };
+  let i = 0;
+  for (const s of sentences) {
+    const start = i;
+    for (const tok of s) {
+      e.word[i] = wordId(t, tok).id;
+      e.caseId[i] = casing(tok);
+      i++;
+    }
+    e.sentStart.fill(start, start, i);
+    e.sentEnd.fill(i, start, i);
+  }
+  return e;
+}
+
+export interface WindowShape {
+  window: number; // w: 2w+1 positions
+  d: number;
+  useCasing: boolean;
+}
+
+export function blockSize(s: WindowShape): number {
+  return s.d + (s.useCasing ? C : 0);
+}
+
+export function inputSize(s: WindowShape): number {
+  return (2 * s.window + 1) * blockSize(s);
+}
+
+/** The word id at position p (−w … w) around token i, with the sentence padding ids. */
+export function neighbourWord(e: Encoded, i: number, p: number, wordOverride?: Int32Array): number {
+  const j = i + p;
+  if (j < e.sentStart[i]) return 0; // <s>
+  if (j >= e.sentEnd[i]) return 1; // </s>
+  return wordOverride ? wordOverride[j] : e.word[j];
+}
+
+/**
+ * Gathers x for the windows centred on tokens idx[0 … B) into X (B×n), and records each block's word
+ * id in ids (B×(2w+1)) so the backward pass can route ∂J/∂x to the right rows.
+ */
+export function gather(
+  t: WordTable,
+  s: WindowShape,
+  e: Encoded,
+  idx: ArrayLike<number>,
+  B: number,
+  X: FloatArray,
+  ids: Int32Array,
+  wordOverride?: Int32Array,
+): void {
+  const w = s.window;
+  const P = 2 * w + 1;
+  const m = blockSize(s);
+  const V = t.keys.length;
+  if (src.length < B * P) [src, cases] = [new Int32Array(B * P), new Int32Array(B * P)];
+  // the word id and casing class of every block; where each row comes from (own: r ≥ 0, near: −slot − 1)
+  let fromNear = t.near !== undefined;
+  for (let bi = 0; bi < B; bi++) {
+    const i = idx[bi];
+    for (let p = -w; p <= w; p++) {
+      const k = bi * P + p + w;
+      const id = neighbourWord(e, i, p, wordOverride);
+      const j = i + p;
+      ids[k] = id;
+      cases[k] = !s.useCasing ? -1 : j < e.sentStart[i] || j >= e.sentEnd[i] ? PAD_CASE : e.caseId[j];
+      if (id < V) src[k] = id;
+      else {
+        const slot = t.near ? t.near.slot[id - V] : -1;
+        if (slot < 0) fromNear = false; // not among the near rows: the plain copy below reads it
+        src[k] = -slot - 1;
+      }
+    }
+  }
+  if (fromNear && X instanceof Float32Array && gatherInArena(X, t.rows, t.near!.rows, src, cases, B * P, m, s.d)) return;
+  for (let k = 0; k < B * P; k++) {
+    const o = k * m;
+    copyWordRow(t, ids[k], X, o);
+    if (s.useCasing) {
+      X.fill(0, o + s.d, o + m);
+      X[o + s.d + cases[k]] = 1;
+    }
+  }
+}
+
+// gather's per-block scratch (grown as needed)
+let src = new Int32Array(0);
+let cases = new Int32Array(0);
+
+/**
+ * Routes ∂J/∂x back to the word table: for every window block whose word is one of the model's own rows
+ * (id < V), dRows[id] += the block's word part of dX. Rows are zeroed when first touched in this call;
+ * their ids are listed in `touched` (returns how many). dX: B×n, ids: B×(2w+1), dRows: V×d.
+ */
+export function scatterWordGrads(
+  s: WindowShape,
+  V: number,
+  ids: Int32Array,
+  dX: FloatArray,
+  B: number,
+  dRows: Float64Array,
+  mark: Uint8Array,
+  touched: Int32Array,
+): number {
+  const P = 2 * s.window + 1;
+  const m = blockSize(s);
+  const n = P * m;
+  const d = s.d;
+  let count = 0;
+  for (let bi = 0; bi < B; bi++) {
+    for (let p = 0; p < P; p++) {
+      const id = ids[bi * P + p];
+      if (id >= V) continue;
+      const r = id * d;
+      if (!mark[id]) {
+        mark[id] = 1;
+        touched[count++] = id;
+        dRows.fill(0, r, r + d);
+      }
+      const o = bi * n + p * m;
+      for (let j = 0; j < d; j++) dRows[r + j] += dX[o + j];
+    }
+  }
+  for (let t = 0; t < count; t++) mark[touched[t]] = 0;
+  return count;
+}

@@ -1,0 +1,203 @@
+// What the classifier predicts for each token, and back: the label set of a model, the per-token
+// training targets, and the decoding of per-token probabilities into entity spans.
+//
+//   'ovr'     one output per entity type; target k+1 = "the token is inside an entity of type k", 0 = O.
+//             Decoding: the most probable type if its σ(s) ≥ threshold, else O; runs of one type are one
+//             entity (the lecture's per-word decisions: two touching entities of one type merge).
+//   'softmax' one output per tag of the target scheme (BIO or IOBES). Decoding: Viterbi over the
+//             log-probabilities restricted to legal tag sequences (no I-X after O, …), so the output is
+//             always a well-formed sequence.
+
+import type { Head } from './model.js';
+import { type Span, encodeSpans, spansFromTags } from '../data/tags.js';
+
+export type TargetScheme = 'BIO' | 'IOBES';
+
+export interface LabelSet {
+  head: Head;
+  types: string[];
+  scheme: TargetScheme; // softmax only; ovr always uses inside/outside targets
+  outputs: string[]; // ovr: the types; softmax: the tags, 'O' first
+}
+
+export function makeLabels(head: Head, types: string[], scheme: TargetScheme): LabelSet {
+  if (head === 'ovr') return { head, types, scheme, outputs: [...types] };
+  const prefixes = scheme === 'IOBES' ? ['B', 'I', 'E', 'S'] : ['B', 'I'];
+  const outputs = ['O'];
+  for (const t of types) for (const p of prefixes) outputs.push(`${p}-${t}`);
+  return { head, types, scheme, outputs };
+}
+
+/** The target of every token of one sentence (gold tags in any scheme; unknown types become O). */
+export function targets(labels: LabelSet, tags: string[]): Int32Array {
+  const y = new Int32Array(tags.length);
+  const spans = spansFromTags(tags).filter((s) => labels.types.includes(s.type));
+  if (labels.head === 'ovr') {
+    for (const s of spans) y.fill(labels.types.indexOf(s.type) + 1, s.start, s.end);
+    return y;
+  }
+  const index = new Map(labels.outputs.map((t, i) => [t, i]));
+  const encoded = encodeSpans(spans, tags.length, labels.scheme === 'IOBES' ? 'IOBES' : 'IOB2');
+  for (let i = 0; i < tags.length; i++) y[i] = index.get(encoded[i]) ?? 0;
+  return y;
+}
+
+/** Number of outputs K. */
+export function outputCount(labels: LabelSet): number {
+  return labels.outputs.length;
+}
+
+// ── decoding ────────────────────────────────────────────────────────────────────────────────────
+
+export interface Decoded {
+  spans: (Span & { prob: number })[];
+  tags: string[]; // IOB2
+}
+
+function splitTag(t: string): [string, string] {
+  return t === 'O' ? ['O', ''] : [t.slice(0, 1), t.slice(2)];
+}
+
+/** allowed[a·K + b] = 1 when tag b may follow tag a; start[b] / end[a]: may begin / end a sentence; preds[b]: b's allowed predecessors. */
+export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uint8Array; end: Uint8Array; preds: (Int32Array | null)[] } {
+  const tags = labels.outputs;
+  const K = tags.length;
+  const iobes = labels.scheme === 'IOBES';
+  const allowed = new Uint8Array(K * K);
+  const start = new Uint8Array(K);
+  const end = new Uint8Array(K);
+  // "continues": a tag that needs a same-type predecessor; "open": a tag after which the entity must go on
+  const continues = (p: string) => p === 'I' || p === 'E';
+  const open = (p: string) => iobes && (p === 'B' || p === 'I');
+  for (let b = 0; b < K; b++) {
+    const [pb] = splitTag(tags[b]);
+    start[b] = continues(pb) ? 0 : 1;
+    end[b] = open(pb) ? 0 : 1;
+  }
+  for (let a = 0; a < K; a++) {
+    const [pa, ta] = splitTag(tags[a]);
+    for (let b = 0; b < K; b++) {
+      const [pb, tb] = splitTag(tags[b]);
+      let ok: boolean;
+      if (open(pa)) ok = continues(pb) && ta === tb; // inside an IOBES entity: only I-/E- of its type
+      else if (continues(pb)) ok = pa !== 'O' && ta === tb && (iobes ? pa === 'B' || pa === 'I' : true);
+      else ok = true;
+      allowed[a * K + b] = ok ? 1 : 0;
+    }
+  }
+  // preds[b] = the tags that may precede b in increasing order, or null when every tag may (for viterbi)
+  const preds: (Int32Array | null)[] = [];
+  for (let b = 0; b < K; b++) {
+    const from: number[] = [];
+    for (let a = 0; a < K; a++) if (allowed[a * K + b]) from.push(a);
+    preds.push(from.length === K ? null : Int32Array.from(from));
+  }
+  return { allowed, start, end, preds };
+}
+
+/**
+ * Most probable legal tag sequence. logP: N×K log-probabilities. Each step takes, for every tag b, the
+ * best-scoring allowed predecessor (the first in tag order on a tie). Most tags may follow any tag, so
+ * their best predecessor is the best tag overall, found once per step; the rest (I-X, E-X) look only at
+ * their few allowed predecessors, in tag order: the same choices as trying every pair.
+ */
+export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType<typeof transitions>): Int32Array {
+  const path = new Int32Array(N);
+  if (N === 0) return path;
+  const preds = tr.preds;
+  let score = new Float64Array(K);
+  let next = new Float64Array(K);
+  const back = new Int32Array(N * K);
+  for (let b = 0; b < K; b++) score[b] = tr.start[b] ? logP[b] : -Infinity;
+  for (let i = 1; i < N; i++) {
+    let top = -Infinity;
+    let topArg = 0;
+    for (let a = 0; a < K; a++) {
+      if (score[a] > top) {
+        top = score[a];
+        topArg = a;
+      }
+    }
+    for (let b = 0; b < K; b++) {
+      const from = preds[b];
+      let best = top;
+      let arg = topArg;
+      if (from !== null) {
+        best = -Infinity;
+        arg = 0;
+        for (let q = 0; q < from.length; q++) {
+          const v = score[from[q]];
+          if (v > best) {
+            best = v;
+            arg = from[q];
+          }
+        }
+      }
+      next[b] = best + logP[i * K + b];
+      back[i * K + b] = arg;
+    }
+    [score, next] = [next, score];
+  }
+  let best = -Infinity;
+  let arg = 0;
+  for (let a = 0; a < K; a++) {
+    const v = tr.end[a] ? score[a] : -Infinity;
+    if (v > best) {
+      best = v;
+      arg = a;
+    }
+  }
+  path[N - 1] = arg;
+  for (let i = N - 1; i > 0; i--) path[i - 1] = back[i * K + path[i]];
+  return path;
+}
+
+/**
+ * Per-token probabilities P (N×K, σ(s) for ovr, softmax(s) for softmax) → entity spans with a
+ * probability each (the mean over its tokens of the chosen output's probability) and IOB2 tags.
+ */
+export function decode(labels: LabelSet, P: Float64Array, N: number, threshold = 0.5, tr?: ReturnType<typeof transitions>): Decoded {
+  const choice = new Int32Array(N);
+  const prob = new Float64Array(N);
+  chooseOutputs(labels, P, N, choice, prob, threshold, tr);
+  const spans = spansOfChoice(labels, choice, prob);
+  return { spans, tags: encodeSpans(spans, N, 'IOB2') };
+}
+
+/**
+ * The numbers of decoding: for each of the N tokens, the output chosen (softmax: an index into
+ * labels.outputs, along the best path; ovr: the most probable type if its probability reaches the
+ * threshold, else −1 for O) into choice, and the probability of that choice into prob.
+ */
+export function chooseOutputs(labels: LabelSet, P: Float64Array, N: number, choice: Int32Array, prob: Float64Array, threshold = 0.5, tr?: ReturnType<typeof transitions>): void {
+  const K = labels.outputs.length;
+  if (labels.head === 'ovr') {
+    // IO tags: the best type if confident enough
+    for (let i = 0; i < N; i++) {
+      let best = 0;
+      for (let k = 1; k < K; k++) if (P[i * K + k] > P[i * K + best]) best = k;
+      const p = P[i * K + best];
+      choice[i] = p >= threshold ? best : -1;
+      prob[i] = p >= threshold ? p : 1 - p;
+    }
+  } else {
+    const logP = new Float64Array(N * K);
+    for (let i = 0; i < N * K; i++) logP[i] = Math.log(Math.max(P[i], 1e-300));
+    const path = viterbi(logP, N, K, tr ?? transitions(labels));
+    for (let i = 0; i < N; i++) {
+      choice[i] = path[i];
+      prob[i] = P[i * K + path[i]];
+    }
+  }
+}
+
+/** The entity spans of chooseOutputs' choices, each with the mean probability of its tokens' choices. */
+export function spansOfChoice(labels: LabelSet, choice: Int32Array, prob: Float64Array): Decoded['spans'] {
+  const ovr = labels.head === 'ovr';
+  const chosen = Array.from(choice, (c) => (ovr ? (c < 0 ? 'O' : `I-${labels.types[c]}`) : labels.outputs[c]));
+  return spansFromTags(chosen).map((s) => {
+    let m = 0;
+    for (let i = s.start; i < s.end; i++) m += prob[i];
+    return { ...s, prob: m / (s.end - s.start) };
+  });
+}

@@ -1,0 +1,83 @@
+// A trained (or training) NER model: the classifier's parameters plus everything needed to turn tokens
+// into windows and scores into entities. Plain data; the file format lives in model-io.ts.
+
+import type { TagScheme } from '../data/tags.js';
+import type { Activation, Dims, Head, Params } from './model.js';
+import type { LabelSet, TargetScheme } from './labels.js';
+import type { WindowShape, WordTable } from './features.js';
+
+/** Every choice that shapes training; stored whole in the model file. */
+export interface ModelConfig {
+  head: Head;
+  activation: Activation;
+  hidden: number;
+  window: number;
+  casing: boolean;
+  fineTune: boolean;
+  scheme: TargetScheme; // softmax targets
+  epochs: number;
+  patience: number;
+  lr: number;
+  lrEmbed: number;
+  lrDecay: number; // lr_epoch = lr / (1 + lrDecay · epoch)
+  batch: number;
+  l2: number;
+  minCount: number; // training words without a pretrained vector get their own row from this count on
+  wordDropout: number; // probability of replacing a singleton training word with <unk>
+  threshold: number; // ovr: minimum σ(s) for an entity
+  entity: string[]; // restrict to these types (empty: all types in the training data)
+  seed: number;
+}
+
+export const DEFAULT_CONFIG: ModelConfig = {
+  head: 'softmax',
+  activation: 'tanh',
+  hidden: 100,
+  window: 2,
+  casing: true,
+  fineTune: false,
+  scheme: 'IOBES',
+  epochs: 15,
+  patience: 3,
+  lr: 0.2,
+  lrEmbed: 0.2,
+  lrDecay: 0,
+  batch: 32,
+  l2: 0,
+  minCount: 2,
+  wordDropout: 0,
+  threshold: 0.5,
+  entity: [],
+  seed: 1,
+};
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number; // mean training loss per token
+  lr: number;
+  dev: { precision: number; recall: number; f1: number } | null;
+  seconds: number;
+  tokensPerSecond: number;
+  devSeconds: number;
+}
+
+export interface EmbeddingsInfo {
+  source: string;
+  d: number;
+  count: number;
+  fingerprint: string;
+}
+
+export interface NerModel {
+  config: ModelConfig;
+  labels: LabelSet;
+  inputScheme: TagScheme; // the tag scheme of the training data
+  dims: Dims;
+  shape: WindowShape;
+  params: Params;
+  words: WordTable;
+  embeddings: EmbeddingsInfo;
+  history: EpochRecord[];
+  bestEpoch: number; // 0 when there was no dev set (the last epoch is kept)
+  trainedOn: { files: string[]; sentences: number; tokens: number };
+}

@@ -1,0 +1,488 @@
+// Prediction without the big matrix product. W x splits by window position p into Σ_p W_p x_p, and x_p is
+// a word vector plus a one-hot casing indicator, so
+//
+//   z = b + Σ_p ( W_p,word e(w_p) + W_p,case[:, case(w_p)] )
+//
+// The casing terms are columns of W (a table of (2w+1)·C vectors); the word terms depend only on the word
+// and the position, so each distinct word's 2w+1 products are computed once and reused for every window it
+// appears in. A token then costs (2w+1) cached vector additions instead of a GH × n product. Used for
+// `ner tag`, `ner eval` and the dev score during training. Pure: no I/O.
+//
+// Numbers: float32 (the model is trained in float32), every operation rounded to float32 in a fixed
+// order, run by WebAssembly SIMD (src/fast/scorer.wat, through scorer-wasm.ts) or, when that is unavailable,
+// by the plain-JS mirror below (partJS, tanh32), which rounds each step with Math.fround and so gives
+// bit-identical results. The scores s = c + S₀ + S₁ and the probabilities are then float64.
+//
+// The hidden units are cut in two parts (at a group boundary for 'ovr'), each with its own arrays: the
+// products of its units for every cached word, its columns of W, b, U and the casing terms. A part's
+// share of the output scores, S_q[i, k] = Σ_{j in part q} U[k, j] h_j, is computed with the rest of it,
+// and s = c + S₀ + S₁. With two threads (tag-worker.ts) each thread owns one part (its data stays in
+// its core's cache); with one, the two parts run one after the other: the same numbers either way.
+// Units are padded to a multiple of 4 per group (zero weights, so zero h and no effect on s).
+//
+// Work is done a chunk of windows at a time: the plan (this thread, bookkeeping only) decides for every
+// token which entry of the store holds its word's products, and which entries must be filled (from which
+// word vector) before which window; then each part fills its side of those entries and computes its h
+// and S for every window of the chunk.
+
+import { type Encoded, blockSize, copyWordRow } from '../model/features.js';
+import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from '../fast/kernels-wasm.js';
+import { type Activation, groups, probabilities } from '../model/model.js';
+import type { NerModel } from '../model/ner-model.js';
+import { type ScorerKernels, scorerKernels } from '../fast/scorer-wasm.js';
+
+const PAD_CASE = 7; // features.ts CASINGS.indexOf('pad')
+
+/** Windows per chunk: bounds the per-chunk buffers whatever the sentence length. */
+export const CHUNK = 2048;
+
+// The products live in a store of `capacity` entries (per part: P × w values each), cut in segments of
+// SEG entries that are allocated as the store fills up (a short text takes little memory, and nothing is
+// zeroed for nothing), until the budget or the arena's free room is reached. slotOf[word id] is the
+// word's entry, or −1. Entries 0 and 1 belong to the padding words <s> and </s> for good, entries
+// 2 … R + 1 are spare entries, the rest hold cached words. Which words are kept: every word while there
+// is room; then a sampled LFU: every occurrence adds 1 to the word's count (up to 255), and a word not in
+// the store takes the entry of the least counted of the next SAMPLE entries a hand sweeps round, if that
+// word has a lower count than it (so a word seen once never displaces one seen twice, and the frequent
+// words stay; on the 1M-token benchmark with 7k entries for 18k words this computes 25% fewer products
+// than the clock of GCLOCK did). An uncached token has its products computed into spare entry
+// 2 + (token index mod R), which stays untouched while any window holds the token (R > 2w). The words of
+// the last R tokens are never displaced. Which words are cached changes the speed only: every product is
+// computed the same way.
+const SAMPLE = 4;
+const SEG_SHIFT = 10; // SEG = 1024 entries a segment (scorer.wat's $entry has the same numbers)
+const SEG = 1 << SEG_SHIFT;
+
+/** One part of the hidden units: padded units [a, a + w), w a multiple of 4. */
+export interface Part {
+  a: number;
+  w: number;
+  WT: Float32Array; // P × d × w: W_p,word transposed, for this part's units
+  bias: Float32Array; // w
+  caseT: Float32Array; // (P·Cs) × w: the casing columns of W (one zero row per position without casing)
+  segs: Float32Array[]; // the store's segments: SEG × P × w values each (the last one may be shorter)
+  segTable: Int32Array; // the byte address of each segment (for scorer.wat)
+  h: Float32Array; // w: h of the window being scored
+  U: Float32Array; // K × w: U's weights on this part's units (zero where s_k does not use a unit)
+  kr: Int32Array; // K × 2: the units [lo, hi) of this part that s_k uses
+  S: Float32Array; // CHUNK × K: this part's share of the scores
+}
+
+/** The plan of one chunk, shared by both parts. */
+export interface Plan {
+  P: number; // 2w + 1
+  d: number; // word vector size
+  K: number;
+  act: number; // the activation f: 0 tanh, 1 relu, 2 sigmoid (ACT_CODES)
+  wo: Int32Array; // CHUNK × P: the store entry of each window position's word
+  co: Int32Array; // CHUNK × P: the caseT row (p·Cs + casing) of each window position
+  fillAt: Int32Array; // fills, in window order: the window before which entry fillEntry[f] is filled
+  fillEntry: Int32Array;
+  rows: Float32Array; // fills × d: the word vector of each fill
+}
+
+/** The arguments of scorer.wat's `part` for one part and chunk (byte offsets into the wasm memory). */
+export function partArgs(pt: Part, pl: Plan, B: number, nFills: number): number[] {
+  return [B, nFills, pl.P, pt.w, pl.d, pl.K, pt.WT.byteOffset, pt.bias.byteOffset, pt.caseT.byteOffset, pt.segTable.byteOffset, pl.wo.byteOffset, pl.co.byteOffset, pl.fillAt.byteOffset, pl.fillEntry.byteOffset, pl.rows.byteOffset, pt.h.byteOffset, pt.U.byteOffset, pt.kr.byteOffset, pt.S.byteOffset, pl.act];
+}
+
+/** scorer.wat's codes of the activations. */
+export const ACT_CODES: Record<Activation, number> = { tanh: 0, relu: 1, sigmoid: 2 };
+
+/** f(z) in float32, exactly as scorer.wat computes it (sigmoid z = (1 + tanh(z/2)) / 2). */
+export function activate32(act: number, z: number): number {
+  if (act === 0) return tanh32(z);
+  if (act === 1) return Math.max(z, 0);
+  return F(0.5 * F(1 + tanh32(F(0.5 * z))));
+}
+
+const F = Math.fround;
+const INV_LN2 = F(1 / Math.LN2);
+const LN2_HI = F(0.693145751953125); // few bits, so k · LN2_HI is exact
+const LN2_LO = F(Math.LN2 - 0.693145751953125);
+const I8 = F(1 / 40320);
+const I7 = F(1 / 5040);
+const I6 = F(1 / 720);
+const I5 = F(1 / 120);
+const I4 = F(1 / 24);
+const I3 = F(1 / 6);
+
+const POW2 = Float64Array.from({ length: 64 }, (_, i) => 2 ** -i);
+
+/** Rounds to the nearest whole number, ties to even (WebAssembly's `nearest`). */
+function nearest(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** tanh z in float32, exactly as scorer.wat's $tanh4 computes it (see there). */
+export function tanh32(z: number): number {
+  const y = Math.max(F(-2 * Math.abs(z)), -30);
+  const k = nearest(F(y * INV_LN2));
+  const r = F(F(y - F(k * LN2_HI)) - F(k * LN2_LO));
+  let p = I8;
+  p = F(I7 + F(r * p));
+  p = F(I6 + F(r * p));
+  p = F(I5 + F(r * p));
+  p = F(I4 + F(r * p));
+  p = F(I3 + F(r * p));
+  p = F(0.5 + F(r * p));
+  const q = F(r + F(F(r * r) * p));
+  const s = POW2[-k]; // 2^k, k ∈ [−44, 0]
+  const m = F(F(s - 1) + F(s * q));
+  const t = Math.abs(F(m / F(2 + m)));
+  return z < 0 || (z === 0 && 1 / z < 0) ? -t : t;
+}
+
+/**
+ * The plain-JS `part` (scorer.wat): fills, then h and S of windows [0, B) for one part, the same
+ * operations in the same order, each rounded to float32.
+ */
+export function partJS(pt: Part, pl: Plan, B: number, nFills: number): void {
+  const { w, WT, bias, caseT, segs, h, U, kr, S } = pt;
+  const { P, d, K, wo, co, fillAt, fillEntry, rows } = pl;
+  let f = 0;
+  for (let i = 0; i < B; i++) {
+    for (; f < nFills && fillAt[f] === i; f++) {
+      // store[e, p, j] = Σ_t rows[f, t] WT[p, t, j], t in order (a Float32Array store rounds like Math.fround)
+      const e = fillEntry[f];
+      const store = segs[e >> SEG_SHIFT];
+      for (let p = 0; p < P; p++) {
+        const out = ((e & (SEG - 1)) * P + p) * w;
+        store.fill(0, out, out + w);
+        for (let t = 0; t < d; t++) {
+          const x = rows[f * d + t];
+          const src = (p * d + t) * w;
+          for (let j = 0; j < w; j++) store[out + j] += F(WT[src + j] * x);
+        }
+      }
+    }
+    // z = b + Σ_p (word term + casing term), position by position, then h = f(z)
+    h.set(bias);
+    for (let p = 0; p < P; p++) {
+      const e = wo[i * P + p];
+      const ws = segs[e >> SEG_SHIFT];
+      const o = ((e & (SEG - 1)) * P + p) * w;
+      const c = co[i * P + p] * w;
+      for (let j = 0; j < w; j++) h[j] = F(h[j] + ws[o + j]) + caseT[c + j];
+    }
+    for (let j = 0; j < w; j++) h[j] = activate32(pl.act, h[j]);
+    // S[i, k]: two running sums of four lanes (alternate groups of four units), as scorer.wat
+    for (let k = 0; k < K; k++) {
+      const hi = kr[2 * k + 1];
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0; // prettier-ignore
+      let j = kr[2 * k];
+      const u = k * w;
+      for (; j + 8 <= hi; j += 8) {
+        a0 = F(a0 + F(U[u + j] * h[j]));
+        a1 = F(a1 + F(U[u + j + 1] * h[j + 1]));
+        a2 = F(a2 + F(U[u + j + 2] * h[j + 2]));
+        a3 = F(a3 + F(U[u + j + 3] * h[j + 3]));
+        b0 = F(b0 + F(U[u + j + 4] * h[j + 4]));
+        b1 = F(b1 + F(U[u + j + 5] * h[j + 5]));
+        b2 = F(b2 + F(U[u + j + 6] * h[j + 6]));
+        b3 = F(b3 + F(U[u + j + 7] * h[j + 7]));
+      }
+      if (j < hi) {
+        a0 = F(a0 + F(U[u + j] * h[j]));
+        a1 = F(a1 + F(U[u + j + 1] * h[j + 1]));
+        a2 = F(a2 + F(U[u + j + 2] * h[j + 2]));
+        a3 = F(a3 + F(U[u + j + 3] * h[j + 3]));
+      }
+      S[i * K + k] = F(F(F(a0 + b0) + F(a1 + b1)) + F(F(a2 + b2) + F(a3 + b3)));
+    }
+  }
+}
+
+/** Another thread that runs part 1 of each chunk (tag-worker.ts implements it). */
+export interface Helper {
+  /** Whether it can take work now (false while it starts). */
+  ready(): boolean;
+  /** Starts part 1 of the planned chunk. */
+  start(B: number, nFills: number): void;
+  /** Waits until the started work is done (throws when the helper failed). */
+  finish(): void;
+}
+
+// Arena left free for everything else (training's own arrays, the kernels' scratch) when the store is sized.
+const ARENA_RESERVE = 2 * 2 ** 20;
+
+// A scorer dropped without close() still returns its arena blocks, once the garbage collector takes it.
+const freeOnCollect = new FinalizationRegistry<Float32Array[]>((blocks) => {
+  for (const a of blocks) wasmFree(a);
+});
+
+export class WindowScorer {
+  readonly parts: [Part, Part];
+  readonly plan: Plan;
+  /** The SIMD scorer when every array lies in the WebAssembly memory, else null (the plain-JS mirror). */
+  readonly kernels: ScorerKernels | null;
+  private readonly blocks: Float32Array[] = []; // the arena blocks to free on close()
+  private readonly P: number;
+  private readonly R: number; // spare entries: token k uses spare entry 2 + k mod R
+  private readonly first: number; // the first entry for cached words (2 + R)
+  capacity: number; // entries (pads and spares included); lowered if the arena cannot hold a new segment
+  private used: number; // entries taken
+  private readonly alloc: (length: number) => Float32Array;
+  private readonly padFilled = [false, false];
+  private readonly slotOf: Int32Array; // word id → entry, or −1
+  private readonly owner: Int32Array; // entry → word id
+  private readonly count: Uint8Array; // word id → occurrences, saturating at 255
+  private hand: number; // the next entry to look at for displacing
+  private readonly recent: Int32Array; // word ids of the last R tokens planned (never displaced)
+  private readonly tokEntry: Int32Array; // entry of each of the last R tokens planned (by index mod R)
+  private nextTok = 0; // the next token to plan
+  private nFills = 0;
+  private readonly Cs: number; // casing rows per position in caseT (1 without casing: a zero row)
+  private readonly c: Float64Array; // K: the output biases
+  private helper: Helper | null = null;
+  /** Word products computed so far (a word's 2w+1 products count once). */
+  fills = 0;
+
+  /**
+   * budgetBytes bounds the memory of the per-word products (default 32 MB; less when the arena is fuller);
+   * simd false: always the plain-JS mirror (for tests: the results are the same).
+   */
+  constructor(
+    private readonly model: NerModel,
+    budgetBytes = 32 * 2 ** 20,
+    simd = true,
+  ) {
+    const { dims, shape } = model;
+    const P = 2 * shape.window + 1;
+    const G = groups(dims);
+    const H = dims.H;
+    const K = dims.K;
+    const Hp = Math.ceil(H / 4) * 4;
+    const GHp = G * Hp;
+    const m = blockSize(shape);
+    const d = shape.d;
+    const n = dims.n;
+    const C = shape.useCasing ? m - d : 0;
+    const Cs = Math.max(C, 1);
+    this.P = P;
+    this.R = P + 1;
+    this.first = 2 + this.R;
+    this.used = this.first;
+    this.hand = this.first;
+    this.Cs = Cs;
+    const alloc = (length: number): Float32Array => {
+      const a = wasmAlloc32(length);
+      this.blocks.push(a);
+      return a;
+    };
+    const ints = (length: number): Int32Array => {
+      const a = alloc(length);
+      return new Int32Array(a.buffer, a.byteOffset, length);
+    };
+    const maxFills = CHUNK + 2 * this.R + 2;
+    this.plan = { P, d, K, act: ACT_CODES[model.config.activation], wo: ints(CHUNK * P), co: ints(CHUNK * P), fillAt: ints(maxFills), fillEntry: ints(maxFills), rows: alloc(maxFills * d) };
+    // where the parts meet: between groups for 'ovr' (each part's s_k then needs no sum across parts)
+    const split = G % 2 === 0 ? (G / 2) * Hp : 4 * Math.floor(GHp / 8);
+    const { W, b, U } = model.params;
+    const modelUnit = (g: number): number => Math.floor(g / Hp) * H + (g % Hp); // padded unit → W row (if g % Hp < H)
+    const partOf = (a: number, w: number): Part => {
+      const pt: Part = { a, w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(P * Cs * w), segs: [], segTable: new Int32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
+      for (let j = 0; j < w; j++) {
+        if ((a + j) % Hp >= H) continue; // padding: zero weights
+        const r = modelUnit(a + j) * n;
+        pt.bias[j] = b[modelUnit(a + j)];
+        for (let p = 0; p < P; p++) {
+          for (let t = 0; t < d; t++) pt.WT[(p * d + t) * w + j] = W[r + p * m + t];
+          for (let c = 0; c < C; c++) pt.caseT[(p * Cs + c) * w + j] = W[r + p * m + d + c];
+        }
+      }
+      for (let k = 0; k < K; k++) {
+        const gl = dims.head === 'ovr' ? k * Hp : 0; // the padded units s_k uses: [gl, gl + Hp)
+        const lo = Math.min(Math.max(gl - a, 0), w);
+        const hi = Math.max(Math.min(gl + Hp - a, w), lo);
+        pt.kr[2 * k] = lo;
+        pt.kr[2 * k + 1] = hi;
+        for (let j = lo; j < hi; j++) if ((a + j) % Hp < H) pt.U[k * w + j] = U[k * H + ((a + j) % Hp)];
+      }
+      return pt;
+    };
+    this.parts = [partOf(0, split), partOf(split, GHp - split)];
+    // the store: as many entries as the budget and the arena's free room allow, segment 0 (the pads and
+    // the spare entries) now, the others as they are needed
+    const entryBytes = P * GHp * 4;
+    const arena = wasmMemoryUsage();
+    const room = arena.capacity > 0 ? Math.min(budgetBytes, arena.capacity - arena.used - ARENA_RESERVE) : budgetBytes;
+    this.capacity = Math.max(this.first + 16, Math.min(Math.floor(room / entryBytes), 2 ** 24));
+    for (const pt of this.parts) pt.segTable = ints(Math.ceil(this.capacity / SEG));
+    this.alloc = alloc;
+    this.addSegment(0);
+    freeOnCollect.register(this, this.blocks, this);
+    const kernels = scorerKernels();
+    this.kernels = simd && kernels !== null && this.blocks.every((a) => inWasmMemory(a)) ? kernels : null;
+    const words = model.words;
+    const ids = words.keys.length + (words.emb ? words.emb.count : 0);
+    this.slotOf = new Int32Array(ids).fill(-1);
+    this.slotOf[0] = 0;
+    this.slotOf[1] = 1;
+    this.count = new Uint8Array(ids);
+    this.owner = new Int32Array(this.capacity);
+    this.recent = new Int32Array(this.R).fill(-1);
+    this.tokEntry = new Int32Array(this.R);
+    this.c = Float64Array.from(model.params.c);
+  }
+
+  /** Allocates segment g of both parts' stores; false when it does not fit where the SIMD scorer can use it. */
+  private addSegment(g: number): boolean {
+    const entries = Math.min(SEG, this.capacity - g * SEG);
+    for (const pt of this.parts) {
+      const seg = this.alloc(entries * this.P * pt.w);
+      pt.segs[g] = seg;
+      pt.segTable[g] = seg.byteOffset;
+    }
+    return this.parts.every((pt) => inWasmMemory(pt.segs[g]));
+  }
+
+  /** Lets another thread run part 1 of each chunk (null: this thread does both parts). Needs the SIMD scorer. */
+  setHelper(helper: Helper | null): void {
+    this.helper = this.kernels !== null ? helper : null;
+  }
+
+  /** Returns the scorer's arrays to the WebAssembly arena; the scorer must not be used afterwards. */
+  close(): void {
+    for (const a of this.blocks) wasmFree(a);
+    this.blocks.length = 0;
+    freeOnCollect.unregister(this);
+  }
+
+  /** Plans a fill of `entry` with word `id`'s products before chunk window `at`. */
+  private addFill(at: number, entry: number, id: number): void {
+    const f = this.nFills++;
+    const pl = this.plan;
+    pl.fillAt[f] = at;
+    pl.fillEntry[f] = entry;
+    copyWordRow(this.model.words, id, pl.rows, f * pl.d);
+  }
+
+  /** Plans token k (word id) when the first window holding it, chunk window `at`, is reached; returns its entry. */
+  private planToken(id: number, k: number, at: number): number {
+    const count = this.count;
+    if (count[id] < 255) count[id]++;
+    this.recent[k % this.R] = id;
+    let slot = this.slotOf[id];
+    if (slot >= 0) {
+      if (id < 2) return this.padEntry(id, at);
+      return slot;
+    }
+    slot = this.used < this.capacity ? this.newEntry() : this.displace(count[id]);
+    if (slot >= 0) {
+      this.slotOf[id] = slot;
+      this.owner[slot] = id;
+      this.addFill(at, slot, id);
+      return slot;
+    }
+    slot = 2 + (k % this.R);
+    this.addFill(at, slot, id);
+    return slot;
+  }
+
+  /** The next unused entry (allocating its segment when it starts one), or −1 when the arena is full. */
+  private newEntry(): number {
+    const e = this.used;
+    if (e % SEG === 0 && !this.addSegment(e / SEG) && this.kernels !== null) {
+      // the arena is full: the store ends here (the segment's blocks go back)
+      for (let q = 0; q < 2; q++) wasmFree(this.blocks.pop()!);
+      this.capacity = e;
+      return -1;
+    }
+    this.used++;
+    return e;
+  }
+
+  /** Frees the least counted of the next SAMPLE entries if its count is below c (see the top of the file); returns it, or −1. */
+  private displace(c: number): number {
+    const { count, owner, recent } = this;
+    let best = -1;
+    let low = c;
+    for (let seen = 0, steps = 0; seen < SAMPLE && steps < this.capacity && this.capacity > this.first; steps++) {
+      const slot = this.hand;
+      this.hand = this.hand + 1 < this.capacity ? this.hand + 1 : this.first;
+      const id = owner[slot];
+      if (recent.includes(id)) continue;
+      seen++;
+      if (count[id] < low) {
+        low = count[id];
+        best = slot;
+      }
+    }
+    if (best >= 0) this.slotOf[owner[best]] = -1;
+    return best;
+  }
+
+  /** The padding word's entry (0: <s>, 1: </s>), filled before chunk window `at` the first time. */
+  private padEntry(id: number, at: number): number {
+    if (!this.padFilled[id]) {
+      this.padFilled[id] = true;
+      this.addFill(at, id, id);
+    }
+    return id;
+  }
+
+  /** The plan of windows [i0, i1) (see the top of the file); returns the number of fills. */
+  private planChunk(enc: Encoded, i0: number, i1: number): number {
+    const { P, R, Cs } = this;
+    const { wo, co } = this.plan;
+    const w = (P - 1) / 2;
+    const { word, sentStart, sentEnd, caseId } = enc;
+    const casing = Cs > 1;
+    this.nFills = 0;
+    for (let i = i0; i < i1; i++) {
+      const at = i - i0;
+      const s0 = sentStart[i];
+      const s1 = sentEnd[i];
+      const last = Math.min(i + w, s1 - 1);
+      for (; this.nextTok <= last; this.nextTok++) {
+        const k = this.nextTok;
+        this.tokEntry[k % R] = this.planToken(word[k], k, at);
+      }
+      for (let p = 0; p < P; p++) {
+        const k = i + p - w;
+        const pad = k < s0 || k >= s1;
+        wo[at * P + p] = k < s0 ? this.padEntry(0, at) : k >= s1 ? this.padEntry(1, at) : this.tokEntry[k % R];
+        co[at * P + p] = p * Cs + (casing ? (pad ? PAD_CASE : caseId[k]) : 0);
+      }
+    }
+    this.fills += this.nFills;
+    return this.nFills;
+  }
+
+  /** Output probabilities (N × K) of every token of an encoded text, or of tokens [from, to). */
+  probabilities(enc: Encoded, from = 0, to = enc.N): Float64Array {
+    const { dims } = this.model;
+    const K = dims.K;
+    const N = to - from;
+    const Pout = new Float64Array(Math.max(N, 0) * K);
+    if (N <= 0) return Pout;
+    const w = (this.P - 1) / 2;
+    this.nextTok = Math.max(enc.sentStart[from], from - w);
+    const [p0, p1] = this.parts;
+    const { c, kernels, plan } = this;
+    for (let i0 = from; i0 < to; i0 += CHUNK) {
+      const i1 = Math.min(to, i0 + CHUNK);
+      const B = i1 - i0;
+      const nFills = this.planChunk(enc, i0, i1);
+      const helper = this.helper !== null && this.helper.ready() ? this.helper : null;
+      if (kernels === null) {
+        partJS(p0, plan, B, nFills);
+        partJS(p1, plan, B, nFills);
+      } else if (helper !== null) {
+        helper.start(B, nFills);
+        kernels.part(...partArgs(p0, plan, B, nFills));
+        helper.finish();
+      } else {
+        kernels.part(...partArgs(p0, plan, B, nFills));
+        kernels.part(...partArgs(p1, plan, B, nFills));
+      }
+      const S0 = p0.S;
+      const S1 = p1.S;
+      for (let i = 0, o = (i0 - from) * K; i < B * K; i++) Pout[o + i] = c[i % K] + S0[i] + S1[i];
+    }
+    probabilities(dims, Pout, N, Pout); // the scores S, in place
+    return Pout;
+  }
+}

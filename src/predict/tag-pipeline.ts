@@ -1,0 +1,196 @@
+// A second thread for the tagger that scores whole batches of sentences while the calling thread reads,
+// tokenises, encodes and writes the others: a pipeline. It is for models whose hidden layer is too small
+// to share by units (tag-worker.ts: the softmax head's 100 units), where that leaves the calling thread
+// doing everything and the second core idle.
+//
+// The calling thread keeps the embeddings and encodes each batch (word ids and casing, through the same
+// memo as the Tagger). It sends the encoded batch with the pretrained rows of the words the thread has
+// not been sent before (as float32, the values the scorer would read itself), so the thread needs no
+// embeddings: its word table has the model's own rows and the rows it was sent. The thread runs a
+// Tagger's scorer on each batch in the order they come, then the numeric half of decoding (the output
+// chosen for each token, and its probability: labels.ts chooseOutputs), and answers with those; the
+// calling thread makes the spans (spansOfChoice). The same scorer on the same batches in the same order,
+// and the same decoding: the same spans as a Tagger on one thread.
+//
+// This file is both the thread's code (run by `new Worker`) and the calling side (TagPipeline).
+
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { Embeddings } from '../embeddings/embeddings.js';
+import { NerError } from '../errors.js';
+import type { Encoded } from '../model/features.js';
+import { WindowScorer } from './fast-scorer.js';
+import { type Decoded, chooseOutputs, spansOfChoice, transitions } from '../model/labels.js';
+import type { NerModel } from '../model/ner-model.js';
+import { WordEncoder } from './predict.js';
+
+const KIND = 'ner-tag-pipeline';
+
+/** What the thread needs of the model (structured-cloneable: no embeddings). */
+interface ModelPart {
+  model: Omit<NerModel, 'words'>;
+  d: number;
+  keys: number; // the model's own rows
+  rows: Float64Array; // keys × d
+  pretrained: number; // rows of the embeddings (word ids keys … keys + pretrained − 1)
+  budgetBytes: number;
+}
+
+/** A batch, encoded, with the pretrained rows the thread has not had yet. */
+interface Job {
+  seq: number;
+  e: Encoded;
+  newIds: Int32Array; // pretrained row numbers (word id − keys)
+  newRows: Float32Array; // their rows, d values each
+}
+
+/** chooseOutputs for every token of a batch, and the scorer's cache figures. */
+interface Answer {
+  seq: number;
+  choice: Int32Array;
+  prob: Float64Array;
+  fills: number;
+  capacity: number;
+  error?: string;
+}
+
+const moved = (...arrays: ArrayBufferView[]): ArrayBuffer[] => arrays.map((a) => a.buffer as ArrayBuffer);
+
+/** The calling side: starts the thread on a model and tags batches through it, in order. */
+export class TagPipeline {
+  private readonly worker: Worker;
+  private readonly encoder: WordEncoder;
+  private readonly sent: Uint8Array; // pretrained row r has been sent
+  private readonly pending = new Map<number, { resolve: (a: Answer) => void; reject: (e: Error) => void }>();
+  private seq = 0;
+  private failure: Error | null = null;
+  private stats = { capacity: 0, fills: 0 };
+
+  constructor(
+    private readonly model: NerModel,
+    budgetBytes?: number,
+  ) {
+    const { words, ...rest } = model;
+    // the model's own rows (13 MB with --fine-tune), moved into shared memory, which the thread reads
+    // without a copy of its own: the same values, in the model the caller holds too
+    if (!(words.rows.buffer instanceof SharedArrayBuffer)) {
+      const rows = new Float64Array(new SharedArrayBuffer(words.rows.byteLength));
+      rows.set(words.rows);
+      words.rows = rows;
+    }
+    const part: ModelPart = { model: rest, d: words.d, keys: words.keys.length, rows: words.rows, pretrained: words.emb ? words.emb.count : 0, budgetBytes: budgetBytes ?? 32 * 2 ** 20 };
+    this.encoder = new WordEncoder(words);
+    this.sent = new Uint8Array(part.pretrained);
+    this.worker = new Worker(new URL(import.meta.url), { workerData: { kind: KIND, part }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    this.worker.unref(); // idle, it never keeps the process alive
+    const failed = (what: string) => new NerError(`the tagger's second thread ${what}`, 'run ner tag again with --threads 1');
+    this.worker.on('message', (a: Answer) => {
+      const p = this.pending.get(a.seq);
+      this.pending.delete(a.seq);
+      if (this.pending.size === 0) this.worker.unref();
+      if (a.error !== undefined) p?.reject(failed(`failed: ${a.error}`));
+      else p?.resolve(a);
+    });
+    this.worker.on('error', (err) => this.fail(failed(`failed: ${err.message}`)));
+    this.worker.on('exit', () => this.fail(failed('stopped')));
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+    this.worker.unref();
+  }
+
+  /** Tags a batch of sentences on the thread: the spans of each sentence, as Tagger.tag gives them. */
+  tag(sentences: string[][]): Promise<Pick<Decoded, 'spans'>[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const job = this.job(this.encoder.encode(sentences));
+    return new Promise<Answer>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref(); // an answer to wait for keeps the process alive
+      this.pending.set(job.seq, { resolve, reject });
+      this.worker.postMessage(job, moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows));
+    }).then((a) => {
+      this.stats = { capacity: a.capacity, fills: a.fills };
+      const out: Pick<Decoded, 'spans'>[] = [];
+      for (let s = 0, o = 0; s < sentences.length; o += sentences[s].length, s++) {
+        const end = o + sentences[s].length;
+        out.push({ spans: spansOfChoice(this.model.labels, a.choice.subarray(o, end), a.prob.subarray(o, end)) });
+      }
+      return out;
+    });
+  }
+
+  /** The job for an encoded batch, with the rows of the pretrained words the thread has not been sent. */
+  private job(e: Encoded): Job {
+    const { words } = this.model;
+    const V = words.keys.length;
+    const d = words.d;
+    const fresh: number[] = [];
+    for (let i = 0; i < e.N; i++) {
+      const r = e.word[i] - V;
+      if (r >= 0 && this.sent[r] === 0) {
+        this.sent[r] = 1;
+        fresh.push(r);
+      }
+    }
+    const newRows = new Float32Array(fresh.length * d);
+    fresh.forEach((r, k) => words.emb!.readRow(r, newRows, k * d));
+    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows };
+  }
+
+  /** The thread's scorer cache: words it holds at most, and word products computed so far. */
+  cacheStats(): { capacity: number; fills: number } {
+    return this.stats;
+  }
+
+  /** Stops the thread; batches not answered yet are dropped. */
+  close(): void {
+    this.failure ??= new NerError('the tagger was closed', 'tag with a new one');
+    this.pending.clear();
+    void this.worker.terminate();
+  }
+}
+
+/** The thread: a scorer whose word table has the model's own rows and the pretrained rows it was sent. */
+function serve(part: ModelPart): void {
+  const { d, keys: V } = part;
+  const near = { slot: new Int32Array(part.pretrained).fill(-1), rows: new Float32Array(1024 * d) }; // row r → near.rows[slot[r]]
+  let held = 0;
+  const emb = {
+    count: part.pretrained,
+    d,
+    readRow: (r: number) => {
+      throw new Error(`pretrained row ${r} was never sent`);
+    },
+  } as unknown as Embeddings;
+  const words = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near };
+  const model = { ...part.model, words } as NerModel;
+  const scorer = new WindowScorer(model, part.budgetBytes);
+  const tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
+  const K = model.dims.K;
+  parentPort!.on('message', (job: Job) => {
+    try {
+      // the rows sent with this batch join the table (grown by doubling)
+      if ((held + job.newIds.length) * d > near.rows.length) {
+        const rows = new Float32Array(Math.max(2 * near.rows.length, (held + job.newIds.length) * d));
+        rows.set(near.rows.subarray(0, held * d));
+        near.rows = rows;
+      }
+      near.rows.set(job.newRows, held * d);
+      for (let k = 0; k < job.newIds.length; k++) near.slot[job.newIds[k]] = held++;
+      const { e } = job;
+      const P = scorer.probabilities(e);
+      const a: Answer = { seq: job.seq, choice: new Int32Array(e.N), prob: new Float64Array(e.N), fills: scorer.fills, capacity: scorer.capacity };
+      // sentence by sentence: the one starting at token o ends at e.sentEnd[o]
+      for (let o = 0; o < e.N; o = e.sentEnd[o]) {
+        const n = e.sentEnd[o] - o;
+        chooseOutputs(model.labels, P.subarray(o * K, (o + n) * K), n, a.choice.subarray(o, o + n), a.prob.subarray(o, o + n), model.config.threshold, tr);
+      }
+      parentPort!.postMessage(a, moved(a.choice, a.prob));
+    } catch (err) {
+      parentPort!.postMessage({ seq: job.seq, error: (err as Error).message });
+    }
+  });
+}
+
+if (!isMainThread && (workerData as { kind?: string } | null)?.kind === KIND) serve((workerData as { part: ModelPart }).part);

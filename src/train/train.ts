@@ -1,0 +1,363 @@
+// The training loop: minibatch SGD over shuffled windows, one dev evaluation per epoch (the same scoring
+// as `ner eval`), early stopping on dev F1, and the best epoch's parameters kept. Pure computation: the
+// caller does the I/O and receives progress through hooks.
+//
+//   for epoch = 1 … E:
+//     shuffle the training tokens (one seeded Rng drives all randomness)
+//     for each minibatch of B windows:
+//       X ← gather(windows);  forward;  J, ∂J/∂s ← loss;  backward (accumulates ∇ into zeroed buffers),
+//       then the sgd step (the only place parameters change; it leaves ∇ zeroed for the next minibatch);
+//       route ∂J/∂x to the word rows it came from and step them
+//     score dev;  keep the parameters if dev F1 improved;  stop after `patience` epochs without gain
+
+import type { Corpus } from '../data/conll.js';
+import type { Embeddings } from '../embeddings/embeddings.js';
+import { NerError, assertShape } from '../errors.js';
+import {
+  type Encoded,
+  type WindowShape,
+  PAD_END,
+  PAD_START,
+  UNK,
+  blockSize,
+  encode,
+  gather,
+  inputSize,
+  lookupKeys,
+  newWordTable,
+  pretrainedId,
+  withNearRows,
+} from '../model/features.js';
+import { makeLabels, outputCount, targets } from '../model/labels.js';
+import { evaluate } from '../eval/metrics.js';
+import {
+  type Dims,
+  type Params,
+  forward,
+  convertParams,
+  initParams,
+  lossAndGrad,
+  newBackScratch,
+  newCache,
+  snapshotParams,
+  wasmFreeParams,
+  zerosLike,
+} from '../model/model.js';
+import { type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
+import { tagSentences } from '../predict/predict.js';
+import { wasmAlloc, wasmAlloc32 } from '../fast/kernels-wasm.js';
+import { Rng } from '../rng.js';
+import { backwardAndStep, stepWordRows } from './sgd.js';
+import { entityTypes } from '../data/tags.js';
+
+export interface TrainHooks {
+  onBatch?: (done: number, total: number, meanLoss: number) => void;
+  onEpoch?: (record: EpochRecord, isBest: boolean) => void;
+  /** Checked before every minibatch: return true to stop there (the result then carries the state). */
+  shouldStop?: () => boolean;
+  now?: () => number; // ms clock (injectable for tests)
+}
+
+/** Everything needed to continue an interrupted run exactly where it stopped. */
+export interface TrainState {
+  epoch: number; // the epoch in progress
+  step: number; // how many of this epoch's shuffled windows are done
+  rngAtEpochStart: number; // the Rng state before this epoch's shuffle (the shuffle is replayed)
+  J: number; // this epoch's summed loss so far
+  seen: number;
+  params: Params;
+  rows: Float64Array; // the word table's own rows
+  best: { f1: number; params: Params; rows: Float64Array } | null;
+  bestEpoch: number;
+  sinceBest: number;
+  history: EpochRecord[];
+}
+
+export type StopReason = 'done' | 'early' | 'interrupted' | 'diverged';
+
+export interface TrainResult {
+  /** The model with the best epoch's parameters (the last epoch's without a dev set). Meaningful when
+   *  at least one epoch finished (model.history.length > 0). */
+  model: NerModel;
+  stop: StopReason;
+  /** When interrupted: the state to resume from. */
+  state?: TrainState;
+  /** When diverged: where. */
+  diverged?: { epoch: number; loss: number };
+}
+
+function sentencesOf(corpora: Corpus[]): { tokens: string[][]; tags: string[][] } {
+  const tokens: string[][] = [];
+  const tags: string[][] = [];
+  for (const c of corpora) for (const s of c.sentences) {
+    tokens.push(s.tokens);
+    tags.push(s.tags);
+  }
+  return { tokens, tags };
+}
+
+/** The model's own word rows: padding, <unk>, frequent training words with no pretrained vector, and
+ *  (fine-tuning) copies of the pretrained vectors of the training words. */
+function buildWordTable(emb: Embeddings, tokens: string[][], config: ModelConfig, rng: Rng) {
+  const d = emb.d;
+  const keys = [PAD_START, PAD_END, UNK];
+  const counts = new Map<string, number>();
+  const copies: number[] = [];
+  const seen = new Set<string>();
+  for (const s of tokens)
+    for (const tok of s) {
+      const pre = pretrainedId(emb, tok);
+      if (pre < 0) {
+        const key = lookupKeys(tok).at(-1)!; // the most normalised form
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      } else if (config.fineTune) {
+        const key = emb.words[pre];
+        if (!seen.has(key)) {
+          seen.add(key);
+          keys.push(key);
+          copies.push(pre);
+        }
+      }
+    }
+  const extra = [...counts].filter(([, c]) => c >= config.minCount).map(([k]) => k).sort();
+  const firstExtra = keys.length;
+  keys.push(...extra);
+  const rows = new Float64Array(keys.length * d);
+  copies.forEach((pre, i) => emb.readRow(pre, rows, (3 + i) * d));
+  // own rows start small and random (the pretrained vectors have norm ≈ 1 … 5 per word; scale by 1/√d)
+  const a = 1 / Math.sqrt(d);
+  for (let r = 0; r < keys.length; r++) if (r < 3 || r >= firstExtra) for (let j = 0; j < d; j++) rows[r * d + j] = rng.uniform(a);
+  return newWordTable(d, keys, rows, emb);
+}
+
+/** Marks the training tokens whose word occurs once (the candidates for word dropout); padding and <unk> never. */
+function singletons(e: Encoded): Uint8Array {
+  const count = new Map<number, number>();
+  for (let i = 0; i < e.N; i++) count.set(e.word[i], (count.get(e.word[i]) ?? 0) + 1);
+  const single = new Uint8Array(e.N);
+  for (let i = 0; i < e.N; i++) single[i] = count.get(e.word[i]) === 1 && e.word[i] > 2 ? 1 : 0;
+  return single;
+}
+
+export function checkConfig(c: ModelConfig): void {
+  const bad = (what: string, fix: string) => {
+    throw new NerError(`invalid option: ${what}`, fix);
+  };
+  if (!Number.isInteger(c.epochs) || c.epochs < 1) bad(`--epochs ${c.epochs}`, 'use a whole number ≥ 1, e.g. --epochs 10');
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad(`--lr ${c.lr}`, 'use a positive learning rate, e.g. --lr 0.2');
+  if (!(c.lrEmbed >= 0) || !Number.isFinite(c.lrEmbed)) bad(`--lr-embed ${c.lrEmbed}`, 'use a rate ≥ 0');
+  if (!Number.isInteger(c.hidden) || c.hidden < 1 || c.hidden > 4096) bad(`--hidden ${c.hidden}`, 'use a whole number from 1 to 4096, e.g. --hidden 100');
+  if (!Number.isInteger(c.window) || c.window < 0 || c.window > 10)
+    bad(`--window ${c.window}`, 'the window is the number of words on EACH side of the centre word: use 0 to 10 (default 2, i.e. 5 words)');
+  if (!Number.isInteger(c.batch) || c.batch < 1 || c.batch > 4096) bad(`--batch ${c.batch}`, 'use a whole number from 1 to 4096');
+  if (!Number.isInteger(c.patience) || c.patience < 1) bad(`--patience ${c.patience}`, 'use a whole number ≥ 1');
+  if (!(c.l2 >= 0)) bad(`--l2 ${c.l2}`, 'use a value ≥ 0');
+  if (!(c.lrDecay >= 0)) bad(`--lr-decay ${c.lrDecay}`, 'use a value ≥ 0');
+  if (!(c.wordDropout >= 0 && c.wordDropout < 1)) bad(`--word-dropout ${c.wordDropout}`, 'use a probability in [0, 1)');
+  if (!(c.threshold > 0 && c.threshold < 1)) bad(`--threshold ${c.threshold}`, 'use a probability in (0, 1)');
+  if (!Number.isInteger(c.minCount) || c.minCount < 1) bad(`--min-count ${c.minCount}`, 'use a whole number ≥ 1');
+  if (!Number.isInteger(c.seed) || c.seed < 0) bad(`--seed ${c.seed}`, 'use a whole number ≥ 0');
+}
+
+/** Entity-level P/R/F1 of a model on a labelled corpus (the numbers `ner eval` prints). */
+export function devScore(model: NerModel, dev: { tokens: string[][]; tags: string[][] }) {
+  const pred = tagSentences(model, dev.tokens).map((dcd) => dcd.tags);
+  const r = evaluate(dev.tags, pred);
+  return { precision: r.precision, recall: r.recall, f1: r.f1 };
+}
+
+
+export async function train(
+  trainCorpora: Corpus[],
+  dev: Corpus | null,
+  emb: Embeddings,
+  config: ModelConfig,
+  hooks: TrainHooks = {},
+  resume?: TrainState,
+): Promise<TrainResult> {
+  checkConfig(config);
+  const now = hooks.now ?? (() => performance.now());
+  const rng = new Rng(config.seed);
+  const data = sentencesOf(trainCorpora);
+  const devData = dev ? sentencesOf([dev]) : null;
+
+  let types = entityTypes(data.tags);
+  if (config.entity.length > 0) {
+    const missing = config.entity.filter((t) => !types.includes(t));
+    if (missing.length > 0)
+      throw new NerError(`--entity ${missing.join(', ')}: no such entity type in the training data`, `the training data has: ${types.join(', ')}`);
+    types = [...config.entity].sort();
+  }
+  if (types.length === 0) throw new NerError('the training data has no entities', 'label some tokens with B-/I- tags (e.g. B-PER) before training');
+  const labels = makeLabels(config.head, types, config.scheme);
+
+  const words = buildWordTable(emb, data.tokens, config, rng);
+  const shape: WindowShape = { window: config.window, d: emb.d, useCasing: config.casing };
+  const dims: Dims = { head: config.head, n: inputSize(shape), H: config.hidden, K: outputCount(labels) };
+  // Training runs in float32 (the SIMD kernels do twice the work per instruction); the model keeps
+  // float64 copies, which hold the float32 values exactly. The initial values are drawn in float64.
+  const init = initParams(dims, (a) => rng.uniform(a));
+  const params = convertParams<Float32Array>(init, 'float32');
+  wasmFreeParams(init);
+
+  const e = encode(words, data.tokens);
+  const y = new Int32Array(e.N);
+  {
+    let o = 0;
+    for (const tags of data.tags) {
+      y.set(targets(labels, tags), o);
+      o += tags.length;
+    }
+  }
+  const single = config.wordDropout > 0 ? singletons(e) : null;
+
+  const model: NerModel = {
+    config,
+    labels,
+    inputScheme: trainCorpora[0].scheme,
+    dims,
+    shape,
+    params: snapshotParams(params),
+    words,
+    embeddings: { source: emb.source, d: emb.d, count: emb.count, fingerprint: emb.fingerprint },
+    history: [],
+    bestEpoch: 0,
+    trainedOn: { files: trainCorpora.map((c) => c.file), sentences: data.tokens.length, tokens: e.N },
+  };
+
+  const B = config.batch;
+  const P = 2 * config.window + 1;
+  const cache = newCache<Float32Array>(dims, B, 'float32');
+  const scratch = newBackScratch<Float32Array>(dims, B, 'float32');
+  const grads = zerosLike(params); // zero now, and again after every sgd step
+  const dS = wasmAlloc32(B * dims.K);
+  // Then, with what room the WebAssembly memory has left after the parameters and buffers above, the own
+  // word rows (which training updates) and a compact copy of the training words' pretrained rows, from
+  // which the SIMD gather builds X (anything that does not fit is gathered by the plain loop instead).
+  const arenaRows = wasmAlloc(words.rows.length);
+  arenaRows.set(words.rows);
+  words.rows = arenaRows;
+  const near = withNearRows(words, e);
+  const ids = new Int32Array(B * P);
+  const need = new Uint8Array(B * P);
+  const idx = new Int32Array(B);
+  const yb = new Int32Array(B);
+  const V = words.keys.length;
+  const rowBuffers = { dRows: new Float64Array(words.rows.length), mark: new Uint8Array(V), touched: new Int32Array(B * P) };
+  const order = new Int32Array(e.N);
+  for (let i = 0; i < e.N; i++) order[i] = i;
+  const dropped = single ? new Int32Array(e.N) : undefined;
+
+  let best: TrainState['best'] = null;
+  let sinceBest = 0;
+  let stop: StopReason = 'done';
+  let diverged: TrainResult['diverged'];
+  let state: TrainState | undefined;
+  let startEpoch = 1;
+  let firstLoss: number | undefined;
+  if (resume) {
+    // Same seed → the same word table, parameters and Rng draws were made above; now overwrite them
+    // with where the interrupted run stood.
+    assertShape(resume.params.W.length === params.W.length && resume.rows.length === words.rows.length, 'checkpoint parameters', `${params.W.length} + ${words.rows.length}`, `${resume.params.W.length} + ${resume.rows.length}`);
+    params.W.set(resume.params.W);
+    params.b.set(resume.params.b);
+    params.U.set(resume.params.U);
+    params.c.set(resume.params.c);
+    words.rows.set(resume.rows);
+    best = resume.best;
+    sinceBest = resume.sinceBest;
+    model.history = [...resume.history];
+    model.bestEpoch = resume.bestEpoch;
+    startEpoch = resume.epoch;
+  }
+
+  let lastYield = now();
+  for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
+    const t0 = now();
+    const lr = config.lr / (1 + config.lrDecay * (epoch - 1));
+    const lrEmbed = config.lrEmbed / (1 + config.lrDecay * (epoch - 1));
+    const continuing = resume !== undefined && epoch === resume.epoch;
+    if (continuing) rng.state = resume.rngAtEpochStart;
+    const rngAtEpochStart = rng.state;
+    for (let i = 0; i < e.N; i++) order[i] = i;
+    rng.shuffle(order);
+    if (single && dropped) for (let i = 0; i < e.N; i++) dropped[i] = single[i] && rng.next() < config.wordDropout ? 2 : e.word[i];
+    let J = continuing ? resume.J : 0;
+    let seen = continuing ? resume.seen : 0;
+    for (let from = continuing ? resume.step : 0; from < e.N; from += B) {
+      if (now() - lastYield > 100) {
+        // let the event loop run (signal handlers, progress output) about ten times a second
+        await new Promise((r) => setImmediate(r));
+        lastYield = now();
+      }
+      if (hooks.shouldStop?.()) {
+        state = { epoch, step: from, rngAtEpochStart, J, seen, params: snapshotParams(params), rows: words.rows.slice(), best, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] };
+        break;
+      }
+      const b = Math.min(B, e.N - from);
+      for (let i = 0; i < b; i++) {
+        idx[i] = order[from + i];
+        yb[i] = y[idx[i]];
+      }
+      gather(near, shape, e, idx, b, cache.X, ids, dropped);
+      forward(params, dims, config.activation, cache, b);
+      const Jb = lossAndGrad(dims, cache.S, yb, b, dS, 1 / b);
+      J += Jb;
+      // Diverged: the loss is no longer a number, or a minibatch's loss is 100× the very first one's
+      // (saturated units keep a runaway loss finite, so a finite check alone misses it).
+      firstLoss ??= Jb / b;
+      if (!Number.isFinite(J) || Jb / b > 100 * Math.max(firstLoss, 1)) {
+        J = Number.isFinite(J) ? Jb / b : J;
+        break;
+      }
+      // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows,
+      // and not at all when the word vectors do not learn (--lr-embed 0)
+      for (let k = 0; k < b * P; k++) need[k] = ids[k] < V && lrEmbed > 0 ? 1 : 0;
+      // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
+      const rowStep = lrEmbed > 0 ? () => stepWordRows(shape, V, ids, scratch.dX, b, words.rows, lrEmbed, rowBuffers) : undefined;
+      backwardAndStep(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) }, lr, config.l2, rowStep);
+      seen += b;
+      hooks.onBatch?.(seen, e.N, J / seen);
+    }
+    if (state) {
+      stop = 'interrupted';
+      break;
+    }
+    if (seen < e.N) {
+      stop = 'diverged';
+      diverged = { epoch, loss: J };
+      break;
+    }
+    const t1 = now();
+    model.params = snapshotParams(params); // this epoch's parameters, in float64, for scoring and keeping
+    const devResult = devData ? devScore(model, devData) : null;
+    const t2 = now();
+    const record: EpochRecord = {
+      epoch,
+      loss: J / Math.max(seen, 1),
+      lr,
+      dev: devResult,
+      seconds: (t2 - t0) / 1000,
+      tokensPerSecond: seen / Math.max((t1 - t0) / 1000, 1e-9),
+      devSeconds: (t2 - t1) / 1000,
+    };
+    model.history.push(record);
+    const f1 = devResult ? devResult.f1 : epoch; // without dev, the latest epoch is the best
+    const isBest = best === null || f1 > best.f1;
+    if (isBest) {
+      best = { f1, params: model.params, rows: words.rows.slice() };
+      model.bestEpoch = devResult ? epoch : 0;
+      sinceBest = 0;
+    } else sinceBest++;
+    hooks.onEpoch?.(record, isBest);
+    if (devData && sinceBest >= config.patience) {
+      if (epoch < config.epochs) stop = 'early';
+      break;
+    }
+  }
+  if (best) {
+    model.params = best.params;
+    model.words = { ...words, rows: best.rows };
+  }
+  return { model, stop, state, diverged };
+}
