@@ -8,6 +8,7 @@ import { evalCommand } from './eval.js';
 import { gradcheckCommand } from './gradcheck.js';
 import { addGlobalOptions } from './global.js';
 import { infoCommand } from './info.js';
+import { serveCommand } from './serve.js';
 import { tagCommand } from './tag.js';
 import { trainCommand } from './train.js';
 import { paint, VERSION } from './common.js';
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand()]) program.addCommand(c.exitOverride());
+  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand(), serveCommand()]) program.addCommand(c.exitOverride());
   addGlobalOptions(program);
   return program;
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as readline from 'node:readline';
 import { Tagger } from '../predict/predict.js';
-import { bracketed, findEntities, taggedSentences, type Entity, type TaggedSentence } from '../predict/entities.js';
+import { bracketed, findEntities, jsonEntity, taggedSentences, type Entity, type TaggedSentence } from '../predict/entities.js';
 import type { Decoded } from '../model/labels.js';
 import { TagPipeline } from '../predict/tag-pipeline.js';
 import { DataError, InterruptedError } from '../errors.js';
@@ -193,7 +193,7 @@ class Writer {
         parts.push(bracketed(s) + '\n');
       } else if (this.format === 'json') {
         for (const e of s.entities) {
-          const ent: TaggedEntity = { text: e.text, type: e.type, start: e.start, end: e.end, prob: Math.round(e.prob * 1e4) / 1e4 };
+          const ent: TaggedEntity = jsonEntity(e);
           parts.push(`${this.first ? '\n' : ',\n'}  ${JSON.stringify(ent)}`);
           this.first = false;
         }

@@ -59,6 +59,12 @@ export function taggedSentences(sentences: Token[][], decoded: (Pick<Decoded, 's
   });
 }
 
+/** An entity as `ner tag --format json` and `ner serve` give it: these five fields in this order, the
+ *  probability rounded to 4 decimals. */
+export function jsonEntity(e: Entity): Entity {
+  return { text: e.text, type: e.type, start: e.start, end: e.end, prob: Math.round(e.prob * 1e4) / 1e4 };
+}
+
 /** One sentence as `[Paris Hilton]PER wowed the crowd .`: tokens joined by spaces, entities bracketed. */
 export function bracketed(s: TaggedSentence): string {
   const parts: string[] = [];
