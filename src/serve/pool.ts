@@ -1,6 +1,6 @@
 // The tagging threads of `ner serve` (tag-thread.ts), one per core by default: the main thread reads
-// requests and writes answers, the threads tokenize and tag. Each job goes to the thread with the least
-// work waiting; a request of many texts is cut into one share per thread. Every thread holds the same
+// requests and writes answers, the threads tokenize and tag. A request's work is cut into jobs (tag());
+// each goes to the thread with the least work waiting. Every thread holds the same
 // model versions and the Tagger gives the same entities whatever its cache holds, so an answer never
 // depends on the thread or on how many there are (test: the same answers with 1 and 2 threads).
 //
@@ -24,8 +24,47 @@ interface Slot {
   loads: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
 }
 
-/** A share of a request's texts smaller than this is not worth a second thread's hand-over. */
-const SPLIT_CHARS = 16_384;
+/** About 5,000 tokens of text: a job's hand-over costs little next to it, and a short request waits
+ *  for at most one such job in a thread. */
+const JOB_CHARS = 32_768;
+
+/** A piece of a request's text `of`, starting at offset `at` in it. */
+interface Piece {
+  of: number;
+  at: number;
+  text: string;
+}
+
+/** The texts cut into pieces (a long text at line breaks) and grouped into jobs of about JOB_CHARS, in
+ *  order. Depends on the texts only, never on the number of threads. */
+export function jobsOf(texts: string[]): Piece[][] {
+  const jobs: Piece[][] = [];
+  let cur: Piece[] = [];
+  let size = 0;
+  const add = (p: Piece) => {
+    if (size > 0 && size + p.text.length > JOB_CHARS) {
+      jobs.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(p);
+    size += p.text.length;
+  };
+  texts.forEach((text, of) => {
+    let at = 0;
+    while (text.length - at > JOB_CHARS) {
+      // the last line break in the next JOB_CHARS, else the first after them; none: the rest is one piece
+      let cut = text.lastIndexOf('\n', at + JOB_CHARS);
+      if (cut <= at) cut = text.indexOf('\n', at + JOB_CHARS);
+      if (cut < 0) break;
+      add({ of, at, text: text.slice(at, cut + 1) });
+      at = cut + 1;
+    }
+    add({ of, at, text: at === 0 ? text : text.slice(at) });
+  });
+  if (cur.length > 0) jobs.push(cur);
+  return jobs;
+}
 
 export class TagPool {
   private readonly slots: Slot[] = [];
@@ -101,24 +140,33 @@ export class TagPool {
     for (const s of this.slots) s.worker.postMessage({ kind: 'drop', version } satisfies ToThread);
   }
 
-  /** Tags texts on a version: one job, or one share per thread when the texts are many and long. */
+  /**
+   * Tags texts on a version. The work is cut into jobs of about JOB_CHARS: short texts are grouped, a
+   * long text is cut at line breaks (where the tokenizer always ends a sentence, so the pieces give the
+   * entities of the whole, their offsets moved by where each piece starts). A request has at most one
+   * job per thread at a time, so a short request is never queued behind all of a long one, and a model
+   * swap completes between two of a long request's jobs (which go on with the version they started on).
+   */
   async tag(version: number, texts: string[], minProb: number): Promise<TextResult[]> {
-    const chars = texts.reduce((a, t) => a + t.length, 0);
-    const shares = texts.length > 1 && chars >= 2 * SPLIT_CHARS ? Math.min(this.size, texts.length, Math.floor(chars / SPLIT_CHARS)) : 1;
-    if (shares === 1) return this.job(version, texts, minProb, chars);
-    const jobs: Promise<TextResult[]>[] = [];
-    let from = 0;
-    let seen = 0;
-    for (let k = 1; k <= shares; k++) {
-      // contiguous shares of about equal text, so the answers stay in order when joined
-      let to = from;
-      let part = 0;
-      while (to < texts.length && (k === shares || seen + part < (chars * k) / shares)) part += texts[to++].length;
-      jobs.push(this.job(version, texts.slice(from, to), minProb, part));
-      seen += part;
-      from = to;
-    }
-    return (await Promise.all(jobs)).flat();
+    const jobs = jobsOf(texts);
+    const answers: TextResult[][] = new Array(jobs.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < jobs.length) {
+        const j = next++;
+        const chars = jobs[j].reduce((a, p) => a + p.text.length, 0);
+        answers[j] = await this.job(version, jobs[j].map((p) => p.text), minProb, chars);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.size, jobs.length) }, lane));
+    // joined in the order of the pieces, whatever order the jobs ended in
+    const results: TextResult[] = texts.map(() => ({ entities: [], tokens: 0 }));
+    jobs.forEach((pieces, j) => pieces.forEach((p, k) => {
+      const r = results[p.of];
+      r.tokens += answers[j][k].tokens;
+      for (const e of answers[j][k].entities) r.entities.push(p.at === 0 ? e : { ...e, start: e.start + p.at, end: e.end + p.at });
+    }));
+    return results;
   }
 
   private job(version: number, texts: string[], minProb: number, chars: number): Promise<TextResult[]> {
