@@ -10,7 +10,7 @@
 import autocannon from 'autocannon';
 import { readConll } from '../src/data/conll.js';
 import { tokenize } from '../src/data/tokenize.js';
-import { rssMb, startServerProcess } from './serve-process.js';
+import { cpuSeconds, loadAverage, rssMb, startServerProcess } from './serve-process.js';
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,23 +76,29 @@ async function main(): Promise<void> {
   const warm = await cannon({ url: server.url, connections: 2, amount: 200, requests: bodies(docs.map((d) => d.text)) });
   console.log(`warm-up: ${warm.requests} requests, ${warm.failed} failed; RSS ${rssMb(server.pid).toFixed(0)} MB`);
 
+  const cpu0 = cpuSeconds(server.pid);
+  console.log(`load average before: ${loadAverage()}`);
   const load = await cannon({ url: server.url, connections: 8, duration: seconds, requests: bodies(docs.map((d) => d.text)) });
+  const cpu = cpuSeconds(server.pid) - cpu0;
   const tokensPerS = (load.requests * meanTokens) / load.seconds;
+  console.log(`load average after: ${loadAverage()}; the server used ${cpu.toFixed(1)} CPU-s in ${load.seconds.toFixed(1)} s (${(cpu / load.seconds).toFixed(2)} cores of 2): ` +
+    `${Math.round((load.requests * meanTokens) / cpu).toLocaleString('en-US')} tokens per CPU-second`);
   console.log(`throughput: 8 connections × 1,000-token documents, ${load.seconds.toFixed(1)} s: ${load.requests} requests, ${load.failed} failed, ` +
     `${Math.round(tokensPerS).toLocaleString('en-US')} tokens/s (${(load.requests / load.seconds).toFixed(1)} req/s), latency p50 ${load.p50} ms p99 ${load.p99} ms`);
 
+  console.log(`load average: ${loadAverage()}`);
   const lat = await cannon({ url: server.url, connections: 4, overallRate: 50, duration: seconds, requests: bodies([sentence]) });
   console.log(`latency: ${sentenceTokens}-token sentence at 50 req/s, ${lat.seconds.toFixed(1)} s: ${lat.requests} requests, ${lat.failed} failed, p50 ${lat.p50} ms, p99 ${lat.p99} ms`);
 
   if (soakSeconds > 0) {
     const samples: number[] = [rssMb(server.pid)];
     const timer = setInterval(() => samples.push(rssMb(server.pid)), 10_000);
-    // about 40k tokens/s: a tenth of the requests are 1,000-token documents, the rest 30-token sentences
+    // about 25k tokens/s: a tenth of the requests are 1,000-token documents, the rest 30-token sentences
     const mixed = bodies([...docs.slice(0, 40).map((d) => d.text), ...Array.from({ length: 360 }, (_, i) => `${sentence} (${i})`)]);
-    const soak = await cannon({ url: server.url, connections: 8, overallRate: 400, duration: soakSeconds, requests: mixed });
+    const soak = await cannon({ url: server.url, connections: 8, overallRate: 200, duration: soakSeconds, requests: mixed });
     clearInterval(timer);
     samples.push(rssMb(server.pid));
-    console.log(`soak: ${soak.seconds.toFixed(0)} s at 400 req/s mixed: ${soak.requests} requests, ${soak.failed} failed, p99 ${soak.p99} ms; ` +
+    console.log(`soak: ${soak.seconds.toFixed(0)} s at 200 req/s mixed: ${soak.requests} requests, ${soak.failed} failed, p99 ${soak.p99} ms; ` +
       `RSS start ${samples[0].toFixed(1)} MB, end ${samples[samples.length - 1].toFixed(1)} MB, min ${Math.min(...samples).toFixed(1)}, max ${Math.max(...samples).toFixed(1)} (${samples.length} samples)`);
     console.log(`RSS samples (MB): ${samples.map((s) => s.toFixed(0)).join(' ')}`);
   }
