@@ -11,6 +11,7 @@ import { setKernelThreads } from './fast/kernels-wasm.js';
 import { evaluateWithOov, type OovSplit } from './eval/analysis.js';
 import { readConll, type ConllOptions, type Corpus } from './data/conll.js';
 import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from './embeddings/embeddings.js';
+import { embeddingsForModel } from './embeddings/locate.js';
 import { findEntities, type Entity } from './predict/entities.js';
 import { UsageError } from './errors.js';
 import type { EvalResult } from './eval/metrics.js';
@@ -47,10 +48,15 @@ export interface LoadModelOptions {
   onProgress?: (msg: string) => void;
 }
 
-/** Reads a model file written by `ner train` or saveModel() and attaches its embeddings. */
+/**
+ * Reads a model file written by `ner train`, `ner package` or saveModel() and attaches its embeddings:
+ * the ones given, else the vectors the file carries, else the ones it was trained with, found by what they
+ * are (embeddings/locate.ts).
+ */
 export async function loadModel(file: string, opts: LoadModelOptions = {}): Promise<NerModel> {
   const mf = readModelFile(file);
-  const emb = await embeddingsOf(opts.embeddings, mf.embeddings.source, opts.onProgress);
+  const given = opts.embeddings;
+  const emb = given !== undefined && typeof given !== 'string' ? given : await embeddingsForModel(mf, given, { onProgress: opts.onProgress });
   return attachEmbeddings(mf, emb);
 }
 

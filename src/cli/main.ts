@@ -4,10 +4,12 @@
 
 import { Command, CommanderError } from 'commander';
 import { NerError } from '../errors.js';
+import { cacheCommand } from './cache.js';
 import { evalCommand } from './eval.js';
 import { gradcheckCommand } from './gradcheck.js';
 import { addGlobalOptions } from './global.js';
 import { infoCommand } from './info.js';
+import { packageCommand } from './package.js';
 import { tagCommand } from './tag.js';
 import { trainCommand } from './train.js';
 import { paint, VERSION } from './common.js';
@@ -20,7 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand()]) program.addCommand(c.exitOverride());
+  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand(), packageCommand(), cacheCommand()]) program.addCommand(c.exitOverride());
   addGlobalOptions(program);
   return program;
 }
