@@ -7,7 +7,7 @@
 //   tag(model, 'Paris Hilton wowed the crowd in Cannes.');   // [{ text, type, start, end, prob }, …]
 //   evaluate(model, 'data/demo/dev.conll').f1;
 
-import { setKernelThreads } from './fast/kernels-wasm.js';
+import { setKernelThreads } from './fast/team.js';
 import { evaluateWithOov, type OovSplit } from './eval/analysis.js';
 import { readConll, type ConllOptions, type Corpus } from './data/conll.js';
 import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from './embeddings/embeddings.js';
@@ -31,7 +31,7 @@ export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig
 export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report/report.js';
 export { asciiChart, sparkline, trainingChart } from './report/chart.js';
 export { SentenceSplitter, tokenize, type Token } from './data/tokenize.js';
-export { kernelThreads, setKernelThreads } from './fast/kernels-wasm.js';
+export { kernelThreads, setKernelThreads } from './fast/team.js';
 
 /** Embeddings given by source (a file path, or DEFAULT_EMBEDDINGS) or already loaded. */
 export type EmbeddingsSpec = string | Embeddings;
