@@ -2,11 +2,12 @@
 // verbs, as plain async functions over files or in-memory corpora, with TypeScript types. Nothing here
 // prints or exits; failures are NerErrors with a message and a hint.
 //
-//   const model = await train({ train: 'data/demo/train.conll', dev: 'data/demo/dev.conll', epochs: 5 });
+//   const model = await train({ train: DEMO.train, dev: DEMO.dev, epochs: 5 });
 //   saveModel(model, 'models/ner.json');
 //   tag(model, 'Paris Hilton wowed the crowd in Cannes.');   // [{ text, type, start, end, prob }, …]
-//   evaluate(model, 'data/demo/dev.conll').f1;
+//   evaluate(model, DEMO.dev).f1;
 
+import { fileURLToPath } from 'node:url';
 import { setKernelThreads } from './fast/team.js';
 import { evaluateWithOov, type OovSplit } from './eval/analysis.js';
 import { readConll, type ConllOptions, type Corpus } from './data/conll.js';
@@ -32,6 +33,16 @@ export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type Mod
 export { asciiChart, sparkline, trainingChart } from './report/chart.js';
 export { SentenceSplitter, tokenize, type Token } from './data/tokenize.js';
 export { kernelThreads, setKernelThreads } from './fast/team.js';
+export { packageModel, type PackageOptions } from './io/package.js';
+export { QUANTIZE, type Quantize } from './embeddings/packaged.js';
+export { NER_VERSION } from './version.js';
+
+/** The demo corpus and sample text that come with the package, as absolute paths (usable from any project). */
+export const DEMO = {
+  train: fileURLToPath(new URL('../../data/demo/train.conll', import.meta.url)),
+  dev: fileURLToPath(new URL('../../data/demo/dev.conll', import.meta.url)),
+  text: fileURLToPath(new URL('../../data/sample.txt', import.meta.url)),
+};
 
 /** Embeddings given by source (a file path, or DEFAULT_EMBEDDINGS) or already loaded. */
 export type EmbeddingsSpec = string | Embeddings;

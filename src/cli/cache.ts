@@ -20,8 +20,8 @@ export function cacheCommand(): Command {
     .option('--all', 'remove every entry')
     .addHelpText('after', `
 Examples:
-  ner cache clean --older-than 30d
-  ner cache clean --all`)
+  $ ner cache clean --older-than 30d
+  $ ner cache clean --all`)
     .action(async (opts: { olderThan?: number; all?: boolean }) => {
       if (!opts.all && opts.olderThan === undefined) throw new UsageError('ner cache clean: say which entries to remove', 'add --older-than 30d, or --all');
       const now = Date.now();

@@ -45,8 +45,8 @@ export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean
  * file carries, else the ones it was trained with, wherever they are now (embeddings/locate.ts).
  */
 export async function loadModelFor(modelFile: string, embeddings: string | undefined, quiet: boolean): Promise<NerModel> {
-  const mf = readModelFile(modelFile);
   const t0 = performance.now();
+  const mf = readModelFile(modelFile);
   const r = reporters(quiet);
   const emb = await embeddingsForModel(mf, embeddings, { lazyVectors: true, ...r });
   r.onProgress(embeddingsLine(emb, (performance.now() - t0) / 1000));

@@ -8,7 +8,7 @@ import { packageModel } from '../io/package.js';
 import { saveModel } from '../io/model-io.js';
 import { DEFAULT_MODEL, intOption, loadModelFor, paint, refuseOverwritingInput, shown } from './common.js';
 
-export const PACKAGE_MAX_WORDS = 50_000;
+export const PACKAGE_MAX_WORDS = 100_000;
 export const PACKAGE_QUANTIZE: Quantize = 'int8';
 
 export function packageCommand(): Command {
@@ -23,8 +23,8 @@ export function packageCommand(): Command {
     .option('-q, --quiet', 'print only errors')
     .addHelpText('after', `
 Examples:
-  ner package models/conll.json --out models/conll-packed.json
-  ner package models/conll.json --out models/conll-f16.json --max-words 100000 --quantize f16`)
+  $ ner package models/conll.json --out models/conll-packed.json
+  $ ner package models/conll.json --out models/conll-f16.json --max-words 100000 --quantize f16`)
     .action(runPackage);
 }
 

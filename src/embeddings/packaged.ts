@@ -6,6 +6,7 @@
 //   int8  1 byte a value, q = round(v / s) with one float32 scale s = max|v| / 127 per row
 // Rows are decoded when read (readRow), so a loaded model holds the packed bytes only.
 
+import os from 'node:os';
 import { DataError } from '../errors.js';
 import type { EmbeddingsInfo } from '../model/ner-model.js';
 import type { Embeddings } from './embeddings.js';
@@ -72,15 +73,13 @@ export function unpackVectors(p: unknown, info: EmbeddingsInfo, file: string): E
   if (table === undefined) throw bad(`the word list does not hold ${v.n} words`);
   let readRow: ReadRow;
   if (v.dtype === 'f32') {
-    const a = new Float32Array(v.n * d);
-    for (let i = 0; i < a.length; i++) a[i] = bytes.readFloatLE(i * 4);
+    const a = littleEndian(bytes, Float32Array);
     readRow = (id, out, o) => {
       for (let j = 0, r = id * d; j < d; j++) out[o + j] = a[r + j];
     };
   } else if (v.dtype === 'f16') {
     const half = halfTable();
-    const a = new Uint16Array(v.n * d);
-    for (let i = 0; i < a.length; i++) a[i] = bytes.readUInt16LE(i * 2);
+    const a = littleEndian(bytes, Uint16Array);
     readRow = (id, out, o) => {
       for (let j = 0, r = id * d; j < d; j++) out[o + j] = half[a[r + j]];
     };
@@ -88,8 +87,7 @@ export function unpackVectors(p: unknown, info: EmbeddingsInfo, file: string): E
     const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     const sb = Buffer.from(v.scales ?? '', 'base64');
     if (sb.length !== v.n * 4) throw bad(`${sb.length / 4} int8 scales, expected ${v.n}`);
-    const s = new Float32Array(v.n);
-    for (let i = 0; i < v.n; i++) s[i] = sb.readFloatLE(i * 4);
+    const s = littleEndian(sb, Float32Array);
     readRow = (id, out, o) => {
       for (let j = 0, r = id * d; j < d; j++) out[o + j] = q[r + j] * s[id];
     };
@@ -111,6 +109,15 @@ export function unpackVectors(p: unknown, info: EmbeddingsInfo, file: string): E
     index: { enumerable: true, get: () => (index ??= new Map(emb.words.map((w, i) => [w, i]))) },
   });
   return emb;
+}
+
+/** Little-endian bytes as a typed array (one copy, aligned; swapped on a big-endian machine). */
+function littleEndian<T extends Float32Array | Uint16Array>(bytes: Buffer, Kind: { new (n: number): T; BYTES_PER_ELEMENT: number }): T {
+  const a = new Kind(bytes.length / Kind.BYTES_PER_ELEMENT);
+  const view = Buffer.from(a.buffer);
+  bytes.copy(view);
+  if (os.endianness() === 'BE') Kind.BYTES_PER_ELEMENT === 4 ? view.swap32() : view.swap16();
+  return a;
 }
 
 /** float32 → IEEE 754 half (round to nearest, ties to even; overflow → ±Infinity, which vectors never reach). */
