@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { NerError } from '../errors.js';
 import { cacheCommand } from './cache.js';
+import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { gradcheckCommand } from './gradcheck.js';
 import { addGlobalOptions } from './global.js';
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand(), packageCommand(), cacheCommand()]) program.addCommand(c.exitOverride());
+  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand(), packageCommand(), cacheCommand(), convertCommand()]) program.addCommand(c.exitOverride());
   addGlobalOptions(program);
   return program;
 }
