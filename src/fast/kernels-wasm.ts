@@ -862,8 +862,9 @@ export function wordRowsStepInArena(ids: Int32Array, K: number, P: number, n: nu
   const S = scratch(L, 2 * idsBytes + slotBytes + K * d * 8, ROWS_SCRATCH);
   if (S < 0) return false;
   const slot = S + 2 * idsBytes;
-  if (slot < zeroSlots.start || slot + slotBytes > zeroSlots.end) {
-    // a new block or layout: rowsStep64 needs its slot numbers at zero
+  if (slot !== zeroSlots.start || slot + slotBytes !== zeroSlots.end) {
+    // a layout other than the last one: rowsStep64 needs its slot numbers at zero, and a smaller layout's
+    // staging rows (after its slots) have overwritten part of a larger one's slots
     L.bytes.fill(0, slot, slot + slotBytes);
     zeroSlots = { start: slot, end: slot + slotBytes };
   }
