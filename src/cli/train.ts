@@ -5,7 +5,8 @@ import { SingleBar } from 'cli-progress';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readConll, type Corpus } from '../data/conll.js';
+import type { Corpus } from '../data/conll.js';
+import { addInputFormatOptions, readLabelledFor, type InputFormatOpts } from './input-format.js';
 import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings/embeddings.js';
 import { InterruptedError, NerError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -38,7 +39,7 @@ const D = DEFAULT_CONFIG;
 const CORES = Math.min(8, os.availableParallelism());
 
 export function trainCommand(): Command {
-  return new Command('train')
+  return addInputFormatOptions(new Command('train'))
     .description('train a model on CoNLL files (defaults: the demo corpus in data/ and the wink GloVe vectors)')
     .option('--train <file...>', 'training CoNLL file(s) (default: the demo corpus data/demo/train.conll)')
     .option('--dev <file>', 'dev CoNLL file: scored every epoch, the best epoch is kept (default with the demo corpus: data/demo/dev.conll)')
@@ -79,7 +80,7 @@ Examples:
     });
 }
 
-interface TrainOpts {
+interface TrainOpts extends InputFormatOpts {
   train?: string[];
   dev?: string;
   embeddings: string;
@@ -177,9 +178,9 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
   }
   const checkpointFile = opts.resume ? path.resolve(opts.resume) : `${output}.ckpt`;
 
-  const conllOpts = { tagColumn: run.tagColumn };
-  const corpora = run.train.map((f) => readConll(f, conllOpts));
-  const dev = run.dev ? readConll(run.dev, conllOpts) : null;
+  const readOpts = { ...opts, tagColumn: run.tagColumn };
+  const corpora = run.train.map((f) => readLabelledFor(f, readOpts));
+  const dev = run.dev ? readLabelledFor(run.dev, readOpts) : null;
   for (const c of [...corpora, ...(dev ? [dev] : [])]) {
     say(`${shown(c.file)}: ${c.sentences.length.toLocaleString('en-US')} sentences, ${c.tokens.toLocaleString('en-US')} tokens, scheme ${c.scheme}, types ${c.types.join(' ')}`);
   }
