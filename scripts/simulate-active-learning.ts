@@ -25,7 +25,7 @@ import { setKernelThreads } from '../src/fast/kernels-wasm.js';
 import { DEFAULT_CONFIG } from '../src/model/ner-model.js';
 import { Rng } from '../src/rng.js';
 import { train } from '../src/train/train.js';
-import { byUncertainty, namesOf, pickDiverse, shuffled } from '../src/annotate/select.js';
+import { mostUseful, shuffled } from '../src/annotate/select.js';
 import { MEASURES, scoreSentences, type Measure } from '../src/annotate/uncertainty.js';
 
 function arg(name: string, fallback: string): string {
@@ -162,10 +162,7 @@ async function main(): Promise<void> {
       if (run.tokens < maxTokens && run.round + 1 < maxRounds) {
         if (run.strategy === 'random') next = shuffled(rest, new Rng(run.seed * 1000 + run.round + 1)).slice(0, batch);
         else {
-          const scored = scoreSentences(r.model, rest.map((i) => sentences[i]), run.strategy);
-          const at = new Map(rest.map((i, j) => [i, j]));
-          const order = byUncertainty(scored, rest.map((_, j) => j)).map((j) => rest[j]);
-          next = pickDiverse(order, batch, (i) => sentences[i], (i) => namesOf(sentences[i], scored[at.get(i)!]));
+          next = mostUseful(sentences, rest, scoreSentences(r.model, rest.map((i) => sentences[i]), run.strategy), batch);
         }
       }
       append(out, {

@@ -17,7 +17,7 @@ import { Session } from '../src/annotate/session.js';
 import { serveSession } from '../src/annotate/server.js';
 import { retrain } from '../src/annotate/retrain.js';
 import { loadEmbeddings } from '../src/embeddings/embeddings.js';
-import { readConll } from '../src/data/conll.js';
+import { parseConll, readConll } from '../src/data/conll.js';
 import { UsageError } from '../src/errors.js';
 import type { NerModel } from '../src/model/ner-model.js';
 import { Rng } from '../src/rng.js';
@@ -194,3 +194,47 @@ test('a session retrains every N accepts and swaps the new model in; the server 
     await served.close();
   }
 });
+
+test('ner select: the n least certain sentences, pre-annotated, in CoNLL, doccano and Label Studio', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const BIN = path.join(ROOT, 'bin/ner.js');
+  const vec = path.join(work, 'tiny.vec');
+  if (!fs.existsSync(vec)) writeTinyVectors(vec);
+  const model = path.join(work, 'sel.json');
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.equal(run('train', '--train', path.join(ROOT, 'data/demo/train.conll'), '--embeddings', vec, '--epochs', '3', '-q', '--output', model).status, 0);
+  const text = path.join(work, 'sel.txt');
+  fs.writeFileSync(text, fs.readFileSync(path.join(ROOT, 'data/sample.txt'), 'utf8'));
+  const conll = run('select', text, '-n', '4', '--model', model, '-q');
+  assert.equal(conll.status, 0, conll.stderr);
+  const picked = readConllText(conll.stdout);
+  assert.equal(picked.length, 4);
+  // the same four as the library's choice, in its order
+  const { loadModel } = await import('../src/index.js');
+  const { mostUseful } = await import('../src/annotate/select.js');
+  const { scoreSentences } = await import('../src/annotate/uncertainty.js');
+  const { tokenize } = await import('../src/data/tokenize.js');
+  const m = await loadModel(model, { embeddings: vec });
+  const sents = tokenize(fs.readFileSync(text, 'utf8')).map((s) => s.map((t) => t.text));
+  const scored = scoreSentences(m, sents, 'lc');
+  const want = mostUseful(sents, sents.map((_, i) => i), scored, 4);
+  assert.deepEqual(picked.map((s) => s.tokens.join(' ')), want.map((i) => sents[i].join(' ')));
+  assert.ok(scored[want[0]].u >= Math.max(...scored.map((s, i) => (want.includes(i) ? -Infinity : s.u))));
+  const doccano = run('select', text, '-n', '4', '--model', model, '--format', 'doccano', '-q');
+  const recs = doccano.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(recs.map((r) => r.id), want.map((i) => i + 1));
+  for (const r of recs) for (const [s, e, type] of r.label) assert.ok(typeof type === 'string' && 0 <= s && s < e && e <= [...r.text].length);
+  const ls = run('select', text, '-n', '4', '--model', model, '--format', 'labelstudio', '-q');
+  const tasks = JSON.parse(ls.stdout);
+  assert.equal(tasks.length, 4);
+  assert.ok(tasks.every((t: any) => typeof t.data.text === 'string' && Array.isArray(t.predictions)));
+  const r1 = run('select', text, '-n', '3', '--model', model, '--by', 'random', '--seed', '7', '-q').stdout;
+  assert.equal(run('select', text, '-n', '3', '--model', model, '--by', 'random', '--seed', '7', '-q').stdout, r1);
+  const guard = run('select', text, '-n', '3', '--model', model, '--output', text);
+  assert.equal(guard.status, 1);
+  assert.match(guard.stderr, /is also an input file/);
+});
+
+function readConllText(t: string) {
+  return parseConll(t, '<select>').sentences;
+}

@@ -56,3 +56,13 @@ export function pickDiverse(order: number[], size: number, tokensOf: (i: number)
   }
   return taken;
 }
+
+/**
+ * The n sentences (indices into `sentences`, among `among`) to label first: by uncertainty with the
+ * diversity rule, from scores of those sentences (scored[j] belongs to among[j]).
+ */
+export function mostUseful(sentences: string[][], among: number[], scored: Scored[], n: number): number[] {
+  const at = new Map(among.map((i, j) => [i, j]));
+  const order = byUncertainty(scored, among.map((_, j) => j)).map((j) => among[j]);
+  return pickDiverse(order, n, (i) => sentences[i], (i) => namesOf(sentences[i], scored[at.get(i)!]));
+}

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { NerError } from '../errors.js';
 import { annotateCommand } from './annotate.js';
+import { selectCommand } from './select.js';
 import { evalCommand } from './eval.js';
 import { gradcheckCommand } from './gradcheck.js';
 import { addGlobalOptions } from './global.js';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand(), annotateCommand()]) program.addCommand(c.exitOverride());
+  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand(), annotateCommand(), selectCommand()]) program.addCommand(c.exitOverride());
   addGlobalOptions(program);
   return program;
 }
