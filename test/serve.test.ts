@@ -7,7 +7,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -26,6 +26,7 @@ import { startServer, type RunningServer, type ServeOptions } from '../src/serve
 import { MAPPING_TEMPLATE } from '../src/serve/doccano.js';
 import { versionName } from '../src/serve/model-holder.js';
 import { writeTinyVectors } from './tiny-vectors.js';
+import { OffsetMap, type OffsetUnit } from '../src/data/formats/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-serve-'));
@@ -83,9 +84,12 @@ async function call(url: string, method: string, body?: unknown, headers: Record
   return { status: r.status, json: text ? JSON.parse(text) : null, headers: r.headers };
 }
 
-/** What `ner tag --format json` gives for a text (the same functions). */
-function expected(model: NerModel, text: string, minProb = 0) {
-  return findEntities(model, tokenize(text), minProb).flatMap((s) => s.entities.map(jsonEntity));
+/** What `ner tag --format json` gives for a text (the same functions; offsets in UTF-16 units or, as by
+ *  default, code points). */
+function expected(model: NerModel, text: string, minProb = 0, unit: OffsetUnit = 'codepoint') {
+  const map = new OffsetMap(text);
+  return findEntities(model, tokenize(text), minProb).flatMap((s) => s.entities.map((e) =>
+    jsonEntity(text.slice(e.start, e.end), e.type, map.fromUtf16(e.start, unit), map.fromUtf16(e.end, unit), e.prob)));
 }
 
 const TEXT = 'Peter Blackburn visited the European Commission in Brussels on Thursday with Werner Zwingmann of Germany.';
@@ -103,6 +107,15 @@ test('POST /tag: one text, several, documents with ids; the entities of ner tag 
   const docs = await call(`${s.url}/tag`, 'POST', { documents: [{ id: 'x1', text: TEXT }, { id: 7, text: 'In Paris.' }], min_prob: 0.9 });
   assert.deepEqual(docs.json.results, [{ id: 'x1', entities: expected(modelA, TEXT, 0.9) }, { id: 7, entities: expected(modelA, 'In Paris.', 0.9) }]);
   assert.ok(s.lines.some((l) => /^POST \/tag 200 \d+ tokens [\d.]+ ms$/.test(l)), s.lines.join('\n'));
+  // what the command line gives, offsets in code points by default, UTF-16 units when asked
+  const emoji = `😀 ${TEXT}\nAnd 🎉 ${TEXT}`;
+  const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin/ner.js'), 'tag', '--model', fileA, '--format', 'json', '-q'], { input: emoji, encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  const served = await call(`${s.url}/tag`, 'POST', { text: emoji });
+  assert.deepEqual(served.json.entities, JSON.parse(cli.stdout));
+  const utf16 = await call(`${s.url}/tag`, 'POST', { text: emoji, offsets: 'utf16' });
+  assert.deepEqual(utf16.json.entities, expected(modelA, emoji, 0, 'utf16'));
+  assert.notDeepEqual(utf16.json.entities, served.json.entities);
 });
 
 test('the same answers with 1 and 2 tagging threads (a request cut into jobs, and requests at once)', async () => {
@@ -121,7 +134,7 @@ test('doccano: the Custom REST Request body {"text": "{{ text }}"} gets spans in
   const text = `😀 🇫🇷 ${TEXT}`; // astral characters before the entities: UTF-16 and code points differ by 3
   const r = await call(`${s.url}/doccano`, 'POST', { text });
   assert.equal(r.status, 200);
-  const ents = expected(modelA, text);
+  const ents = expected(modelA, text, 0, 'utf16');
   assert.equal(r.json.length, ents.length);
   const points = Array.from(text); // Python's str: one item per code point
   r.json.forEach((span: any, i: number) => {
@@ -149,7 +162,7 @@ test('Label Studio: /predict answers its documented request; /setup, /health and
   assert.equal(r.json.results.length, 2);
   for (const [i, task] of request.tasks.entries()) {
     const text = task.data.text;
-    const ents = expected(modelA, text);
+    const ents = expected(modelA, text, 0, 'utf16');
     const p = r.json.results[i];
     assert.equal(p.model_version, r.json.model_version);
     assert.equal(p.score, Math.min(...ents.map((e) => e.prob)));

@@ -6,9 +6,9 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Corpus } from '../data/conll.js';
-import { DEFAULT_EMBEDDINGS, loadEmbeddings } from '../embeddings/embeddings.js';
+import { embeddingsForModel } from '../embeddings/locate.js';
 import { devScore, train } from '../train/train.js';
-import { setKernelThreads } from '../fast/kernels-wasm.js';
+import { setKernelThreads } from '../fast/team.js';
 import { attachEmbeddings, parseModel, serialiseModel } from '../io/model-io.js';
 
 export interface RetrainJob {
@@ -27,8 +27,7 @@ export type RetrainAnswer =
 
 export async function retrain(job: RetrainJob): Promise<RetrainAnswer & { ok: true }> {
   const mf = parseModel(job.modelText, job.modelFile);
-  const source = job.embeddings ?? mf.embeddings.source;
-  const emb = await loadEmbeddings(source === DEFAULT_EMBEDDINGS ? undefined : source, { lazyVectors: true });
+  const emb = await embeddingsForModel(mf, job.embeddings, { lazyVectors: true });
   const current = attachEmbeddings(mf, emb);
   // the annotations' own types, not the ones the current model was restricted to
   const result = await train([job.train], null, emb, { ...mf.config, entity: [] });

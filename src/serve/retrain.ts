@@ -26,6 +26,7 @@ export interface RetrainOptions {
   output?: string; // a retrained model that is swapped in is also saved here
   minDocuments: number; // annotated documents needed before webhook events start a retraining
   holdout: number; // share of the documents held out
+  embeddings?: string; // the server's --embeddings, if given
 }
 
 interface Run {
@@ -164,7 +165,7 @@ export class Retrainer {
       const trainCorpus = corpusOfSentences(`annotations (${docs.length - held} documents)`, training);
       const heldCorpus = corpusOfSentences('held out', heldOut);
       answer = await this.inThread({
-        modelText: base.text, modelFile: base.file, train: trainCorpus,
+        modelText: base.text, modelFile: base.file, embeddings: this.opts.embeddings, train: trainCorpus,
         heldOut: { tokens: heldCorpus.sentences.map((s) => s.tokens), tags: heldCorpus.sentences.map((s) => s.tags) },
       });
     } catch (err) {

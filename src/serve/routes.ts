@@ -4,7 +4,8 @@
 // whole request (model-holder.ts), so a swap never mixes two models in one answer.
 
 import * as path from 'node:path';
-import type { Entity } from '../predict/entities.js';
+import { OffsetMap, type OffsetUnit } from '../data/formats/index.js';
+import { jsonEntity, type Entity } from '../predict/entities.js';
 import type { ModelFile } from '../io/model-io.js';
 import { NerError } from '../errors.js';
 import { doccanoSpans, doccanoText } from './doccano.js';
@@ -57,14 +58,21 @@ async function tagged(ctx: RouteContext, texts: string[], minProb: number): Prom
   }
 }
 
+/** A text's entities as `ner tag --format json` gives them, offsets in `unit`. */
+function jsonEntities(text: string, entities: Entity[], unit: OffsetUnit): Entity[] {
+  const map = new OffsetMap(text);
+  return entities.map((e) => jsonEntity(e.text, e.type, map.fromUtf16(e.start, unit), map.fromUtf16(e.end, unit), e.prob));
+}
+
 async function tagRoute(ctx: RouteContext, body: unknown): Promise<Answer> {
   const req = tagRequest(body);
   const texts = req.kind === 'text' ? [req.text] : req.texts;
   const { results, version, tokens } = await tagged(ctx, texts, req.minProb);
-  if (req.kind === 'text') return { status: 200, body: { entities: results[0].entities, model_version: version }, tokens };
+  const entities = results.map((r, i) => jsonEntities(texts[i], r.entities, req.unit));
+  if (req.kind === 'text') return { status: 200, body: { entities: entities[0], model_version: version }, tokens };
   const out = req.kind === 'texts'
-    ? results.map((r) => ({ entities: r.entities }))
-    : results.map((r, i) => ({ id: req.ids[i], entities: r.entities }));
+    ? entities.map((e) => ({ entities: e }))
+    : entities.map((e, i) => ({ id: req.ids[i], entities: e }));
   return { status: 200, body: { results: out, model_version: version }, tokens };
 }
 

@@ -122,7 +122,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     await pool.close();
     throw err;
   }
-  const trainer = new Retrainer(holder, opts.retrain, log);
+  const trainer = new Retrainer(holder, { ...opts.retrain, embeddings: opts.embeddings }, log);
   const token = opts.token === undefined ? null : digest(opts.token);
   let inflight = 0;
   let draining = false;

@@ -5,14 +5,16 @@
 // A job that throws is answered with its error: the thread goes on with the next one.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from '../embeddings/embeddings.js';
+import type { Embeddings } from '../embeddings/embeddings.js';
+import { embeddingsForModel } from '../embeddings/locate.js';
 import { NerError } from '../errors.js';
 import { attachEmbeddings, parseModel } from '../io/model-io.js';
-import { findEntities, jsonEntity, type Entity } from '../predict/entities.js';
+import { findEntities, type Entity } from '../predict/entities.js';
 import { Tagger } from '../predict/predict.js';
 import { tokenize } from '../data/tokenize.js';
 
-/** What a text gives: its entities (as `ner tag --format json`) and its number of tokens. */
+/** What a text gives: its entities (offsets in UTF-16 units, the text as the input has it, the probability
+ *  unrounded: routes.ts makes them what each route answers) and its number of tokens. */
 export interface TextResult {
   entities: Entity[];
   tokens: number;
@@ -39,7 +41,7 @@ export function tagTexts(tagger: Tagger, texts: string[], minProb: number): Text
     const sentences = tokenize(text);
     let tokens = 0;
     for (const s of sentences) tokens += s.length;
-    const entities = findEntities(tagger, sentences, minProb).flatMap((s) => s.entities.map(jsonEntity));
+    const entities = findEntities(tagger, sentences, minProb).flatMap((s) => s.entities.map((e) => ({ text: text.slice(e.start, e.end), type: e.type, start: e.start, end: e.end, prob: e.prob })));
     return { entities, tokens };
   });
 }
@@ -47,13 +49,17 @@ export function tagTexts(tagger: Tagger, texts: string[], minProb: number): Text
 function run(): void {
   const port = parentPort!;
   const taggers = new Map<number, Tagger>();
-  const embeddings = new Map<string, Promise<Embeddings>>(); // by source: loaded once per thread
-  const embeddingsFor = (source: string) => {
-    let e = embeddings.get(source);
+  // the embeddings as `ner tag` finds them (embeddings/locate.ts), loaded once per thread for all the
+  // versions that use the same ones; a model that carries its vectors brings its own
+  const embeddings = new Map<string, Promise<Embeddings>>();
+  const embeddingsFor = (mf: ReturnType<typeof parseModel>, given: string | undefined) => {
+    if (mf.packaged) return Promise.resolve(mf.packaged);
+    const key = `${given ?? ''}|${mf.embeddings.fingerprint}|${mf.embeddings.maxWords ?? ''}`;
+    let e = embeddings.get(key);
     if (e === undefined) {
-      e = loadEmbeddings(source === DEFAULT_EMBEDDINGS ? undefined : source, { lazyVectors: true });
-      embeddings.set(source, e);
-      e.catch(() => embeddings.delete(source)); // a failed load is tried again next time
+      e = embeddingsForModel(mf, given, { lazyVectors: true });
+      embeddings.set(key, e);
+      e.catch(() => embeddings.delete(key)); // a failed load is tried again next time
     }
     return e;
   };
@@ -66,7 +72,7 @@ function run(): void {
       loading = loading.then(async () => {
         try {
           const mf = parseModel(m.text, m.file);
-          const model = attachEmbeddings(mf, await embeddingsFor(m.embeddings ?? mf.embeddings.source));
+          const model = attachEmbeddings(mf, await embeddingsFor(mf, m.embeddings));
           taggers.get(m.version)?.close();
           taggers.set(m.version, new Tagger(model, { budgetBytes: CACHE_BYTES }));
           send({ kind: 'loaded', version: m.version });

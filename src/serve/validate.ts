@@ -2,6 +2,8 @@
 // what was expected and what came, naming the field (e.g. `texts[3]`). The shapes are few and small,
 // so a schema library would add a dependency for a few dozen lines.
 
+import { OFFSET_UNITS, type OffsetUnit } from '../data/formats/index.js';
+
 /** A request the server refuses: the HTTP status, what was wrong, and how to fix it. */
 export class HttpError extends Error {
   constructor(
@@ -51,8 +53,9 @@ export function expectString(v: unknown, field: string): string {
   return v;
 }
 
-/** POST /tag: one text, several, or documents with ids; optional min_prob. */
-export type TagRequest = { minProb: number } & (
+/** POST /tag: one text, several, or documents with ids; optional min_prob, and the unit of the offsets
+ *  (code points by default, as `ner tag --offsets`). */
+export type TagRequest = { minProb: number; unit: OffsetUnit } & (
   | { kind: 'text'; text: string }
   | { kind: 'texts'; texts: string[] }
   | { kind: 'documents'; ids: unknown[]; texts: string[] }
@@ -63,9 +66,9 @@ export const MAX_TEXTS = 100_000;
 
 export function tagRequest(body: unknown): TagRequest {
   const o = expectObject(body, 'POST /tag', TAG_EXAMPLE);
-  const known = ['text', 'texts', 'documents', 'min_prob'];
+  const known = ['text', 'texts', 'documents', 'min_prob', 'offsets'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw badRequest(`POST /tag: unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected "text", "texts" or "documents", and optionally "min_prob"`, `e.g. ${TAG_EXAMPLE}`);
+  if (unknown.length > 0) throw badRequest(`POST /tag: unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected "text", "texts" or "documents", and optionally "min_prob" and "offsets"`, `e.g. ${TAG_EXAMPLE}`);
   const given = ['text', 'texts', 'documents'].filter((k) => k in o);
   if (given.length !== 1) throw badRequest(`POST /tag: expected exactly one of "text", "texts" or "documents", got ${given.length === 0 ? 'none' : given.map((k) => `"${k}"`).join(' and ')}`, `e.g. ${TAG_EXAMPLE}`);
   let minProb = 0;
@@ -74,12 +77,17 @@ export function tagRequest(body: unknown): TagRequest {
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw badRequest(`"min_prob": expected a probability from 0 to 1, got ${described(p)}`, 'e.g. "min_prob": 0.8');
     minProb = p;
   }
-  if ('text' in o) return { kind: 'text', text: expectString(o.text, 'text'), minProb };
+  let unit: OffsetUnit = 'codepoint';
+  if ('offsets' in o) {
+    if (!OFFSET_UNITS.includes(o.offsets as OffsetUnit)) throw badRequest(`"offsets": expected ${OFFSET_UNITS.map((u) => `"${u}"`).join(' or ')}, got ${described(o.offsets)}`, '"codepoint" counts as Python does, "utf16" as JavaScript and Java do');
+    unit = o.offsets as OffsetUnit;
+  }
+  if ('text' in o) return { kind: 'text', text: expectString(o.text, 'text'), minProb, unit };
   if ('texts' in o) {
     const a = o.texts;
     if (!Array.isArray(a)) throw badRequest(`"texts": expected an array of strings, got ${described(a)}`, 'e.g. {"texts": ["Paris is in France.", "Ada Lovelace was born in London."]}');
     checkCount(a.length, 'texts');
-    return { kind: 'texts', texts: a.map((t, i) => expectString(t, `texts[${i}]`)), minProb };
+    return { kind: 'texts', texts: a.map((t, i) => expectString(t, `texts[${i}]`)), minProb, unit };
   }
   const a = o.documents;
   if (!Array.isArray(a)) throw badRequest(`"documents": expected an array of {"id", "text"} objects, got ${described(a)}`, 'e.g. {"documents": [{"id": "a1", "text": "Paris is in France."}]}');
@@ -92,7 +100,7 @@ export function tagRequest(body: unknown): TagRequest {
     ids.push(doc.id);
     texts.push(expectString(doc.text, `documents[${i}].text`));
   });
-  return { kind: 'documents', ids, texts, minProb };
+  return { kind: 'documents', ids, texts, minProb, unit };
 }
 
 function checkCount(n: number, field: string): void {
