@@ -5,14 +5,15 @@
 import { Command, Option } from 'commander';
 import { combine, oovSplit, scoreCorpus, type OovSplit } from '../eval/analysis.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { formatPredictions, readConll } from '../data/conll.js';
+import { formatPredictions } from '../data/conll.js';
+import { addInputFormatOptions, readLabelledFor, type InputFormatOpts } from './input-format.js';
 import { pretrainedId } from '../model/features.js';
 import { formatConlleval, type EvalResult } from '../eval/metrics.js';
 import { evalReportHtml } from '../report/report.js';
 import { DEFAULT_MODEL, DEMO_DEV, ink, intOption, loadModelFor, out, paint, refuseOverwritingInput, shown } from './common.js';
 
 export function evalCommand(): Command {
-  return new Command('eval')
+  return addInputFormatOptions(new Command('eval'))
     .description('score a model on labelled CoNLL files: entity precision, recall and F1 exactly as conlleval computes them, with an error analysis')
     .argument('[file...]', 'labelled CoNLL file(s); - reads stdin (default: the demo dev set data/demo/dev.conll)')
     .option('-m, --model <file>', 'model file', DEFAULT_MODEL)
@@ -35,7 +36,7 @@ Examples:
     });
 }
 
-interface EvalOpts {
+interface EvalOpts extends InputFormatOpts {
   model: string;
   embeddings?: string;
   format: 'table' | 'conlleval' | 'json';
@@ -116,7 +117,7 @@ export function formatConfusion(r: EvalResult): string[] {
 export async function runEval(files: string[], opts: EvalOpts): Promise<void> {
   const t0 = performance.now();
   const inputs = files.length > 0 ? files : [DEMO_DEV];
-  const corpora = inputs.map((f) => readConll(f, { tagColumn: opts.tagColumn }));
+  const corpora = inputs.map((f) => readLabelledFor(f, opts));
   if (opts.predictions) refuseOverwritingInput('--predictions', opts.predictions, [...inputs, opts.model]);
   const model = await loadModelFor(opts.model, opts.embeddings, !!opts.quiet);
   const emb = model.words.emb;
@@ -134,6 +135,10 @@ export async function runEval(files: string[], opts: EvalOpts): Promise<void> {
   }
   // Several files are scored as one stream, as conlleval would score their concatenation.
   const all = combine(scored);
+  const extra = all.result.perType.filter((t) => t.gold === 0 && t.found > 0);
+  if (extra.length > 0) {
+    process.stderr.write(paint.yellow(`warning: the model found ${extra.map((t) => `${t.type} (${t.found})`).join(', ')}, which the gold data never has; these entities all count as spurious\n`));
+  }
   const oov = oovSplit(all.gold, all.predicted, all.tokens, (t) => pretrainedId(emb, t) < 0);
   const name = inputs.map(shown).join(', ');
   if (opts.report) writeFileAtomic(opts.report, evalReportHtml(model, { name, result: all.result, oov }, shown(opts.model)));

@@ -11,7 +11,7 @@
 //     score dev;  keep the parameters if dev F1 improved;  stop after `patience` epochs without gain
 
 import type { Corpus } from '../data/conll.js';
-import type { Embeddings } from '../embeddings/embeddings.js';
+import { type Embeddings, embeddingsInfo } from '../embeddings/embeddings.js';
 import { NerError, assertShape } from '../errors.js';
 import {
   type Encoded,
@@ -206,7 +206,7 @@ export async function train(
     shape,
     params: snapshotParams(params),
     words,
-    embeddings: { source: emb.source, d: emb.d, count: emb.count, fingerprint: emb.fingerprint },
+    embeddings: embeddingsInfo(emb),
     history: [],
     bestEpoch: 0,
     trainedOn: { files: trainCorpora.map((c) => c.file), sentences: data.tokens.length, tokens: e.N },
