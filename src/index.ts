@@ -8,7 +8,7 @@
 //   evaluate(model, DEMO.dev).f1;
 
 import { fileURLToPath } from 'node:url';
-import { setKernelThreads } from './fast/kernels-wasm.js';
+import { setKernelThreads } from './fast/team.js';
 import { evaluateWithOov, type OovSplit } from './eval/analysis.js';
 import { readConll, type ConllOptions, type Corpus } from './data/conll.js';
 import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from './embeddings/embeddings.js';
@@ -32,7 +32,7 @@ export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig
 export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report/report.js';
 export { asciiChart, sparkline, trainingChart } from './report/chart.js';
 export { SentenceSplitter, tokenize, type Token } from './data/tokenize.js';
-export { kernelThreads, setKernelThreads } from './fast/kernels-wasm.js';
+export { kernelThreads, setKernelThreads } from './fast/team.js';
 export { packageModel, type PackageOptions } from './io/package.js';
 export { QUANTIZE, type Quantize } from './embeddings/packaged.js';
 export { NER_VERSION } from './version.js';

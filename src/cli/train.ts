@@ -17,7 +17,7 @@ import { type Checkpoint, type RunSpec, readCheckpoint, saveCheckpoint } from '.
 import { inputSize, pretrainedId } from '../model/features.js';
 import { ACTIVATIONS, HEADS } from '../model/model.js';
 import { saveModel } from '../io/model-io.js';
-import { setKernelThreads, splitsWork } from '../fast/kernels-wasm.js';
+import { setKernelThreads, splitsWork } from '../fast/team.js';
 import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig } from '../model/ner-model.js';
 import { train } from '../train/train.js';
 import {

@@ -7,7 +7,8 @@
 import type { Embeddings } from '../embeddings/embeddings.js';
 import { findWord } from '../embeddings/embeddings.js';
 import type { FloatArray } from '../fast/kernels.js';
-import { gatherInArena, wasmAlloc32 } from '../fast/kernels-wasm.js';
+import { wasmAlloc32 } from '../fast/arena.js';
+import { gatherInArena } from '../fast/kernels.js';
 
 // ── casing ──────────────────────────────────────────────────────────────────────────────────────
 // The default vectors are lowercase only, so capitalisation has to come in as a feature.
