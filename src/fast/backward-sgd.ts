@@ -152,8 +152,9 @@ export function stepWordRows(s: WindowShape, V: number, ids: Int32Array, dX: Flo
     return sgdRows(rows, plain.dRows, plain.touched, count, s.d, lr);
   }
   const slot = S + 2 * idsBytes;
-  if (slot < zeroSlots.start || slot + slotBytes > zeroSlots.end) {
-    // a new block or layout: rowsStep64 needs its slot numbers at zero
+  if (slot !== zeroSlots.start || slot + slotBytes !== zeroSlots.end) {
+    // a layout other than the last one: rowsStep64 needs its slot numbers at zero, and a smaller layout's
+    // staging rows (after its slots) have overwritten part of a larger one's slots
     L.bytes.fill(0, slot, slot + slotBytes);
     zeroSlots = { start: slot, end: slot + slotBytes };
   }

@@ -71,10 +71,15 @@ export class Tagger {
     this.scorer.close();
   }
 
+  /** P (N×K): the output probabilities of every token of the sentences, in order. */
+  probabilities(sentences: string[][]): ReturnType<WindowScorer['probabilities']> {
+    return this.scorer.probabilities(this.encoder.encode(sentences));
+  }
+
   /** Entities (and IOB2 tags) for each sentence of tokens. */
   tag(sentences: string[][]): Decoded[] {
     const { model } = this;
-    const P = this.scorer.probabilities(this.encoder.encode(sentences));
+    const P = this.probabilities(sentences);
     const K = model.dims.K;
     const out: Decoded[] = [];
     let o = 0;
