@@ -10,9 +10,8 @@ import { Command, Option } from 'commander';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { Tagger } from '../predict/predict.js';
 import { bracketed, findEntities, taggedSentences, type Entity, type TaggedSentence } from '../predict/entities.js';
-import { TagPipeline } from '../predict/tag-pipeline.js';
+import { type BatchTagger, batchTagger } from '../predict/tag-pipeline.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import type { NerModel } from '../model/ner-model.js';
 import { tokenize, type Token } from '../data/tokenize.js';
@@ -39,7 +38,7 @@ export function tagCommand(): Command {
     )
     .addOption(new Option('--offsets <unit>', 'unit of the json and jsonl offsets: codepoint (Python, the annotation tools) or utf16 (JavaScript, Java)').choices([...OFFSET_UNITS]).default('codepoint'))
     .option('--min-prob <p>', 'drop entities whose probability is below p', numberOption('--min-prob', (v) => v >= 0 && v <= 1, 'a probability in [0, 1], e.g. 0.8'), 0)
-    .option('--threads <n>', 'threads: 2 lets a second thread score half of the hidden units (a large hidden layer, as the ovr head has) or whole batches of sentences while this one reads and writes (a small one); the same output either way (default: 2 on a machine with 2 or more cores, else 1)', intOption('--threads', 1, 2))
+    .option('--threads <n>', 'threads: 2 lets a second thread score whole batches of sentences while this one reads and writes; the same output either way (default: 2 on a machine with 2 or more cores, else 1)', intOption('--threads', 1, 2))
     .option('-q, --quiet', 'no progress messages')
     .option('-v, --verbose', 'report sentences, tokens, entities and speed at the end (stderr)')
     .addHelpText('after', `
@@ -80,20 +79,6 @@ export type TaggedEntity = Entity;
 // (the most frequent). The process stays under 300 MB peak.
 const TAG_CACHE_BYTES = 96 * 2 ** 20;
 
-// Sharing the hidden units with a second thread pays when each chunk has much work per token (the ovr
-// head: 4 groups of hidden units, 400 with the defaults); with the softmax head's 100 units the hand-over
-// costs about what the thread saves (1M-token benchmark: ovr 143k → 211k tokens/s, softmax 291k → 261k),
-// and the second thread tags whole batches instead (tag-pipeline.ts: softmax 3.54–3.98 s → 2.91–2.96 s
-// for 1M tokens, the whole process, three alternating pairs; the ovr head through the pipeline took
-// 6.27–6.36 s against 5.76–5.78 s with its units shared).
-const THREADS_FROM_UNITS = 256;
-
-/** Whether a second thread takes half of the model's hidden units (tag-worker.ts); if not, it tags whole
- *  batches while this thread reads and writes (tag-pipeline.ts). */
-function sharesUnits(model: NerModel): boolean {
-  return (model.dims.head === 'ovr' ? model.dims.K : 1) * model.dims.H >= THREADS_FROM_UNITS;
-}
-
 /** The default --threads on this machine: 2 with two cores or more. */
 function defaultThreads(): number {
   return os.availableParallelism() >= 2 ? 2 : 1;
@@ -125,11 +110,9 @@ function offsetIn(doc: Doc, at: number, unit: OffsetUnit): number {
 class Writer {
   private first = true; // no entity written yet (json)
   counts = { sentences: 0, tokens: 0, entities: 0 };
-  private readonly tagger: Tagger | null = null;
-  private readonly pipeline: TagPipeline | null = null;
-  // through the pipeline: each batch sent is written as soon as the thread has tagged it and the batches
-  // before it are written (the chain), without waiting for more input; `written` holds a promise for each
-  // batch not written yet
+  private readonly tagger: BatchTagger;
+  // each batch is written as soon as it is tagged and the batches before it are written (the chain),
+  // without waiting for more input; `written` holds a promise for each batch not written yet
   private chain: Promise<void> = Promise.resolve();
   private readonly written: Promise<void>[] = [];
   // the entities of the document being written (jsonl)
@@ -144,17 +127,15 @@ class Writer {
     private readonly several: boolean,
     threads: number,
   ) {
-    if (threads > 1 && !sharesUnits(model)) this.pipeline = new TagPipeline(model, TAG_CACHE_BYTES);
-    else this.tagger = new Tagger(model, { budgetBytes: TAG_CACHE_BYTES, threads });
+    this.tagger = batchTagger(model, { budgetBytes: TAG_CACHE_BYTES, threads });
   }
 
-  /** Tags a batch and writes it; through the pipeline, sends it to the thread, to be written once tagged,
-   *  and returns unless more than three batches are waiting there (then it waits for the oldest). */
+  /** Sends a batch to the tagger, to be written once tagged, and returns unless more than three batches
+   *  are waiting (then it waits for the oldest). */
   async write(items: Item[]): Promise<void> {
     if (items.length === 0) return;
     const sentences = items.flatMap((it) => (it.kind === 'sentence' ? [it.tokens] : []));
-    if (this.pipeline === null) return this.emit(items, sentences.length > 0 ? findEntities(this.tagger!, sentences, this.minProb) : []);
-    const spans = sentences.length > 0 ? this.pipeline.tag(sentences.map((s) => s.map((t) => t.text))) : Promise.resolve([]);
+    const spans = sentences.length > 0 ? this.tagger.tag(sentences.map((s) => s.map((t) => t.text))) : Promise.resolve([]);
     spans.catch(() => {}); // (awaited in the chain: see below)
     this.chain = this.chain.then(async () => this.emit(items, taggedSentences(sentences, await spans, this.minProb)));
     const done = this.chain;
@@ -232,12 +213,11 @@ class Writer {
   }
 
   cacheStats(): { capacity: number; fills: number } {
-    return (this.tagger ?? this.pipeline!).cacheStats();
+    return this.tagger.cacheStats();
   }
 
   close(): void {
-    this.tagger?.close();
-    this.pipeline?.close();
+    this.tagger.close();
   }
 
   async end(): Promise<void> {
