@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import type { Corpus, Sentence } from '../src/data/conll.js';
 import { readConll } from '../src/data/conll.js';
 import { loadEmbeddings, type Embeddings } from '../src/embeddings/embeddings.js';
-import { setKernelThreads } from '../src/fast/kernels-wasm.js';
+import { setKernelThreads } from '../src/fast/team.js';
 import { DEFAULT_CONFIG } from '../src/model/ner-model.js';
 import { Rng } from '../src/rng.js';
 import { train } from '../src/train/train.js';

@@ -18,8 +18,7 @@
 import { chooseOutputs, spansOfChoice, transitions } from '../model/labels.js';
 import type { Span } from '../data/tags.js';
 import type { NerModel } from '../model/ner-model.js';
-import { encode } from '../model/features.js';
-import { predictProbabilities } from '../predict/predict.js';
+import { Tagger } from '../predict/predict.js';
 
 export const MEASURES = ['lc', 'margin', 'entropy', 'random'] as const;
 export type Measure = (typeof MEASURES)[number];
@@ -136,14 +135,19 @@ export function scoreSentences(model: NerModel, sentences: string[][], by: Measu
   const tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
   // in slices, so that P for a large pool is never held whole
   const SLICE = 2000;
-  for (let from = 0; from < sentences.length; from += SLICE) {
-    const part = sentences.slice(from, from + SLICE);
-    const P = predictProbabilities(model, encode(model.words, part));
-    let o = 0;
-    for (const s of part) {
-      out.push(sentenceUncertainty(model, P.subarray(o * K, (o + s.length) * K), s.length, by, tr));
-      o += s.length;
+  const tagger = new Tagger(model);
+  try {
+    for (let from = 0; from < sentences.length; from += SLICE) {
+      const part = sentences.slice(from, from + SLICE);
+      const P = tagger.probabilities(part);
+      let o = 0;
+      for (const s of part) {
+        out.push(sentenceUncertainty(model, P.subarray(o * K, (o + s.length) * K), s.length, by, tr));
+        o += s.length;
+      }
     }
+  } finally {
+    tagger.close();
   }
   return out;
 }

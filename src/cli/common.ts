@@ -5,10 +5,7 @@ import chalk, { chalkStderr } from 'chalk';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_EMBEDDINGS, type Embeddings, loadEmbeddings } from '../embeddings/embeddings.js';
-import { NerError, UsageError } from '../errors.js';
-import { attachEmbeddings, readModelFile } from '../io/model-io.js';
-import type { NerModel } from '../model/ner-model.js';
+import { UsageError } from '../errors.js';
 
 /** The package root (the folder with package.json), wherever ner is installed. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -63,23 +60,8 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-/**
- * Loads embeddings by source name (the default package) or path, reporting progress on stderr.
- * Warnings (duplicate words, a cache that cannot be written) are printed even when quiet.
- */
-/** lazyVectors: read vector rows from the cache on demand (train, eval and tag touch a few tens of
- *  thousands of the 341k rows: reading them one by one beats reading all 137 MB into fresh memory). */
-export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean, lazyVectors = false): Promise<Embeddings> {
-  const t0 = performance.now();
-  const say = (msg: string) => {
-    if (!quiet) process.stderr.write(`${paint.dim(msg)}\n`);
-  };
-  const warn = (msg: string) => process.stderr.write(`${paint.yellow('warning:')} ${msg}\n`);
-  const emb = await loadEmbeddings(spec === DEFAULT_EMBEDDINGS ? undefined : spec, {
-    lazyVectors, onProgress: say, onWarning: warn });
-  say(`embeddings: ${emb.source} (${emb.count.toLocaleString('en-US')} words × ${emb.d}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-  return emb;
-}
+// Loading embeddings and models (with the one line that reports them) lives in load.ts.
+export { loadEmbeddingsFor, loadModelFor } from './load.js';
 
 /** The file a path names, for comparing paths: the same device and inode, or undefined when it does not exist. */
 function identity(p: string): string | undefined {
@@ -113,20 +95,4 @@ export function out(text: string): Promise<void> {
     if (process.stdout.write(text)) resolve();
     else process.stdout.once('drain', resolve);
   });
-}
-
-/**
- * Reads a model file and joins it with its embeddings: `--embeddings` when given, else the source the
- * model was trained with (with a clear message when that file is no longer there).
- */
-export async function loadModelFor(modelFile: string, embeddings: string | undefined, quiet: boolean): Promise<NerModel> {
-  const mf = readModelFile(modelFile);
-  const source = embeddings ?? mf.embeddings.source;
-  if (embeddings === undefined && source !== DEFAULT_EMBEDDINGS && !fs.existsSync(source)) {
-    throw new NerError(
-      `the model ${shown(modelFile)} was trained with the embeddings ${source}, which are not there any more`,
-      'pass the same vectors with --embeddings FILE',
-    );
-  }
-  return attachEmbeddings(mf, await loadEmbeddingsFor(source, quiet, true));
 }

@@ -135,6 +135,10 @@ export async function runEval(files: string[], opts: EvalOpts): Promise<void> {
   }
   // Several files are scored as one stream, as conlleval would score their concatenation.
   const all = combine(scored);
+  const extra = all.result.perType.filter((t) => t.gold === 0 && t.found > 0);
+  if (extra.length > 0) {
+    process.stderr.write(paint.yellow(`warning: the model found ${extra.map((t) => `${t.type} (${t.found})`).join(', ')}, which the gold data never has; these entities all count as spurious\n`));
+  }
   const oov = oovSplit(all.gold, all.predicted, all.tokens, (t) => pretrainedId(emb, t) < 0);
   const name = inputs.map(shown).join(', ');
   if (opts.report) writeFileAtomic(opts.report, evalReportHtml(model, { name, result: all.result, oov }, shown(opts.model)));

@@ -17,7 +17,7 @@ import { type Checkpoint, type RunSpec, readCheckpoint, saveCheckpoint } from '.
 import { inputSize, pretrainedId } from '../model/features.js';
 import { ACTIVATIONS, HEADS } from '../model/model.js';
 import { saveModel } from '../io/model-io.js';
-import { setKernelThreads, splitsWork } from '../fast/kernels-wasm.js';
+import { setKernelThreads, splitsWork } from '../fast/team.js';
 import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig } from '../model/ner-model.js';
 import { train } from '../train/train.js';
 import {
@@ -44,6 +44,7 @@ export function trainCommand(): Command {
     .option('--train <file...>', 'training CoNLL file(s) (default: the demo corpus data/demo/train.conll)')
     .option('--dev <file>', 'dev CoNLL file: scored every epoch, the best epoch is kept (default with the demo corpus: data/demo/dev.conll)')
     .option('--embeddings <file>', 'word vectors: GloVe text, word2vec/fastText .vec, optionally .gz', DEFAULT_EMBEDDINGS)
+    .option('--max-words <N>', 'read only the first N words of the vectors (their most frequent): memory grows with N, not the file', intOption('--max-words', 1))
     .option('-o, --output <file>', 'where to write the model', DEFAULT_MODEL)
     .addOption(new Option('--head <type>', 'ovr: one binary classifier per entity type (the lecture); softmax: shared hidden layer, softmax over tags').choices(HEADS).default(D.head))
     .addOption(new Option('--activation <f>', 'hidden non-linearity f').choices(ACTIVATIONS).default(D.activation))
@@ -84,6 +85,7 @@ interface TrainOpts extends InputFormatOpts {
   train?: string[];
   dev?: string;
   embeddings: string;
+  maxWords?: number;
   output: string;
   head: ModelConfig['head'];
   activation: ModelConfig['activation'];
@@ -160,7 +162,7 @@ function runSpec(opts: TrainOpts): { run: Omit<RunSpec, 'fingerprint' | 'tokens'
   const train = (opts.train ?? [DEMO_TRAIN]).map((f) => path.resolve(f));
   const dev = opts.dev ?? (opts.train ? undefined : DEMO_DEV);
   return {
-    run: { config: configFrom(opts), train, dev: dev ? path.resolve(dev) : null, tagColumn: opts.tagColumn, embeddings: opts.embeddings, output: path.resolve(opts.output) },
+    run: { config: configFrom(opts), train, dev: dev ? path.resolve(dev) : null, tagColumn: opts.tagColumn, embeddings: opts.embeddings, ...(opts.maxWords ? { maxWords: opts.maxWords } : {}), output: path.resolve(opts.output) },
   };
 }
 
@@ -185,7 +187,7 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
     say(`${shown(c.file)}: ${c.sentences.length.toLocaleString('en-US')} sentences, ${c.tokens.toLocaleString('en-US')} tokens, scheme ${c.scheme}, types ${c.types.join(' ')}`);
   }
   const tokens = corpora.reduce((a, c) => a + c.tokens, 0);
-  const emb = await loadEmbeddingsFor(run.embeddings, quiet, true);
+  const emb = await loadEmbeddingsFor(run.embeddings, quiet, true, run.maxWords);
   if (resume && (resume.run.fingerprint !== emb.fingerprint || resume.run.tokens !== tokens)) {
     throw new NerError(`${shown(checkpointFile)}: the training files or embeddings changed since the checkpoint was written`, 'resume only with the same data, or train again without --resume');
   }

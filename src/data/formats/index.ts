@@ -32,7 +32,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError, UsageError } from '../../errors.js';
 import { decodeUtf8, parseConll, readBytes, type ConllOptions, type Corpus, type Sentence } from '../conll.js';
-import { detectScheme, entityTypes } from '../tags.js';
+import { detectScheme, encodeSpans, entityTypes, spansFromTags, type TagScheme } from '../tags.js';
 import { docOfSentences, docSentences } from './align.js';
 import { bratAnn, readBrat } from './brat.js';
 import { doccanoDoc, doccanoRecord, isDoccano } from './doccano.js';
@@ -43,6 +43,7 @@ import type { OffsetUnit } from './offsets.js';
 import { Problems, type Where } from './problems.js';
 import { isSpacy, spacyDoc, spacyRecord } from './spacy.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import type { Token } from '../tokenize.js';
 
 export { cleanSpans, docOfSentences, docSentences } from './align.js';
 export { bratAnn, bratDoc, parseBrat, readBrat } from './brat.js';
@@ -195,8 +196,26 @@ export function readLabelled(p: string, opts: ReadOptions = {}): { corpus: Corpu
 
 export interface WriteOptions {
   unit?: OffsetUnit;
+  /** CoNLL: the tag scheme to write (default IOB2). */
+  scheme?: TagScheme;
   /** Label Studio: write the spans as predictions. */
   labelStudio?: LabelStudioOptions;
+}
+
+/** One document of several: their texts joined by line breaks, their spans and tokens moved along. */
+export function joinDocs(docs: AnnotatedDoc[], id?: string | number): AnnotatedDoc {
+  let text = '';
+  const spans: CharSpan[] = [];
+  const sentences: Token[][] = [];
+  const tokens = docs.every((d) => d.sentences !== undefined);
+  for (const d of docs) {
+    if (text.length > 0) text += '\n';
+    const at = text.length;
+    text += d.text;
+    for (const s of d.spans) spans.push({ ...s, start: s.start + at, end: s.end + at });
+    if (tokens) for (const s of d.sentences!) sentences.push(s.map((t) => ({ text: t.text, start: t.start + at, end: t.end + at })));
+  }
+  return { id, text, spans, where: docs[0]?.where ?? { file: '<text>', record: 1 }, ...(tokens ? { sentences } : {}) };
 }
 
 /** The text of a file holding the documents in a format (not brat: see writeBrat). */
@@ -207,7 +226,8 @@ export function formatDocs(format: Exclude<FormatName, 'brat'>, docs: AnnotatedD
       const out: string[] = [];
       for (const d of docs) {
         for (const s of docSentences(d, problems)) {
-          for (let i = 0; i < s.tokens.length; i++) out.push(`${s.tokens[i].text} ${s.tags[i]}\n`);
+          const tags = opts.scheme === undefined || opts.scheme === 'IOB2' ? s.tags : encodeSpans(spansFromTags(s.tags), s.tags.length, opts.scheme);
+          for (let i = 0; i < s.tokens.length; i++) out.push(`${s.tokens[i].text} ${tags[i]}\n`);
           out.push('\n');
         }
       }
