@@ -73,7 +73,7 @@ interface TagOpts {
 /** One entity of `--format json` and of each `--format jsonl` record. */
 export type TaggedEntity = Entity;
 
-// Memory for the tagger's cached per-word products (float32, in the WebAssembly arena of kernels-wasm.ts,
+// Memory for the tagger's cached per-word products (float32, in the WebAssembly arena of src/fast/arena.ts,
 // which caps it at what the arena has free: about 56 MB). A large text's whole vocabulary fits for the
 // softmax head (CoNLL: ~18k words × 2 KB); the ovr head needs 8 KB a word, so about 7k of them are kept
 // (the most frequent). The process stays under 300 MB peak.
