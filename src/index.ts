@@ -37,6 +37,10 @@ export { kernelThreads, setKernelThreads } from './fast/team.js';
 export { packageModel, type PackageOptions } from './io/package.js';
 export { QUANTIZE, type Quantize } from './embeddings/packaged.js';
 export { NER_VERSION } from './version.js';
+export {
+  detectFormat, docOfEntities, docOfSentences, docSentences, doccanoRecord, formatDocs, labelStudioTask, readDocs, readLabelled, recordSentences, spacyRecord, writeBrat,
+  FORMATS, Problems, type AnnotatedDoc, type CharSpan, type FormatName, type OffsetUnit, type TokenSentence,
+} from './data/formats/index.js';
 
 /** The demo corpus and sample text that come with the package, as absolute paths (usable from any project). */
 export const DEMO = {
