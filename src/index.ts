@@ -21,7 +21,8 @@ import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig, type NerModel } fro
 import { tokenize } from './data/tokenize.js';
 import { train as trainLoop } from './train/train.js';
 
-export { bracketed, findEntities, type Entity, type TaggedSentence } from './predict/entities.js';
+export { bracketed, findEntities, jsonEntity, type Entity, type TaggedSentence } from './predict/entities.js';
+export { startServer, type RunningServer, type ServeOptions } from './serve/server.js';
 export { evaluateWithOov, oovSplit, scoreCorpus, type GroupScore, type OovSplit } from './eval/analysis.js';
 export { parseConll, readConll, formatPredictions, type ConllOptions, type Corpus, type Sentence } from './data/conll.js';
 export { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings, type LoadOptions as EmbeddingsLoadOptions } from './embeddings/embeddings.js';

@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { bracketed, findEntities, taggedSentences, type Entity, type TaggedSentence } from '../predict/entities.js';
+import { bracketed, findEntities, jsonEntity, taggedSentences, type Entity, type TaggedSentence } from '../predict/entities.js';
 import { type BatchTagger, batchTagger } from '../predict/tag-pipeline.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import type { NerModel } from '../model/ner-model.js';
@@ -73,7 +73,7 @@ interface TagOpts {
 /** One entity of `--format json` and of each `--format jsonl` record. */
 export type TaggedEntity = Entity;
 
-// Memory for the tagger's cached per-word products (float32, in the WebAssembly arena of kernels-wasm.ts,
+// Memory for the tagger's cached per-word products (float32, in the WebAssembly arena of src/fast/arena.ts,
 // which caps it at what the arena has free: about 56 MB). A large text's whole vocabulary fits for the
 // softmax head (CoNLL: ~18k words × 2 KB); the ovr head needs 8 KB a word, so about 7k of them are kept
 // (the most frequent). The process stays under 300 MB peak.
@@ -193,7 +193,7 @@ class Writer {
           const text = this.input === 'tokens' ? e.text : doc.text.slice(e.start - doc.base, e.end - doc.base);
           const start = this.input === 'tokens' ? e.start : offsetIn(doc, e.start, this.unit);
           const end = this.input === 'tokens' ? e.end : offsetIn(doc, e.end, this.unit);
-          const ent: TaggedEntity = { text, type: e.type, start, end, prob: Math.round(e.prob * 1e4) / 1e4 };
+          const ent: TaggedEntity = jsonEntity(text, e.type, start, end, e.prob);
           if (format === 'jsonl') this.entities.push(ent);
           else {
             const withDoc = this.several ? { ...ent, doc: doc.id } : ent;
