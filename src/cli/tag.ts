@@ -14,6 +14,7 @@ import { TagPipeline } from '../predict/tag-pipeline.js';
 import { DataError, InterruptedError } from '../errors.js';
 import type { NerModel } from '../model/ner-model.js';
 import { SentenceSplitter, tokenize, type Token } from '../data/tokenize.js';
+import { badUtf8Line } from '../data/conll.js';
 import { DEFAULT_MODEL, ink, intOption, loadModelFor, numberOption, out, paint, shown } from './common.js';
 
 type Format = 'inline' | 'conll' | 'json' | 'brackets';
@@ -82,7 +83,8 @@ async function* chunks(file: string | undefined): AsyncGenerator<string> {
       try {
         text = decoder.decode(buf, { stream: true });
       } catch {
-        throw new DataError(name, line, 'invalid UTF-8 text (near this line)', 'save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 in > out)');
+        const at = Math.min(badUtf8Line(buf), countLines(buf) + 1); // the line in this chunk (its first when the bad bytes began in the chunk before)
+        throw new DataError(name, line + at - 1, 'invalid UTF-8 text', 'save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 in > out)');
       }
       line += countLines(buf);
       yield text;
