@@ -5,21 +5,23 @@
 // --baseline instead times only allocating and filling a Float32Array of the default's size
 // (341479×100), the floor for any loader on the machine at hand (fresh memory is slow on some VMs).
 
-import fs from 'node:fs';
 import path from 'node:path';
-import { cacheFileFor, defaultCacheDir } from '../src/embeddings/cache.js';
-import { DEFAULT_EMBEDDINGS, findWord, loadEmbeddings, lookup } from '../src/embeddings/embeddings.js';
-import { createRequire } from 'node:module';
+import { defaultCacheDir, listCache, removeEntry } from '../src/embeddings/cache.js';
+import { DEFAULT_EMBEDDINGS, defaultFile, findWord, loadEmbeddings } from '../src/embeddings/embeddings.js';
+import { sourceKey } from '../src/embeddings/fingerprint.js';
+import { pretrainedId } from '../src/model/features.js';
 
 const args = process.argv.slice(2);
 const spec = args.find((a) => !a.startsWith('--'));
 const useCache = !args.includes('--no-cache');
 
 if (args.includes('--clear-cache')) {
-  const source = spec !== undefined ? path.resolve(spec) : createRequire(import.meta.url).resolve(`${DEFAULT_EMBEDDINGS}/${DEFAULT_EMBEDDINGS}.json`);
-  const file = cacheFileFor(defaultCacheDir(), source);
-  fs.rmSync(file, { force: true });
-  console.error(`removed ${file}`);
+  const source = spec !== undefined ? path.resolve(spec) : DEFAULT_EMBEDDINGS;
+  for (const e of listCache(defaultCacheDir())) {
+    if (e.header?.sourceName !== source) continue;
+    removeEntry(e.file);
+    console.error(`removed ${e.file}`);
+  }
 }
 
 if (args.includes('--baseline')) {
@@ -29,6 +31,9 @@ if (args.includes('--baseline')) {
   process.exit(0);
 }
 
+const tk = performance.now();
+const key = sourceKey(spec !== undefined ? path.resolve(spec) : defaultFile()!);
+const keyMs = performance.now() - tk;
 const t0 = performance.now();
 const emb = await loadEmbeddings(spec, { useCache, onProgress: (msg) => console.error(msg) });
 const ms = performance.now() - t0;
@@ -38,9 +43,9 @@ const wordCount = emb.words.length; // emb.words and emb.index are built on firs
 const wordsMs = performance.now() - t1;
 const indexSize = emb.index.size;
 const indexMs = performance.now() - t1 - wordsMs;
-const probe = ['the', 'Germany', 'EU', '1996', "n't"].map((t) => `${t}→${lookup(emb, t).how}`).join(' ') + ` findWord(germany)=${findWord(emb, 'germany')}`;
+const probe = ['the', 'Germany', 'EU', '1996', "n't"].map((t) => `${t}→${pretrainedId(emb, t)}`).join(' ') + ` findWord(germany)=${findWord(emb, 'germany')}`;
 console.log(
   `source=${emb.source} words=${emb.words.length} d=${emb.d} fingerprint=${emb.fingerprint} unk=${emb.unk ? 'yes' : 'no'}\n` +
-    `load_ms=${ms.toFixed(0)} then emb.words_ms=${wordsMs.toFixed(0)} (${wordCount}) emb.index_ms=${indexMs.toFixed(0)} (${indexSize}) peak_rss_mb=${mb(process.resourceUsage().maxRSS)} rss_now_mb=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}\n` +
-    `lookup: ${probe}`,
+    `source_key=${key} source_key_ms=${keyMs.toFixed(1)} load_ms=${ms.toFixed(0)} (from ${emb.from}) then emb.words_ms=${wordsMs.toFixed(0)} (${wordCount}) emb.index_ms=${indexMs.toFixed(0)} (${indexSize}) peak_rss_mb=${mb(process.resourceUsage().maxRSS)} rss_now_mb=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}\n` +
+    `pretrained rows: ${probe}`,
 );

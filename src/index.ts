@@ -2,15 +2,17 @@
 // verbs, as plain async functions over files or in-memory corpora, with TypeScript types. Nothing here
 // prints or exits; failures are NerErrors with a message and a hint.
 //
-//   const model = await train({ train: 'data/demo/train.conll', dev: 'data/demo/dev.conll', epochs: 5 });
+//   const model = await train({ train: DEMO.train, dev: DEMO.dev, epochs: 5 });
 //   saveModel(model, 'models/ner.json');
 //   tag(model, 'Paris Hilton wowed the crowd in Cannes.');   // [{ text, type, start, end, prob }, …]
-//   evaluate(model, 'data/demo/dev.conll').f1;
+//   evaluate(model, DEMO.dev).f1;
 
-import { setKernelThreads } from './fast/kernels-wasm.js';
+import { fileURLToPath } from 'node:url';
+import { setKernelThreads } from './fast/team.js';
 import { evaluateWithOov, type OovSplit } from './eval/analysis.js';
 import { readConll, type ConllOptions, type Corpus } from './data/conll.js';
 import { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings } from './embeddings/embeddings.js';
+import { embeddingsForModel } from './embeddings/locate.js';
 import { findEntities, type Entity } from './predict/entities.js';
 import { UsageError } from './errors.js';
 import type { EvalResult } from './eval/metrics.js';
@@ -30,7 +32,17 @@ export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig
 export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report/report.js';
 export { asciiChart, sparkline, trainingChart } from './report/chart.js';
 export { SentenceSplitter, tokenize, type Token } from './data/tokenize.js';
-export { kernelThreads, setKernelThreads } from './fast/kernels-wasm.js';
+export { kernelThreads, setKernelThreads } from './fast/team.js';
+export { packageModel, type PackageOptions } from './io/package.js';
+export { QUANTIZE, type Quantize } from './embeddings/packaged.js';
+export { NER_VERSION } from './version.js';
+
+/** The demo corpus and sample text that come with the package, as absolute paths (usable from any project). */
+export const DEMO = {
+  train: fileURLToPath(new URL('../../data/demo/train.conll', import.meta.url)),
+  dev: fileURLToPath(new URL('../../data/demo/dev.conll', import.meta.url)),
+  text: fileURLToPath(new URL('../../data/sample.txt', import.meta.url)),
+};
 
 /** Embeddings given by source (a file path, or DEFAULT_EMBEDDINGS) or already loaded. */
 export type EmbeddingsSpec = string | Embeddings;
@@ -47,10 +59,15 @@ export interface LoadModelOptions {
   onProgress?: (msg: string) => void;
 }
 
-/** Reads a model file written by `ner train` or saveModel() and attaches its embeddings. */
+/**
+ * Reads a model file written by `ner train`, `ner package` or saveModel() and attaches its embeddings:
+ * the ones given, else the vectors the file carries, else the ones it was trained with, found by what they
+ * are (embeddings/locate.ts).
+ */
 export async function loadModel(file: string, opts: LoadModelOptions = {}): Promise<NerModel> {
   const mf = readModelFile(file);
-  const emb = await embeddingsOf(opts.embeddings, mf.embeddings.source, opts.onProgress);
+  const given = opts.embeddings;
+  const emb = given !== undefined && typeof given !== 'string' ? given : await embeddingsForModel(mf, given, { onProgress: opts.onProgress });
   return attachEmbeddings(mf, emb);
 }
 

@@ -1,5 +1,4 @@
-// Tests for src/embeddings.ts and src/embeddings-cache.ts: every input format, the lookup fallback
-// chain, each data error (with its line number), and the binary cache (hit, miss, invalidation,
+// Tests for src/embeddings/ (loading, parsing, the cache): every input format, each data error (with its line number), and the binary cache (hit, miss, invalidation,
 // unwritable directory). Fixtures are generated in a temporary directory; the 307 MB default file is
 // never loaded here (scripts/embeddings-timing.ts measures that).
 
@@ -9,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { cacheFileFor, defaultCacheDir } from '../src/embeddings/cache.js';
-import { findWord, loadEmbeddings, lookup, normaliseDigits, type Embeddings } from '../src/embeddings/embeddings.js';
+import { defaultCacheDir } from '../src/embeddings/cache.js';
+import { findWord, loadEmbeddings, type Embeddings } from '../src/embeddings/embeddings.js';
+import { normaliseDigits, pretrainedId } from '../src/model/features.js';
 import { DataError } from '../src/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-emb-test-'));
@@ -38,6 +38,8 @@ function winkJson(rows = ROWS, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ precision: 8, l2NormIndex: d, wordIndex: d + 1, size: rows.length, dimensions: d, words: rows.map(([w]) => w), vectors, unkVector: [...new Array(d).fill(0), 0, -1], ...extra });
 }
 const noCache = { useCache: false };
+/** The cache entries in a directory. */
+const entries = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).map((f) => path.join(dir, f));
 
 function assertRows(emb: Embeddings, rows = ROWS): void {
   assert.equal(emb.d, rows[0][1].length);
@@ -149,27 +151,6 @@ test('normaliseDigits maps every digit to 0', () => {
   assert.equal(normaliseDigits('no digits'), 'no digits');
 });
 
-test('lookup falls back exact → lower → digits (0 and #) → unk', async () => {
-  const rows: [string, number[]][] = [
-    ['the', [1]],
-    ['Apple', [2]],
-    ['apple', [3]],
-    ['0000', [4]],
-    ['mid-0000s', [5]],
-    ['##.#', [6]],
-  ];
-  const emb = await loadEmbeddings(fixture('lookup.txt', glove(rows)), noCache);
-  assert.deepEqual(lookup(emb, 'the'), { id: 0, how: 'exact' });
-  assert.deepEqual(lookup(emb, 'Apple'), { id: 1, how: 'exact' });
-  assert.deepEqual(lookup(emb, 'APPLE'), { id: 2, how: 'lower' });
-  assert.deepEqual(lookup(emb, 'The'), { id: 0, how: 'lower' });
-  assert.deepEqual(lookup(emb, '1996'), { id: 3, how: 'digits' });
-  assert.deepEqual(lookup(emb, 'Mid-1990s'), { id: 4, how: 'digits' });
-  assert.deepEqual(lookup(emb, '12.5'), { id: 5, how: 'digits' });
-  assert.deepEqual(lookup(emb, '123'), { id: -1, how: 'unk' });
-  assert.deepEqual(lookup(emb, 'zebra'), { id: -1, how: 'unk' });
-});
-
 // ---- errors ----
 
 test('a row of the wrong length names the line and both numbers', async () => {
@@ -224,7 +205,7 @@ test('a missing file or a directory is a DataError, not a Node stack', async () 
 
 // ---- cache ----
 
-test('cache: miss then hit, invalidated when the source changes, fingerprint stable', async () => {
+test('cache: miss then hit, a new entry when the source changes (the old one removed), fingerprint stable', async () => {
   const cacheDir = path.join(tmp, 'cache-a');
   const file = fixture('cached.txt', glove());
   const log: string[] = [];
@@ -232,13 +213,14 @@ test('cache: miss then hit, invalidated when the source changes, fingerprint sta
 
   const first = await loadEmbeddings(file, opts);
   assert.match(log.join('\n'), /no cache yet/);
-  assert.match(log.join('\n'), /wrote cache/);
-  assert.ok(fs.existsSync(cacheFileFor(cacheDir, file)));
+  assert.match(log.join('\n'), /wrote the cache/);
+  assert.equal(entries(cacheDir).length, 1);
   assert.deepEqual(fs.readdirSync(cacheDir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
 
   log.length = 0;
   const second = await loadEmbeddings(file, opts);
-  assert.match(log.join('\n'), /from cache/);
+  assert.equal(second.from, 'the cache');
+  assert.deepEqual(log, [], 'a hit is silent');
   assertRows(second);
   assert.equal(second.fingerprint, first.fingerprint);
   assert.equal(second.source, file);
@@ -247,15 +229,97 @@ test('cache: miss then hit, invalidated when the source changes, fingerprint sta
 
   const changed = ROWS.concat([['new', [1, 2, 3]]]);
   fs.writeFileSync(file, glove(changed));
-  fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
   log.length = 0;
   const third = await loadEmbeddings(file, opts);
-  assert.match(log.join('\n'), /source file changed/);
+  assert.match(log.join('\n'), /parsing/);
   assertRows(third, changed);
   assert.notEqual(third.fingerprint, first.fingerprint);
+  assert.equal(entries(cacheDir).length, 1, 'the entry of the old contents is replaced, not kept');
   log.length = 0;
   assertRows(await loadEmbeddings(file, opts), changed);
-  assert.match(log.join('\n'), /from cache/);
+  assert.equal(log.length, 0);
+});
+
+test('cache: keyed by content, not path or mtime: a copy elsewhere shares the entry; a same-size edit with the mtime kept does not (issue 15 item 9)', async () => {
+  const cacheDir = path.join(tmp, 'cache-content');
+  const file = fixture('content.txt', glove());
+  const a = await loadEmbeddings(file, { cacheDir });
+  const copy = path.join(tmp, 'elsewhere', 'content.txt');
+  fs.mkdirSync(path.dirname(copy), { recursive: true });
+  fs.copyFileSync(file, copy);
+  const b = await loadEmbeddings(copy, { cacheDir });
+  assert.equal(b.from, 'the cache', 'another clone of the same vectors hits the same entry');
+  assert.equal(b.fingerprint, a.fingerprint);
+  assert.equal(entries(cacheDir).length, 1);
+
+  const before = fs.statSync(file);
+  const edited = fs.readFileSync(file, 'utf8').replace('0.418', '0.419');
+  assert.equal(edited.length, before.size);
+  fs.writeFileSync(file, edited);
+  fs.utimesSync(file, before.atime, before.mtime); // as `cp -p` leaves it
+  const c = await loadEmbeddings(file, { cacheDir });
+  assert.equal(c.from, 'parsed');
+  assert.notEqual(c.fingerprint, a.fingerprint);
+  const row = new Float64Array(3);
+  c.readRow(0, row, 0);
+  assert.equal(row[0], Math.fround(0.419));
+});
+
+test('cache: rows overwritten in place are detected, eagerly and on demand, and the entry is rebuilt (issue 15 item 8)', async () => {
+  const cacheDir = path.join(tmp, 'cache-overwritten');
+  const many: [string, number[]][] = Array.from({ length: 20_000 }, (_, i) => [`w${i}`, [i, 1 - i / 7, i % 5]]);
+  const file = fixture('overwritten.txt', glove(many));
+  await loadEmbeddings(file, { cacheDir });
+  const [entry] = entries(cacheDir);
+  const damage = (): void => {
+    // 3,000 rows from row 17,000 on (past the 16,384 a lazy reader reads up front), same size
+    const fd = fs.openSync(entry, 'r+');
+    const size = fs.statSync(entry).size;
+    const vectorsEnd = size - 20_000 * 4; // the row checks follow the vectors
+    fs.writeSync(fd, Buffer.alloc(3000 * 3 * 4, 0x3f), 0, 3000 * 3 * 4, vectorsEnd - 3000 * 3 * 4);
+    fs.closeSync(fd);
+  };
+  damage();
+  const log: string[] = [];
+  const eager = await loadEmbeddings(file, { cacheDir, onProgress: (m) => log.push(m) });
+  assert.match(log.join('\n'), /damaged \(row 17000 does not match its check\)/);
+  assertRows(eager, many);
+
+  damage();
+  const lazy = await loadEmbeddings(file, { cacheDir, lazyVectors: true });
+  const row = new Float64Array(3);
+  lazy.readRow(16_999, row, 0);
+  assert.throws(() => lazy.readRow(18_000, row, 0), /changed while it was cached.*row 18000.*deleted/s);
+  assert.equal(entries(cacheDir).length, 0, 'the damaged entry is deleted');
+  const rebuilt = await loadEmbeddings(file, { cacheDir, lazyVectors: true });
+  assert.equal(rebuilt.from, 'parsed');
+  rebuilt.readRow(18_000, row, 0);
+  assert.deepEqual(Array.from(row), many[18_000][1].map((v) => Math.fround(v)));
+});
+
+test('maxWords keeps the first N words, in a cache entry of its own', async () => {
+  const cacheDir = path.join(tmp, 'cache-max');
+  const file = fixture('max.vec', vecText());
+  const two = await loadEmbeddings(file, { cacheDir, maxWords: 2 });
+  assert.deepEqual(two.words, ['the', ',']);
+  assert.equal(two.maxWords, 2);
+  const all = await loadEmbeddings(file, { cacheDir });
+  assert.equal(all.count, ROWS.length);
+  assert.equal(entries(cacheDir).length, 2);
+  const again = await loadEmbeddings(file, { cacheDir, maxWords: 2 });
+  assert.equal(again.from, 'the cache');
+  assert.equal(again.fingerprint, two.fingerprint);
+  const json = await loadEmbeddings(fixture('max.json', winkJson()), { useCache: false, maxWords: 3 });
+  assert.deepEqual(json.words, ['the', ',', 'germany']);
+});
+
+test('a byte-order mark before GloVe or word2vec text is skipped (issue 15 item 10)', async () => {
+  const bom = '\ufeff';
+  const g = await loadEmbeddings(fixture('bom.txt', bom + glove()), noCache);
+  assert.equal(g.words[0], 'the');
+  assertRows(g);
+  const v = await loadEmbeddings(fixture('bom.vec', bom + vecText()), noCache);
+  assertRows(v);
 });
 
 test('cache: the UNK vector survives, a damaged cache is rebuilt, useCache:false writes nothing', async () => {
@@ -266,7 +330,7 @@ test('cache: the UNK vector survives, a damaged cache is rebuilt, useCache:false
   assert.deepEqual(Array.from(cached.unk!), Array.from(first.unk!));
   assert.equal(cached.fingerprint, first.fingerprint);
 
-  const cacheFile = cacheFileFor(cacheDir, file);
+  const [cacheFile] = entries(cacheDir);
   fs.truncateSync(cacheFile, fs.statSync(cacheFile).size - 4);
   const log: string[] = [];
   const rebuilt = await loadEmbeddings(file, { cacheDir, onProgress: (m) => log.push(m) });
@@ -278,7 +342,7 @@ test('cache: the UNK vector survives, a damaged cache is rebuilt, useCache:false
   assert.equal(fs.existsSync(unused), false);
 });
 
-test('cache: lookup on a cache-loaded table agrees with the parsed one for every word and for misses', async () => {
+test('cache: look-ups on a cache-loaded table agrees with the parsed one for every word and for misses', async () => {
   const cacheDir = path.join(tmp, 'cache-lookup');
   const rows: [string, number[]][] = [];
   for (let i = 0; i < 3000; i++) rows.push([i % 3 === 0 ? `wörd${i}` : i % 3 === 1 ? `“${i}”` : `w${i}`, [i, i / 4 - 1]]);
@@ -288,11 +352,11 @@ test('cache: lookup on a cache-loaded table agrees with the parsed one for every
   const cached = await loadEmbeddings(file, { cacheDir });
   const probes = rows.map(([w]) => w).concat(['', 'w', 'w1x', 'APPLE', '1996', 'wörd', 'w3000', 'zebra', '“1”x']);
   for (const t of probes) {
-    assert.deepEqual(lookup(cached, t), lookup(parsed, t), t);
     assert.equal(findWord(cached, t), parsed.index.get(t) ?? -1, t);
+    assert.equal(pretrainedId(cached, t), pretrainedId(parsed, t), t);
   }
-  assert.deepEqual(lookup(cached, 'APPLE'), { id: 3001, how: 'lower' });
-  assert.deepEqual(lookup(cached, '1996'), { id: 3000, how: 'digits' });
+  assert.equal(pretrainedId(cached, 'APPLE'), 3001);
+  assert.equal(pretrainedId(cached, '1996'), 3000);
   assert.deepEqual(cached.words, parsed.words);
   assert.deepEqual([...cached.index], [...parsed.index]);
   assertRows(cached, rows);
@@ -373,7 +437,7 @@ test('lazyVectors past the first 16,384 rows (read up front): rows that share a 
   const cut = await loadEmbeddings(file, { cacheDir, lazyVectors: true });
   const cache = fs.readdirSync(cacheDir).map((f) => path.join(cacheDir, f)).find((f) => fs.statSync(f).size > 16_400 * 8);
   assert.ok(cache, 'the cache file');
-  fs.truncateSync(cache, fs.statSync(cache).size - 200);
+  fs.truncateSync(cache, fs.statSync(cache).size - 16_400 * 4 - 200); // into the last rows (the row checks follow them)
   cut.readRow(3, b, 0);
   assert.deepEqual(Array.from(b), many[3][1].map((v) => Math.fround(v)));
   assert.throws(() => cut.readRow(16_399, b, 0), /cut short/);

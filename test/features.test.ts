@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Embeddings } from '../src/embeddings/embeddings.js';
 import { type WindowShape, encode, gather, inputSize, newWordTable, withNearRows } from '../src/model/features.js';
-import { kernelsAvailable, wasmAlloc, wasmAlloc32 } from '../src/fast/kernels-wasm.js';
+import { wasmAlloc, wasmAlloc32 } from '../src/fast/arena.js';
 import { Rng } from '../src/rng.js';
 
 const D = 8;
@@ -27,7 +27,7 @@ function embeddings(rng: Rng): Embeddings {
   };
 }
 
-test('gather: the SIMD copy into the arena equals the plain copy, with and without casing', { skip: !kernelsAvailable() }, () => {
+test('gather: the SIMD copy into the arena equals the plain copy, with and without casing', () => {
   const rng = new Rng(3);
   const emb = embeddings(rng);
   const keys = ['<s>', '</s>', '<unk>', 'zork', 'blick'];

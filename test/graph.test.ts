@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Node, leaf, add, sub, mul, max, matmul, neg, scale, tanh, sigmoid, relu, logSigmoid, softplus, sum, transpose, pick,
-  logSoftmax, backward, topologicalOrder, sigmoidScalar, graphBinaryWindowLoss, graphSoftmaxWindowLoss, type Activation,
+  logSoftmax, backward, topologicalOrder, sigmoidScalar, type Activation,
 } from '../src/check/graph.js';
+import { graphBinaryWindowLoss, graphSoftmaxWindowLoss } from './helpers/graph-window.js';
 import { NerError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 

@@ -242,6 +242,9 @@ test('model: embeddings that no longer match its fingerprint', () => {
   write('other.txt', GLOVE.replace('0.', '1.'));
   fails(['eval', 't.conll', '--model', 'm2.json', '--embeddings', 'other.txt', '-q'], /the embeddings .*other\.txt are not the ones the model m2\.json was trained with \(fingerprint [0-9a-f]{16} ≠ [0-9a-f]{16}\)/, /--embeddings .*e2\.txt/);
   fs.appendFileSync(at('e2.txt'), 'extra 0 0 0 0\n'); // the same file, changed since training
+  const cached = ner(['eval', 't.conll', '--model', 'm2.json', '-q']);
+  assert.equal(cached.code, 0, 'the cache still holds the vectors it was trained with, found by their fingerprint');
+  fs.rmSync(at('cache'), { recursive: true, force: true });
   fails(['eval', 't.conll', '--model', 'm2.json', '-q'], /the embeddings file .*e2\.txt has changed since the model m2\.json was trained with it/, /restore the original vectors, or train the model again/);
 });
 

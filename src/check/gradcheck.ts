@@ -58,8 +58,7 @@ import { Rng } from '../rng.js';
 import { entityTypes } from '../data/tags.js';
 
 /** The backward pass under test (model.ts's by default; tests pass broken ones). */
-/** The backward pass under test, in float64 (the gradient check's precision). */
-export type BackwardFn = (...args: Parameters<typeof backward<Float64Array>>) => void;
+export type BackwardFn = typeof backward;
 
 /** Everything the check needs: a model, its word table and B windows of encoded text. */
 export interface GradcheckProblem {

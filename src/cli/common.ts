@@ -5,11 +5,8 @@ import chalk, { chalkStderr } from 'chalk';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_EMBEDDINGS, type Embeddings, loadEmbeddings } from '../embeddings/embeddings.js';
 import { NerError, UsageError } from '../errors.js';
-import { attachEmbeddings, readModelFile } from '../io/model-io.js';
 import { sameFile } from '../io/outputs.js';
-import type { NerModel } from '../model/ner-model.js';
 
 /** The package root (the folder with package.json), wherever ner is installed. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -64,23 +61,8 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-/**
- * Loads embeddings by source name (the default package) or path, reporting progress on stderr.
- * Warnings (duplicate words, a cache that cannot be written) are printed even when quiet.
- */
-/** lazyVectors: read vector rows from the cache on demand (train, eval and tag touch a few tens of
- *  thousands of the 341k rows: reading them one by one beats reading all 137 MB into fresh memory). */
-export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean, lazyVectors = false): Promise<Embeddings> {
-  const t0 = performance.now();
-  const say = (msg: string) => {
-    if (!quiet) process.stderr.write(`${paint.dim(msg)}\n`);
-  };
-  const warn = (msg: string) => process.stderr.write(`${paint.yellow('warning:')} ${msg}\n`);
-  const emb = await loadEmbeddings(spec === DEFAULT_EMBEDDINGS ? undefined : spec, {
-    lazyVectors, onProgress: say, onWarning: warn });
-  say(`embeddings: ${emb.source} (${emb.count.toLocaleString('en-US')} words × ${emb.d}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-  return emb;
-}
+// Loading embeddings and models (with the one line that reports them) lives in load.ts.
+export { loadEmbeddingsFor, loadModelFor } from './load.js';
 
 /**
  * Refuses to write an output over one of the inputs (the same path, a symlink to it or a hard link):
@@ -99,21 +81,23 @@ export function refuseOverwritingInput(option: string, output: string, inputs: s
 /** Writes to stdout, waiting for the stream when it is a pipe that is full. */
 export function out(text: string): Promise<void> {
   // A write error (a closed pipe, a full disk) is handled once for the whole process in main.ts.
-  if (stdoutClosed ??= isStdoutClosed()) {
-    throw new NerError('standard output is closed: the results would be lost', 'send them somewhere: > out.txt, or | less');
-  }
   return new Promise((resolve) => {
     if (process.stdout.write(text)) resolve();
     else process.stdout.once('drain', resolve);
   });
 }
 
-let stdoutClosed: boolean | undefined;
-
 /**
- * Whether the process started with stdout closed (`ner tag x >&-`). Node then opens /dev/null read-write
- * in its place, where a shell's `> /dev/null` opens it write-only: the two differ in the file's flags.
+ * Refuses to start a command whose only result goes to stdout (ner tag) when stdout is closed: the
+ * results would be lost without a word. Node puts /dev/null, opened read-write, in place of a closed
+ * stdout, where a shell's `> /dev/null` opens it write-only. (A parent that passes a read-write /dev/null
+ * on purpose, as Node's spawn with stdio 'ignore' does, reads the same way, so only the verb whose whole
+ * output is stdout checks it.)
  */
+export function refuseClosedStdout(): void {
+  if (isStdoutClosed()) throw new NerError('standard output is closed: the results would be lost', 'send them somewhere: > out.txt, or | less');
+}
+
 function isStdoutClosed(): boolean {
   try {
     if (fs.readlinkSync('/proc/self/fd/1') !== '/dev/null') return false;
@@ -122,20 +106,4 @@ function isStdoutClosed(): boolean {
   } catch {
     return false; // no /proc (not Linux): cannot tell
   }
-}
-
-/**
- * Reads a model file and joins it with its embeddings: `--embeddings` when given, else the source the
- * model was trained with (with a clear message when that file is no longer there).
- */
-export async function loadModelFor(modelFile: string, embeddings: string | undefined, quiet: boolean): Promise<NerModel> {
-  const mf = readModelFile(modelFile);
-  const source = embeddings ?? mf.embeddings.source;
-  if (embeddings === undefined && source !== DEFAULT_EMBEDDINGS && !fs.existsSync(source)) {
-    throw new NerError(
-      `the model ${shown(modelFile)} was trained with the embeddings ${source}, which are not there any more`,
-      'pass the same vectors with --embeddings FILE',
-    );
-  }
-  return attachEmbeddings(mf, await loadEmbeddingsFor(source, quiet, true));
 }

@@ -6,14 +6,15 @@ import { Command, Option } from 'commander';
 import { combine, oovSplit, scoreCorpus, type OovSplit } from '../eval/analysis.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { guardRun } from '../io/outputs.js';
-import { formatPredictions, readConllAsync } from '../data/conll.js';
+import { formatPredictions } from '../data/conll.js';
+import { addInputFormatOptions, readLabelledFor, type InputFormatOpts } from './input-format.js';
 import { pretrainedId } from '../model/features.js';
 import { formatConlleval, type EvalResult } from '../eval/metrics.js';
 import { evalReportHtml } from '../report/report.js';
 import { DEFAULT_MODEL, DEMO_DEV, ink, intOption, loadModelFor, out, paint, shown } from './common.js';
 
 export function evalCommand(): Command {
-  return new Command('eval')
+  return addInputFormatOptions(new Command('eval'))
     .description('score a model on labelled CoNLL files: entity precision, recall and F1 exactly as conlleval computes them, with an error analysis')
     .argument('[file...]', 'labelled CoNLL file(s); - reads stdin (default: the demo dev set data/demo/dev.conll)')
     .option('-m, --model <file>', 'model file', DEFAULT_MODEL)
@@ -36,7 +37,7 @@ Examples:
     });
 }
 
-interface EvalOpts {
+interface EvalOpts extends InputFormatOpts {
   model: string;
   embeddings?: string;
   format: 'table' | 'conlleval' | 'json';
@@ -121,8 +122,7 @@ export async function runEval(files: string[], opts: EvalOpts): Promise<void> {
     inputs: [...inputs.map((file) => ({ option: 'the file', file })), { option: '--model', file: opts.model }, { option: '--embeddings', file: opts.embeddings }],
     outputs: [{ option: '--predictions', file: opts.predictions }, { option: '--report', file: opts.report, replaces: /<!doctype html|<html/i }],
   });
-  const corpora = [];
-  for (const f of inputs) corpora.push(await readConllAsync(f, { tagColumn: opts.tagColumn }));
+  const corpora = inputs.map((f) => readLabelledFor(f, opts));
   const model = await loadModelFor(opts.model, opts.embeddings, !!opts.quiet);
   const emb = model.words.emb;
   for (const c of corpora) {
@@ -139,6 +139,10 @@ export async function runEval(files: string[], opts: EvalOpts): Promise<void> {
   }
   // Several files are scored as one stream, as conlleval would score their concatenation.
   const all = combine(scored);
+  const extra = all.result.perType.filter((t) => t.gold === 0 && t.found > 0);
+  if (extra.length > 0) {
+    process.stderr.write(paint.yellow(`warning: the model found ${extra.map((t) => `${t.type} (${t.found})`).join(', ')}, which the gold data never has; these entities all count as spurious\n`));
+  }
   const oov = oovSplit(all.gold, all.predicted, all.tokens, (t) => pretrainedId(emb, t) < 0);
   const name = inputs.map(shown).join(', ');
   if (opts.report) writeFileAtomic(opts.report, evalReportHtml(model, { name, result: all.result, oov }, shown(opts.model)));

@@ -47,7 +47,7 @@ export function gradcheckCommand(): Command {
 Exit code 1 when any block fails.
 
 Examples:
-  $ ner gradcheck                                   # ovr head, tanh, on 8 windows of the demo corpus
+  $ ner gradcheck                                   # the defaults (${D.head} head, ${D.activation}) on ${DEFAULT_WINDOWS} windows of the demo corpus
   $ ner gradcheck --all --data ../shared/data/conll2003/train.txt
   $ ner gradcheck --model models/ner.json`)
     .action(async (opts: GradcheckOpts, cmd: Command) => {

@@ -40,6 +40,8 @@ export interface ModelInfo {
   bytes: number;
   format: string;
   version: number;
+  nerVersion: string | null; // the ner that wrote the file (null: older than the field)
+  packaged: { words: number; dtype: string } | null; // the vectors the file carries
   head: string;
   activation: string;
   labels: string[];
@@ -79,6 +81,8 @@ export function describeModel(mf: ModelFile, bytes: number): ModelInfo {
     bytes,
     format: FORMAT,
     version: FORMAT_VERSION,
+    nerVersion: mf.nerVersion ?? null,
+    packaged: mf.packed ? { words: mf.packed.n, dtype: mf.packed.dtype } : null,
     head: config.head,
     activation: config.activation,
     labels: mf.labels.types,
@@ -112,13 +116,14 @@ function size(bytes: number): string {
 export function formatInfo(i: ModelInfo, verbose: boolean): string {
   const L: string[] = [];
   const key = (k: string) => ink.bold(k.padEnd(13));
-  L.push(`${ink.bold(shown(i.file))}  ${ink.dim(`${size(i.bytes)}, format ${i.format} version ${i.version}`)}`);
+  L.push(`${ink.bold(shown(i.file))}  ${ink.dim(`${size(i.bytes)}, format ${i.format} version ${i.version}, written by ner ${i.nerVersion ?? '(not recorded)'}`)}`);
   L.push('');
   const outputs = i.head === 'softmax' ? `softmax over ${i.outputs.length} ${i.targetScheme} tags` : `one sigmoid per type (${i.outputs.length})`;
   L.push(`${key('model')}${i.head} head: h = ${i.activation}(Wx + b), ${outputs}; H = ${i.config.hidden}`);
   L.push(`${key('labels')}${i.labels.join(' ')}  ${ink.dim(`(training data in ${i.inputScheme})`)}`);
   L.push(`${key('input x')}${i.input.positions} words (window ${i.input.window}) × (${i.input.wordDim} vector${i.input.casingDim ? ` + ${i.input.casingDim} casing` : ''}) = ${int(i.input.n)}`);
   L.push(`${key('embeddings')}${i.embeddings.source}  ${int(i.embeddings.count)} × ${i.embeddings.d}  ${ink.dim(`fingerprint ${i.embeddings.fingerprint}`)}`);
+  if (i.packaged) L.push(`${key('')}${int(i.packaged.words)} of its vectors are in this file (${i.packaged.dtype}): it needs no other`);
   const files = i.trainedOn.files.map(shown).join(', ') || '–';
   L.push(`${key('trained on')}${files}: ${int(i.trainedOn.sentences)} sentences, ${int(i.trainedOn.tokens)} tokens`);
   L.push(`${key('seed')}${i.seed}`);

@@ -5,10 +5,15 @@
 import { Command, CommanderError } from 'commander';
 import { NerError } from '../errors.js';
 import { writeErrorHint, writeErrorText } from '../io/atomic.js';
+import { annotateCommand } from './annotate.js';
+import { cacheCommand } from './cache.js';
+import { convertCommand } from './convert.js';
+import { selectCommand } from './select.js';
 import { evalCommand } from './eval.js';
 import { gradcheckCommand } from './gradcheck.js';
 import { addGlobalOptions } from './global.js';
 import { infoCommand } from './info.js';
+import { packageCommand } from './package.js';
 import { tagCommand } from './tag.js';
 import { trainCommand } from './train.js';
 import { paint, VERSION } from './common.js';
@@ -21,7 +26,19 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of [trainCommand(), evalCommand(), tagCommand(), infoCommand(), gradcheckCommand()]) program.addCommand(c.exitOverride());
+  const verbs = [
+    trainCommand(),
+    evalCommand(),
+    tagCommand(),
+    infoCommand(),
+    gradcheckCommand(),
+    convertCommand(),
+    packageCommand(),
+    cacheCommand(),
+    annotateCommand(),
+    selectCommand(),
+  ];
+  for (const c of verbs) program.addCommand(c.exitOverride());
   addGlobalOptions(program);
   return program;
 }

@@ -1,128 +1,83 @@
-// `ner tag`: raw text in (a file, or stdin), entities out. The text is streamed: it is read in chunks,
-// split into sentences as it arrives and tagged a batch at a time, so memory stays flat on huge inputs
-// and output starts before the input ends. With no file and a terminal on stdin it is an interactive
-// prompt instead: type a sentence, see its entities highlighted, Ctrl-D to quit.
+// `ner tag`: text in (files, a folder, or stdin; raw text, one token a line, or JSON Lines: tag-input.ts),
+// entities out, in order. The input is streamed: read in chunks, split into sentences as it arrives and
+// tagged a batch at a time, so memory stays flat on huge inputs and output starts before the input ends;
+// JSON Lines in and out makes it a filter for Hadoop Streaming, Spark's pipe() or GNU parallel. Entity
+// offsets count code points by default (what Python and the annotation tools count), UTF-16 units with
+// --offsets utf16 (JavaScript, Java); an entity's text is always the input's own slice. With no file and a
+// terminal on stdin it is an interactive prompt instead: type a sentence, see its entities, Ctrl-D to quit.
 
 import { Command, Option } from 'commander';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { Tagger } from '../predict/predict.js';
 import { bracketed, findEntities, taggedSentences, type Entity, type TaggedSentence } from '../predict/entities.js';
-import type { Decoded } from '../model/labels.js';
-import { TagPipeline } from '../predict/tag-pipeline.js';
-import { DataError, InterruptedError } from '../errors.js';
+import { type BatchTagger, batchTagger } from '../predict/tag-pipeline.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import type { NerModel } from '../model/ner-model.js';
-import { SentenceSplitter, tokenize, type Token } from '../data/tokenize.js';
-import { badUtf8Line } from '../data/conll.js';
-import { DEFAULT_MODEL, ink, intOption, loadModelFor, numberOption, out, paint, shown } from './common.js';
+import { tokenize, type Token } from '../data/tokenize.js';
+import { OFFSET_UNITS, type OffsetUnit } from '../data/formats/index.js';
+import { DEFAULT_MODEL, ink, intOption, loadModelFor, numberOption, out, paint, refuseClosedStdout, shown } from './common.js';
+import { inputFiles, readItems, type Doc, type InputMode, type Item } from './tag-input.js';
 
-type Format = 'inline' | 'conll' | 'json' | 'brackets';
+type Format = 'inline' | 'conll' | 'json' | 'jsonl' | 'brackets';
+const FORMATS: readonly Format[] = ['inline', 'conll', 'json', 'jsonl', 'brackets'];
+const INPUTS: readonly InputMode[] = ['text', 'tokens', 'jsonl'];
+/** The output format when none is asked for: the one that suits the input. */
+const FORMAT_FOR: Record<InputMode, Format> = { text: 'inline', tokens: 'conll', jsonl: 'jsonl' };
 
 export function tagCommand(): Command {
   return new Command('tag')
-    .description('find the entities in raw text (with no file on a terminal: an interactive prompt)')
-    .argument('[file]', 'text file; - or a pipe reads stdin; none on a terminal: type sentences interactively')
+    .description('find the entities in text: files, a folder or stdin (with no file on a terminal: an interactive prompt)')
+    .argument('[files...]', 'text files or folders; - or a pipe reads stdin; none on a terminal: type sentences interactively')
     .option('-m, --model <file>', 'model file', DEFAULT_MODEL)
     .option('--embeddings <file>', 'word vectors (default: the ones the model was trained with)')
+    .addOption(new Option('--input <kind>', 'text: raw text; tokens: one token per line, a blank line between sentences (a CoNLL file; other columns ignored); jsonl: one {"id", "text"} object a line (default: jsonl for .jsonl files, tokens for .conll, else text)').choices([...INPUTS]))
     .addOption(
-      new Option('--format <format>', 'inline: the text with entities marked (coloured on a terminal); conll: a token and its tag per line; json: entities with offsets and probability; brackets: one tokenized sentence per line, [Paris Hilton]PER')
-        .choices(['inline', 'conll', 'json', 'brackets'])
-        .default('inline'),
+      new Option('--format <format>', 'inline: the text with entities marked (coloured on a terminal); conll: a token and its tag per line; json: entities with offsets and probability; jsonl: one {"id", "text", "entities"} line per document or record; brackets: one tokenized sentence per line, [Paris Hilton]PER (default: inline for text, conll for tokens, jsonl for jsonl)')
+        .choices([...FORMATS]),
     )
+    .addOption(new Option('--offsets <unit>', 'unit of the json and jsonl offsets: codepoint (Python, the annotation tools) or utf16 (JavaScript, Java)').choices([...OFFSET_UNITS]).default('codepoint'))
     .option('--min-prob <p>', 'drop entities whose probability is below p', numberOption('--min-prob', (v) => v >= 0 && v <= 1, 'a probability in [0, 1], e.g. 0.8'), 0)
-    .option('--threads <n>', 'threads: 2 lets a second thread score half of the hidden units (a large hidden layer, as the ovr head has) or whole batches of sentences while this one reads and writes (a small one); the same output either way (default: 2 on a machine with 2 or more cores, else 1)', intOption('--threads', 1, 2))
+    .option('--threads <n>', 'threads: 2 lets a second thread score whole batches of sentences while this one reads and writes; the same output either way (default: 2 on a machine with 2 or more cores, else 1)', intOption('--threads', 1, 2))
     .option('-q, --quiet', 'no progress messages')
     .option('-v, --verbose', 'report sentences, tokens, entities and speed at the end (stderr)')
     .addHelpText('after', `
+Several files or a folder: one JSON Lines record per file (its path as "id"); inline, brackets and conll
+output start each file with a "# path" line.
+
 Examples:
   $ ner tag                                          # interactive: type a sentence, Ctrl-D to quit
   $ ner tag data/sample.txt                          # the sample text, with models/ner.json
   $ echo "Samuel Quinn was arrested in the Hilton Hotel in Paris in April 1989." | ner tag
   $ ner tag news.txt --format brackets --min-prob 0.9
-  $ ner tag news.txt --format json > entities.json`)
-    .action(async (file: string | undefined, opts) => {
-      await runTag(file, opts);
+  $ ner tag news/ --format jsonl > entities.jsonl    # a folder: a record per file
+  $ ner tag test.conll --input tokens > pred.conll   # lines up with test.conll: paste, conlleval
+  $ ner tag --input jsonl < docs.jsonl > tagged.jsonl  # a filter: {"id", "text"} in, + "entities" out`)
+    .action(async (files: string[], opts) => {
+      await runTag(files, opts);
     });
 }
 
 interface TagOpts {
   model: string;
   embeddings?: string;
-  format: Format;
+  input?: InputMode;
+  format?: Format;
+  offsets: OffsetUnit;
   minProb: number;
   threads?: number;
   quiet?: boolean;
   verbose?: boolean;
 }
 
-/** One entity of `--format json`. */
+/** One entity of `--format json` and of each `--format jsonl` record. */
 export type TaggedEntity = Entity;
-
-/** Reads the input in chunks, decoding UTF-8 strictly and naming the line of a bad byte. */
-async function* chunks(file: string | undefined): AsyncGenerator<string> {
-  const name = file === undefined || file === '-' ? '<stdin>' : file;
-  let stream: NodeJS.ReadableStream;
-  if (name === '<stdin>') stream = process.stdin;
-  else {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(name);
-    } catch {
-      throw new DataError(name, undefined, 'file not found', 'check the path, or pipe text in: echo "…" | ner tag');
-    }
-    if (stat.isDirectory()) throw new DataError(name, undefined, 'is a directory, expected a text file', 'pass a file inside it');
-    stream = fs.createReadStream(name, { highWaterMark: 1 << 16 }); // 64 KB: the tokens of a chunk are live at once
-  }
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  let line = 1;
-  try {
-    for await (const buf of stream as AsyncIterable<Buffer>) {
-      if (buf.includes(0)) throw new DataError(name, line + countLines(buf.subarray(0, buf.indexOf(0))), 'this looks like a binary file (it contains a NUL byte), expected text', 'pass a plain-text file');
-      let text: string;
-      try {
-        text = decoder.decode(buf, { stream: true });
-      } catch {
-        const at = Math.min(badUtf8Line(buf), countLines(buf) + 1); // the line in this chunk (its first when the bad bytes began in the chunk before)
-        throw new DataError(name, line + at - 1, 'invalid UTF-8 text', 'save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 in > out)');
-      }
-      line += countLines(buf);
-      yield text;
-    }
-    yield decoder.decode();
-  } catch (err) {
-    if (err instanceof DataError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES') throw new DataError(name, undefined, 'permission denied: cannot read this file', 'make it readable (chmod u+r)');
-    throw new DataError(name, line, `cannot read: ${(err as Error).message}`);
-  }
-}
-
-function countLines(b: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < b.length; i++) if (b[i] === 10) n++;
-  return n;
-}
 
 // Memory for the tagger's cached per-word products (float32, in the WebAssembly arena of kernels-wasm.ts,
 // which caps it at what the arena has free: about 56 MB). A large text's whole vocabulary fits for the
 // softmax head (CoNLL: ~18k words × 2 KB); the ovr head needs 8 KB a word, so about 7k of them are kept
 // (the most frequent). The process stays under 300 MB peak.
 const TAG_CACHE_BYTES = 96 * 2 ** 20;
-
-// Sharing the hidden units with a second thread pays when each chunk has much work per token (the ovr
-// head: 4 groups of hidden units, 400 with the defaults); with the softmax head's 100 units the hand-over
-// costs about what the thread saves (1M-token benchmark: ovr 143k → 211k tokens/s, softmax 291k → 261k),
-// and the second thread tags whole batches instead (tag-pipeline.ts: softmax 3.54–3.98 s → 2.91–2.96 s
-// for 1M tokens, the whole process, three alternating pairs; the ovr head through the pipeline took
-// 6.27–6.36 s against 5.76–5.78 s with its units shared).
-const THREADS_FROM_UNITS = 256;
-
-/** Whether a second thread takes half of the model's hidden units (tag-worker.ts); if not, it tags whole
- *  batches while this thread reads and writes (tag-pipeline.ts). */
-function sharesUnits(model: NerModel): boolean {
-  return (model.dims.head === 'ovr' ? model.dims.K : 1) * model.dims.H >= THREADS_FROM_UNITS;
-}
 
 /** The default --threads on this machine: 2 with two cores or more. */
 function defaultThreads(): number {
@@ -138,131 +93,177 @@ function mark(model: NerModel, span: string, type: string, colour: boolean): str
   return TYPE_COLOURS[(i < 0 ? 0 : i) % TYPE_COLOURS.length].black(span) + ink.dim(type);
 }
 
-/** Streams entities for each batch of sentences to stdout, in the chosen format. */
+/** A UTF-16 offset into a document (at or after its cursor) in the unit asked for; moves the cursor there. */
+function offsetIn(doc: Doc, at: number, unit: OffsetUnit): number {
+  if (unit === 'utf16') return at;
+  let cp = doc.cp;
+  for (let i = doc.at; i < at; i++) {
+    const c = doc.text.charCodeAt(i - doc.base);
+    if (c < 0xdc00 || c > 0xdfff || i === doc.at || (doc.text.charCodeAt(i - 1 - doc.base) & 0xfc00) !== 0xd800) cp++;
+  }
+  doc.at = at;
+  doc.cp = cp;
+  return cp;
+}
+
+/** Streams the tagged items to stdout in the chosen format, in input order. */
 class Writer {
-  private text = ''; // input text not yet written (inline format)
-  private base = 0; // stream offset of text[0]
-  private first = true;
+  private first = true; // no entity written yet (json)
   counts = { sentences: 0, tokens: 0, entities: 0 };
-  private readonly tagger: Tagger | null = null;
-  private readonly pipeline: TagPipeline | null = null;
-  // through the pipeline: each batch sent is written as soon as the thread has tagged it and the batches
-  // before it are written (the chain), without waiting for more input; `written` holds a promise for each
-  // batch not written yet
+  private readonly tagger: BatchTagger;
+  // each batch is written as soon as it is tagged and the batches before it are written (the chain),
+  // without waiting for more input; `written` holds a promise for each batch not written yet
   private chain: Promise<void> = Promise.resolve();
   private readonly written: Promise<void>[] = [];
+  // the entities of the document being written (jsonl)
+  private entities: TaggedEntity[] = [];
   constructor(
     private readonly model: NerModel,
     private readonly format: Format,
+    private readonly input: InputMode,
     private readonly colour: boolean,
     private readonly minProb: number,
+    private readonly unit: OffsetUnit,
+    private readonly several: boolean,
     threads: number,
   ) {
-    if (threads > 1 && !sharesUnits(model)) this.pipeline = new TagPipeline(model, TAG_CACHE_BYTES);
-    else this.tagger = new Tagger(model, { budgetBytes: TAG_CACHE_BYTES, threads });
+    this.tagger = batchTagger(model, { budgetBytes: TAG_CACHE_BYTES, threads });
   }
 
-  feed(chunk: string): void {
-    if (this.format === 'inline') this.text += chunk;
-  }
-
-  /** Tags a batch and writes it; through the pipeline, sends it to the thread, to be written once tagged,
-   *  and returns unless more than three batches are waiting there (then it waits for the oldest). */
-  async write(sentences: Token[][]): Promise<void> {
-    if (sentences.length === 0) return;
-    if (this.pipeline === null) return this.emit(findEntities(this.tagger!, sentences, this.minProb), sentences);
-    const spans = this.pipeline.tag(sentences.map((s) => s.map((t) => t.text)));
+  /** Sends a batch to the tagger, to be written once tagged, and returns unless more than three batches
+   *  are waiting (then it waits for the oldest). */
+  async write(items: Item[]): Promise<void> {
+    if (items.length === 0) return;
+    const sentences = items.flatMap((it) => (it.kind === 'sentence' ? [it.tokens] : []));
+    const spans = sentences.length > 0 ? this.tagger.tag(sentences.map((s) => s.map((t) => t.text))) : Promise.resolve([]);
     spans.catch(() => {}); // (awaited in the chain: see below)
-    this.chain = this.chain.then(async () => this.emit(taggedSentences(sentences, await spans, this.minProb), sentences));
+    this.chain = this.chain.then(async () => this.emit(items, taggedSentences(sentences, await spans, this.minProb)));
     const done = this.chain;
     done.catch(() => {}); // a failure is thrown where the batch is awaited, not reported as unhandled
     this.written.push(done);
     while (this.written.length > 3) await this.written.shift();
   }
 
-  private async emit(tagged: TaggedSentence[], sentences: Token[][]): Promise<void> {
+  private async emit(items: Item[], tagged: TaggedSentence[]): Promise<void> {
     const parts: string[] = [];
-    if (this.format === 'json' && this.first) parts.push('[');
-    let pos = this.base;
-    for (const s of tagged) {
+    const { format } = this;
+    let k = 0;
+    for (const it of items) {
+      const doc = it.doc;
+      if (it.kind === 'start') {
+        this.entities = [];
+        if (this.several && format !== 'json' && format !== 'jsonl') parts.push(`# ${doc.id}\n`);
+        continue;
+      }
+      if (it.kind === 'line') {
+        if (format === 'conll') parts.push(it.line + '\n');
+        continue;
+      }
+      if (it.kind === 'end') {
+        if (format === 'inline') parts.push(doc.text);
+        else if (format === 'jsonl') {
+          const record = doc.record ?? { id: doc.id, text: doc.text };
+          parts.push(JSON.stringify({ ...record, entities: this.entities }) + '\n');
+        }
+        doc.text = ''; // (a document's text is not needed once it is written)
+        continue;
+      }
+      const s = tagged[k++];
       this.counts.sentences++;
       this.counts.tokens += s.tokens.length;
       this.counts.entities += s.entities.length;
-      if (this.format === 'conll') {
+      if (format === 'conll') {
         s.tokens.forEach((t, i) => parts.push(`${t.text} ${s.tags[i]}\n`));
-        parts.push('\n');
-      } else if (this.format === 'brackets') {
+        if (this.input !== 'tokens') parts.push('\n'); // (tokens: the blank lines are the input's own)
+      } else if (format === 'brackets') {
         parts.push(bracketed(s) + '\n');
-      } else if (this.format === 'json') {
+      } else if (format === 'inline') {
         for (const e of s.entities) {
-          const ent: TaggedEntity = { text: e.text, type: e.type, start: e.start, end: e.end, prob: Math.round(e.prob * 1e4) / 1e4 };
-          parts.push(`${this.first ? '\n' : ',\n'}  ${JSON.stringify(ent)}`);
-          this.first = false;
+          parts.push(doc.text.slice(0, e.start - doc.base), mark(this.model, doc.text.slice(e.start - doc.base, e.end - doc.base), e.type, this.colour));
+          doc.text = doc.text.slice(e.end - doc.base);
+          doc.base = e.end;
         }
+        const upto = s.tokens[s.tokens.length - 1].end;
+        parts.push(doc.text.slice(0, upto - doc.base));
+        doc.text = doc.text.slice(upto - doc.base);
+        doc.base = upto;
       } else {
         for (const e of s.entities) {
-          parts.push(this.text.slice(pos - this.base, e.start - this.base), mark(this.model, this.text.slice(e.start - this.base, e.end - this.base), e.type, this.colour));
-          pos = e.end;
+          const text = this.input === 'tokens' ? e.text : doc.text.slice(e.start - doc.base, e.end - doc.base);
+          const start = this.input === 'tokens' ? e.start : offsetIn(doc, e.start, this.unit);
+          const end = this.input === 'tokens' ? e.end : offsetIn(doc, e.end, this.unit);
+          const ent: TaggedEntity = { text, type: e.type, start, end, prob: Math.round(e.prob * 1e4) / 1e4 };
+          if (format === 'jsonl') this.entities.push(ent);
+          else {
+            const withDoc = this.several ? { ...ent, doc: doc.id } : ent;
+            parts.push(`${this.first ? '[\n' : ',\n'}  ${JSON.stringify(withDoc)}`);
+            this.first = false;
+          }
+        }
+        if (format === 'json' && this.input === 'text' && s.tokens.length > 0) {
+          // the text before this sentence's end is not needed again (offsets only grow): let it go
+          const upto = s.tokens[s.tokens.length - 1].end;
+          offsetIn(doc, upto, this.unit);
+          doc.text = doc.text.slice(upto - doc.base);
+          doc.base = upto;
         }
       }
     }
-    if (this.format === 'inline') {
-      const last = sentences[sentences.length - 1];
-      const upto = last[last.length - 1].end;
-      parts.push(this.text.slice(pos - this.base, upto - this.base));
-      this.text = this.text.slice(upto - this.base);
-      this.base = upto;
-    }
-    if (this.format === 'json' && this.first) {
-      parts.shift(); // nothing to open yet
-      if (parts.length === 0) return;
-    }
-    await out(parts.join(''));
+    if (parts.length > 0) await out(parts.join(''));
   }
 
   cacheStats(): { capacity: number; fills: number } {
-    return (this.tagger ?? this.pipeline!).cacheStats();
+    return this.tagger.cacheStats();
   }
 
   close(): void {
-    this.tagger?.close();
-    this.pipeline?.close();
+    this.tagger.close();
   }
 
   async end(): Promise<void> {
     await this.chain;
     this.written.length = 0;
-    if (this.format === 'inline') await out(this.text);
     if (this.format === 'json') await out(this.first ? '[]\n' : '\n]\n');
   }
 }
 
-export async function runTag(file: string | undefined, opts: TagOpts): Promise<void> {
-  const interactive = file === undefined && !!process.stdin.isTTY;
-  const input = file ?? '-';
+/** The input kind a file's name suggests when --input is not given. */
+function inputFor(files: string[]): InputMode {
+  if (files.length > 0 && files.every((f) => f.endsWith('.jsonl'))) return 'jsonl';
+  if (files.length > 0 && files.every((f) => /\.(conll|bio|iob)$/.test(f))) return 'tokens';
+  return 'text';
+}
+
+export async function runTag(args: string[], opts: TagOpts): Promise<void> {
+  const interactive = args.length === 0 && !!process.stdin.isTTY;
+  if (!interactive) refuseClosedStdout();
+  const files = args.length === 0 ? ['-'] : inputFiles(args);
+  const input = opts.input ?? inputFor(files);
+  const format = opts.format ?? FORMAT_FOR[input];
+  if (input === 'tokens' && format !== 'conll' && format !== 'brackets') {
+    throw new UsageError(`--input tokens writes --format conll or brackets, not ${format}: the tokens have no text to give offsets into`, 'use --format conll (it lines up with the input) or brackets');
+  }
   const model = await loadModelFor(opts.model, opts.embeddings, !!opts.quiet);
   if (interactive) return interact(model, opts.model, opts);
   const t0 = performance.now();
-  const writer = new Writer(model, opts.format, ink.level > 0 && !!process.stdout.isTTY, opts.minProb, opts.threads ?? defaultThreads());
+  const writer = new Writer(model, format, input, ink.level > 0 && !!process.stdout.isTTY, opts.minProb, opts.offsets, files.length > 1, opts.threads ?? defaultThreads());
   try {
-    const splitter = new SentenceSplitter();
-    let batch: Token[][] = [];
+    let batch: Item[] = [];
     let tokens = 0;
     const flush = async () => {
       await writer.write(batch);
       batch = [];
       tokens = 0;
     };
-    for await (const chunk of chunks(input)) {
-      writer.feed(chunk);
-      for (const s of splitter.push(chunk)) {
-        batch.push(s);
-        tokens += s.length;
+    for await (const items of readItems(files, input)) {
+      for (const it of items) {
+        batch.push(it);
+        if (it.kind !== 'sentence') continue;
+        tokens += it.tokens.length;
         if (tokens >= 4096) await flush();
       }
       if (tokens > 0) await flush();
     }
-    batch.push(...splitter.end());
     await flush();
     await writer.end();
     if (opts.verbose) {

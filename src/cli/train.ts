@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readConllAsync, type Corpus } from '../data/conll.js';
+import type { Corpus } from '../data/conll.js';
+import { addInputFormatOptions, readLabelledFor, type InputFormatOpts } from './input-format.js';
 import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings/embeddings.js';
 import { InterruptedError, NerError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -18,7 +19,7 @@ import { inputSize, pretrainedId } from '../model/features.js';
 import { ACTIVATIONS, HEADS } from '../model/model.js';
 import { serialiseModel } from '../io/model-io.js';
 import { guardRun } from '../io/outputs.js';
-import { setKernelThreads, splitsWork } from '../fast/kernels-wasm.js';
+import { setKernelThreads, splitsWork } from '../fast/team.js';
 import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
 import { train, type TrainState } from '../train/train.js';
 import {
@@ -39,11 +40,12 @@ const D = DEFAULT_CONFIG;
 const CORES = Math.min(8, os.availableParallelism());
 
 export function trainCommand(): Command {
-  return new Command('train')
+  return addInputFormatOptions(new Command('train'))
     .description('train a model on CoNLL files (defaults: the demo corpus in data/ and the wink GloVe vectors)')
     .option('--train <file...>', 'training CoNLL file(s) (default: the demo corpus data/demo/train.conll)')
     .option('--dev <file>', 'dev CoNLL file: scored every epoch, the best epoch is kept (default with the demo corpus: data/demo/dev.conll)')
     .option('--embeddings <file>', 'word vectors: GloVe text, word2vec/fastText .vec, optionally .gz', DEFAULT_EMBEDDINGS)
+    .option('--max-words <N>', 'read only the first N words of the vectors (their most frequent): memory grows with N, not the file', intOption('--max-words', 1))
     .option('-o, --output <file>', 'where to write the model', DEFAULT_MODEL)
     .addOption(new Option('--head <type>', 'ovr: one binary classifier per entity type (the lecture); softmax: shared hidden layer, softmax over tags').choices(HEADS).default(D.head))
     .addOption(new Option('--activation <f>', 'hidden non-linearity f').choices(ACTIVATIONS).default(D.activation))
@@ -81,10 +83,11 @@ Examples:
     });
 }
 
-interface TrainOpts {
+interface TrainOpts extends InputFormatOpts {
   train?: string[];
   dev?: string;
   embeddings: string;
+  maxWords?: number;
   output: string;
   head: ModelConfig['head'];
   activation: ModelConfig['activation'];
@@ -169,7 +172,7 @@ function runSpec(opts: TrainOpts, given: string[]): { run: Omit<RunSpec, 'finger
   const train = (opts.train ?? [DEMO_TRAIN]).map((f) => path.resolve(f));
   const dev = opts.dev ?? (opts.train ? undefined : DEMO_DEV);
   return {
-    run: { config: configFrom(opts), train, dev: dev ? path.resolve(dev) : null, tagColumn: opts.tagColumn, embeddings: opts.embeddings, output: path.resolve(opts.output) },
+    run: { config: configFrom(opts), train, dev: dev ? path.resolve(dev) : null, tagColumn: opts.tagColumn, embeddings: opts.embeddings, ...(opts.maxWords ? { maxWords: opts.maxWords } : {}), output: path.resolve(opts.output) },
   };
 }
 
@@ -249,10 +252,9 @@ export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<v
     warn(`${shown(checkpointFile)} holds the checkpoint of an interrupted run; this run replaces it (to continue that run instead: ner train --resume ${shown(checkpointFile)})`);
   }
 
-  const conllOpts = { tagColumn: run.tagColumn };
-  const corpora: Corpus[] = [];
-  for (const f of run.train) corpora.push(await readConllAsync(f, conllOpts));
-  const dev = run.dev ? await readConllAsync(run.dev, conllOpts) : null;
+  const readOpts = { ...opts, tagColumn: run.tagColumn };
+  const corpora = run.train.map((f) => readLabelledFor(f, readOpts));
+  const dev = run.dev ? readLabelledFor(run.dev, readOpts) : null;
   for (const c of [...corpora, ...(dev ? [dev] : [])]) {
     say(`${shown(c.file)}: ${c.sentences.length.toLocaleString('en-US')} sentences, ${c.tokens.toLocaleString('en-US')} tokens, scheme ${c.scheme}, types ${c.types.join(' ')}`);
   }
@@ -260,7 +262,7 @@ export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<v
   const devOnly = dev ? dev.types.filter((t) => !trainTypes.has(t)) : [];
   if (devOnly.length > 0) warn(`${shown(dev!.file)} has entity types the training data lacks: ${devOnly.join(', ')}; the model cannot find them, so they count as misses in dev F1`);
   const tokens = corpora.reduce((a, c) => a + c.tokens, 0);
-  const emb = await loadEmbeddingsFor(run.embeddings, quiet, true);
+  const emb = await loadEmbeddingsFor(run.embeddings, quiet, true, run.maxWords);
   if (resume && (resume.run.fingerprint !== emb.fingerprint || resume.run.tokens !== tokens)) {
     throw new NerError(`${shown(opts.resume!)}: the training files or embeddings changed since the checkpoint was written`, 'resume only with the same data, or train again without --resume');
   }

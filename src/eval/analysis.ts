@@ -4,7 +4,8 @@
 
 import type { Corpus } from '../data/conll.js';
 import { pretrainedId } from '../model/features.js';
-import { evaluate, scores, type EvalResult, type Score } from './metrics.js';
+import { scores, type Score } from './conlleval.js';
+import { evaluate, type EvalResult } from './metrics.js';
 import type { NerModel } from '../model/ner-model.js';
 import { tagSentences } from '../predict/predict.js';
 import { encodeSpans, spansFromTags } from '../data/tags.js';

@@ -1,16 +1,16 @@
-// A worker thread of the WebAssembly kernels (started by setKernelThreads in kernels-wasm.ts): it
-// instantiates the same module on the same shared memory, then runs the parts of products it is given
-// through its control block (the protocol is described in kernels-wasm.ts), until told to stop. It
-// computes only; it owns no arrays.
+// A worker thread of the training kernels (started by setKernelThreads in team.ts): it instantiates the
+// kernels' module on the shared arena, then runs the parts it is given through its control block (the
+// protocol is described in team.ts), until told to stop. It computes only; it owns no arrays.
 
 import { workerData } from 'node:worker_threads';
-import { CONTROL, CONTROL_INTS, CONTROL_REALS, KERNELS, OP_STOP, kernelTable } from './kernels-wasm.js';
+import { KERNELS, kernelTable } from './arena.js';
+import { CONTROL, CONTROL_INTS, CONTROL_REALS, OP_STOP } from './team.js';
 
 const { SEQ, DONE, FAILED, OP, CLAIM, ARGS, READY } = CONTROL;
 
 const { module, memory, control } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; control: Int32Array };
 const kernels = kernelTable(new WebAssembly.Instance(module, { env: { memory } }).exports);
-const reals = new Float64Array(control.buffer, CONTROL_INTS * 4, CONTROL_REALS); // the arguments, then the job's ms
+const reals = new Float64Array(control.buffer, CONTROL_INTS * 4, CONTROL_REALS);
 Atomics.store(control, READY, 1);
 
 for (;;) {
@@ -31,9 +31,7 @@ for (;;) {
     const args: number[] = [];
     for (let a = 0; a < KERNELS[op].ints; a++) args.push(Atomics.load(control, ARGS + a));
     for (let a = 0; a < KERNELS[op].reals; a++) args.push(reals[a]);
-    const t0 = performance.now();
     kernels[op](...args);
-    reals[2] = performance.now() - t0; // published by the atomic store of DONE below
   } catch (e) {
     process.stderr.write(`ner: kernel worker: ${(e as Error).message}\n`);
     Atomics.store(control, FAILED, 1);

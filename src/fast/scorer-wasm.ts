@@ -1,44 +1,35 @@
 // Loads the tagger's SIMD scorer (src/fast/scorer.wat, assembled to dist/src/fast/scorer.wasm by `npm run
-// build:wasm`) on the shared memory of kernels-wasm.ts, so that it runs in place on arrays from
-// wasmAlloc32. A worker thread passes the memory it was given instead. Loaded lazily, once per memory;
-// null when WebAssembly is off (NER_WASM=off), missing or unusable: fast-scorer.ts then runs its plain-JS
-// version, which gives bit-identical results.
+// build:wasm`) on the arena's shared memory (arena.ts), so that it runs in place on arrays from
+// wasmAlloc32. Compiled once; instantiated once per memory.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { wasmMemory } from './kernels-wasm.js';
+import { wasmMemory } from './arena.js';
+import { NerError } from '../errors.js';
 
 /** The module's functions; arguments are byte offsets into the memory and element counts (see scorer.wat). */
 export interface ScorerKernels {
   part: (...args: number[]) => void;
-  tanh: (z: number, h: number, len: number) => void;
-  memory: WebAssembly.Memory;
+  tanh: (z: number, h: number, len: number) => void; // h = tanh z (float32), for tests against training's
 }
 
-let module: WebAssembly.Module | null | undefined;
+let module: WebAssembly.Module | undefined;
 const instances = new WeakMap<WebAssembly.Memory, ScorerKernels>();
 
-function compiled(): WebAssembly.Module | null {
-  if (module !== undefined) return module;
-  module = null;
-  const flag = process.env.NER_WASM;
-  if (flag === 'off' || flag === '0' || typeof WebAssembly !== 'object') return null;
-  try {
-    module = new WebAssembly.Module(readFileSync(fileURLToPath(new URL('./scorer.wasm', import.meta.url))));
-  } catch {
-    module = null; // missing file or no SIMD: the plain-JS scorer is used
+/** The scorer instantiated on the arena's memory. */
+export function scorerKernels(memory: WebAssembly.Memory = wasmMemory()): ScorerKernels {
+  if (!module) {
+    const file = fileURLToPath(new URL('./scorer.wasm', import.meta.url));
+    try {
+      module = new WebAssembly.Module(readFileSync(file));
+    } catch {
+      throw new NerError(`${file} is missing`, 'build it with `npm run build:wasm` (npm install does it)');
+    }
   }
-  return module;
-}
-
-/** The scorer instantiated on `memory` (default: this thread's kernels-wasm.ts memory), or null. */
-export function scorerKernels(memory: WebAssembly.Memory | null = wasmMemory()): ScorerKernels | null {
-  const m = compiled();
-  if (m === null || memory === null) return null;
   let k = instances.get(memory);
   if (k === undefined) {
-    const e = new WebAssembly.Instance(m, { env: { memory } }).exports;
-    k = { part: e.part as ScorerKernels['part'], tanh: e.tanh as ScorerKernels['tanh'], memory };
+    const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    k = { part: e.part as ScorerKernels['part'], tanh: e.tanh as ScorerKernels['tanh'] };
     instances.set(memory, k);
   }
   return k;

@@ -1,11 +1,15 @@
-// The model file: one JSON document that describes itself (format name, version, the full config and
-// seed, labels and schemes, the embeddings it was trained with) and carries the parameters. Large arrays
-// are stored as base64 of little-endian float64, so a loaded model computes exactly what was trained.
-// Nothing time-dependent is written, so the same seed and data give a byte-identical file.
+// The model file: one JSON document that describes itself (format name, version, the ner version that
+// wrote it, the full config and seed, labels and schemes, the embeddings it was trained with) and carries
+// the parameters. Large arrays are stored as base64 of little-endian float64, so a loaded model computes
+// exactly what was trained. A packaged model also carries the pretrained vectors it needs ("vectors",
+// embeddings/packaged.ts) and then tags with nothing else. Nothing time-dependent is written, so the same
+// seed and data give a byte-identical file.
 
 import * as fs from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
 import type { Embeddings } from '../embeddings/embeddings.js';
+import { unpackVectors } from '../embeddings/packaged.js';
+import { NER_VERSION } from '../version.js';
 import { DataError, NerError } from '../errors.js';
 import { C, inputSize, newWordTable } from '../model/features.js';
 import { makeLabels, outputCount } from '../model/labels.js';
@@ -58,6 +62,7 @@ export function serialiseModel(m: NerModel): string {
   const doc = {
     format: FORMAT,
     version: VERSION,
+    nerVersion: NER_VERSION,
     config: m.config,
     labels: m.labels,
     inputScheme: m.inputScheme,
@@ -74,6 +79,7 @@ export function serialiseModel(m: NerModel): string {
       U: pack(m.params.U, [dims.K, dims.H]),
       c: pack(m.params.c, [dims.K]),
     },
+    ...(m.packed ? { vectors: m.packed } : {}),
   };
   return JSON.stringify(doc) + '\n';
 }
@@ -82,8 +88,11 @@ export function saveModel(m: NerModel, file: string): void {
   writeFileAtomic(file, serialiseModel(m));
 }
 
-/** A model file read and checked, still without its pretrained embeddings. */
-export type ModelFile = Omit<NerModel, 'words'> & { wordKeys: string[]; wordRows: Float64Array; file: string };
+/**
+ * A model file read and checked, still without its pretrained embeddings (or with them, `packaged`, when
+ * the file carries them). `nerVersion`: the ner that wrote it (undefined for files older than the field).
+ */
+export type ModelFile = Omit<NerModel, 'words'> & { wordKeys: string[]; wordRows: Float64Array; file: string; nerVersion?: string; packaged?: Embeddings };
 
 export function parseModel(text: string, file: string): ModelFile {
   let doc: any;
@@ -151,6 +160,7 @@ export function parseModel(text: string, file: string): ModelFile {
   }
   const e = doc.embeddings;
   if (!e || typeof e.source !== 'string' || typeof e.fingerprint !== 'string' || e.d !== shape.d) throw bad('embeddings info is missing');
+  const packaged = doc.vectors === undefined ? undefined : unpackVectors(doc.vectors, e, file);
   return {
     config,
     labels,
@@ -165,6 +175,8 @@ export function parseModel(text: string, file: string): ModelFile {
     wordKeys: keys,
     wordRows,
     file,
+    ...(typeof doc.nerVersion === 'string' ? { nerVersion: doc.nerVersion } : {}),
+    ...(packaged ? { packaged, packed: doc.vectors } : {}),
   };
 }
 
@@ -204,6 +216,10 @@ export function readModelFile(file: string): ModelFile {
 
 /** Joins a model file with its pretrained embeddings, checking that they are the ones it was trained with. */
 export function attachEmbeddings(mf: ModelFile, emb: Embeddings): NerModel {
+  if (emb === mf.packaged) {
+    const { wordKeys, wordRows, file: _file, nerVersion: _v, packaged: _p, ...rest } = mf;
+    return { ...rest, words: newWordTable(mf.shape.d, wordKeys, wordRows, emb) };
+  }
   if (emb.d !== mf.shape.d) {
     throw new NerError(`the embeddings have dimension ${emb.d} but the model ${mf.file} was trained with dimension ${mf.shape.d}`,
       `use the embeddings it was trained with: --embeddings ${mf.embeddings.source}`);
@@ -216,6 +232,6 @@ export function attachEmbeddings(mf: ModelFile, emb: Embeddings): NerModel {
     throw new NerError(`the embeddings ${emb.source} are not the ones the model ${mf.file} was trained with (fingerprint ${emb.fingerprint} ≠ ${mf.embeddings.fingerprint})`,
       `use the embeddings it was trained with: --embeddings ${mf.embeddings.source}`);
   }
-  const { wordKeys, wordRows, file: _file, ...rest } = mf;
+  const { wordKeys, wordRows, file: _file, nerVersion: _v, packaged: _p, ...rest } = mf;
   return { ...rest, words: newWordTable(mf.shape.d, wordKeys, wordRows, emb) };
 }

@@ -5,9 +5,10 @@
 // casing indicator (C, optional). With window size w there are 2w+1 blocks, so n = (2w+1)·m.
 
 import type { Embeddings } from '../embeddings/embeddings.js';
-import { findWord, normaliseDigits } from '../embeddings/embeddings.js';
+import { findWord } from '../embeddings/embeddings.js';
 import type { FloatArray } from '../fast/kernels.js';
-import { gatherInArena, wasmAlloc32 } from '../fast/kernels-wasm.js';
+import { wasmAlloc32 } from '../fast/arena.js';
+import { gatherInArena } from '../fast/kernels.js';
 
 // ── casing ──────────────────────────────────────────────────────────────────────────────────────
 // The default vectors are lowercase only, so capitalisation has to come in as a feature.
@@ -57,6 +58,11 @@ export interface WordTable {
 
 export function newWordTable(d: number, keys: string[], rows: Float64Array, emb: Embeddings | null): WordTable {
   return { d, keys, keyIndex: new Map(keys.map((k, i) => [k, i])), rows, emb };
+}
+
+/** Every ASCII digit → '0' ("1996" → "0000", "F-16" → "F-00"). */
+export function normaliseDigits(w: string): string {
+  return w.replace(/[0-9]/g, '0');
 }
 
 /** The keys a token is looked up by, in order: exact → lowercase → digits normalised. */

@@ -25,12 +25,15 @@
 //   ∂J/∂b  = δ
 //   ∂J/∂x  = Wᵀ δ                  flows on to the word vectors and feature tables that built x
 //
-// Everything here works on a minibatch of B windows stored row-major in contiguous Float64Arrays:
-// X is B×n, Z and Hh are B×GH, S is B×K. Gradients are ACCUMULATED (+=) into zeroed buffers; this file
-// never changes a parameter (that is sgd.ts's job), so the gradient check tests exactly what trains.
+// This file is the readable reference: the formulas above, for a minibatch of B windows, written as
+// ml-matrix expressions (rows are windows: X is B×n, Z and H are B×GH, S is B×K, so z = Wx + b for every
+// window reads Z = X Wᵀ + b). `ner gradcheck` checks it against finite differences and an autodiff graph;
+// test/fast.test.ts checks training's float32 SIMD path (src/fast/) against it. Gradients are ACCUMULATED
+// (+=) into zeroed buffers; nothing here changes a parameter (src/fast/backward-sgd.ts does).
 
+import { Matrix } from 'ml-matrix';
 import { assertShape } from '../errors.js';
-import { type FloatArray, gemmDW, gemmDtX, gemmXWt, gemmXWtTanh, ovrForward, tanhInArena, wasmAlloc, wasmAlloc32, wasmFree } from '../fast/kernels-wasm.js';
+import type { FloatArray } from '../fast/arena.js';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid';
 export type Head = 'ovr' | 'softmax';
@@ -49,7 +52,7 @@ export function groups(d: Dims): number {
   return d.head === 'ovr' ? d.K : 1;
 }
 
-/** W: GH×n, b: GH, U: K×H, c: K (row-major). Float64 in a model; float32 while training (train.ts). */
+/** W: GH×n, b: GH, U: K×H, c: K (row-major). Float64 in a model; float32 while training (src/fast/). */
 export interface Params<T extends FloatArray = Float64Array> {
   W: T;
   b: T;
@@ -57,39 +60,11 @@ export interface Params<T extends FloatArray = Float64Array> {
   c: T;
 }
 
-/** float64: the model file's precision, and the gradient check's; float32: training's (twice the SIMD lanes). */
-export type Precision = 'float64' | 'float32';
-
-/** A zero-filled array of `length` values of the given precision, in the WebAssembly memory. */
-function zeros<T extends FloatArray>(precision: Precision, length: number): T {
-  return (precision === 'float32' ? wasmAlloc32(length) : wasmAlloc(length)) as T;
+export function zerosLike(p: Params<FloatArray>): Params {
+  return { W: new Float64Array(p.W.length), b: new Float64Array(p.b.length), U: new Float64Array(p.U.length), c: new Float64Array(p.c.length) };
 }
 
-function precisionOf(a: FloatArray): Precision {
-  return a instanceof Float32Array ? 'float32' : 'float64';
-}
-
-export function zerosLike<T extends FloatArray>(p: Params<T>): Params<T> {
-  const z = (a: T) => zeros<T>(precisionOf(a), a.length);
-  return { W: z(p.W), b: z(p.b), U: z(p.U), c: z(p.c) };
-}
-
-/** A copy of p in the given precision (float32: rounded), in the WebAssembly memory. */
-export function convertParams<T extends FloatArray>(p: Params<FloatArray>, precision: Precision): Params<T> {
-  const copy = (a: FloatArray) => {
-    const out = zeros<T>(precision, a.length);
-    out.set(a);
-    return out;
-  };
-  return { W: copy(p.W), b: copy(p.b), U: copy(p.U), c: copy(p.c) };
-}
-
-/** Returns parameters made by initParams, convertParams or zerosLike to the WebAssembly memory. */
-export function wasmFreeParams(p: Params<FloatArray>): void {
-  for (const a of [p.W, p.b, p.U, p.c]) wasmFree(a);
-}
-
-/** A float64 copy of p in ordinary arrays (a model's record of its parameters). */
+/** A float64 copy of p (a model's record of its parameters). */
 export function snapshotParams(p: Params<FloatArray>): Params {
   return { W: Float64Array.from(p.W), b: Float64Array.from(p.b), U: Float64Array.from(p.U), c: Float64Array.from(p.c) };
 }
@@ -105,8 +80,7 @@ export function checkParams(p: Params<FloatArray>, d: Dims): void {
 /** Glorot-uniform W and U, zero biases. Draws from `rand` (uniform in [−a, a)) in a fixed order. */
 export function initParams(d: Dims, rand: (a: number) => number): Params {
   const GH = groups(d) * d.H;
-  // the parameters live in the WebAssembly memory so the SIMD kernels can read them without a copy
-  const p: Params = { W: wasmAlloc(GH * d.n), b: wasmAlloc(GH), U: wasmAlloc(d.K * d.H), c: wasmAlloc(d.K) };
+  const p: Params = { W: new Float64Array(GH * d.n), b: new Float64Array(GH), U: new Float64Array(d.K * d.H), c: new Float64Array(d.K) };
   const aW = Math.sqrt(6 / (d.n + d.H));
   for (let i = 0; i < p.W.length; i++) p.W[i] = rand(aW);
   const aU = Math.sqrt(6 / (d.H + (d.head === 'ovr' ? 1 : d.K)));
@@ -114,14 +88,42 @@ export function initParams(d: Dims, rand: (a: number) => number): Params {
   return p;
 }
 
-// ── activations ─────────────────────────────────────────────────────────────────────────────────
+// ── ml-matrix helpers ───────────────────────────────────────────────────────────────────────────
+// ml-matrix's mmul does not check shapes and its instance add/mul mutate in place, so shapes are
+// asserted here and every expression below works on fresh matrices.
 
-/** h = f(z), elementwise over m values. */
-export function activate(f: Activation, z: FloatArray, h: FloatArray, m: number): void {
-  if (f === 'tanh' && tanhInArena(z, h, m)) return; // SIMD tanh (float64: within a few ulps of Math.tanh)
-  if (f === 'tanh') for (let i = 0; i < m; i++) h[i] = Math.tanh(z[i]);
-  else if (f === 'relu') for (let i = 0; i < m; i++) h[i] = z[i] > 0 ? z[i] : 0;
-  else for (let i = 0; i < m; i++) h[i] = 1 / (1 + Math.exp(-z[i]));
+/** The first rows×cols values of a row-major array, as a matrix. */
+function mat(a: ArrayLike<number>, rows: number, cols: number): Matrix {
+  const m = new Matrix(rows, cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, a[i * cols + j]);
+  return m;
+}
+
+function mmul(A: Matrix, B: Matrix, what: string): Matrix {
+  assertShape(A.columns === B.rows, what, `${A.rows}×k · k×${B.columns}`, `${A.rows}×${A.columns} · ${B.rows}×${B.columns}`);
+  return A.mmul(B);
+}
+
+/** out[i] += m's values, row-major. */
+function addInto(out: FloatArray, m: Matrix, offset = 0, stride = m.columns): void {
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.columns; j++) out[offset + i * stride + j] += m.get(i, j);
+}
+
+/** The matrix with fn applied to every value. */
+function map(m: Matrix, fn: (v: number, i: number, j: number) => number): Matrix {
+  const out = new Matrix(m.rows, m.columns);
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.columns; j++) out.set(i, j, fn(m.get(i, j), i, j));
+  return out;
+}
+
+/** h = f(z). */
+export function activation(f: Activation, z: number): number {
+  return f === 'tanh' ? Math.tanh(z) : f === 'relu' ? Math.max(0, z) : sigmoid(z);
+}
+
+/** f'(z), written through h = f(z) (tanh, sigmoid) or z (relu). */
+export function slope(f: Activation, z: number, h: number): number {
+  return f === 'tanh' ? 1 - h * h : f === 'relu' ? (z > 0 ? 1 : 0) : h * (1 - h);
 }
 
 // ── forward ─────────────────────────────────────────────────────────────────────────────────────
@@ -135,49 +137,35 @@ export interface Cache<T extends FloatArray = Float64Array> {
 }
 
 /** Workspace sized for up to maxB windows, reused across minibatches. */
-export function newCache<T extends FloatArray = Float64Array>(d: Dims, maxB: number, precision: Precision = 'float64'): Cache<T> {
+export function newCache(d: Dims, maxB: number): Cache {
   const GH = groups(d) * d.H;
-  return {
-    B: 0,
-    X: zeros<T>(precision, maxB * d.n),
-    Z: zeros<T>(precision, maxB * GH),
-    Hh: zeros<T>(precision, maxB * GH),
-    S: zeros<T>(precision, maxB * d.K),
-  };
-}
-
-/** Returns a cache's WebAssembly memory (caches made per call, e.g. for one prediction, must be freed). */
-export function freeCache(c: Cache<FloatArray>): void {
-  for (const a of [c.X, c.Z, c.Hh, c.S]) wasmFree(a);
+  return { B: 0, X: new Float64Array(maxB * d.n), Z: new Float64Array(maxB * GH), Hh: new Float64Array(maxB * GH), S: new Float64Array(maxB * d.K) };
 }
 
 /** X: B×n (already in cache.X) → z = Wx + b, h = f(z), s = Uh + c for every window; fills cache.Z, Hh, S. */
-export function forward<T extends FloatArray>(p: Params<T>, d: Dims, f: Activation, cache: Cache<T>, B: number): void {
+export function forward(p: Params, d: Dims, f: Activation, cache: Cache, B: number): void {
   const { n, H, K } = d;
-  const G = groups(d);
-  const GH = G * H;
+  const GH = groups(d) * H;
   assertShape(cache.X.length >= B * n, 'forward: X', `at least ${B}×${n}`, cache.X.length);
   cache.B = B;
-  const { W, b, U, c } = p;
-  const { X, Z, Hh, S } = cache;
-  // float32 tanh ovr: z and h as below, then the scores in WebAssembly (the same values)
-  if (d.head === 'ovr' && f === 'tanh' && ovrForward(X, W, b, Z, Hh, U, c, S, B, n, H, K)) return;
-  // z = W x + b and h = f(z), for every window (float32 tanh: both in one pass per thread)
-  if (f !== 'tanh' || !gemmXWtTanh(X, W, b, Z, Hh, B, n, GH)) {
-    gemmXWt(X, W, b, Z, B, n, GH);
-    activate(f, Z, Hh, B * GH);
-  }
-  if (d.head === 'softmax') return gemmXWt(Hh, U, c, S, B, H, K); // s = U h + c
-  for (let i = 0; i < B; i++) {
-    const ho = i * GH;
-    const so = i * K;
+  const X = mat(cache.X, B, n);
+  const W = mat(p.W, GH, n);
+  const U = mat(p.U, K, H);
+  const Z = mmul(X, W.transpose(), 'Z = X Wᵀ').addRowVector(p.b); // z = W x + b, one row per window
+  const Hh = map(Z, (z) => activation(f, z)); // h = f(z)
+  let S: Matrix;
+  if (d.head === 'softmax') S = mmul(Hh, U.transpose(), 'S = H Uᵀ').addRowVector(p.c); // s = U h + c
+  else {
+    // classifier k: s_k = u_kᵀ h_k + c_k, h_k its own group of H hidden units
+    S = new Matrix(B, K);
     for (let k = 0; k < K; k++) {
-      const hk = ho + k * H; // s_k = u_k · h_k (group k)
-      let acc = c[k];
-      for (let t = 0; t < H; t++) acc += U[k * H + t] * Hh[hk + t];
-      S[so + k] = acc;
+      const hk = Hh.subMatrix(0, B - 1, k * H, k * H + H - 1);
+      S.setColumn(k, mmul(hk, U.getRowVector(k).transpose(), 's_k = h_kᵀ u_k').getColumn(0).map((v) => v + p.c[k]));
     }
   }
+  cache.Z.set(Z.to1DArray());
+  cache.Hh.set(Hh.to1DArray());
+  cache.S.set(S.to1DArray());
 }
 
 // ── loss ────────────────────────────────────────────────────────────────────────────────────────
@@ -250,15 +238,13 @@ export function probabilities(d: Dims, S: FloatArray, B: number, P: FloatArray):
 
 // ── backward ────────────────────────────────────────────────────────────────────────────────────
 
-/** Scratch for backward: Δ (B×GH) and dX (B×n). */
+/** Scratch for backward: ∂J/∂x (B×n). */
 export interface BackScratch<T extends FloatArray = Float64Array> {
-  Delta: T;
   dX: T;
-  all: Uint8Array; // a mask of ones, for "every block of x"
 }
 
-export function newBackScratch<T extends FloatArray = Float64Array>(d: Dims, maxB: number, precision: Precision = 'float64'): BackScratch<T> {
-  return { Delta: zeros<T>(precision, maxB * groups(d) * d.H), dX: zeros<T>(precision, maxB * d.n), all: new Uint8Array(maxB).fill(1) };
+export function newBackScratch(d: Dims, maxB: number): BackScratch {
+  return { dX: new Float64Array(maxB * d.n) };
 }
 
 /** Which blocks of x need ∂J/∂x: x is P blocks of m values; need[i·P + p] for window i, block p. */
@@ -272,49 +258,36 @@ export interface DxMask {
  * (dS: B×K, cache) → accumulates dW += Δᵀ X, db += Σ δ, dU += dSᵀ H, dc += Σ dS into g, and writes
  * ∂J/∂x = Wᵀ δ into scratch.dX for the blocks of x that `dx` asks for (true: all of x; false: none).
  */
-export function backward<T extends FloatArray>(
-  p: Params<T>,
-  d: Dims,
-  f: Activation,
-  cache: Cache<T>,
-  dS: T,
-  g: Params<T>,
-  scratch: BackScratch<T>,
-  dx: DxMask | boolean,
-): void {
+export function backward(p: Params, d: Dims, f: Activation, cache: Cache, dS: Float64Array, g: Params, scratch: BackScratch, dx: DxMask | boolean): void {
   const { n, H, K } = d;
-  const G = groups(d);
-  const GH = G * H;
+  const GH = groups(d) * H;
   const B = cache.B;
-  const { X, Z, Hh } = cache;
-  const { Delta, dX } = scratch;
-  const { W, U } = p;
+  const X = mat(cache.X, B, n);
+  const Z = mat(cache.Z, B, GH);
+  const Hh = mat(cache.Hh, B, GH);
+  const W = mat(p.W, GH, n);
+  const U = mat(p.U, K, H);
+  const G = mat(dS, B, K); // ∂J/∂s, one row per window
+  let dH: Matrix;
   if (d.head === 'softmax') {
-    gemmDtX(dS, Hh, g.U, g.c, B, H, K); // dU += dS hᵀ ; dc += dS
-    gemmDW(dS, U, Delta, B, H, K, scratch.all, 1, H); // dh = Uᵀ dS (δ takes f'(z) below)
+    addInto(g.U, mmul(G.transpose(), Hh, 'dU = dSᵀ H')); // ∂J/∂U = (∂J/∂s) hᵀ, summed over windows
+    dH = mmul(G, U, 'dH = dS U'); // ∂J/∂h = Uᵀ ∂J/∂s
   } else {
-    for (let i = 0; i < B; i++) {
-      const so = i * K;
-      const ho = i * GH;
-      for (let k = 0; k < K; k++) {
-        // group k only: du_k += dS_k h_k ; dc_k += dS_k ; dh_k = dS_k u_k
-        const ds = dS[so + k];
-        const hk = ho + k * H;
-        g.c[k] += ds;
-        for (let t = 0; t < H; t++) {
-          g.U[k * H + t] += ds * Hh[hk + t];
-          Delta[hk + t] = ds * U[k * H + t];
-        }
-      }
+    dH = new Matrix(B, GH);
+    for (let k = 0; k < K; k++) {
+      // group k only: ∂J/∂u_k = (∂J/∂s_k) h_k ; ∂J/∂h_k = (∂J/∂s_k) u_k
+      const gk = G.getColumnVector(k); // B×1
+      addInto(g.U, mmul(gk.transpose(), Hh.subMatrix(0, B - 1, k * H, k * H + H - 1), 'du_k = dS_kᵀ H_k'), k * H);
+      dH.setSubMatrix(mmul(gk, U.getRowVector(k), 'dH_k = dS_k u_kᵀ'), 0, k * H);
     }
   }
-  // δ = dh ∘ f'(z), f' written through h = f(z) (tanh, sigmoid) or z (relu)
-  const m = B * GH;
-  if (f === 'tanh') for (let i = 0; i < m; i++) Delta[i] *= 1 - Hh[i] * Hh[i];
-  else if (f === 'relu') for (let i = 0; i < m; i++) Delta[i] *= Z[i] > 0 ? 1 : 0;
-  else for (let i = 0; i < m; i++) Delta[i] *= Hh[i] * (1 - Hh[i]);
-  gemmDtX(Delta, X, g.W, g.b, B, n, GH); // dW += δ xᵀ ; db += δ
+  addInto(g.c, new Matrix([G.sum('column')])); // ∂J/∂c = ∂J/∂s
+  const Delta = map(dH, (v, i, j) => v * slope(f, Z.get(i, j), Hh.get(i, j))); // δ = ∂J/∂h ∘ f'(z)
+  addInto(g.W, mmul(Delta.transpose(), X, 'dW = Δᵀ X')); // ∂J/∂W = δ xᵀ
+  addInto(g.b, new Matrix([Delta.sum('column')])); // ∂J/∂b = δ
   if (dx === false) return;
-  const mask = dx === true ? { need: scratch.all, P: 1, m: n } : dx;
-  gemmDW(Delta, W, dX, B, n, GH, mask.need, mask.P, mask.m); // dx = Wᵀ δ
+  const dX = mmul(Delta, W, 'dX = Δ W'); // ∂J/∂x = Wᵀ δ
+  const { need, P, m } = dx === true ? { need: new Uint8Array(B).fill(1), P: 1, m: n } : dx;
+  for (let i = 0; i < B; i++)
+    for (let q = 0; q < P; q++) if (need[i * P + q]) for (let t = q * m; t < (q + 1) * m; t++) scratch.dX[i * n + t] = dX.get(i, t);
 }

@@ -5,6 +5,7 @@ import type { TagScheme } from '../data/tags.js';
 import type { Activation, Dims, Head, Params } from './model.js';
 import type { LabelSet, TargetScheme } from './labels.js';
 import type { WindowShape, WordTable } from './features.js';
+import type { PackedVectors } from '../embeddings/packaged.js';
 
 /** Every choice that shapes training; stored whole in the model file. */
 export interface ModelConfig {
@@ -62,10 +63,13 @@ export interface EpochRecord {
 }
 
 export interface EmbeddingsInfo {
-  source: string;
+  source: string; // DEFAULT_EMBEDDINGS, or the absolute path the vectors were read from
   d: number;
   count: number;
-  fingerprint: string;
+  fingerprint: string; // of the table (embeddings/fingerprint.ts): what the model must be joined with
+  file?: string; // the source's file name, looked for beside the model when the path is gone
+  sourceKey?: string; // the source file's content key (names its cache entry)
+  maxWords?: number; // the source was read with this cap on its words
 }
 
 export interface NerModel {
@@ -80,4 +84,5 @@ export interface NerModel {
   history: EpochRecord[];
   bestEpoch: number; // 0 when there was no dev set (the last epoch is kept)
   trainedOn: { files: string[]; sentences: number; tokens: number };
+  packed?: PackedVectors; // the pretrained vectors the model file carries (a packaged model)
 }

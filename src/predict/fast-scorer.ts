@@ -9,16 +9,16 @@
 // `ner tag`, `ner eval` and the dev score during training. Pure: no I/O.
 //
 // Numbers: float32 (the model is trained in float32), every operation rounded to float32 in a fixed
-// order, run by WebAssembly SIMD (src/fast/scorer.wat, through scorer-wasm.ts) or, when that is unavailable,
-// by the plain-JS mirror below (partJS, tanh32), which rounds each step with Math.fround and so gives
-// bit-identical results. The scores s = c + S₀ + S₁ and the probabilities are then float64.
+// order, run by WebAssembly SIMD (src/fast/scorer.wat, through scorer-wasm.ts); the float32 tanh is the
+// one training uses (kernels.wat's $tanh4f is the same instructions). The scores and probabilities are
+// then float64.
 //
-// The hidden units are cut in two parts (at a group boundary for 'ovr'), each with its own arrays: the
-// products of its units for every cached word, its columns of W, b, U and the casing terms. A part's
-// share of the output scores, S_q[i, k] = Σ_{j in part q} U[k, j] h_j, is computed with the rest of it,
-// and s = c + S₀ + S₁. With two threads (tag-worker.ts) each thread owns one part (its data stays in
-// its core's cache); with one, the two parts run one after the other: the same numbers either way.
-// Units are padded to a multiple of 4 per group (zero weights, so zero h and no effect on s).
+// The hidden units are scored in two parts (cut at a group boundary for 'ovr'), each with its own
+// arrays: the products of its units for every cached word, its columns of W, b, U and the casing
+// terms. A part's share of the output scores, S_q[i, k] = Σ_{j in part q} U[k, j] h_j, is computed with
+// the rest of it, and s = c + S₀ + S₁ in float64: the cut is part of the arithmetic, so it is the same
+// for every model and thread. Units are padded to a multiple of 4 per group (zero weights, so zero h
+// and no effect on s).
 //
 // Work is done a chunk of windows at a time: the plan (this thread, bookkeeping only) decides for every
 // token which entry of the store holds its word's products, and which entries must be filled (from which
@@ -26,7 +26,8 @@
 // and S for every window of the chunk.
 
 import { type Encoded, blockSize, copyWordRow } from '../model/features.js';
-import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from '../fast/kernels-wasm.js';
+import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from '../fast/arena.js';
+import { NerError } from '../errors.js';
 import { type Activation, groups, probabilities } from '../model/model.js';
 import type { NerModel } from '../model/ner-model.js';
 import { type ScorerKernels, scorerKernels } from '../fast/scorer-wasm.js';
@@ -89,121 +90,6 @@ export function partArgs(pt: Part, pl: Plan, B: number, nFills: number): number[
 /** scorer.wat's codes of the activations. */
 export const ACT_CODES: Record<Activation, number> = { tanh: 0, relu: 1, sigmoid: 2 };
 
-/** f(z) in float32, exactly as scorer.wat computes it (sigmoid z = (1 + tanh(z/2)) / 2). */
-export function activate32(act: number, z: number): number {
-  if (act === 0) return tanh32(z);
-  if (act === 1) return Math.max(z, 0);
-  return F(0.5 * F(1 + tanh32(F(0.5 * z))));
-}
-
-const F = Math.fround;
-const INV_LN2 = F(1 / Math.LN2);
-const LN2_HI = F(0.693145751953125); // few bits, so k · LN2_HI is exact
-const LN2_LO = F(Math.LN2 - 0.693145751953125);
-const I8 = F(1 / 40320);
-const I7 = F(1 / 5040);
-const I6 = F(1 / 720);
-const I5 = F(1 / 120);
-const I4 = F(1 / 24);
-const I3 = F(1 / 6);
-
-const POW2 = Float64Array.from({ length: 64 }, (_, i) => 2 ** -i);
-
-/** Rounds to the nearest whole number, ties to even (WebAssembly's `nearest`). */
-function nearest(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** tanh z in float32, exactly as scorer.wat's $tanh4 computes it (see there). */
-export function tanh32(z: number): number {
-  const y = Math.max(F(-2 * Math.abs(z)), -30);
-  const k = nearest(F(y * INV_LN2));
-  const r = F(F(y - F(k * LN2_HI)) - F(k * LN2_LO));
-  let p = I8;
-  p = F(I7 + F(r * p));
-  p = F(I6 + F(r * p));
-  p = F(I5 + F(r * p));
-  p = F(I4 + F(r * p));
-  p = F(I3 + F(r * p));
-  p = F(0.5 + F(r * p));
-  const q = F(r + F(F(r * r) * p));
-  const s = POW2[-k]; // 2^k, k ∈ [−44, 0]
-  const m = F(F(s - 1) + F(s * q));
-  const t = Math.abs(F(m / F(2 + m)));
-  return z < 0 || (z === 0 && 1 / z < 0) ? -t : t;
-}
-
-/**
- * The plain-JS `part` (scorer.wat): fills, then h and S of windows [0, B) for one part, the same
- * operations in the same order, each rounded to float32.
- */
-export function partJS(pt: Part, pl: Plan, B: number, nFills: number): void {
-  const { w, WT, bias, caseT, segs, h, U, kr, S } = pt;
-  const { P, d, K, wo, co, fillAt, fillEntry, rows } = pl;
-  let f = 0;
-  for (let i = 0; i < B; i++) {
-    for (; f < nFills && fillAt[f] === i; f++) {
-      // store[e, p, j] = Σ_t rows[f, t] WT[p, t, j], t in order (a Float32Array store rounds like Math.fround)
-      const e = fillEntry[f];
-      const store = segs[e >> SEG_SHIFT];
-      for (let p = 0; p < P; p++) {
-        const out = ((e & (SEG - 1)) * P + p) * w;
-        store.fill(0, out, out + w);
-        for (let t = 0; t < d; t++) {
-          const x = rows[f * d + t];
-          const src = (p * d + t) * w;
-          for (let j = 0; j < w; j++) store[out + j] += F(WT[src + j] * x);
-        }
-      }
-    }
-    // z = b + Σ_p (word term + casing term), position by position, then h = f(z)
-    h.set(bias);
-    for (let p = 0; p < P; p++) {
-      const e = wo[i * P + p];
-      const ws = segs[e >> SEG_SHIFT];
-      const o = ((e & (SEG - 1)) * P + p) * w;
-      const c = co[i * P + p] * w;
-      for (let j = 0; j < w; j++) h[j] = F(h[j] + ws[o + j]) + caseT[c + j];
-    }
-    for (let j = 0; j < w; j++) h[j] = activate32(pl.act, h[j]);
-    // S[i, k]: two running sums of four lanes (alternate groups of four units), as scorer.wat
-    for (let k = 0; k < K; k++) {
-      const hi = kr[2 * k + 1];
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0; // prettier-ignore
-      let j = kr[2 * k];
-      const u = k * w;
-      for (; j + 8 <= hi; j += 8) {
-        a0 = F(a0 + F(U[u + j] * h[j]));
-        a1 = F(a1 + F(U[u + j + 1] * h[j + 1]));
-        a2 = F(a2 + F(U[u + j + 2] * h[j + 2]));
-        a3 = F(a3 + F(U[u + j + 3] * h[j + 3]));
-        b0 = F(b0 + F(U[u + j + 4] * h[j + 4]));
-        b1 = F(b1 + F(U[u + j + 5] * h[j + 5]));
-        b2 = F(b2 + F(U[u + j + 6] * h[j + 6]));
-        b3 = F(b3 + F(U[u + j + 7] * h[j + 7]));
-      }
-      if (j < hi) {
-        a0 = F(a0 + F(U[u + j] * h[j]));
-        a1 = F(a1 + F(U[u + j + 1] * h[j + 1]));
-        a2 = F(a2 + F(U[u + j + 2] * h[j + 2]));
-        a3 = F(a3 + F(U[u + j + 3] * h[j + 3]));
-      }
-      S[i * K + k] = F(F(F(a0 + b0) + F(a1 + b1)) + F(F(a2 + b2) + F(a3 + b3)));
-    }
-  }
-}
-
-/** Another thread that runs part 1 of each chunk (tag-worker.ts implements it). */
-export interface Helper {
-  /** Whether it can take work now (false while it starts). */
-  ready(): boolean;
-  /** Starts part 1 of the planned chunk. */
-  start(B: number, nFills: number): void;
-  /** Waits until the started work is done (throws when the helper failed). */
-  finish(): void;
-}
-
 // Arena left free for everything else (training's own arrays, the kernels' scratch) when the store is sized.
 const ARENA_RESERVE = 2 * 2 ** 20;
 
@@ -215,8 +101,7 @@ const freeOnCollect = new FinalizationRegistry<Float32Array[]>((blocks) => {
 export class WindowScorer {
   readonly parts: [Part, Part];
   readonly plan: Plan;
-  /** The SIMD scorer when every array lies in the WebAssembly memory, else null (the plain-JS mirror). */
-  readonly kernels: ScorerKernels | null;
+  private readonly kernels: ScorerKernels;
   private readonly blocks: Float32Array[] = []; // the arena blocks to free on close()
   private readonly P: number;
   private readonly R: number; // spare entries: token k uses spare entry 2 + k mod R
@@ -235,18 +120,13 @@ export class WindowScorer {
   private nFills = 0;
   private readonly Cs: number; // casing rows per position in caseT (1 without casing: a zero row)
   private readonly c: Float64Array; // K: the output biases
-  private helper: Helper | null = null;
   /** Word products computed so far (a word's 2w+1 products count once). */
   fills = 0;
 
-  /**
-   * budgetBytes bounds the memory of the per-word products (default 32 MB; less when the arena is fuller);
-   * simd false: always the plain-JS mirror (for tests: the results are the same).
-   */
+  /** budgetBytes bounds the memory of the per-word products (default 32 MB; less when the arena is fuller). */
   constructor(
     private readonly model: NerModel,
     budgetBytes = 32 * 2 ** 20,
-    simd = true,
   ) {
     const { dims, shape } = model;
     const P = 2 * shape.window + 1;
@@ -313,8 +193,11 @@ export class WindowScorer {
     this.alloc = alloc;
     this.addSegment(0);
     freeOnCollect.register(this, this.blocks, this);
-    const kernels = scorerKernels();
-    this.kernels = simd && kernels !== null && this.blocks.every((a) => inWasmMemory(a)) ? kernels : null;
+    if (!this.blocks.every((a) => inWasmMemory(a))) {
+      this.close();
+      throw new NerError('the WebAssembly arena is too full to tag with this model', 'close the taggers no longer in use (Tagger.close)');
+    }
+    this.kernels = scorerKernels();
     const words = model.words;
     const ids = words.keys.length + (words.emb ? words.emb.count : 0);
     this.slotOf = new Int32Array(ids).fill(-1);
@@ -336,11 +219,6 @@ export class WindowScorer {
       pt.segTable[g] = seg.byteOffset;
     }
     return this.parts.every((pt) => inWasmMemory(pt.segs[g]));
-  }
-
-  /** Lets another thread run part 1 of each chunk (null: this thread does both parts). Needs the SIMD scorer. */
-  setHelper(helper: Helper | null): void {
-    this.helper = this.kernels !== null ? helper : null;
   }
 
   /** Returns the scorer's arrays to the WebAssembly arena; the scorer must not be used afterwards. */
@@ -384,7 +262,7 @@ export class WindowScorer {
   /** The next unused entry (allocating its segment when it starts one), or −1 when the arena is full. */
   private newEntry(): number {
     const e = this.used;
-    if (e % SEG === 0 && !this.addSegment(e / SEG) && this.kernels !== null) {
+    if (e % SEG === 0 && !this.addSegment(e / SEG)) {
       // the arena is full: the store ends here (the segment's blocks go back)
       for (let q = 0; q < 2; q++) wasmFree(this.blocks.pop()!);
       this.capacity = e;
@@ -466,18 +344,8 @@ export class WindowScorer {
       const i1 = Math.min(to, i0 + CHUNK);
       const B = i1 - i0;
       const nFills = this.planChunk(enc, i0, i1);
-      const helper = this.helper !== null && this.helper.ready() ? this.helper : null;
-      if (kernels === null) {
-        partJS(p0, plan, B, nFills);
-        partJS(p1, plan, B, nFills);
-      } else if (helper !== null) {
-        helper.start(B, nFills);
-        kernels.part(...partArgs(p0, plan, B, nFills));
-        helper.finish();
-      } else {
-        kernels.part(...partArgs(p0, plan, B, nFills));
-        kernels.part(...partArgs(p1, plan, B, nFills));
-      }
+      kernels.part(...partArgs(p0, plan, B, nFills));
+      kernels.part(...partArgs(p1, plan, B, nFills));
       const S0 = p0.S;
       const S1 = p1.S;
       for (let i = 0, o = (i0 - from) * K; i < B * K; i++) Pout[o + i] = c[i % K] + S0[i] + S1[i];

@@ -1,30 +1,9 @@
 // Prediction: tokens → windows → scores → probabilities → entity spans. Pure (no I/O).
 
 import { type Decoded, decode, transitions } from '../model/labels.js';
-import { casing, gather, wordId, type Encoded } from '../model/features.js';
-import { forward, freeCache, newCache, probabilities } from '../model/model.js';
+import { casing, wordId, type Encoded } from '../model/features.js';
 import type { NerModel } from '../model/ner-model.js';
 import { WindowScorer } from './fast-scorer.js';
-import { ScoringThread } from './tag-worker.js';
-
-/** P (N×K): the output probabilities of every token of an encoded text, computed `batch` windows at a time. */
-export function predictProbabilities(model: NerModel, e: Encoded, batch = 256): Float64Array {
-  const { dims, shape } = model;
-  const K = dims.K;
-  const P = new Float64Array(e.N * K);
-  const cache = newCache(dims, batch);
-  const ids = new Int32Array(batch * (2 * shape.window + 1));
-  const idx = new Int32Array(batch);
-  for (let from = 0; from < e.N; from += batch) {
-    const B = Math.min(batch, e.N - from);
-    for (let i = 0; i < B; i++) idx[i] = from + i;
-    gather(model.words, shape, e, idx, B, cache.X, ids);
-    forward(model.params, dims, model.config.activation, cache, B);
-    probabilities(dims, cache.S, B, P.subarray(from * K, (from + B) * K));
-  }
-  freeCache(cache);
-  return P;
-}
 
 // A token's word id and casing, packed as id · CASE_SLOTS + casing id, are remembered by the WordEncoder:
 // text repeats its words (Zipf), so most tokens skip the lookup chain (exact → lowercase → digits, up to
@@ -69,21 +48,15 @@ export class Tagger {
   private readonly scorer: WindowScorer;
   private readonly tr: ReturnType<typeof transitions> | undefined;
   private readonly encoder: WordEncoder;
-  private readonly thread: ScoringThread | null;
   /**
-   * budgetBytes: memory for the cached per-word products (see fast-scorer.ts; default 32 MB); threads: 2
-   * starts a second thread that takes part of the scoring (tag-worker.ts; same results). Call close()
-   * when done: it stops the thread and returns the scorer's arrays to the WebAssembly arena.
+   * budgetBytes: memory for the cached per-word products (see fast-scorer.ts; default 32 MB). Call close()
+   * when done: it returns the scorer's arrays to the WebAssembly arena.
    */
   constructor(
     readonly model: NerModel,
-    opts: { budgetBytes?: number; threads?: number } = {},
+    opts: { budgetBytes?: number } = {},
   ) {
-    const threads = opts.threads ?? 1;
     this.scorer = new WindowScorer(model, opts.budgetBytes);
-    const k = this.scorer.kernels;
-    this.thread = threads > 1 && k !== null ? new ScoringThread(k.memory, this.scorer.parts[1], this.scorer.plan) : null;
-    this.scorer.setHelper(this.thread);
     this.tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
     this.encoder = new WordEncoder(model.words);
   }
@@ -93,17 +66,20 @@ export class Tagger {
     return { capacity: this.scorer.capacity, fills: this.scorer.fills };
   }
 
-  /** Stops the second thread, if any, and frees the scorer: the Tagger must not be used afterwards. */
+  /** Frees the scorer: the Tagger must not be used afterwards. */
   close(): void {
-    this.scorer.setHelper(null);
-    this.thread?.close();
     this.scorer.close();
+  }
+
+  /** P (N×K): the output probabilities of every token of the sentences, in order. */
+  probabilities(sentences: string[][]): ReturnType<WindowScorer['probabilities']> {
+    return this.scorer.probabilities(this.encoder.encode(sentences));
   }
 
   /** Entities (and IOB2 tags) for each sentence of tokens. */
   tag(sentences: string[][]): Decoded[] {
     const { model } = this;
-    const P = this.scorer.probabilities(this.encoder.encode(sentences));
+    const P = this.probabilities(sentences);
     const K = model.dims.K;
     const out: Decoded[] = [];
     let o = 0;
@@ -124,3 +100,4 @@ export function tagSentences(model: NerModel, sentences: string[][]): Decoded[] 
     tagger.close();
   }
 }
+

@@ -1,7 +1,6 @@
-// A second thread for the tagger that scores whole batches of sentences while the calling thread reads,
-// tokenises, encodes and writes the others: a pipeline. It is for models whose hidden layer is too small
-// to share by units (tag-worker.ts: the softmax head's 100 units), where that leaves the calling thread
-// doing everything and the second core idle.
+// Tagging a stream of batches (batchTagger), on one thread or two. With two, a second thread scores
+// whole batches of sentences while the calling thread reads, tokenises, encodes and writes the others:
+// a pipeline, the one way tagging uses a second thread.
 //
 // The calling thread keeps the embeddings and encodes each batch (word ids and casing, through the same
 // memo as the Tagger). It sends the encoded batch with the pretrained rows of the words the thread has
@@ -21,7 +20,7 @@ import type { Encoded } from '../model/features.js';
 import { WindowScorer } from './fast-scorer.js';
 import { type Decoded, chooseOutputs, spansOfChoice, transitions } from '../model/labels.js';
 import type { NerModel } from '../model/ner-model.js';
-import { WordEncoder } from './predict.js';
+import { Tagger, WordEncoder } from './predict.js';
 
 const KIND = 'ner-tag-pipeline';
 
@@ -56,7 +55,7 @@ interface Answer {
 const moved = (...arrays: ArrayBufferView[]): ArrayBuffer[] => arrays.map((a) => a.buffer as ArrayBuffer);
 
 /** The calling side: starts the thread on a model and tags batches through it, in order. */
-export class TagPipeline {
+export class TagPipeline implements BatchTagger {
   private readonly worker: Worker;
   private readonly encoder: WordEncoder;
   private readonly sent: Uint8Array; // pretrained row r has been sent
@@ -149,6 +148,26 @@ export class TagPipeline {
     this.pending.clear();
     void this.worker.terminate();
   }
+}
+
+/** Tags a stream of batches of sentences, in order: spans (and, on one thread, decode's tags) per sentence. */
+export interface BatchTagger {
+  tag(sentences: string[][]): Promise<(Pick<Decoded, 'spans'> & Partial<Pick<Decoded, 'tags'>>)[]>;
+  /** The scorer's cache: words it holds at most, and word products computed so far. */
+  cacheStats(): { capacity: number; fills: number };
+  close(): void;
+}
+
+/**
+ * A tagger for a stream of batches. threads 2: a second thread scores whole batches while this one
+ * reads, tokenises and writes the others (tag-pipeline.ts); the same spans as one thread. It is the one
+ * way tagging uses a second thread: sharing a batch's hidden units between two threads instead gains
+ * the ovr head 8 % and loses the default softmax head 10 % (1M tokens, paired runs; see docs/benchmarks.md).
+ */
+export function batchTagger(model: NerModel, opts: { threads?: number; budgetBytes?: number } = {}): BatchTagger {
+  if ((opts.threads ?? 1) > 1) return new TagPipeline(model, opts.budgetBytes);
+  const tagger = new Tagger(model, opts);
+  return { tag: async (sentences) => tagger.tag(sentences), cacheStats: () => tagger.cacheStats(), close: () => tagger.close() };
 }
 
 /** The thread: a scorer whose word table has the model's own rows and the pretrained rows it was sent. */

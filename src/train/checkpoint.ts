@@ -22,6 +22,7 @@ export interface RunSpec {
   dev: string | null;
   tagColumn?: number;
   embeddings: string; // source as given to loadEmbeddings
+  maxWords?: number; // --max-words
   fingerprint: string;
   output: string; // absolute path of the model file
   tokens: number; // training tokens, to catch a changed training file

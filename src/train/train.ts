@@ -11,7 +11,7 @@
 //     score dev;  keep the parameters if dev F1 improved;  stop after `patience` epochs without gain
 
 import type { Corpus } from '../data/conll.js';
-import type { Embeddings } from '../embeddings/embeddings.js';
+import { type Embeddings, embeddingsInfo } from '../embeddings/embeddings.js';
 import { NerError } from '../errors.js';
 import {
   type Encoded,
@@ -30,23 +30,12 @@ import {
 } from '../model/features.js';
 import { makeLabels, outputCount, targets } from '../model/labels.js';
 import { scoreCorpus } from '../eval/analysis.js';
-import {
-  type Dims,
-  type Params,
-  forward,
-  convertParams,
-  initParams,
-  lossAndGrad,
-  newBackScratch,
-  newCache,
-  snapshotParams,
-  wasmFreeParams,
-  zerosLike,
-} from '../model/model.js';
+import { type Dims, type Params, initParams, lossAndGrad, snapshotParams } from '../model/model.js';
 import { type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
-import { wasmAlloc, wasmAlloc32 } from '../fast/kernels-wasm.js';
+import { needArena, wasmAlloc, wasmAlloc32 } from '../fast/arena.js';
+import { forward, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
+import { backwardAndStep, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
-import { backwardAndStep, stepWordRows } from './sgd.js';
 import { entityTypes } from '../data/tags.js';
 
 export interface TrainHooks {
@@ -176,6 +165,7 @@ export function devScore(model: NerModel, dev: Corpus) {
   return { precision: r.precision, recall: r.recall, f1: r.f1 };
 }
 
+
 export async function train(
   trainCorpora: Corpus[],
   dev: Corpus | null,
@@ -204,9 +194,7 @@ export async function train(
   const dims: Dims = { head: config.head, n: inputSize(shape), H: config.hidden, K: outputCount(labels) };
   // Training runs in float32 (the SIMD kernels do twice the work per instruction); the model keeps
   // float64 copies, which hold the float32 values exactly. The initial values are drawn in float64.
-  const init = initParams(dims, (a) => rng.uniform(a));
-  const params = convertParams<Float32Array>(init, 'float32');
-  wasmFreeParams(init);
+  const params = toArena32(initParams(dims, (a) => rng.uniform(a)));
 
   const e = encode(words, data.tokens);
   const y = new Int32Array(e.N);
@@ -227,7 +215,7 @@ export async function train(
     shape,
     params: snapshotParams(params),
     words,
-    embeddings: { source: emb.source, d: emb.d, count: emb.count, fingerprint: emb.fingerprint },
+    embeddings: embeddingsInfo(emb),
     history: [],
     bestEpoch: 0,
     trainedOn: { files: trainCorpora.map((c) => c.file), sentences: data.tokens.length, tokens: e.N },
@@ -235,10 +223,10 @@ export async function train(
 
   const B = config.batch;
   const P = 2 * config.window + 1;
-  const cache = newCache<Float32Array>(dims, B, 'float32');
-  const scratch = newBackScratch<Float32Array>(dims, B, 'float32');
-  const grads = zerosLike(params); // zero now, and again after every sgd step
+  const work = newWorkspace(dims, B);
+  const grads = zerosLike32(params); // zero now, and again after every sgd step
   const dS = wasmAlloc32(B * dims.K);
+  needArena(params.W, params.b, params.U, params.c, work.X, work.dX, grads.W, dS);
   // Then, with what room the WebAssembly memory has left after the parameters and buffers above, the own
   // word rows (which training updates) and a compact copy of the training words' pretrained rows, from
   // which the SIMD gather builds X (anything that does not fit is gathered by the plain loop instead).
@@ -266,7 +254,7 @@ export async function train(
   if (resume) {
     // Same seed → the same word table, parameters and Rng draws were made above; now overwrite them
     // with where the interrupted run stood.
-    const sizes = (p: Params<Float32Array> | Params, rows: ArrayLike<number>) => [p.W.length, p.b.length, p.U.length, p.c.length, rows.length].join(', ');
+    const sizes = (p: { W: ArrayLike<number>; b: ArrayLike<number>; U: ArrayLike<number>; c: ArrayLike<number> }, rows: ArrayLike<number>) => [p.W.length, p.b.length, p.U.length, p.c.length, rows.length].join(', ');
     const want = sizes(params, words.rows);
     if (sizes(resume.params, resume.rows) !== want || (resume.best && sizes(resume.best.params, resume.best.rows) !== want)) {
       throw new NerError(`the checkpoint's parameters (W, b, U, c, word rows: ${sizes(resume.params, resume.rows)}) do not fit this run's model (${want})`,
@@ -315,9 +303,9 @@ export async function train(
         idx[i] = order[from + i];
         yb[i] = y[idx[i]];
       }
-      gather(near, shape, e, idx, b, cache.X, ids, dropped);
-      forward(params, dims, config.activation, cache, b);
-      const Jb = lossAndGrad(dims, cache.S, yb, b, dS, 1 / b);
+      gather(near, shape, e, idx, b, work.X, ids, dropped);
+      forward(params, dims, config.activation, work, b);
+      const Jb = lossAndGrad(dims, work.S, yb, b, dS, 1 / b);
       J += Jb;
       // Diverged: the loss is no longer a number, or a minibatch's loss is 100× the very first one's
       // (saturated units keep a runaway loss finite, so a finite check alone misses it).
@@ -330,8 +318,8 @@ export async function train(
       // and not at all when the word vectors do not learn (--lr-embed 0)
       for (let k = 0; k < b * P; k++) need[k] = ids[k] < V && lrEmbed > 0 ? 1 : 0;
       // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
-      const rowStep = lrEmbed > 0 ? () => stepWordRows(shape, V, ids, scratch.dX, b, words.rows, lrEmbed, rowBuffers) : undefined;
-      backwardAndStep(params, dims, config.activation, cache, dS, grads, scratch, { need, P, m: blockSize(shape) }, lr, config.l2, rowStep);
+      const rowStep = lrEmbed > 0 ? () => stepWordRows(shape, V, ids, work.dX, b, words.rows, lrEmbed, rowBuffers) : undefined;
+      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: blockSize(shape) }, lr, config.l2, rowStep);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
     }

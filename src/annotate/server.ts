@@ -1,0 +1,109 @@
+// The page of `ner annotate`, served on loopback by node:http (no framework: four JSON routes and three
+// static files). The page is plain HTML/JS/CSS in src/annotate/page/, read from disk as is.
+//
+//   GET  /                 index.html, /app.js, /style.css
+//   GET  /api/state        the session's state (session.ts SessionState), current sentence included
+//   POST /api/accept       {id, spans: [{start, end, type}]}: written to the output before the answer
+//   POST /api/skip         {id, spans}
+//   POST /api/undo         {}
+// Every POST answers with the new state. A bad request gets 400 and {error, fix}; a request whose Host
+// is not this loopback address gets 403 (so a web page elsewhere cannot drive the session through
+// DNS rebinding), and a POST that is not JSON gets 415.
+
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NerError } from '../errors.js';
+import type { Session } from './session.js';
+
+const PAGE_DIR = new URL('../../../src/annotate/page/', import.meta.url);
+const STATIC: Record<string, string> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/app.js': 'app.js',
+  '/style.css': 'style.css',
+};
+const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const MAX_BODY = 1 << 20;
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new NerError(`request body over ${MAX_BODY} bytes`));
+        req.destroy();
+      } else parts.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export interface Served {
+  url: string;
+  close: () => Promise<void>;
+}
+
+export function serveSession(session: Session, opts: { host?: string; port?: number } = {}): Promise<Served> {
+  const host = opts.host ?? '127.0.0.1';
+  let allowedHosts: Set<string> = new Set();
+  const server = http.createServer(async (req, res) => {
+    try {
+      if (!allowedHosts.has(req.headers.host ?? '')) return send(res, 403, { error: `host ${req.headers.host} is not this server`, fix: 'open the address ner annotate printed' });
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (req.method === 'GET' && url.pathname in STATIC) {
+        const name = STATIC[url.pathname];
+        const body = fs.readFileSync(new URL(name, PAGE_DIR));
+        res.writeHead(200, { 'content-type': TYPES[name.split('.').pop()!], 'cache-control': 'no-store' });
+        return res.end(body);
+      }
+      if (req.method === 'GET' && url.pathname === '/api/state') return send(res, 200, session.state());
+      if (req.method === 'POST' && ['/api/accept', '/api/skip', '/api/undo'].includes(url.pathname)) {
+        if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return send(res, 415, { error: 'expected a JSON body', fix: 'send content-type: application/json' });
+        let body: Record<string, unknown>;
+        try {
+          const parsed: unknown = JSON.parse((await readBody(req)) || '{}');
+          if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+          body = parsed as Record<string, unknown>;
+        } catch {
+          return send(res, 400, { error: 'the body is not a JSON object', fix: 'send {"id": N, "spans": [...]}' });
+        }
+        if (url.pathname === '/api/accept') session.accept(body.id, body.spans);
+        else if (url.pathname === '/api/skip') session.skip(body.id, body.spans ?? []);
+        else session.undo();
+        return send(res, 200, session.state());
+      }
+      return send(res, 404, { error: `no such page: ${req.method} ${url.pathname}`, fix: 'open /' });
+    } catch (err) {
+      if (err instanceof NerError) return send(res, 400, { error: err.message, fix: err.hint });
+      return send(res, 500, { error: `internal error: ${(err as Error).message}` });
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new NerError(`port ${opts.port} on ${host} is in use`, 'choose another with --port N, or --port 0 for any free port'));
+      else reject(new NerError(`cannot listen on ${host}:${opts.port}: ${err.message}`));
+    });
+    server.listen(opts.port ?? 0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      allowedHosts = new Set([`${shownHost}:${port}`, `localhost:${port}`]);
+      resolve({
+        url: `http://${shownHost}:${port}/`,
+        close: () => new Promise((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+      });
+    });
+  });
+}

@@ -1,0 +1,163 @@
+// Training's backward pass and SGD step, θ ← θ − α (∇θ J + λ θ): THE ONE PLACE PARAMETERS CHANGE. It
+// computes ../model/model.ts's backward in float32 on the arena's arrays (forward.ts filled the cache),
+// and steps W, b, U, c and the word rows; test/fast.test.ts checks the result against the reference
+// backward followed by a plain SGD step. Everything else only reads parameters.
+//
+// With a tanh hidden layer the backward and the step are fused (kernels.wat: ovrDeltaDx32 /
+// tanhDeltaDx32, dWStep32, ovrDeltaStep32 / tanhDeltaStep32): W is stepped as its gradient δᵀX is summed,
+// without storing ∂J/∂W, and the work is handed between threads twice a minibatch instead of four times.
+//   this thread:      ovr: dc += Σ_i dS;  softmax: dU += dSᵀ h, dc += Σ_i dS, dh = Uᵀ dS (into Δ)
+//   the two halves of W's rows, as gemmDW cuts them:  δ on those hidden units (ovr: also dU there), then
+//                     that half's sum of ∂J/∂x = Wᵀδ (before W changes; the blocks `need` marks); this
+//                     thread then adds the halves
+//   rows of W, as the products cut them:  the SGD step on those rows of W with their gradient δᵀX; db
+//                     += Σ δ and the step on those entries of b
+//   (when `need` marks no block, the last two are one hand-off: each thread makes δ on its own rows of
+//   W, then steps them)
+//   this thread, during the step on W:  `then` (train.ts: the word rows' step, which reads ∂J/∂x)
+//   this thread:      the SGD step on U and c
+// relu and sigmoid run the same formulas unfused: head and f' in JavaScript, products in SIMD, then
+// the step. Either way every value goes through the same operations in the same order for any number
+// of threads, so the model file is the same for any --threads.
+
+import { KERNEL, arena, needArena, scratch } from './arena.js';
+import { dXByHalves, gemmDW, gemmDtX, halvesScratch, sgd } from './kernels.js';
+import type { Workspace } from './forward.js';
+import { type Part, rowsOfW, runByRows } from './team.js';
+import { type WindowShape, blockSize, inputSize, scatterWordGrads } from '../model/features.js';
+import { type Activation, type Dims, type DxMask, type Params, groups } from '../model/model.js';
+
+/** Dense step on every block of the classifier; λ (l2) decays weights, never biases. Leaves the
+ *  gradients g at zero, ready to accumulate the next minibatch's. */
+export function sgdStep(p: Params<Float32Array>, g: Params<Float32Array>, lr: number, l2 = 0): void {
+  sgd(p.W, g.W, p.W.length, lr, l2, p.W.length / p.b.length); // W: GH rows of n
+  sgd(p.b, g.b, p.b.length, lr, 0);
+  sgd(p.U, g.U, p.U.length, lr, l2);
+  sgd(p.c, g.c, p.c.length, lr, 0);
+}
+
+let ones = new Uint8Array(0); // a mask of ones: every window
+
+/**
+ * ∂J/∂θ from dS (B×K, scaled as lossAndGrad made it) and the cache w, then the SGD step on W, b, U, c;
+ * ∂J/∂x = Wᵀδ (taken before W changes) into w.dX on the blocks dx.need marks. g must be zero on entry
+ * and is left so. `then` runs once w.dX is made; it must not touch the parameters, g or δ.
+ */
+export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation, w: Workspace, dS: Float32Array, g: Params<Float32Array>, dx: DxMask, lr: number, l2 = 0, then?: () => void): void {
+  const { n, H, K } = d;
+  const B = w.B;
+  const M = groups(d) * H; // rows of W
+  const { need, P, m } = dx;
+  const { Hh, X, Delta, Z } = w;
+  needArena(dS, Hh, X, Delta, w.dX, p.W, p.b, p.U, p.c, g.W, g.b, g.U, g.c);
+  if (ones.length < B) ones = new Uint8Array(B).fill(1);
+  if (f !== 'tanh') {
+    headBackward(p, d, B, dS, Hh, Delta, g);
+    // δ = dh ∘ f'(z), f' written through h = f(z) (sigmoid) or z (relu)
+    const mm = B * M;
+    if (f === 'relu') for (let i = 0; i < mm; i++) Delta[i] *= Z[i] > 0 ? 1 : 0;
+    else for (let i = 0; i < mm; i++) Delta[i] *= Hh[i] * (1 - Hh[i]);
+    gemmDtX(Delta, X, g.W, g.b, B, n, M); // dW += δ xᵀ ; db += δ
+    gemmDW(Delta, p.W, w.dX, B, n, M, need, P, m); // dx = Wᵀ δ
+    sgdStep(p, g, lr, l2);
+    then?.();
+    return;
+  }
+  const L = arena();
+  const e = rowsOfW(M, B * n * M);
+  // the scratch blocks all the calls below take (gemmDtX32's: B·36 bytes a part), reserved before
+  // anything changes, so that none of them can then fail for want of room
+  const [s0, s1] = halvesScratch(B, Math.max(n, H), P);
+  const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(t === 0 ? s0 : t === 1 ? s1 : 0, B * 36), t));
+  if (!S.every((x) => x >= 0)) needArena(new Float32Array(0));
+  const [pS, pH, pU, pdU, pD, pW] = [dS, Hh, p.U, g.U, Delta, p.W].map((a) => a.byteOffset);
+  if (d.head === 'ovr') L.k[KERNEL.ovrDc32](pS, g.c.byteOffset, B, K);
+  else {
+    gemmDtX(dS, Hh, g.U, g.c, B, H, K); // dU += dS hᵀ ; dc += dS
+    gemmDW(dS, p.U, Delta, B, H, K, ones, 1, H); // dh = Uᵀ dS
+  }
+  const [pX, pdW, pb, pdb] = [X, g.W, p.b, g.b].map((a) => a.byteOffset);
+  if (need.subarray(0, B * P).some((v) => v !== 0)) {
+    const deltaDx = (r0: number, r1: number, into: number, list: number, mask: number): Part =>
+      d.head === 'ovr'
+        ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1], reals: [] }
+        : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1], reals: [] };
+    dXByHalves(M, B, n, P, m, need, w.dX.byteOffset, deltaDx);
+    runByRows(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] }), then);
+  } else {
+    // no ∂J/∂x to make: each thread makes δ on its own rows of W and steps them, in one hand-off
+    const deltaStep = (r0: number, r1: number, t: number): Part =>
+      d.head === 'ovr'
+        ? { op: KERNEL.ovrDeltaStep32, args: [pS, pH, pU, pdU, pD, pX, pW, pdW, pb, pdb, S[t], B, n, H, K, r0, r1], reals: [lr, l2] }
+        : { op: KERNEL.tanhDeltaStep32, args: [pH, pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] };
+    runByRows(e, deltaStep);
+    then?.();
+  }
+  const step = L.k[KERNEL.sgd32];
+  step(pU, pdU, K * H, lr, l2);
+  step(p.c.byteOffset, g.c.byteOffset, K, lr, 0);
+}
+
+/** The head's part of backward for relu and sigmoid: dU, dc, and dh = ∂J/∂h into Δ. */
+function headBackward(p: Params<Float32Array>, d: Dims, B: number, dS: Float32Array, Hh: Float32Array, Delta: Float32Array, g: Params<Float32Array>): void {
+  const { H, K } = d;
+  if (d.head === 'softmax') {
+    gemmDtX(dS, Hh, g.U, g.c, B, H, K); // dU += dS hᵀ ; dc += dS
+    gemmDW(dS, p.U, Delta, B, H, K, ones, 1, H); // dh = Uᵀ dS
+    return;
+  }
+  const GH = K * H;
+  for (let i = 0; i < B; i++)
+    for (let k = 0; k < K; k++) {
+      // group k only: du_k += dS_k h_k ; dc_k += dS_k ; dh_k = dS_k u_k
+      const ds = dS[i * K + k];
+      const hk = i * GH + k * H;
+      g.c[k] += ds;
+      for (let t = 0; t < H; t++) {
+        g.U[k * H + t] += ds * Hh[hk + t];
+        Delta[hk + t] = ds * p.U[k * H + t];
+      }
+    }
+}
+
+const ROWS_SCRATCH = 65; // scratch slot of the word rows' step
+let zeroSlots = { start: -1, end: -1 }; // bytes known to be zero for rowsStep64's slot numbers (it leaves them so)
+
+/** Sparse step on the rows of a table (the word vectors) that this minibatch touched. */
+export function sgdRows(rows: Float64Array, dRows: Float64Array, touched: Int32Array, count: number, d: number, lr: number): void {
+  for (let r = 0; r < count; r++) {
+    const o = touched[r] * d;
+    for (let j = 0; j < d; j++) rows[o + j] -= lr * dRows[o + j];
+  }
+}
+
+/**
+ * The step on the word table's own rows (ids < V) from this minibatch's ∂J/∂x (dX: B×n; ids: B×P):
+ * rows[id] −= lr · Σ (the word part of dX's blocks with that id). In one WebAssembly call (rowsStep64)
+ * when the rows are in the arena; a large table that does not fit takes scatterWordGrads then sgdRows,
+ * the same float64 operations in the same order, with the buffers in `plain` (dRows: V×d, mark: V,
+ * touched: B·P).
+ */
+export function stepWordRows(s: WindowShape, V: number, ids: Int32Array, dX: Float32Array, B: number, rows: Float64Array, lr: number, plain: { dRows: Float64Array; mark: Uint8Array; touched: Int32Array }): void {
+  const P = 2 * s.window + 1;
+  const m = blockSize(s);
+  const n = inputSize(s);
+  const K = B * P;
+  const L = arena();
+  const idsBytes = Math.ceil((K * 4) / 64) * 64;
+  const slotBytes = Math.ceil((V * 4) / 64) * 64;
+  const S = rows.buffer === L.buffer ? scratch(L, 2 * idsBytes + slotBytes + K * s.d * 8, ROWS_SCRATCH) : -1;
+  if (S < 0) {
+    const count = scatterWordGrads(s, V, ids, dX, B, plain.dRows, plain.mark, plain.touched);
+    return sgdRows(rows, plain.dRows, plain.touched, count, s.d, lr);
+  }
+  const slot = S + 2 * idsBytes;
+  if (slot !== zeroSlots.start || slot + slotBytes !== zeroSlots.end) {
+    // a layout other than the last one: rowsStep64 needs its slot numbers at zero, and a smaller layout's
+    // staging rows (after its slots) have overwritten part of a larger one's slots
+    L.bytes.fill(0, slot, slot + slotBytes);
+    zeroSlots = { start: slot, end: slot + slotBytes };
+  }
+  new Int32Array(L.buffer, S, K).set(ids.subarray(0, K));
+  L.k[KERNEL.rowsStep64](S, K, P, n, m, s.d, V, dX.byteOffset, rows.byteOffset, slot + slotBytes, slot, S + idsBytes, lr);
+}
