@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../errors.js';
 import { SentenceSplitter, tokenize, type Token } from '../data/tokenize.js';
+import { badUtf8Line } from '../data/conll.js';
 
 export type InputMode = 'text' | 'tokens' | 'jsonl';
 
@@ -68,7 +69,8 @@ async function* chunks(name: string, keepBom: boolean): AsyncGenerator<string> {
       try {
         text = decoder.decode(buf, { stream: true });
       } catch {
-        throw new DataError(shownName, line, 'invalid UTF-8 text (near this line)', 'save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 in > out)');
+        const at = Math.min(badUtf8Line(buf), countLines(buf) + 1); // the line in this chunk (its first when the bad bytes began in the chunk before)
+        throw new DataError(shownName, line + at - 1, 'invalid UTF-8 text', 'save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 in > out)');
       }
       line += countLines(buf);
       yield text;

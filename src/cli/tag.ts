@@ -16,7 +16,7 @@ import { InterruptedError, UsageError } from '../errors.js';
 import type { NerModel } from '../model/ner-model.js';
 import { tokenize, type Token } from '../data/tokenize.js';
 import { OFFSET_UNITS, type OffsetUnit } from '../data/formats/index.js';
-import { DEFAULT_MODEL, ink, intOption, loadModelFor, numberOption, out, paint, shown } from './common.js';
+import { DEFAULT_MODEL, ink, intOption, loadModelFor, numberOption, out, paint, refuseClosedStdout, shown } from './common.js';
 import { inputFiles, readItems, type Doc, type InputMode, type Item } from './tag-input.js';
 
 type Format = 'inline' | 'conll' | 'json' | 'jsonl' | 'brackets';
@@ -237,6 +237,7 @@ function inputFor(files: string[]): InputMode {
 
 export async function runTag(args: string[], opts: TagOpts): Promise<void> {
   const interactive = args.length === 0 && !!process.stdin.isTTY;
+  if (!interactive) refuseClosedStdout();
   const files = args.length === 0 ? ['-'] : inputFiles(args);
   const input = opts.input ?? inputFor(files);
   const format = opts.format ?? FORMAT_FOR[input];
