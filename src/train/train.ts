@@ -5,9 +5,9 @@
 //   for epoch = 1 … E:
 //     shuffle the training tokens (one seeded Rng drives all randomness)
 //     for each minibatch of B windows:
-//       X ← gather(windows);  forward;  J, ∂J/∂s ← loss;  backward (accumulates ∇ into zeroed buffers),
-//       then the sgd step (the only place parameters change; it leaves ∇ zeroed for the next minibatch);
-//       route ∂J/∂x to the word rows it came from and step them
+//       X ← gather(windows);  forward (src/fast/forward.ts);  J, ∂J/∂s ← loss (model.ts);
+//       backward and SGD step (src/fast/backward-sgd.ts, the only place parameters change; it leaves ∇
+//       zeroed for the next minibatch);  route ∂J/∂x to the word rows it came from and step them
 //     score dev;  keep the parameters if dev F1 improved;  stop after `patience` epochs without gain
 
 import type { Corpus } from '../data/conll.js';
