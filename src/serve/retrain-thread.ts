@@ -16,7 +16,7 @@ export interface RetrainJob {
   modelFile: string;
   embeddings?: string;
   train: Corpus;
-  heldOut: { tokens: string[][]; tags: string[][] };
+  heldOut: Corpus;
 }
 
 type Score = { precision: number; recall: number; f1: number };

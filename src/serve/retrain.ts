@@ -166,7 +166,7 @@ export class Retrainer {
       const heldCorpus = corpusOfSentences('held out', heldOut);
       answer = await this.inThread({
         modelText: base.text, modelFile: base.file, embeddings: this.opts.embeddings, train: trainCorpus,
-        heldOut: { tokens: heldCorpus.sentences.map((s) => s.tokens), tags: heldCorpus.sentences.map((s) => s.tags) },
+        heldOut: heldCorpus,
       });
     } catch (err) {
       answer = { ok: false, message: (err as Error)?.message ?? String(err), hint: (err as NerError)?.hint };
