@@ -32,8 +32,8 @@ import { makeLabels, outputCount, targets } from '../model/labels.js';
 import { scoreCorpus } from '../eval/analysis.js';
 import { type Dims, type Params, initParams, lossAndGrad, snapshotParams } from '../model/model.js';
 import { type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
-import { needArena, wasmAlloc, wasmAlloc32 } from '../fast/arena.js';
-import { forward, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
+import { needArena, wasmAlloc, wasmAlloc32, wasmFree } from '../fast/arena.js';
+import { forward, free32, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
 import { backwardAndStep, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
 import { entityTypes } from '../data/tags.js';
@@ -368,6 +368,12 @@ export async function train(
   if (best) {
     model.params = best.params;
     model.words = { ...words, rows: best.rows };
-  }
+  } else model.words = { ...words, rows: words.rows.slice() };
+  // The arena lends this run's buffers only while it trains: a process that trains many models (ner
+  // annotate, ner serve's retraining, the active-learning simulation) would otherwise fill it.
+  free32(params.W, params.b, params.U, params.c, grads.W, grads.b, grads.U, grads.c, dS);
+  free32(work.X, work.Z, work.Hh, work.S, work.Delta, work.dX);
+  wasmFree(arenaRows);
+  if (near.near) wasmFree(near.near.rows);
   return { model, stop, state, diverged };
 }
