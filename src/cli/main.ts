@@ -14,6 +14,7 @@ import { gradcheckCommand } from './gradcheck.js';
 import { addGlobalOptions } from './global.js';
 import { infoCommand } from './info.js';
 import { packageCommand } from './package.js';
+import { serveCommand } from './serve.js';
 import { tagCommand } from './tag.js';
 import { trainCommand } from './train.js';
 import { paint, VERSION } from './common.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     cacheCommand(),
     annotateCommand(),
     selectCommand(),
+    serveCommand(),
   ];
   for (const c of verbs) program.addCommand(c.exitOverride());
   addGlobalOptions(program);

@@ -1,29 +1,25 @@
-;; The three hot matrix products of src/kernels.ts, written in WebAssembly with 128-bit SIMD (f64x2: two
-;; float64 lanes), so training stays float64. Assembled at build time by wabt's wat2wasm into
-;; dist/src/kernels.wasm (npm run build:wasm); loaded by src/kernels-wasm.ts.
+;; Training's kernels in WebAssembly with 128-bit SIMD on float32 arrays (f32x4: four lanes), called by
+;; src/fast/kernels.ts (the products and the gather) and src/fast/backward-sgd.ts (the fused backward pass
+;; and SGD step, the word rows' step). Assembled at build time by wabt's wat2wasm into
+;; dist/src/fast/kernels.wasm (npm run build:wasm); loaded by src/fast/arena.ts.
 ;;
-;; All arguments are byte offsets into the imported memory (for arrays) or element counts (for sizes).
-;; Matrices are row-major float64. Every kernel keeps a small tile of the result in registers (8 vector
-;; accumulators = 16 sums) so that each value loaded from memory feeds several multiply-adds; the order
-;; of the additions is fixed, so the same inputs always give bit-identical outputs.
+;; All arguments are byte offsets into the imported memory (for arrays) or element counts (for sizes);
+;; offset 0 stands for "no array" (gemmDtXCore32's W: no step), so the arena never hands it out.
+;; Matrices are row-major. Every product keeps a small tile of the result in registers so that each
+;; value loaded from memory feeds several multiply-adds; the order of the additions is fixed, so the
+;; same inputs always give bit-identical outputs.
 ;;
-;;   gemmXWt  Z (B×M, row stride ldz) = X (B×n) · Wᵀ (W: M×n) + b   tile: 2 windows × 4 rows of W
-;;   gemmDtX  dW (M×n) += Δᵀ (Δ: B×M, row stride ld) · X,  db += Σ_i Δ     tile: 4 rows of dW × 4 columns
-;;   gemmDW   dX (B×n) = Δ (row stride ld) · W on the masked column blocks   tile: 2 windows × 8 columns
+;;   gemmXWt32  Z (B×M, row stride ldz) = X (B×n) · Wᵀ (W: M×n) + b     tile: 2 windows × 4 rows of W
+;;   gemmDtX32  dW (M×n) += Δᵀ (Δ: B×M, row stride ld) · X,  db += Σ_i Δ   tile: 4 rows of dW × 8 columns
+;;   gemmDW32   dX (B×n) = Δ (row stride ld) · W on the masked column blocks   tile: 2 windows × 16 columns
 ;;
 ;; Shapes that do not fill a tile are handled without separate code where possible: a missing second
 ;; window or W row is computed as a copy of the first and not stored.
 
 (module
-  ;; shared: the worker threads of src/kernels-wasm.ts run the same kernels on the same memory, each on
+  ;; shared: the worker threads of src/fast/team.ts run the same kernels on the same memory, each on
   ;; its own part of the output (so no two threads ever write the same value)
   (import "env" "memory" (memory 1 1024 shared))
-
-  ;; ════ float32 ═══════════════════════════════════════════════════════════════════════════════════
-  ;; The same products on float32 arrays (f32x4: four lanes, so twice the values per instruction), for
-  ;; training in single precision. Same tiles in bytes, so twice the values per tile: gemmXWt32 2 windows
-  ;; × 4 rows of W; gemmDtX32 4 rows × 8 columns; gemmDW32 2 windows × 16 columns. Offsets and shifts
-  ;; are those of the float64 kernels with 4-byte values.
 
   ;; ── gemmXWt32 ─────────────────────────────────────────────────────────────────────────────────────
   ;; Z[i,j] = Σ_t X[i,t] W[j,t] + b[j]. Both operands are read along their rows, so each 2×4 tile is
@@ -832,8 +828,8 @@
 ;; ── the one-vs-rest head ───────────────────────────────────────────────────────────────────────
   ;; Classifier k (of K, H hidden units each) owns hidden units kH … kH+H: rows of W, b and U (U: K×H is
   ;; one value per hidden unit) and columns of Z, H and Δ (B×GH, GH = K·H); c[k] and column k of S and
-  ;; dS (B×K). These loops compute in float64 and round to float32 where model.ts's JavaScript loops
-  ;; store into their Float32Arrays, in the same order, so they give the same bits as model.ts.
+  ;; dS (B×K). These loops compute in float64 and round to float32 where backward-sgd.ts's JavaScript loops
+  ;; (relu, sigmoid) store into their Float32Arrays, in the same order, so every activation gets the same bits.
 
   ;; S[i,k] = c[k] + Σ_t U[k,t] H[i,kH+t]   (float64 sum, t in order), for every window and classifier
   (func (export "ovrScores32")
@@ -879,7 +875,7 @@
       (br $next_i))))
 
   ;; Hidden units r0 … r1 (of classifier k = r / H each): dU[r] += dS[i,k] h[i,r] over the windows in turn,
-  ;; and δ[i,r] = dS[i,k] U[r] ∘ (1 − h[i,r]²), rounded to float32 after the product with U[r] (as model.ts
+  ;; and δ[i,r] = dS[i,k] U[r] ∘ (1 − h[i,r]²), rounded to float32 after the product with U[r] (as backward-sgd.ts
   ;; stores it) and again after ∘. Then the part of ∂J/∂x = Wᵀδ that these rows give, on the blocks $need
   ;; marks, into $dX (gemmDW32, scratch $Sl).
   (func (export "ovrDeltaDx32")
@@ -946,7 +942,7 @@
       (br $next_i))))
 
   ;; The softmax head's counterpart of ovrDeltaDx32, once Δ holds dh = Uᵀ ∂J/∂s: on hidden units
-  ;; r0 … r1, δ[i,r] = dh[i,r] ∘ (1 − h[i,r]²) (float64, rounded to float32, as model.ts), then the part
+  ;; r0 … r1, δ[i,r] = dh[i,r] ∘ (1 − h[i,r]²) (float64, rounded to float32, as backward-sgd.ts), then the part
   ;; of ∂J/∂x = Wᵀδ that these rows of W give, on the blocks $need marks, into $dX (gemmDW32, scratch $Sl).
   (func (export "tanhDeltaDx32")
     (param $Hh i32) (param $Delta i32) (param $W i32) (param $dX i32)
@@ -981,7 +977,7 @@
   ;; Rows r0 … r1 of W: the SGD step θ ← θ − lr (g + l2 θ) on these rows of W with their gradient
   ;; δᵀ X, applied tile by tile as it is summed (gemmDtXCore32; ∂J/∂W, zero on entry as the training step
   ;; leaves it, stays zero); db += Σ δ, then the step on these entries of b, leaving db at zero (sgd32; no
-  ;; decay on b): what sgd.ts's sgdStep does on the whole arrays.
+  ;; decay on b): what backward-sgd.ts's sgdStep does on the whole arrays.
   (func $dWStep32 (export "dWStep32")
     (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32)
     (param $Sc i32) (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
@@ -1034,7 +1030,7 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next_i))))
 
-  ;; The SGD step on the word rows a minibatch touched (sgd.ts's scatterWordGrads then sgdRows, the same
+  ;; The SGD step on the word rows a minibatch touched (features.ts's scatterWordGrads then backward-sgd.ts's sgdRows, the same
   ;; float64 operations in the same order): for the blocks k = 0 … K−1 in turn whose word ids[k] is one of
   ;; the V own rows, acc[row] += the block's first d values of dX (float32, B×n, block k of window k / P at
   ;; (k mod P)·m), each row's acc starting at zero when the row is first met; then rows[id] −= lr · acc for

@@ -1,6 +1,6 @@
-;; The tagger's scorer (src/fast-scorer.ts) in WebAssembly with 128-bit SIMD on float32 (f32x4: four
-;; lanes). Assembled at build time by wabt's wat2wasm into dist/src/scorer.wasm (npm run build:wasm);
-;; loaded by src/scorer-wasm.ts on the shared memory of src/kernels-wasm.ts.
+;; The tagger's scorer (src/predict/fast-scorer.ts) in WebAssembly with 128-bit SIMD on float32 (f32x4:
+;; four lanes). Assembled at build time by wabt's wat2wasm into dist/src/fast/scorer.wasm (npm run
+;; build:wasm); loaded by src/fast/scorer-wasm.ts on the arena of src/fast/arena.ts.
 ;;
 ;; One call, `part`, does one chunk of windows for one part of the hidden units (a "part": units
 ;; [a, a + w) of every window, w a multiple of 4, with its own arrays, see fast-scorer.ts):
@@ -9,8 +9,7 @@
 ;;   h      h = f(z): tanh ($tanh4 below, two at a time), relu, or sigmoid = (1 + tanh(z/2)) / 2
 ;;   S      S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j         (this part's share of s_k = U_k · h)
 ;; Every lane's sums are done in a fixed order, with every operation rounded to float32 (no fused
-;; multiply-add), so src/fast-scorer.ts's plain-JS version, rounding each step with Math.fround, gives
-;; bit-identical results, and so does any thread that runs the same part.
+;; multiply-add), so the same text gives bit-identical results on any thread and machine.
 ;;
 ;; Arrays are byte offsets into the memory; sizes are element counts. Integer tables are int32.
 

@@ -1,7 +1,7 @@
 // The worker threads that share the training kernels (setKernelThreads), and their protocol.
 //
 // Worker threads (kernels-worker.ts) instantiate the kernels' module on the arena's shared memory. A
-// product is cut into parts that never write the same value (kernels.ts and ../train/backward-sgd.ts cut
+// product is cut into parts that never write the same value (kernels.ts and backward-sgd.ts cut
 // by rows of W, in blocks of four, the kernels' tile), so each thread reads and writes only its own rows
 // of W and ∂J/∂W, which then stay in its core's cache from one step to the next. Every value is computed
 // by the same instructions in the same order whatever the number of threads: results are bit-identical.

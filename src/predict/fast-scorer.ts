@@ -46,7 +46,7 @@ export const CHUNK = 2048;
 // the store takes the entry of the least counted of the next SAMPLE entries a hand sweeps round, if that
 // word has a lower count than it (so a word seen once never displaces one seen twice, and the frequent
 // words stay; on the 1M-token benchmark with 7k entries for 18k words this computes 25% fewer products
-// than the clock of GCLOCK did). An uncached token has its products computed into spare entry
+// than the clock of GCLOCK). An uncached token has its products computed into spare entry
 // 2 + (token index mod R), which stays untouched while any window holds the token (R > 2w). The words of
 // the last R tokens are never displaced. Which words are cached changes the speed only: every product is
 // computed the same way.

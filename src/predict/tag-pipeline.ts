@@ -68,7 +68,7 @@ export class TagPipeline implements BatchTagger {
     private readonly model: NerModel,
     budgetBytes?: number,
   ) {
-    const { words, ...rest } = model;
+    const { words, packed: _packed, ...rest } = model; // a packaged model's vectors stay here: rows are sent as needed
     // the model's own rows (13 MB with --fine-tune), moved into shared memory, which the thread reads
     // without a copy of its own: the same values, in the model the caller holds too
     if (!(words.rows.buffer instanceof SharedArrayBuffer)) {
@@ -160,9 +160,8 @@ export interface BatchTagger {
 
 /**
  * A tagger for a stream of batches. threads 2: a second thread scores whole batches while this one
- * reads, tokenises and writes the others (tag-pipeline.ts); the same spans as one thread. It is the one
- * way tagging uses a second thread: sharing a batch's hidden units between two threads instead gains
- * the ovr head 8 % and loses the default softmax head 10 % (1M tokens, paired runs; see docs/benchmarks.md).
+ * reads, tokenises and writes the others (TagPipeline); the same spans as one thread. It is the one way
+ * tagging uses a second thread (see docs/benchmarks.md for why not sharing each batch's hidden units).
  */
 export function batchTagger(model: NerModel, opts: { threads?: number; budgetBytes?: number } = {}): BatchTagger {
   if ((opts.threads ?? 1) > 1) return new TagPipeline(model, opts.budgetBytes);

@@ -5,9 +5,9 @@
 //   for epoch = 1 … E:
 //     shuffle the training tokens (one seeded Rng drives all randomness)
 //     for each minibatch of B windows:
-//       X ← gather(windows);  forward;  J, ∂J/∂s ← loss;  backward (accumulates ∇ into zeroed buffers),
-//       then the sgd step (the only place parameters change; it leaves ∇ zeroed for the next minibatch);
-//       route ∂J/∂x to the word rows it came from and step them
+//       X ← gather(windows);  forward (src/fast/forward.ts);  J, ∂J/∂s ← loss (model.ts);
+//       backward and SGD step (src/fast/backward-sgd.ts, the only place parameters change; it leaves ∇
+//       zeroed for the next minibatch);  route ∂J/∂x to the word rows it came from and step them
 //     score dev;  keep the parameters if dev F1 improved;  stop after `patience` epochs without gain
 
 import type { Corpus } from '../data/conll.js';
@@ -36,7 +36,7 @@ import { needArena, wasmAlloc, wasmAlloc32 } from '../fast/arena.js';
 import { forward, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
 import { backwardAndStep, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
-import { entityTypes } from '../data/tags.js';
+import { detectScheme, entityTypes } from '../data/tags.js';
 
 export interface TrainHooks {
   onBatch?: (done: number, total: number, meanLoss: number) => void;
@@ -160,8 +160,10 @@ export function checkConfig(c: ModelConfig): void {
 
 /** Entity-level P/R/F1 of a model on a labelled corpus: the numbers `ner eval` prints (scoreCorpus writes
  *  the predictions in the corpus's own scheme, so an IO dev file merges touching entities as eval does). */
-export function devScore(model: NerModel, dev: Corpus) {
-  const r = scoreCorpus(model, dev).result;
+export function devScore(model: NerModel, dev: Corpus | { tokens: string[][]; tags: string[][] }) {
+  const corpus: Corpus = 'sentences' in dev ? dev
+    : { file: '', sentences: dev.tokens.map((tokens, i) => ({ tokens, tags: dev.tags[i], line: 0 })), scheme: detectScheme(dev.tags), types: [], tokens: 0 };
+  const r = scoreCorpus(model, corpus).result;
   return { precision: r.precision, recall: r.recall, f1: r.f1 };
 }
 
