@@ -36,7 +36,7 @@ import { needArena, wasmAlloc, wasmAlloc32, wasmFree } from '../fast/arena.js';
 import { forward, free32, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
 import { backwardAndStep, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
-import { entityTypes } from '../data/tags.js';
+import { detectScheme, entityTypes } from '../data/tags.js';
 
 export interface TrainHooks {
   onBatch?: (done: number, total: number, meanLoss: number) => void;
@@ -160,8 +160,10 @@ export function checkConfig(c: ModelConfig): void {
 
 /** Entity-level P/R/F1 of a model on a labelled corpus: the numbers `ner eval` prints (scoreCorpus writes
  *  the predictions in the corpus's own scheme, so an IO dev file merges touching entities as eval does). */
-export function devScore(model: NerModel, dev: Corpus) {
-  const r = scoreCorpus(model, dev).result;
+export function devScore(model: NerModel, dev: Corpus | { tokens: string[][]; tags: string[][] }) {
+  const corpus: Corpus = 'sentences' in dev ? dev
+    : { file: '', sentences: dev.tokens.map((tokens, i) => ({ tokens, tags: dev.tags[i], line: 0 })), scheme: detectScheme(dev.tags), types: [], tokens: 0 };
+  const r = scoreCorpus(model, corpus).result;
   return { precision: r.precision, recall: r.recall, f1: r.f1 };
 }
 
