@@ -89,7 +89,7 @@ p.push(`<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#999"/
 p.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle" fill="#444">labelled tokens (% of the ${(pool / 1000).toFixed(0)}k-token training set)</text>`);
 p.push(`<text transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle" fill="#444">dev F1</text>`);
 for (const [f, label, dash, dy] of [[fullF1, `all data ${fullF1.toFixed(2)}`, '', -4], [target, `all data − 1 = ${target.toFixed(2)}`, '5 4', 13]] as const) {
-  p.push(`<line x1="${L}" x2="${W - R}" y1="${Y(f)}" y2="${Y(f)}" stroke="#555" ${dash ? `stroke-dasharray="${dash}"` : ''}/><text x="${W - R - 4}" y="${Y(f) + dy}" text-anchor="end" fill="#333">${label}</text>`);
+  p.push(`<line x1="${L}" x2="${W - R}" y1="${Y(f)}" y2="${Y(f)}" stroke="#555" ${dash ? `stroke-dasharray="${dash}"` : ''}/><text x="${L + 8}" y="${Y(f) + dy}" fill="#333">${label}</text>`);
 }
 let ly = H - B - 20 - 18 * curves.size;
 for (const [s, pts] of curves) {

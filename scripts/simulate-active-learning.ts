@@ -33,11 +33,9 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-interface RoundRecord {
-  kind: 'round';
-  strategy: Measure;
+/** One training: on how much, and its best epoch's dev scores. */
+interface Trained {
   seed: number;
-  round: number;
   sentences: number;
   tokens: number;
   f1: number;
@@ -45,21 +43,20 @@ interface RoundRecord {
   recall: number;
   epochs: number;
   seconds: number;
-  /** Pool indices of the sentences labelled so far (round 0) or added by this round's choice (the next batch). */
+}
+
+interface RoundRecord extends Trained {
+  kind: 'round';
+  strategy: Measure;
+  round: number;
+  /** Round 0: the pool indices of the start set. */
   labelled?: number[];
+  /** The pool indices this round's model chose to label next. */
   next: number[];
 }
 
-interface FullRecord {
+interface FullRecord extends Trained {
   kind: 'full';
-  seed: number;
-  sentences: number;
-  tokens: number;
-  f1: number;
-  precision: number;
-  recall: number;
-  epochs: number;
-  seconds: number;
 }
 
 type Rec = RoundRecord | FullRecord;

@@ -21,7 +21,8 @@ import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig, type NerModel } fro
 import { tokenize } from './data/tokenize.js';
 import { train as trainLoop } from './train/train.js';
 
-export { bracketed, findEntities, type Entity, type TaggedSentence } from './predict/entities.js';
+export { bracketed, findEntities, jsonEntity, type Entity, type TaggedSentence } from './predict/entities.js';
+export { startServer, type RunningServer, type ServeOptions } from './serve/server.js';
 export { evaluateWithOov, oovSplit, scoreCorpus, type GroupScore, type OovSplit } from './eval/analysis.js';
 export { parseConll, readConll, formatPredictions, type ConllOptions, type Corpus, type Sentence } from './data/conll.js';
 export { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings, type LoadOptions as EmbeddingsLoadOptions } from './embeddings/embeddings.js';
@@ -36,6 +37,10 @@ export { kernelThreads, setKernelThreads } from './fast/team.js';
 export { packageModel, type PackageOptions } from './io/package.js';
 export { QUANTIZE, type Quantize } from './embeddings/packaged.js';
 export { NER_VERSION } from './version.js';
+export {
+  detectFormat, docOfEntities, docOfSentences, docSentences, doccanoRecord, formatDocs, labelStudioTask, readDocs, readLabelled, recordSentences, spacyRecord, writeBrat,
+  FORMATS, Problems, type AnnotatedDoc, type CharSpan, type FormatName, type OffsetUnit, type TokenSentence,
+} from './data/formats/index.js';
 
 /** The demo corpus and sample text that come with the package, as absolute paths (usable from any project). */
 export const DEMO = {

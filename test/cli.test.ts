@@ -109,7 +109,7 @@ test('errors: a message, a non-zero exit and no stack trace', () => {
     [['train', '--train', path.join(tmp, 'missing.conll'), '-q'], /missing\.conll: file not found/],
     [['train', '--epochs', '0'], /--epochs 0: expected a whole number from 1/],
     [['train', '--lr', '-1'], /--lr -1: expected a positive number/],
-    [['train', '--output', path.join(tmp, 'no/such/dir/m.json')], /does not exist/],
+    [['train', '--report', path.join(tmp, 'no/such/dir/r.html'), '--output', path.join(tmp, 'y.json')], /does not exist/],
     [['eval', '--model', path.join(tmp, 'none.json')], /model file not found/],
     [['eval', '--model', bad], /not a model file/],
     [['tag', path.join(tmp, 'none.txt'), '--model', modelA, '-q'], /none\.txt: file not found/],

@@ -186,3 +186,15 @@ test('one embeddings line per command, with the counts written one way', () => {
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0], /^embeddings: .*tiny\.txt, [\d,]+ words × 16, from the cache \(rows read on demand\) in [\d.]+ s$/);
 });
+
+test('train --max-words N: the model records the cap, and tag reads the same N words', () => {
+  const capped = at('capped.json');
+  const r = ner(['train', '--embeddings', vectors, '--max-words', '50', '--epochs', '1', '--hidden', '8', '-q', '--output', capped]);
+  assert.equal(r.code, 0, r.stderr);
+  const info = readModelFile(capped).embeddings;
+  assert.equal(info.maxWords, 50);
+  assert.equal(info.count, 50);
+  const t = ner(['tag', DEMO.text, '--model', capped]);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stderr, /50 words \(first 50\) × 16/);
+});

@@ -65,3 +65,15 @@ test('without a dev set every epoch runs and the last one is kept', async () => 
   assert.equal(r.model.history.length, 3);
   assert.equal(r.model.bestEpoch, 0);
 });
+
+// A process that trains many models (ner annotate's retraining, ner serve's, the active-learning
+// simulation) gets each run's WebAssembly buffers back: the arena is as full after a training as before.
+test('training returns its WebAssembly buffers: the arena holds no more after three runs than after one', async () => {
+  const { wasmMemoryUsage } = await import('../src/fast/arena.js');
+  const emb = await loadEmbeddings(EMB, { cacheDir: tmp });
+  const config = { ...base, epochs: 2 };
+  await train([corpus], dev, emb, config);
+  const after1 = wasmMemoryUsage().used;
+  for (let i = 0; i < 2; i++) await train([corpus], dev, emb, config);
+  assert.equal(wasmMemoryUsage().used, after1);
+});

@@ -87,13 +87,14 @@ async function runAnnotate(textFile: string, opts: AnnotateOpts): Promise<void> 
   for (const f of [...(opts.train ?? []), ...(opts.dev ? [opts.dev] : [])]) {
     if (!fs.existsSync(f)) throw new DataError(f, undefined, 'file not found', 'check the path');
   }
+  const given = opts.types?.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (given !== undefined && (given.length === 0 || given.length > 9)) throw new UsageError(`--types ${opts.types}: expected 1 to 9 types`, 'e.g. --types PER,LOC,ORG,MISC');
+  if (given?.some((t) => !/^[A-Za-z][\w-]*$/.test(t))) throw new UsageError(`--types ${opts.types}: a type is a name of letters, digits, _ or -`, 'e.g. --types PER,LOC,ORG,MISC');
   const sentences = readText(textFile);
   const modelFile = opts.model ?? (fs.existsSync(modelOut) ? modelOut : undefined);
   const model = modelFile === undefined ? null : await loadModelFor(modelFile, opts.embeddings, opts.quiet ?? false);
   const embeddings = model?.words.emb ?? (await loadEmbeddingsFor(opts.embeddings ?? DEFAULT_EMBEDDINGS, opts.quiet ?? false, true));
-  const types = opts.types !== undefined ? opts.types.split(',').map((t) => t.trim()).filter((t) => t !== '') : (model?.labels.types ?? ['PER', 'LOC', 'ORG', 'MISC']);
-  if (types.length === 0 || types.length > 9) throw new UsageError(`--types ${opts.types}: expected 1 to 9 types`, 'e.g. --types PER,LOC,ORG,MISC');
-  if (types.some((t) => !/^[A-Za-z][\w-]*$/.test(t))) throw new UsageError(`--types ${opts.types}: a type is a name of letters, digits, _ or -`, 'e.g. --types PER,LOC,ORG,MISC');
+  const types = given ?? model?.labels.types.slice(0, 9) ?? ['PER', 'LOC', 'ORG', 'MISC'];
   const session = new Session({
     sentences, out, types, model, embeddings: embeddings!, trainFiles: opts.train ?? [], dev: opts.dev ?? null,
     every: opts.every, by: opts.by, seed: opts.seed, modelOut, log: say,

@@ -5,7 +5,8 @@ import chalk, { chalkStderr } from 'chalk';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { NerError, UsageError } from '../errors.js';
+import { sameFile } from '../io/outputs.js';
 
 /** The package root (the folder with package.json), wherever ner is installed. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -63,25 +64,14 @@ export function collect(value: string, previous: string[] | undefined): string[]
 // Loading embeddings and models (with the one line that reports them) lives in load.ts.
 export { loadEmbeddingsFor, loadModelFor } from './load.js';
 
-/** The file a path names, for comparing paths: the same device and inode, or undefined when it does not exist. */
-function identity(p: string): string | undefined {
-  try {
-    const st = fs.statSync(p); // follows symlinks, so a link to an input counts as that input
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Refuses to write an output over one of the inputs (the same path, a symlink to it or a hard link):
  * writeFileAtomic would replace it and the input would be lost. `option` names the option in the message.
+ * (Commands check all their outputs at once with guardRun in io/outputs.ts.)
  */
 export function refuseOverwritingInput(option: string, output: string, inputs: string[]): void {
-  const out = identity(output);
   for (const input of inputs) {
-    const same = path.resolve(input) === path.resolve(output) || (out !== undefined && identity(input) === out);
-    if (same) {
+    if (sameFile(input, output)) {
       throw new UsageError(`${option} ${output} is also an input file (${input}); writing it would destroy the input`,
         `write to another file, e.g. ${option} ${path.join(path.dirname(output), 'out-' + path.basename(output))}`);
     }
@@ -90,9 +80,30 @@ export function refuseOverwritingInput(option: string, output: string, inputs: s
 
 /** Writes to stdout, waiting for the stream when it is a pipe that is full. */
 export function out(text: string): Promise<void> {
-  // A write error (a closed pipe, say) is handled once for the whole process in main.ts.
+  // A write error (a closed pipe, a full disk) is handled once for the whole process in main.ts.
   return new Promise((resolve) => {
     if (process.stdout.write(text)) resolve();
     else process.stdout.once('drain', resolve);
   });
+}
+
+/**
+ * Refuses to start a command whose only result goes to stdout (ner tag) when stdout is closed: the
+ * results would be lost without a word. Node puts /dev/null, opened read-write, in place of a closed
+ * stdout, where a shell's `> /dev/null` opens it write-only. (A parent that passes a read-write /dev/null
+ * on purpose, as Node's spawn with stdio 'ignore' does, reads the same way, so only the verb whose whole
+ * output is stdout checks it.)
+ */
+export function refuseClosedStdout(): void {
+  if (isStdoutClosed()) throw new NerError('standard output is closed: the results would be lost', 'send them somewhere: > out.txt, or | less');
+}
+
+function isStdoutClosed(): boolean {
+  try {
+    if (fs.readlinkSync('/proc/self/fd/1') !== '/dev/null') return false;
+    const flags = /^flags:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/fdinfo/1', 'utf8'));
+    return flags !== null && (parseInt(flags[1], 8) & 3) === 2; // O_ACCMODE is O_RDWR
+  } catch {
+    return false; // no /proc (not Linux): cannot tell
+  }
 }

@@ -53,16 +53,16 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   if (output !== '-') refuseOverwritingInput('OUT', output, [input]);
   const { docs: read, format, problems } = readDocs(input, { format: opts.inputFormat, unit: opts.offsets, skipInvalid: opts.skipInvalid, tagColumn: opts.tagColumn });
   const file = input === '-' ? '<stdin>' : input;
-  problems.check(file, !!opts.skipInvalid); // nothing is written when something would be lost
   // From CoNLL to brat: the file is one document, a sentence a line.
   const docs = format === 'conll' && to === 'brat' ? [joinDocs(read, path.basename(input).replace(/\.[^.]*$/, ''))] : read;
+  // (to CoNLL, making the text maps the spans to tokens, which finds what IOB tags cannot hold)
+  const text = to === 'brat' ? '' : formatDocs(to, docs, problems, { unit: opts.offsets, scheme: opts.scheme });
+  problems.check(file, !!opts.skipInvalid); // every problem at once, and nothing written when something would be lost
   let written: string;
   if (to === 'brat') {
     const files = writeBrat(output, docs, opts.offsets);
     written = `${files.length / 2} document${files.length === 2 ? '' : 's'} (.txt + .ann) in ${shown(output)}`;
   } else {
-    const text = formatDocs(to, docs, problems, { unit: opts.offsets, scheme: opts.scheme });
-    problems.check(file, !!opts.skipInvalid); // to CoNLL: what IOB tags cannot hold
     if (output === '-') await out(text);
     else writeFileAtomic(output, text);
     written = shown(output);

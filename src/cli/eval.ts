@@ -5,12 +5,13 @@
 import { Command, Option } from 'commander';
 import { combine, oovSplit, scoreCorpus, type OovSplit } from '../eval/analysis.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { guardRun } from '../io/outputs.js';
 import { formatPredictions } from '../data/conll.js';
 import { addInputFormatOptions, readLabelledFor, type InputFormatOpts } from './input-format.js';
 import { pretrainedId } from '../model/features.js';
 import { formatConlleval, type EvalResult } from '../eval/metrics.js';
 import { evalReportHtml } from '../report/report.js';
-import { DEFAULT_MODEL, DEMO_DEV, ink, intOption, loadModelFor, out, paint, refuseOverwritingInput, shown } from './common.js';
+import { DEFAULT_MODEL, DEMO_DEV, ink, intOption, loadModelFor, out, paint, shown } from './common.js';
 
 export function evalCommand(): Command {
   return addInputFormatOptions(new Command('eval'))
@@ -117,8 +118,11 @@ export function formatConfusion(r: EvalResult): string[] {
 export async function runEval(files: string[], opts: EvalOpts): Promise<void> {
   const t0 = performance.now();
   const inputs = files.length > 0 ? files : [DEMO_DEV];
+  guardRun({
+    inputs: [...inputs.map((file) => ({ option: 'the file', file })), { option: '--model', file: opts.model }, { option: '--embeddings', file: opts.embeddings }],
+    outputs: [{ option: '--predictions', file: opts.predictions }, { option: '--report', file: opts.report, replaces: /<!doctype html|<html/i }],
+  });
   const corpora = inputs.map((f) => readLabelledFor(f, opts));
-  if (opts.predictions) refuseOverwritingInput('--predictions', opts.predictions, [...inputs, opts.model]);
   const model = await loadModelFor(opts.model, opts.embeddings, !!opts.quiet);
   const emb = model.words.emb;
   for (const c of corpora) {

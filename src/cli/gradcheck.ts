@@ -2,7 +2,7 @@
 // gradcheck() for one head × activation (or all of them), print its table; a failing block exits 1.
 
 import { Command, Option } from 'commander';
-import { readConll } from '../data/conll.js';
+import { readConllAsync } from '../data/conll.js';
 import { DEFAULT_EMBEDDINGS, type Embeddings } from '../embeddings/embeddings.js';
 import { NerError, UsageError } from '../errors.js';
 import { C } from '../model/features.js';
@@ -89,7 +89,7 @@ export async function runGradcheck(opts: GradcheckOpts): Promise<void> {
     if (!opts.quiet) process.stderr.write(paint.dim(s) + '\n');
   };
   const dataFile = opts.data ?? DEMO_TRAIN;
-  const corpus = readConll(dataFile, { tagColumn: opts.tagColumn });
+  const corpus = await readConllAsync(dataFile, { tagColumn: opts.tagColumn });
   say(`${shown(corpus.file)}: ${corpus.sentences.length.toLocaleString('en-US')} sentences, ${corpus.tokens.toLocaleString('en-US')} tokens, types ${corpus.types.join(' ')}`);
 
   const problems: (() => GradcheckProblem)[] = [];

@@ -134,7 +134,9 @@ export function formatInfo(i: ModelInfo, verbose: boolean): string {
   for (const b of i.parameters.blocks) {
     L.push(`  ${b.name.padEnd(6)} ${b.shape.map(int).join(' × ').padEnd(14)} ${int(b.count).padStart(w)}  ${ink.dim(b.what)}`);
   }
-  L.push(`  ${'total'.padEnd(6)} ${''.padEnd(14)} ${ink.bold(int(i.parameters.total).padStart(w))}  ${ink.dim(`+ ${int(i.parameters.frozenPretrained)} pretrained vector values, not stored (they come from the embeddings)`)}`);
+  L.push(`  ${'total'.padEnd(6)} ${''.padEnd(14)} ${ink.bold(int(i.parameters.total).padStart(w))}  ${ink.dim(i.packaged
+    ? `+ ${int(i.packaged.words * i.input.wordDim)} pretrained vector values, stored as ${i.packaged.dtype} (the vectors this file carries)`
+    : `+ ${int(i.parameters.frozenPretrained)} pretrained vector values, not stored (they come from the embeddings)`)}`);
 
   L.push('');
   L.push(ink.bold('hyperparameters'));

@@ -36,7 +36,8 @@ export function showProblems(file: string, problems: Problems): void {
 
 /** Reads a labelled file in any format as a Corpus, showing its problems. */
 export function readLabelledFor(file: string, opts: InputFormatOpts & { tagColumn?: number }): Corpus {
-  const { corpus, problems } = readLabelled(file, { format: opts.inputFormat, unit: opts.offsets, skipInvalid: opts.skipInvalid, tagColumn: opts.tagColumn });
+  // (named as the user sees it: relative to the working directory when that is shorter)
+  const { corpus, problems } = readLabelled(file === '-' ? file : shown(file), { format: opts.inputFormat, unit: opts.offsets, skipInvalid: opts.skipInvalid, tagColumn: opts.tagColumn });
   showProblems(corpus.file, problems);
   return corpus;
 }

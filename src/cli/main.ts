@@ -4,6 +4,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { NerError } from '../errors.js';
+import { writeErrorHint, writeErrorText } from '../io/atomic.js';
 import { annotateCommand } from './annotate.js';
 import { cacheCommand } from './cache.js';
 import { convertCommand } from './convert.js';
@@ -13,6 +14,7 @@ import { gradcheckCommand } from './gradcheck.js';
 import { addGlobalOptions } from './global.js';
 import { infoCommand } from './info.js';
 import { packageCommand } from './package.js';
+import { serveCommand } from './serve.js';
 import { tagCommand } from './tag.js';
 import { trainCommand } from './train.js';
 import { paint, VERSION } from './common.js';
@@ -36,6 +38,7 @@ export function buildProgram(): Command {
     cacheCommand(),
     annotateCommand(),
     selectCommand(),
+    serveCommand(),
   ];
   for (const c of verbs) program.addCommand(c.exitOverride());
   addGlobalOptions(program);
@@ -43,11 +46,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // A closed pipe (`ner tag big.txt | head`) is a normal way for a reader to stop: exit quietly.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
+  guardStreams();
   try {
     await buildProgram().parseAsync(argv);
     return 0;
@@ -56,6 +55,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The one place that handles write errors on the standard streams. stderr carries only messages: when
+ * it fails (a reader that quit, `2>/dev/full`) the messages are dropped and the work goes on, so that a
+ * training still saves its model. stdout carries results: a closed pipe (`ner tag big.txt | head`) is
+ * a normal way for a reader to stop (exit 0, quietly); any other error (a full disk) loses results, so
+ * it ends the run with a message and exit 1.
+ */
+export function guardStreams(): void {
+  process.stderr.on('error', () => {});
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.exitCode = report(new NerError(`cannot write to standard output: ${writeErrorText(err.code) ?? err.code ?? err.message}`,
+      writeErrorHint(err.code) ?? 'redirect the output to a file you can write, e.g. > out.txt'));
+    process.exit();
+  });
+}
 /** Prints an error the way a user should see it; returns the exit code. */
 export function report(err: unknown): number {
   if (err instanceof CommanderError) {

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../errors.js';
 import { SentenceSplitter, tokenize, type Token } from '../data/tokenize.js';
+import { badUtf8Line } from '../data/conll.js';
 
 export type InputMode = 'text' | 'tokens' | 'jsonl';
 
@@ -18,8 +19,8 @@ export type InputMode = 'text' | 'tokens' | 'jsonl';
 export interface Doc {
   /** The file's path, or the JSON Lines record's id (absent when the record has none). */
   id: string | number | undefined;
-  /** JSON Lines: the record as read (its other fields are written back). */
-  record?: Record<string, unknown>;
+  /** JSON Lines: the record's line as read (trimmed), written back with its "entities" added. */
+  line?: string;
   /** The document's text from `base` on (text input: the part not yet written; JSON Lines: all of it). */
   text: string;
   base: number;
@@ -68,7 +69,8 @@ async function* chunks(name: string, keepBom: boolean): AsyncGenerator<string> {
       try {
         text = decoder.decode(buf, { stream: true });
       } catch {
-        throw new DataError(shownName, line, 'invalid UTF-8 text (near this line)', 'save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 in > out)');
+        const at = Math.min(badUtf8Line(buf), countLines(buf) + 1); // the line in this chunk (its first when the bad bytes began in the chunk before)
+        throw new DataError(shownName, line + at - 1, 'invalid UTF-8 text', 'save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 in > out)');
       }
       line += countLines(buf);
       yield text;
@@ -102,8 +104,8 @@ async function* lines(name: string): AsyncGenerator<{ line: string; no: number }
   if (rest.length > 0) yield [{ line: rest.endsWith('\r') ? rest.slice(0, -1) : rest, no: ++no }];
 }
 
-function newDoc(id: string | number | undefined, text = '', record?: Record<string, unknown>): Doc {
-  return { id, text, base: 0, at: 0, cp: 0, record };
+function newDoc(id: string | number | undefined, text = '', line?: string): Doc {
+  return { id, text, base: 0, at: 0, cp: 0, line };
 }
 
 /** The items of every input, a chunk's worth at a time. */
@@ -160,7 +162,10 @@ export async function* readItems(files: string[], mode: InputMode): AsyncGenerat
             throw new DataError(name, no, record.text === undefined ? 'the record has no "text" field' : `"text" is ${JSON.stringify(record.text).slice(0, 40)}, not a string`, JSONL_FIX);
           }
           const id = typeof record.id === 'string' || typeof record.id === 'number' ? record.id : undefined;
-          const doc = newDoc(id, record.text, record);
+          if ('entities' in record) {
+            throw new DataError(name, no, 'the record already has an "entities" field', 'rename it: ner tag adds "entities" to each record');
+          }
+          const doc = newDoc(id, record.text, line.trim());
           out.push({ kind: 'start', doc }, ...tokenize(record.text).map((tokens): Item => ({ kind: 'sentence', doc, tokens })), { kind: 'end', doc });
         }
         yield out;

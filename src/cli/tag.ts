@@ -10,13 +10,13 @@ import { Command, Option } from 'commander';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { bracketed, findEntities, taggedSentences, type Entity, type TaggedSentence } from '../predict/entities.js';
+import { bracketed, findEntities, jsonEntity, taggedSentences, type Entity, type TaggedSentence } from '../predict/entities.js';
 import { type BatchTagger, batchTagger } from '../predict/tag-pipeline.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import type { NerModel } from '../model/ner-model.js';
 import { tokenize, type Token } from '../data/tokenize.js';
 import { OFFSET_UNITS, type OffsetUnit } from '../data/formats/index.js';
-import { DEFAULT_MODEL, ink, intOption, loadModelFor, numberOption, out, paint, shown } from './common.js';
+import { DEFAULT_MODEL, ink, intOption, loadModelFor, numberOption, out, paint, refuseClosedStdout, shown } from './common.js';
 import { inputFiles, readItems, type Doc, type InputMode, type Item } from './tag-input.js';
 
 type Format = 'inline' | 'conll' | 'json' | 'jsonl' | 'brackets';
@@ -93,17 +93,16 @@ function mark(model: NerModel, span: string, type: string, colour: boolean): str
   return TYPE_COLOURS[(i < 0 ? 0 : i) % TYPE_COLOURS.length].black(span) + ink.dim(type);
 }
 
+const PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
 /** A UTF-16 offset into a document (at or after its cursor) in the unit asked for; moves the cursor there. */
 function offsetIn(doc: Doc, at: number, unit: OffsetUnit): number {
   if (unit === 'utf16') return at;
-  let cp = doc.cp;
-  for (let i = doc.at; i < at; i++) {
-    const c = doc.text.charCodeAt(i - doc.base);
-    if (c < 0xdc00 || c > 0xdfff || i === doc.at || (doc.text.charCodeAt(i - 1 - doc.base) & 0xfc00) !== 0xd800) cp++;
-  }
+  // code points = UTF-16 units less one for each surrogate pair (the cursor never stops inside a pair)
+  const piece = doc.text.slice(doc.at - doc.base, at - doc.base);
+  doc.cp += piece.length - (piece.match(PAIR)?.length ?? 0);
   doc.at = at;
-  doc.cp = cp;
-  return cp;
+  return doc.cp;
 }
 
 /** Streams the tagged items to stdout in the chosen format, in input order. */
@@ -162,8 +161,10 @@ class Writer {
       if (it.kind === 'end') {
         if (format === 'inline') parts.push(doc.text);
         else if (format === 'jsonl') {
-          const record = doc.record ?? { id: doc.id, text: doc.text };
-          parts.push(JSON.stringify({ ...record, entities: this.entities }) + '\n');
+          // a record goes out as it came in, byte for byte, with "entities" added at its end
+          const entities = JSON.stringify(this.entities);
+          const line = doc.line ?? JSON.stringify({ id: doc.id, text: doc.text });
+          parts.push(`${line.slice(0, -1)},"entities":${entities}}\n`); // (never {}: a record has a text)
         }
         doc.text = ''; // (a document's text is not needed once it is written)
         continue;
@@ -192,7 +193,7 @@ class Writer {
           const text = this.input === 'tokens' ? e.text : doc.text.slice(e.start - doc.base, e.end - doc.base);
           const start = this.input === 'tokens' ? e.start : offsetIn(doc, e.start, this.unit);
           const end = this.input === 'tokens' ? e.end : offsetIn(doc, e.end, this.unit);
-          const ent: TaggedEntity = { text, type: e.type, start, end, prob: Math.round(e.prob * 1e4) / 1e4 };
+          const ent: TaggedEntity = jsonEntity(text, e.type, start, end, e.prob);
           if (format === 'jsonl') this.entities.push(ent);
           else {
             const withDoc = this.several ? { ...ent, doc: doc.id } : ent;
@@ -236,6 +237,7 @@ function inputFor(files: string[]): InputMode {
 
 export async function runTag(args: string[], opts: TagOpts): Promise<void> {
   const interactive = args.length === 0 && !!process.stdin.isTTY;
+  if (!interactive) refuseClosedStdout();
   const files = args.length === 0 ? ['-'] : inputFiles(args);
   const input = opts.input ?? inputFor(files);
   const format = opts.format ?? FORMAT_FOR[input];

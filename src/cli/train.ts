@@ -2,6 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,10 +17,11 @@ import { trainReportHtml } from '../report/report.js';
 import { type Checkpoint, type RunSpec, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { inputSize, pretrainedId } from '../model/features.js';
 import { ACTIVATIONS, HEADS } from '../model/model.js';
-import { saveModel } from '../io/model-io.js';
+import { serialiseModel } from '../io/model-io.js';
+import { guardRun } from '../io/outputs.js';
 import { setKernelThreads, splitsWork } from '../fast/team.js';
-import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig } from '../model/ner-model.js';
-import { train } from '../train/train.js';
+import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
+import { train, type TrainState } from '../train/train.js';
 import {
   DEFAULT_MODEL,
   DEMO_DEV,
@@ -30,7 +32,6 @@ import {
   loadEmbeddingsFor,
   numberOption,
   paint,
-  refuseOverwritingInput,
   shown,
 } from './common.js';
 
@@ -76,8 +77,9 @@ Examples:
   $ ner train --train ../shared/data/conll2003/train.txt --dev ../shared/data/conll2003/dev.txt
   $ ner train --train my.conll --entity LOC --hidden 50 --output models/loc.json
   $ ner train --resume models/ner.json.ckpt              # after Ctrl-C`)
-    .action(async (opts) => {
-      await runTrain(opts);
+    .action(async (opts, cmd: Command) => {
+      // the options the user typed (not defaults): --resume refuses those that would change the run
+      await runTrain(opts, cmd.options.filter((o) => cmd.getOptionValueSource(o.attributeName()) === 'cli').map((o) => o.long ?? o.flags));
     });
 }
 
@@ -153,9 +155,17 @@ function configFrom(opts: TrainOpts): ModelConfig {
   };
 }
 
+/** Options --resume takes: where the results go and how the run is shown or sped up, never what it computes. */
+const RESUME_TAKES = new Set(['--resume', '--output', '--report', '--threads', '--quiet']);
+
 /** The run to do: from the options, or from a checkpoint with --resume. */
-function runSpec(opts: TrainOpts): { run: Omit<RunSpec, 'fingerprint' | 'tokens'>; resume?: Checkpoint } {
+function runSpec(opts: TrainOpts, given: string[]): { run: Omit<RunSpec, 'fingerprint' | 'tokens'>; resume?: Checkpoint } {
   if (opts.resume) {
+    const refused = given.filter((flag) => !RESUME_TAKES.has(flag));
+    if (refused.length > 0) {
+      throw new UsageError(`--resume continues the interrupted run with the options and data it was started with; ${refused.join(', ')} cannot change them`,
+        `leave out ${refused.join(', ')} (--output, --report, --threads and -q may be given), or train again without --resume`);
+    }
     const ckpt = readCheckpoint(opts.resume);
     return { run: ckpt.run, resume: ckpt };
   }
@@ -166,19 +176,81 @@ function runSpec(opts: TrainOpts): { run: Omit<RunSpec, 'fingerprint' | 'tokens'
   };
 }
 
-export async function runTrain(opts: TrainOpts): Promise<void> {
+/** Options that mean nothing for the chosen head: refused rather than silently ignored. */
+function refuseConflicts(config: ModelConfig, given: string[]): void {
+  if (config.head === 'ovr' && given.includes('--scheme')) {
+    throw new UsageError('--scheme sets the tag scheme of the softmax head\'s outputs; --head ovr has one binary classifier per type and no scheme', 'leave out --scheme, or use --head softmax');
+  }
+  if (config.head === 'softmax' && given.includes('--threshold')) {
+    throw new UsageError('--threshold is the one-vs-rest head\'s minimum probability; the softmax head decodes with Viterbi and has none', 'leave out --threshold, or use --head ovr');
+  }
+}
+
+/** sha256 of a file's bytes, or null when there is no such file. */
+function hashOfFile(file: string): string | null {
+  try {
+    if (!fs.statSync(file).isFile()) return null; // a device (/dev/full) or a directory: the guard refuses it
+    return hashOf(fs.readFileSync(file));
+  } catch {
+    return null;
+  }
+}
+const hashOf = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** models/ner.json → models/ner.partial.json: where an unfinished run keeps its best model when --output held one before. */
+export function partialFileOf(output: string): string {
+  const ext = path.extname(output);
+  return ext ? `${output.slice(0, -ext.length)}.partial${ext}` : `${output}.partial`;
+}
+
+const MODEL_FILE = /"format"\s*:\s*"ner-window-classifier"/;
+const CHECKPOINT_FILE = /"format"\s*:\s*"ner-train-checkpoint"/;
+const HTML_FILE = /<!doctype html|<html/i;
+
+// What a run may replace. --output gets a model only from this run, and an existing model there is
+// replaced only by a model of this run that finished (every epoch, or early stopping). While the run is
+// unfinished, its best model so far is written (atomically, after each epoch that improves dev F1) to
+// --output when --output held no model before the run, else beside it, to NAME.partial.json; so a kill
+// at any moment leaves at --output either the model the user had or a complete model of one of this
+// run's epochs, and an interrupted run never replaces a model with a worse, partial one. The checkpoint
+// (NAME.json.ckpt, written after every epoch and on Ctrl-C) records what --output may hold; when another
+// run has replaced the file since, --resume refuses rather than overwrite that run's model.
+export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<void> {
   const quiet = !!opts.quiet;
   const say = (s: string) => {
     if (!quiet) process.stderr.write(s + '\n');
   };
-  const { run, resume } = runSpec(opts);
-  const { config, output } = run;
-  refuseOverwritingInput('--output', opts.resume ? output : opts.output, [...run.train, ...(run.dev ? [run.dev] : []), ...(run.embeddings !== DEFAULT_EMBEDDINGS ? [run.embeddings] : [])]);
-  if (!resume && opts.output === DEFAULT_MODEL) fs.mkdirSync(path.dirname(output), { recursive: true });
-  else if (!fs.existsSync(path.dirname(output))) {
-    throw new UsageError(`--output ${shown(output)}: the directory ${shown(path.dirname(output))} does not exist`, `create it first: mkdir -p ${shown(path.dirname(output))}`);
+  const warn = (s: string) => process.stderr.write(paint.yellow(`warning: ${s}`) + '\n');
+  const { run, resume } = runSpec(opts, given);
+  const { config } = run;
+  if (!resume) refuseConflicts(config, given);
+  if (opts.output.trim() === '') throw new UsageError(`--output ${JSON.stringify(opts.output)}: expected a file name`, 'e.g. --output models/ner.json');
+  const output = resume && given.includes('--output') ? path.resolve(opts.output) : run.output;
+  const sameOutput = !resume || output === run.output;
+  const checkpointFile = resume && sameOutput ? path.resolve(opts.resume!) : `${output}.ckpt`;
+  let outputHash = hashOfFile(output);
+  if (resume && sameOutput && run.outputHashes && !run.outputHashes.includes(outputHash)) {
+    throw new NerError(`${shown(output)} has changed since the checkpoint ${shown(checkpointFile)} was written (another run wrote it?); resuming would replace it`,
+      `resume into another file: ner train --resume ${shown(checkpointFile)} --output ${shown(partialFileOf(output).replace('.partial', '-resumed'))}, or delete the stale checkpoint`);
   }
-  const checkpointFile = opts.resume ? path.resolve(opts.resume) : `${output}.ckpt`;
+  const bestTo = resume && sameOutput ? run.bestTo ?? output : outputHash === null ? output : partialFileOf(output);
+  guardRun({
+    inputs: [
+      ...run.train.map((file) => ({ option: '--train', file: shown(file) })),
+      { option: '--dev', file: run.dev ? shown(run.dev) : undefined },
+      { option: '--embeddings', file: run.embeddings === DEFAULT_EMBEDDINGS ? undefined : run.embeddings },
+      { option: '--resume', file: resume && !sameOutput ? opts.resume : undefined },
+    ],
+    outputs: [
+      { option: '--output', file: shown(output), mkdir: true, bytes: 1 << 20, replaces: MODEL_FILE },
+      { option: 'the checkpoint', file: shown(checkpointFile), replaces: CHECKPOINT_FILE },
+      { option: 'the unfinished run\'s best model', file: bestTo === output ? undefined : shown(bestTo), replaces: MODEL_FILE },
+      { option: '--report', file: opts.report, replaces: HTML_FILE },
+    ],
+  });
+  if (!resume && fs.existsSync(checkpointFile)) {
+    warn(`${shown(checkpointFile)} holds the checkpoint of an interrupted run; this run replaces it (to continue that run instead: ner train --resume ${shown(checkpointFile)})`);
+  }
 
   const readOpts = { ...opts, tagColumn: run.tagColumn };
   const corpora = run.train.map((f) => readLabelledFor(f, readOpts));
@@ -186,10 +258,13 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
   for (const c of [...corpora, ...(dev ? [dev] : [])]) {
     say(`${shown(c.file)}: ${c.sentences.length.toLocaleString('en-US')} sentences, ${c.tokens.toLocaleString('en-US')} tokens, scheme ${c.scheme}, types ${c.types.join(' ')}`);
   }
+  const trainTypes = new Set(corpora.flatMap((c) => c.types));
+  const devOnly = dev ? dev.types.filter((t) => !trainTypes.has(t)) : [];
+  if (devOnly.length > 0) warn(`${shown(dev!.file)} has entity types the training data lacks: ${devOnly.join(', ')}; the model cannot find them, so they count as misses in dev F1`);
   const tokens = corpora.reduce((a, c) => a + c.tokens, 0);
   const emb = await loadEmbeddingsFor(run.embeddings, quiet, true, run.maxWords);
   if (resume && (resume.run.fingerprint !== emb.fingerprint || resume.run.tokens !== tokens)) {
-    throw new NerError(`${shown(checkpointFile)}: the training files or embeddings changed since the checkpoint was written`, 'resume only with the same data, or train again without --resume');
+    throw new NerError(`${shown(opts.resume!)}: the training files or embeddings changed since the checkpoint was written`, 'resume only with the same data, or train again without --resume');
   }
   for (const c of [...corpora, ...(dev ? [dev] : [])]) say(`${shown(c.file)}: ${fmt(oovRate(emb, c), 1)} % of tokens have no pretrained vector`);
 
@@ -199,14 +274,26 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
       : null;
   let epoch = resume ? resume.state.epoch : 1;
   let barStarted = false;
-  if (resume) say(`resuming ${shown(checkpointFile)}: epoch ${resume.state.epoch}, ${resume.state.step.toLocaleString('en-US')} windows done`);
+  if (resume) say(`resuming ${shown(opts.resume!)}: epoch ${resume.state.epoch}, ${resume.state.step.toLocaleString('en-US')} windows done`);
   // the minibatch's product z = Wx + b: batch × n × GH multiply-adds (ovr: one classifier per type)
-  const types = config.entity.length > 0 ? config.entity.length : new Set(corpora.flatMap((c) => c.types)).size;
+  const types = config.entity.length > 0 ? config.entity.length : trainTypes.size;
   const GH = (config.head === 'ovr' ? types : 1) * config.hidden;
   const n = inputSize({ window: config.window, d: emb.d, useCasing: config.casing });
   const threads = setKernelThreads(opts.threads ?? (splitsWork(config.batch * n * GH) ? CORES : 1));
   say(`training: ${config.head} head, ${config.activation}, H=${config.hidden}, window ${config.window}, lr ${config.lr}, batch ${config.batch}, seed ${config.seed}${config.fineTune ? ', fine-tuning the vectors' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`);
   say(paint.bold('epoch     loss  dev P  dev R dev F1    tok/s    time'));
+
+  const runOf = (): RunSpec => ({ ...run, output, fingerprint: emb.fingerprint, tokens, bestTo });
+  /** Saves a checkpoint, then (when given) a model to `dest`: a kill between the two leaves --output in a state the checkpoint accepts. */
+  const save = (state: TrainState, model?: NerModel, dest = bestTo): void => {
+    const text = model ? serialiseModel(model) : undefined;
+    const newHash = text !== undefined && dest === output ? hashOf(text) : outputHash;
+    saveCheckpoint({ run: { ...runOf(), outputHashes: [...new Set([outputHash, newHash])] }, state }, checkpointFile);
+    if (text !== undefined) {
+      writeFileAtomic(dest, text);
+      if (dest === output) outputHash = newHash;
+    }
+  };
 
   // Ctrl-C / SIGTERM: stop before the next minibatch, save a checkpoint and the best model so far.
   // A second Ctrl-C abandons the run at once.
@@ -236,11 +323,13 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
           }
           if (done === total || done % (config.batch * 50) < config.batch) bar.update(done, { epoch, loss: loss.toFixed(4) });
         },
-        onEpoch: (r, isBest) => {
+        onEpoch: (r, isBest, end) => {
           if (bar && barStarted) bar.stop();
           barStarted = false;
           epoch = r.epoch + 1;
           say(epochLine(r, isBest));
+          // the last epoch's model is the finished run's: it goes to --output
+          save(end.state(), isBest || end.last ? end.model() : undefined, end.last ? output : bestTo);
         },
         shouldStop: () => signalled !== null,
       },
@@ -254,28 +343,35 @@ export async function runTrain(opts: TrainOpts): Promise<void> {
   const m = result.model;
   const seconds = (performance.now() - t0) / 1000;
   const hasModel = m.history.length > 0;
-  if (hasModel) saveModel(m, output);
   const best = m.bestEpoch ? m.history[m.bestEpoch - 1] : m.history[m.history.length - 1];
   const score = best?.dev
     ? `dev P ${fmt(best.dev.precision)}  R ${fmt(best.dev.recall)}  F1 ${fmt(best.dev.f1)} (epoch ${best.epoch})`
     : `no dev set: kept the last epoch (${best?.epoch})`;
+  const kept = bestTo === output ? '' : `; ${shown(output)} still holds the model it held before (only a finished run replaces it)`;
 
   if (result.stop === 'interrupted' && result.state) {
-    saveCheckpoint({ run: { ...run, fingerprint: emb.fingerprint, tokens }, state: result.state }, checkpointFile);
+    save(result.state, hasModel ? m : undefined);
     throw new InterruptedError(
       `interrupted in epoch ${result.state.epoch}; checkpoint saved to ${shown(checkpointFile)}` +
-        (hasModel ? `; best model so far saved to ${shown(output)} (${score})` : ' (no epoch had finished, so no model was saved)'),
+        (hasModel ? `; best model so far saved to ${shown(bestTo)} (${score})${kept}` : ` (no epoch had finished, so no model was saved${kept})`),
       `continue with: ner train --resume ${shown(checkpointFile)}`,
     );
   }
   if (result.stop === 'diverged' && result.diverged) {
+    if (hasModel) writeFileAtomic(bestTo, serialiseModel(m));
+    fs.rmSync(checkpointFile, { force: true });
     throw new NerError(
       `training diverged in epoch ${result.diverged.epoch}: the loss became ${result.diverged.loss}` +
-        (hasModel ? `; the last good model was saved to ${shown(output)} (${score})` : '; no model was saved'),
+        (hasModel ? `; the last good model was saved to ${shown(bestTo)} (${score})${kept}` : '; no model was saved'),
       `use a smaller learning rate, e.g. --lr ${config.lr / 4}`,
     );
   }
-  if (opts.resume) fs.rmSync(checkpointFile, { force: true });
+  // Finished: the model is at --output (written after the last epoch; a resume from the last epoch's
+  // checkpoint writes it here), and the checkpoint and any partial model are done with.
+  const text = serialiseModel(m);
+  if (hashOf(text) !== outputHash) writeFileAtomic(output, text);
+  fs.rmSync(checkpointFile, { force: true });
+  if (bestTo !== output) fs.rmSync(bestTo, { force: true });
   process.stderr.write(
     `${paint.green('saved')} ${shown(output)}  ${score}  ${m.history.length} epochs in ${seconds.toFixed(1)} s${result.stop === 'early' ? ' (early stop)' : ''}\n`,
   );

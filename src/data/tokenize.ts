@@ -64,8 +64,10 @@ const STARTERS = new Set([
 ]);
 // A word or number: runs of letters/digits joined by a hyphen, by . , : / between digits, by & or an
 // apostrophe between letters. A number may start with + or a decimal point (+44, .500).
+// Zero-width characters (U+200B space, U+200C non-joiner, U+200D joiner, U+2060 word joiner, U+FEFF)
+// are invisible and occur inside words (pasted text, emoji, Persian, Indic scripts): they never split one.
 const WORD =
-  /(?:\+(?=\d)|\.(?=\d))?[\p{L}\p{N}\p{M}]+(?:(?:-+|(?<=\p{N})[.,:/](?=\p{N})|(?<=\p{L})[&'’](?=\p{L}))[\p{L}\p{N}\p{M}]+)*/uy;
+  /(?:\+(?=\d)|\.(?=\d))?[\p{L}\p{N}\p{M}\u200B-\u200D\u2060\uFEFF]+(?:(?:-+|(?<=\p{N})[.,:/](?=\p{N})|(?<=\p{L})[&'’](?=\p{L}))[\p{L}\p{N}\p{M}\u200B-\u200D\u2060\uFEFF]+)*/uy;
 const PUNCT_RUN = /\.{2,}|-{2,}|…/uy;
 const PLAIN_WORD = /^[A-Za-z0-9]+$/;
 
@@ -236,6 +238,13 @@ export function tokenize(text: string): Token[][] {
   return tokenizeText(text, true);
 }
 
+/** Whether text[i] is whitespace (as /\s/u says), without a regex call for the usual characters. */
+function isSpaceAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return c === 32 || (c >= 9 && c <= 13);
+  return /\s/u.test(text[i]);
+}
+
 /**
  * Streaming tokenizer: push() chunks of any size, then call end(). Each call returns the sentences
  * completed so far, with offsets into the whole stream; all calls together return exactly
@@ -255,10 +264,13 @@ export class SentenceSplitter {
     if (this.done) throw new Error('SentenceSplitter.push() called after end()');
     this.buffer += chunk;
     // Tokenise only up to the last whitespace, so no word is cut in two; the last sentence may be
-    // unfinished, so it is held back with the text after it.
-    let cut = this.buffer.length - 1;
-    while (cut >= 0 && !/\s/u.test(this.buffer[cut])) cut--;
-    if (cut < 0) return [];
+    // unfinished, so it is held back with the text after it. A chunk without whitespace completes no
+    // word, so nothing changes: only the chunk is scanned (a whole-buffer scan per chunk made text
+    // without whitespace quadratic).
+    let last = chunk.length - 1;
+    while (last >= 0 && !isSpaceAt(chunk, last)) last--; // the chunk, not the buffer: reading a character of a long concatenation copies it whole
+    if (last < 0) return [];
+    const cut = this.buffer.length - chunk.length + last;
     if (!this.mayEndSentence(cut)) return [];
     const sentences = tokenizeText(this.buffer.slice(0, cut), this.lineStart, this.base); // stream offsets
     // Emit up to the last sentence that is followed by whitespace, so the next one starts a word.

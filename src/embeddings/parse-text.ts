@@ -92,6 +92,11 @@ export async function parseText(r: ByteReader, lineHint: number, maxWords = Infi
       p = q;
     }
     if (k !== d) {
+      if (headerN >= 0 && rows === 1 && k === 1) {
+        // `2012 5` is a word2vec header or the first row of 1-dimensional GloVe vectors: only a header makes the file readable as either
+        throw new DataError(file, r.line, `line ${headerLine} ("${headerN} ${d}") reads as a word2vec header (${headerN} words × ${d}), but ${quoted(word)} has 1 value; if these are 1-dimensional vectors, line ${headerLine} is the word "${headerN}"`,
+          `put a header "<number of words> 1" on a new first line (e.g. sed -i '1i <count> 1' FILE); if line ${headerLine} is a header, fix it to "${headerN} 1"`);
+      }
       if (headerN >= 0 && rows === 1) {
         throw new DataError(file, r.line, `the header on line ${headerLine} says ${d} dimensions, but ${quoted(word)} has ${k} values`, `fix line ${headerLine} to "${headerN} ${k}" if the vectors are right`);
       }

@@ -32,9 +32,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | readon
     fs.rmSync(tmp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') throw new NerError(`cannot write ${file}: it is a directory`, 'give a file name, e.g. models/ner.json');
-    if (code === 'EACCES' || code === 'EPERM') throw new NerError(`cannot write ${file}: permission denied`, 'choose a writable location');
-    if (code === 'ENOSPC') throw new NerError(`cannot write ${file}: no space left on the device`, 'free some disk space');
-    throw new NerError(`cannot write ${file}: ${(err as Error).message}`);
+    throw new NerError(`cannot write ${file}: ${writeErrorText(code) ?? (err as Error).message}`, writeErrorHint(code) ?? 'choose another location and try again');
   }
   syncDir(dir);
 }
@@ -82,4 +80,26 @@ function syncDir(dir: string): void {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** What a failed write means and how to fix it, by error code. */
+const WRITE_ERRORS: Record<string, [string, string]> = {
+  EACCES: ['permission denied', 'choose a writable location, or make the folder writable (chmod u+w)'],
+  EPERM: ['permission denied', 'choose a writable location, or make the folder writable (chmod u+w)'],
+  EROFS: ['the file system is read-only', 'write to a folder on a writable disk, e.g. under your home folder'],
+  ENOSPC: ['no space left on the device', 'free some disk space, or write to another disk'],
+  EDQUOT: ['disk quota exceeded', 'free some space in your quota, or write to another disk'],
+  EFBIG: ['the file is too large for this file system', 'write to a file system that holds large files (not FAT32), or make the output smaller'],
+  ENAMETOOLONG: ['the file name is too long', 'choose a shorter name'],
+  EIO: ['an input/output error on the device', 'check the disk, or write to another one'],
+};
+
+/** What a write that failed with `code` means, in words, or undefined for a code with no known meaning. */
+export function writeErrorText(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : WRITE_ERRORS[code]?.[0];
+}
+
+/** The `fix:` line for a write that failed with `code`, or undefined for a code with no known fix. */
+export function writeErrorHint(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : WRITE_ERRORS[code]?.[1];
 }

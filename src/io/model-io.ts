@@ -15,6 +15,7 @@ import { C, inputSize, newWordTable } from '../model/features.js';
 import { makeLabels, outputCount } from '../model/labels.js';
 import { type Params, ACTIVATIONS, HEADS, checkParams, groups } from '../model/model.js';
 import { DEFAULT_CONFIG, type ModelConfig, type NerModel } from '../model/ner-model.js';
+import { epochRecordProblem } from './history.js';
 
 export const FORMAT = 'ner-window-classifier';
 export const VERSION = 1;
@@ -110,7 +111,11 @@ export function parseModel(text: string, file: string): ModelFile {
   }
   if (doc.version !== VERSION) {
     const newer = typeof doc.version === 'number' && doc.version > VERSION;
-    throw new DataError(file, undefined, `model format version ${doc.version} is not supported (this ner reads version ${VERSION})`,
+    if (String(doc.version) === String(VERSION)) {
+      throw new DataError(file, undefined, `model format version ${JSON.stringify(doc.version)} is a ${typeof doc.version}, expected the number ${VERSION}`,
+        `the file was edited: write "version": ${VERSION}, or retrain the model with \`ner train\``);
+    }
+    throw new DataError(file, undefined, `model format version ${JSON.stringify(doc.version)} is not supported (this ner reads version ${VERSION})`,
       newer ? 'upgrade ner to read it' : 'retrain the model with this version of ner');
   }
   const config: ModelConfig = { ...DEFAULT_CONFIG, ...doc.config };
@@ -143,6 +148,16 @@ export function parseModel(text: string, file: string): ModelFile {
   if (!Array.isArray(keys) || keys.some((k: unknown) => typeof k !== 'string')) throw bad('words.keys is missing or not a list of words');
   if (keys.length < 3) throw bad(`words.keys has ${keys.length} words, expected at least 3 (<s>, </s> and <unk>)`);
   const wordRows = unpack(doc.words.rows, 'words.rows', [keys.length, shape.d], file);
+  if (doc.history !== undefined && !Array.isArray(doc.history)) throw bad('history is not a list of epochs');
+  (doc.history ?? []).forEach((r: unknown, i: number) => {
+    const problem = epochRecordProblem(r, i + 1);
+    if (problem) throw bad(`history[${i}] ${problem}`);
+  });
+  if (doc.bestEpoch !== undefined && !(Number.isInteger(doc.bestEpoch) && doc.bestEpoch >= 0 && doc.bestEpoch <= (doc.history ?? []).length)) throw bad(`bestEpoch is ${JSON.stringify(doc.bestEpoch)}`);
+  const on = doc.trainedOn;
+  if (on !== undefined && (!on || !Array.isArray(on.files) || on.files.some((f: unknown) => typeof f !== 'string') || !Number.isSafeInteger(on.sentences) || !Number.isSafeInteger(on.tokens))) {
+    throw bad('trainedOn should hold files (a list of names), sentences and tokens (whole numbers)');
+  }
   const e = doc.embeddings;
   if (!e || typeof e.source !== 'string' || typeof e.fingerprint !== 'string' || e.d !== shape.d) throw bad('embeddings info is missing');
   const packaged = doc.vectors === undefined ? undefined : unpackVectors(doc.vectors, e, file);

@@ -59,6 +59,12 @@ export function taggedSentences(sentences: Token[][], decoded: (Pick<Decoded, 's
   });
 }
 
+/** An entity as `ner tag --format json` and `ner serve` give it: its text as the input has it, its
+ *  offsets in the unit asked for, these five fields in this order, the probability rounded to 4 decimals. */
+export function jsonEntity(text: string, type: string, start: number, end: number, prob: number): Entity {
+  return { text, type, start, end, prob: Math.round(prob * 1e4) / 1e4 };
+}
+
 /** One sentence as `[Paris Hilton]PER wowed the crowd .`: tokens joined by spaces, entities bracketed. */
 export function bracketed(s: TaggedSentence): string {
   const parts: string[] = [];

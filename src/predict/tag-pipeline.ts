@@ -68,7 +68,7 @@ export class TagPipeline implements BatchTagger {
     private readonly model: NerModel,
     budgetBytes?: number,
   ) {
-    const { words, ...rest } = model;
+    const { words, packed: _packed, ...rest } = model; // a packaged model's vectors stay here: rows are sent as needed
     // the model's own rows (13 MB with --fine-tune), moved into shared memory, which the thread reads
     // without a copy of its own: the same values, in the model the caller holds too
     if (!(words.rows.buffer instanceof SharedArrayBuffer)) {

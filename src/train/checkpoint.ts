@@ -5,11 +5,12 @@
 
 import * as fs from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.js';
-import { DataError, NerError } from '../errors.js';
+import { DataError } from '../errors.js';
 import type { Params } from '../model/model.js';
 import { pack, unpack } from '../io/model-io.js';
 import { DEFAULT_CONFIG, type ModelConfig } from '../model/ner-model.js';
-import type { TrainState } from './train.js';
+import { checkConfig, type TrainState } from './train.js';
+import { epochRecordProblem } from '../io/history.js';
 
 export const CHECKPOINT_FORMAT = 'ner-train-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -25,6 +26,13 @@ export interface RunSpec {
   fingerprint: string;
   output: string; // absolute path of the model file
   tokens: number; // training tokens, to catch a changed training file
+  /** Where the run's best model so far goes until it finishes: `output`, or its `.partial.json` sibling
+   *  when `output` held a model before the run (see cli/train.ts for the rule). */
+  bestTo?: string;
+  /** sha256 of each state `output` may be in while this checkpoint is the newest (null: no file): what it
+   *  held before the checkpoint's epoch ended and what the run wrote there then. Anything else means
+   *  another run replaced the file since, and resuming would overwrite that run's model. */
+  outputHashes?: (string | null)[];
 }
 
 export interface Checkpoint {
@@ -87,10 +95,38 @@ export function readCheckpoint(file: string): Checkpoint {
   if (doc.version !== CHECKPOINT_VERSION) throw new DataError(file, undefined, `checkpoint version ${doc.version} is not supported (this ner reads ${CHECKPOINT_VERSION})`, 'resume it with the ner version that wrote it');
   const st = doc.state;
   const run = doc.run as RunSpec;
-  if (!run || !Array.isArray(run.train) || !st || !Number.isInteger(st.epoch) || !Number.isInteger(st.step)) {
-    throw new NerError(`${file}: the checkpoint is incomplete`, 'train again without --resume');
-  }
+  const bad = (what: string) => new DataError(file, undefined, `the checkpoint is damaged or was edited: ${what}`, 'train again without --resume');
+  if (!run || typeof run !== 'object' || !st || typeof st !== 'object') throw bad('its "run" or "state" is missing');
+  if (!Array.isArray(run.train) || run.train.length === 0 || run.train.some((f) => typeof f !== 'string')) throw bad('run.train is not a list of files');
+  if (run.dev !== null && typeof run.dev !== 'string') throw bad('run.dev is not a file name or null');
+  for (const k of ['embeddings', 'fingerprint', 'output'] as const) if (typeof run[k] !== 'string') throw bad(`run.${k} is not a string`);
+  if (!isCount(run.tokens) || run.tokens === 0) throw bad(`run.tokens is ${JSON.stringify(run.tokens)}`);
+  if (run.bestTo !== undefined && typeof run.bestTo !== 'string') throw bad('run.bestTo is not a file name');
+  if (run.outputHashes !== undefined && (!Array.isArray(run.outputHashes) || run.outputHashes.some((h) => h !== null && typeof h !== 'string'))) throw bad('run.outputHashes is not a list of hashes');
+  if (run.config !== undefined && (typeof run.config !== 'object' || run.config === null)) throw bad('run.config is not an object');
   run.config = { ...DEFAULT_CONFIG, ...run.config };
+  try {
+    checkConfig(run.config);
+  } catch (err) {
+    throw bad(`run.config holds an ${(err as Error).message}`);
+  }
+  const epochs = run.config.epochs;
+  if (!Number.isInteger(st.epoch) || st.epoch < 1 || st.epoch > epochs + 1) throw bad(`state.epoch is ${JSON.stringify(st.epoch)}, expected 1 to ${epochs + 1}`);
+  if (!isCount(st.step) || st.step > run.tokens || st.step % run.config.batch !== 0) {
+    throw bad(`state.step is ${JSON.stringify(st.step)}, expected a multiple of the batch (${run.config.batch}) up to the ${run.tokens} training windows`);
+  }
+  if (!Number.isInteger(st.rngAtEpochStart) || st.rngAtEpochStart < 0 || st.rngAtEpochStart > 0xffffffff) throw bad(`state.rngAtEpochStart is ${JSON.stringify(st.rngAtEpochStart)}, expected a 32-bit whole number`);
+  if (!isCount(st.seen) || st.seen > run.tokens) throw bad(`state.seen is ${JSON.stringify(st.seen)}`);
+  if (typeof st.J !== 'number' || !Number.isFinite(st.J) || st.J < 0) throw bad(`state.J is ${JSON.stringify(st.J)}, expected the loss so far (a number ≥ 0)`);
+  if (!Array.isArray(st.history) || st.history.length !== st.epoch - 1) throw bad(`state.history should list the ${st.epoch - 1} finished epochs`);
+  st.history.forEach((r: unknown, i: number) => {
+    const problem = epochRecordProblem(r, i + 1);
+    if (problem) throw bad(`state.history[${i}] ${problem}`);
+  });
+  if (!Number.isInteger(st.bestEpoch) || st.bestEpoch < 0 || st.bestEpoch > st.history.length) throw bad(`state.bestEpoch is ${JSON.stringify(st.bestEpoch)}`);
+  if (!isCount(st.sinceBest) || st.sinceBest > st.history.length) throw bad(`state.sinceBest is ${JSON.stringify(st.sinceBest)}`);
+  if (st.best !== null && (typeof st.best !== 'object' || typeof st.best.f1 !== 'number')) throw bad('state.best is not a best-so-far record');
+  if ((st.best === null) !== (st.history.length === 0)) throw bad('state.best does not agree with state.history');
   const params = unpackParams(st.params, file);
   const state: TrainState = {
     epoch: st.epoch,
@@ -105,5 +141,8 @@ export function readCheckpoint(file: string): Checkpoint {
     rows: unpack(st.rows, 'rows', [st.rows?.shape?.[0] ?? -1], file),
     best: st.best ? { f1: st.best.f1, params: unpackParams(st.best.params, file, params), rows: unpack(st.best.rows, 'best rows', [st.best.rows?.shape?.[0] ?? -1], file) } : null,
   };
+  if (state.best && state.best.rows.length !== state.rows.length) throw bad('state.best.rows and state.rows differ in size');
   return { run, state };
 }
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;

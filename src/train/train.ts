@@ -12,7 +12,7 @@
 
 import type { Corpus } from '../data/conll.js';
 import { type Embeddings, embeddingsInfo } from '../embeddings/embeddings.js';
-import { NerError, assertShape } from '../errors.js';
+import { NerError } from '../errors.js';
 import {
   type Encoded,
   type WindowShape,
@@ -29,19 +29,20 @@ import {
   withNearRows,
 } from '../model/features.js';
 import { makeLabels, outputCount, targets } from '../model/labels.js';
-import { evaluate } from '../eval/metrics.js';
+import { scoreCorpus } from '../eval/analysis.js';
 import { type Dims, type Params, initParams, lossAndGrad, snapshotParams } from '../model/model.js';
 import { type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
-import { tagSentences } from '../predict/predict.js';
-import { needArena, wasmAlloc, wasmAlloc32 } from '../fast/arena.js';
-import { forward, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
+import { needArena, wasmAlloc, wasmAlloc32, wasmFree } from '../fast/arena.js';
+import { forward, free32, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
 import { backwardAndStep, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
 import { entityTypes } from '../data/tags.js';
 
 export interface TrainHooks {
   onBatch?: (done: number, total: number, meanLoss: number) => void;
-  onEpoch?: (record: EpochRecord, isBest: boolean) => void;
+  /** After each finished epoch; `end` gives, on demand, the best model so far and the state that resumes
+   *  at the next epoch (the caller saves them so that a kill at any moment loses at most one epoch). */
+  onEpoch?: (record: EpochRecord, isBest: boolean, end: EpochEnd) => void;
   /** Checked before every minibatch: return true to stop there (the result then carries the state). */
   shouldStop?: () => boolean;
   now?: () => number; // ms clock (injectable for tests)
@@ -60,6 +61,15 @@ export interface TrainState {
   bestEpoch: number;
   sinceBest: number;
   history: EpochRecord[];
+}
+
+export interface EpochEnd {
+  /** Whether training stops after this epoch (the last one, or early stopping). */
+  last: boolean;
+  /** The best model so far: the model train() returns if this epoch is the last. */
+  model(): NerModel;
+  /** The state that resumes at the start of the next epoch. */
+  state(): TrainState;
 }
 
 export type StopReason = 'done' | 'early' | 'interrupted' | 'diverged';
@@ -148,10 +158,10 @@ export function checkConfig(c: ModelConfig): void {
   if (!Number.isInteger(c.seed) || c.seed < 0) bad(`--seed ${c.seed}`, 'use a whole number ≥ 0');
 }
 
-/** Entity-level P/R/F1 of a model on a labelled corpus (the numbers `ner eval` prints). */
-export function devScore(model: NerModel, dev: { tokens: string[][]; tags: string[][] }) {
-  const pred = tagSentences(model, dev.tokens).map((dcd) => dcd.tags);
-  const r = evaluate(dev.tags, pred);
+/** Entity-level P/R/F1 of a model on a labelled corpus: the numbers `ner eval` prints (scoreCorpus writes
+ *  the predictions in the corpus's own scheme, so an IO dev file merges touching entities as eval does). */
+export function devScore(model: NerModel, dev: Corpus) {
+  const r = scoreCorpus(model, dev).result;
   return { precision: r.precision, recall: r.recall, f1: r.f1 };
 }
 
@@ -168,7 +178,6 @@ export async function train(
   const now = hooks.now ?? (() => performance.now());
   const rng = new Rng(config.seed);
   const data = sentencesOf(trainCorpora);
-  const devData = dev ? sentencesOf([dev]) : null;
 
   let types = entityTypes(data.tags);
   if (config.entity.length > 0) {
@@ -245,7 +254,12 @@ export async function train(
   if (resume) {
     // Same seed → the same word table, parameters and Rng draws were made above; now overwrite them
     // with where the interrupted run stood.
-    assertShape(resume.params.W.length === params.W.length && resume.rows.length === words.rows.length, 'checkpoint parameters', `${params.W.length} + ${words.rows.length}`, `${resume.params.W.length} + ${resume.rows.length}`);
+    const sizes = (p: { W: ArrayLike<number>; b: ArrayLike<number>; U: ArrayLike<number>; c: ArrayLike<number> }, rows: ArrayLike<number>) => [p.W.length, p.b.length, p.U.length, p.c.length, rows.length].join(', ');
+    const want = sizes(params, words.rows);
+    if (sizes(resume.params, resume.rows) !== want || (resume.best && sizes(resume.best.params, resume.best.rows) !== want)) {
+      throw new NerError(`the checkpoint's parameters (W, b, U, c, word rows: ${sizes(resume.params, resume.rows)}) do not fit this run's model (${want})`,
+        'the checkpoint was edited or belongs to other data: train again without --resume');
+    }
     params.W.set(resume.params.W);
     params.b.set(resume.params.b);
     params.U.set(resume.params.U);
@@ -259,7 +273,10 @@ export async function train(
   }
 
   let lastYield = now();
-  for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
+  // a state saved after the epoch that stopped early resumes to the end at once
+  const stoppedEarly = resume !== undefined && dev !== null && resume.step === 0 && resume.sinceBest >= config.patience;
+  if (stoppedEarly && resume.epoch <= config.epochs) stop = 'early';
+  for (let epoch = startEpoch; epoch <= config.epochs && !stoppedEarly; epoch++) {
     const t0 = now();
     const lr = config.lr / (1 + config.lrDecay * (epoch - 1));
     const lrEmbed = config.lrEmbed / (1 + config.lrDecay * (epoch - 1));
@@ -317,7 +334,7 @@ export async function train(
     }
     const t1 = now();
     model.params = snapshotParams(params); // this epoch's parameters, in float64, for scoring and keeping
-    const devResult = devData ? devScore(model, devData) : null;
+    const devResult = dev ? devScore(model, dev) : null;
     const t2 = now();
     const record: EpochRecord = {
       epoch,
@@ -336,8 +353,14 @@ export async function train(
       model.bestEpoch = devResult ? epoch : 0;
       sinceBest = 0;
     } else sinceBest++;
-    hooks.onEpoch?.(record, isBest);
-    if (devData && sinceBest >= config.patience) {
+    const early = dev !== null && sinceBest >= config.patience;
+    const kept = best!;
+    hooks.onEpoch?.(record, isBest, {
+      last: early || epoch === config.epochs,
+      model: () => ({ ...model, history: [...model.history], params: kept.params, words: { ...words, rows: kept.rows } }),
+      state: () => ({ epoch: epoch + 1, step: 0, rngAtEpochStart: rng.state, J: 0, seen: 0, params: snapshotParams(params), rows: words.rows.slice(), best: kept, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] }),
+    });
+    if (early) {
       if (epoch < config.epochs) stop = 'early';
       break;
     }
@@ -345,6 +368,12 @@ export async function train(
   if (best) {
     model.params = best.params;
     model.words = { ...words, rows: best.rows };
-  }
+  } else model.words = { ...words, rows: words.rows.slice() };
+  // The arena lends this run's buffers only while it trains: a process that trains many models (ner
+  // annotate, ner serve's retraining, the active-learning simulation) would otherwise fill it.
+  free32(params.W, params.b, params.U, params.c, grads.W, grads.b, grads.U, grads.c, dS);
+  free32(work.X, work.Z, work.Hh, work.S, work.Delta, work.dX);
+  wasmFree(arenaRows);
+  if (near.near) wasmFree(near.near.rows);
   return { model, stop, state, diverged };
 }

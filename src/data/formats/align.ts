@@ -87,13 +87,11 @@ export function docSentences(doc: AnnotatedDoc, problems: Problems): TokenSenten
   let k = 0;
   for (const span of spans) {
     while (k < tokens.length && tokens[k].end <= span.start) k++;
+    // (after the cuts no token straddles the span's start or end: tokens k … j-1 are inside it)
     let j = k;
     while (j < tokens.length && tokens[j].end <= span.end) j++;
-    const first = k;
-    while (k < j && tokens[k].start < span.start) k++; // (cannot happen after the cuts; kept for given tokens that overlap)
-    if (k >= j || tokens[k].start >= span.end) {
+    if (k >= j) {
       problems.add('no-token', where, `${span.label} ${quote(text.slice(span.start, span.end))} covers no token`);
-      k = first;
       continue;
     }
     for (let i = k; i < j; i++) tags[i] = `${i === k ? 'B' : 'I'}-${span.label}`;

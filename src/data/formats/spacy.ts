@@ -48,13 +48,14 @@ export function spacyDoc(r: unknown, where: Where, unit: OffsetUnit, problems: P
       const o = (t ?? {}) as Record<string, unknown>;
       const s = o.start;
       const e = o.end;
-      if (!Number.isInteger(s) || !Number.isInteger(e) || (s as number) < prevEnd || (e as number) <= (s as number) || (e as number) > map.length(unit)) {
+      const inside = Number.isInteger(s) && Number.isInteger(e) && (s as number) >= 0 && (e as number) > (s as number) && (e as number) <= map.length(unit);
+      const start = inside ? map.toUtf16(s as number, unit) : 0;
+      const end = inside ? map.toUtf16(e as number, unit) : 0;
+      if (!inside || start < prevEnd) {
         problems.add('bad-record', where, `token ${shortJson(t)} needs whole-number offsets, in order, inside the text; the record's tokens are not used`);
         sentences = undefined;
         break;
       }
-      const start = map.toUtf16(s as number, unit);
-      const end = map.toUtf16(e as number, unit);
       if (sentences[sentences.length - 1].length > 0 && /[\n\r]/.test(text.slice(prevEnd, start))) sentences.push([]);
       sentences[sentences.length - 1].push({ text: text.slice(start, end), start, end });
       prevEnd = end;
