@@ -344,7 +344,9 @@ test('a 10,000-token sentence trains, evaluates and tags in time linear in its l
   const evalBig = seconds(['eval', 's10000.conll', '--model', 'm.json', '-q']);
   t.diagnostic(`start-up ${base.toFixed(2)} s; train 2.5k/10k tokens ${trainSmall.toFixed(2)}/${trainBig.toFixed(2)} s; tag ${tagSmall.toFixed(2)}/${tagBig.toFixed(2)} s; eval 10k ${evalBig.toFixed(2)} s`);
   // 4× the tokens: linear work is ≤ 4× the time above start-up, quadratic 16×. Allow 8× for noise.
-  const ratio = (a: number, b: number) => Math.max(b - base, 0.05) / Math.max(a - base, 0.05);
+  // Times above start-up count from 0.3 s: the small runs take about start-up alone, and a loaded machine
+  // moves start-up by more than that, which made the ratio of two near-zero differences meaningless.
+  const ratio = (a: number, b: number) => Math.max(b - base, 0.3) / Math.max(a - base, 0.3);
   assert.ok(ratio(trainSmall, trainBig) < 8, `train: ${ratio(trainSmall, trainBig).toFixed(1)}× for 4× the tokens`);
   assert.ok(ratio(tagSmall, tagBig) < 8, `tag: ${ratio(tagSmall, tagBig).toFixed(1)}× for 4× the tokens`);
   assert.ok(evalBig < 30, `eval of one 10,000-token sentence took ${evalBig.toFixed(1)} s`);
