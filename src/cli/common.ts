@@ -21,10 +21,12 @@ export const paint = chalkStderr;
 /** Colours for results on stdout. */
 export const ink = chalk;
 
-/** Shown in paths printed to the user: relative to the working directory when that is shorter. */
+/** Shown in paths printed to the user: relative to the working directory when that is shorter and
+ *  climbs at most two folders (`../shared/data/x` as typed, not a long chain of `../`). */
 export function shown(p: string): string {
   const rel = path.relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') && rel.length < p.length ? rel : p;
+  const ups = rel.split(path.sep).findIndex((part) => part !== '..');
+  return rel && ups <= 2 && ups !== -1 && rel.length < p.length ? rel : p;
 }
 
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
