@@ -16,7 +16,8 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
 /** ner's output when run on a pseudo-terminal (an error, whose "error:" is red when colour is on). */
 function onTerminal(args: string[], env: Record<string, string>): string {
   const base = { ...process.env };
-  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'TERM']) delete base[k];
+  // CI too: chalk detects no colour on a terminal when CI is set (and CI runs this suite with CI=true)
+  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'TERM', 'CI']) delete base[k];
   const cmd = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...base, TERM: 'xterm-256color', ...env }, encoding: 'utf8' });
   assert.equal(r.status, 1, `${cmd}: ${r.stdout}${r.stderr}`);
