@@ -72,6 +72,8 @@ test('ner tag: output starts before the input ends, and memory stays flat over m
   assert.equal(code, 0, stderr);
   assert.ok(outBytes > 12 * chunk.length, `output ${outBytes} bytes for ${12 * chunk.length} bytes of input`);
   if (early !== undefined && late !== undefined) {
-    assert.ok(late - early < 40 * 1024, `resident memory grew from ${early} kB to ${late} kB over 8 more MB of input`);
+    // Holding what was read would cost more than 150 MB here (8 MB of text is 1.6M tokens, each an object
+    // with its slice); V8 lets a streaming run's heap swing by up to about 50 MB before it collects.
+    assert.ok(late - early < 100 * 1024, `resident memory grew from ${early} kB to ${late} kB over 8 more MB of input`);
   }
 });
