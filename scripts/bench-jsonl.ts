@@ -55,8 +55,12 @@ process.stdout.write(`${tokens.toLocaleString('en-US')} tokens, ${lines.length.t
 
 interface Run { seconds: number; cpu: number; rssMb: number }
 
+// stdout to /dev/null opened for writing, as `> /dev/null` does: ner tag refuses the read-write /dev/null
+// that stdio 'ignore' gives, which is what a closed stdout looks like
+const devNull = fs.openSync('/dev/null', 'w');
+
 function run(args: string[]): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, BIN, 'tag', ...args, '-m', model, '-q'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, BIN, 'tag', ...args, '-m', model, '-q'], { encoding: 'utf8', stdio: ['ignore', devNull, 'pipe'] });
   const m = /([\d.]+) ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr);
   if (r.status !== 0 || m === null) throw new Error(`ner tag failed: ${r.stderr}`);
   return { seconds: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMb: Number(m[4]) / 1024 };
