@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { refuseOverwritingInput } from '../src/cli/common.js';
+import { guardRun } from '../src/io/outputs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -276,15 +276,17 @@ test('options: --output in a missing directory creates it, --report there is ref
   fails(['train', '--train', 't.conll', ...quick, '--output', './t.conll'], /--output (\.\/)?t\.conll is also an input file/);
 });
 
-test('refuseOverwritingInput() catches the same file by path, through a symlink and through a hard link', () => {
+const guardOne = (output: string, input: string) => guardRun({ inputs: [{ option: '--train', file: input }], outputs: [{ option: '--output', file: output }] });
+
+test('the output guard catches the same file by path, through a symlink and through a hard link', () => {
   write('in.conll', TRAIN);
   fs.symlinkSync(at('in.conll'), at('sym.conll'));
   fs.linkSync(at('in.conll'), at('hard.conll'));
   for (const output of ['in.conll', './in.conll', 'sym.conll', 'hard.conll']) {
-    assert.throws(() => refuseOverwritingInput('--output', at(output), [at('in.conll')]), /--output .* is also an input file \(.*in\.conll\); writing it would destroy the input/);
+    assert.throws(() => guardOne(at(output), at('in.conll')), /--output .* is also an input file \(.*in\.conll\); writing it would destroy the input/);
   }
-  refuseOverwritingInput('--output', at('new.json'), [at('in.conll')]); // a new file is fine
-  refuseOverwritingInput('--output', at('m.json'), [at('in.conll')]); // and so is an existing non-input
+  guardOne(at('new.json'), at('in.conll')); // a new file is fine
+  guardOne(at('m.json'), at('in.conll')); // and so is an existing non-input
 });
 
 test('options: --output equal to the embeddings file does not destroy it', () => {

@@ -11,7 +11,8 @@ import { tokenize } from '../data/tokenize.js';
 import { serveSession } from '../annotate/server.js';
 import { Session } from '../annotate/session.js';
 import { MEASURES, type Measure } from '../annotate/uncertainty.js';
-import { collect, intOption, loadEmbeddingsFor, loadModelFor, paint, refuseOverwritingInput, shown } from './common.js';
+import { collect, intOption, loadEmbeddingsFor, loadModelFor, paint, shown } from './common.js';
+import { guardRun } from '../io/outputs.js';
 
 interface AnnotateOpts {
   out: string;
@@ -82,8 +83,10 @@ async function runAnnotate(textFile: string, opts: AnnotateOpts): Promise<void> 
   const ext = path.extname(out);
   const modelOut = opts.saveModel ?? (ext === '' ? out : out.slice(0, -ext.length)) + '.model.json';
   const inputs = [textFile, ...(opts.train ?? []), ...(opts.dev ? [opts.dev] : []), ...(opts.model ? [opts.model] : [])];
-  refuseOverwritingInput('--out', out, inputs);
-  refuseOverwritingInput('--save-model', modelOut, [...inputs, out]);
+  guardRun({
+    inputs: inputs.map((file) => ({ option: 'an input', file })),
+    outputs: [{ option: '--out', file: out }, { option: '--save-model', file: modelOut }],
+  });
   for (const f of [...(opts.train ?? []), ...(opts.dev ? [opts.dev] : [])]) {
     if (!fs.existsSync(f)) throw new DataError(f, undefined, 'file not found', 'check the path');
   }

@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NerError, UsageError } from '../errors.js';
-import { sameFile } from '../io/outputs.js';
 
 /** The package root (the folder with package.json), wherever ner is installed. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -65,20 +64,6 @@ export function collect(value: string, previous: string[] | undefined): string[]
 
 // Loading embeddings and models (with the one line that reports them) lives in load.ts.
 export { loadEmbeddingsFor, loadModelFor } from './load.js';
-
-/**
- * Refuses to write an output over one of the inputs (the same path, a symlink to it or a hard link):
- * writeFileAtomic would replace it and the input would be lost. `option` names the option in the message.
- * (Commands check all their outputs at once with guardRun in io/outputs.ts.)
- */
-export function refuseOverwritingInput(option: string, output: string, inputs: string[]): void {
-  for (const input of inputs) {
-    if (sameFile(input, output)) {
-      throw new UsageError(`${option} ${output} is also an input file (${input}); writing it would destroy the input`,
-        `write to another file, e.g. ${option} ${path.join(path.dirname(output), 'out-' + path.basename(output))}`);
-    }
-  }
-}
 
 /** Writes to stdout, waiting for the stream when it is a pipe that is full. */
 export function out(text: string): Promise<void> {

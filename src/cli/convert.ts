@@ -12,7 +12,8 @@ import { UsageError } from '../errors.js';
 import type { TagScheme } from '../data/tags.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { FORMATS, formatDocs, joinDocs, readDocs, writeBrat, type FormatName } from '../data/formats/index.js';
-import { intOption, out, paint, refuseOverwritingInput, shown } from './common.js';
+import { intOption, out, paint, shown } from './common.js';
+import { guardRun } from '../io/outputs.js';
 import { addInputFormatOptions, showProblems, type InputFormatOpts } from './input-format.js';
 
 interface ConvertOpts extends InputFormatOpts {
@@ -50,7 +51,8 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
     throw new UsageError(`which format to write ${output} in?`, `name it with --to ${FORMATS.join('|')}`);
   }
   if (to === 'brat' && output === '-') throw new UsageError('brat output is a folder of .txt and .ann files, not stdout', 'name a folder: ner convert IN out-folder --to brat');
-  if (output !== '-') refuseOverwritingInput('OUT', output, [input]);
+  // (brat writes a folder of files, which guardRun's one-file checks do not fit)
+  if (output !== '-' && to !== 'brat') guardRun({ inputs: [{ option: 'IN', file: input }], outputs: [{ option: 'OUT', file: output }] });
   const { docs: read, format, problems } = readDocs(input, { format: opts.inputFormat, unit: opts.offsets, skipInvalid: opts.skipInvalid, tagColumn: opts.tagColumn });
   const file = input === '-' ? '<stdin>' : input;
   // From CoNLL to brat: the file is one document, a sentence a line.

@@ -6,7 +6,8 @@ import { readConll } from '../data/conll.js';
 import { QUANTIZE, type Quantize } from '../embeddings/packaged.js';
 import { packageModel } from '../io/package.js';
 import { saveModel } from '../io/model-io.js';
-import { DEFAULT_MODEL, intOption, loadModelFor, paint, refuseOverwritingInput, shown } from './common.js';
+import { DEFAULT_MODEL, intOption, loadModelFor, paint, shown } from './common.js';
+import { guardRun } from '../io/outputs.js';
 
 export const PACKAGE_MAX_WORDS = 100_000;
 export const PACKAGE_QUANTIZE: Quantize = 'int8';
@@ -38,7 +39,7 @@ interface PackageOpts {
 }
 
 async function runPackage(modelFile: string, opts: PackageOpts): Promise<void> {
-  refuseOverwritingInput('--out', opts.out, [modelFile]);
+  guardRun({ inputs: [{ option: 'the model', file: modelFile }, { option: '--embeddings', file: opts.embeddings }], outputs: [{ option: '--out', file: opts.out }] });
   const model = await loadModelFor(modelFile, opts.embeddings, !!opts.quiet);
   const say = (s: string) => {
     if (!opts.quiet) process.stderr.write(`${s}\n`);

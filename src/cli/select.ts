@@ -11,7 +11,8 @@ import { mostUseful, shuffled } from '../annotate/select.js';
 import { MEASURES, scoreSentences, type Measure } from '../annotate/uncertainty.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from '../rng.js';
-import { DEFAULT_MODEL, intOption, loadModelFor, out, paint, refuseOverwritingInput, shown } from './common.js';
+import { DEFAULT_MODEL, intOption, loadModelFor, out, paint, shown } from './common.js';
+import { guardRun } from '../io/outputs.js';
 
 const OUT_FORMATS = ['conll', 'doccano', 'labelstudio'] as const;
 
@@ -49,7 +50,7 @@ Examples:
 }
 
 async function runSelect(file: string, opts: SelectOpts): Promise<void> {
-  if (opts.output !== undefined) refuseOverwritingInput('--output', opts.output, [file, opts.model]);
+  guardRun({ inputs: [{ option: 'the text', file }, { option: '--model', file: opts.model }], outputs: [{ option: '--output', file: opts.output }] });
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
