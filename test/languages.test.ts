@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SentenceSplitter, tokenize } from '../src/data/tokenize.js';
 import type { Embeddings } from '../src/embeddings/embeddings.js';
-import { lookupKeys, newWordTable, unicodeKey, wordId } from '../src/model/features.js';
+import { foldAccents, lookupKeys, newWordTable, unicodeKey, wordId } from '../src/model/features.js';
 
 const toks = (text: string): string[][] => tokenize(text).map((s) => s.map((t) => t.text));
 
@@ -92,5 +92,16 @@ test('lookup: ASCII tokens keep exactly their keys (old model files tag as befor
   assert.deepEqual(lookupKeys('1996'), ['1996', '0000']);
   // non-ASCII: the exact keys first, the normalised ones after
   assert.deepEqual(lookupKeys('Pa\u200dris'), ['Pa\u200dris', 'pa\u200dris', 'Paris', 'paris']);
-  assert.deepEqual(lookupKeys('Björk'), ['Björk', 'björk']);
+  assert.deepEqual(lookupKeys('Björk'), ['Björk', 'björk', 'Bjork', 'bjork']);
+});
+
+test('lookup: a Latin word with no vector as written falls back to its spelling without accents', () => {
+  const t = table();
+  const V = t.keys.length;
+  assert.deepEqual(wordId(t, 'Milán'), { id: V + 2, found: 'pretrained' }); // found as written first
+  assert.deepEqual(wordId(t, 'Párís'), { id: V + 0, found: 'pretrained' }); // only via 'paris'
+  assert.deepEqual(wordId(t, 'Ñgugi'), { id: 2, found: 'unk' });
+  assert.equal(foldAccents('São Paulo, Bogotá, Björk, Ελλάδα'), 'Sao Paulo, Bogota, Bjork, Ελλαδα');
+  // the vowel signs of Indic scripts are parts of letters, not accents
+  assert.equal(foldAccents('नई दिल्ली'), 'नई दिल्ली');
 });

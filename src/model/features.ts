@@ -70,8 +70,18 @@ export function normaliseDigits(w: string): string {
 export function lookupKeys(token: string): string[] {
   const keys = asciiKeys(token);
   if (isAscii(token)) return keys;
-  for (const k of asciiKeys(unicodeKey(token))) if (!keys.includes(k)) keys.push(k);
+  const u = unicodeKey(token);
+  for (const k of asciiKeys(u)) if (!keys.includes(k)) keys.push(k);
+  const folded = foldAccents(u);
+  for (const k of asciiKeys(folded)) if (!keys.includes(k)) keys.push(k);
   return keys;
+}
+
+/** The word without the diacritics of the Latin, Greek and Cyrillic alphabets (U+0300–U+036F after NFD:
+ *  "Bogotá" → "Bogota", "Björk" → "Bjork"), as English text often writes foreign names. The vowel signs of
+ *  other scripts are letters' parts, in other blocks, and stay. */
+export function foldAccents(w: string): string {
+  return w.normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC');
 }
 
 function asciiKeys(token: string): string[] {
