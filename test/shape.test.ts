@@ -89,6 +89,9 @@ test('shape: NFC and NFD spellings, and invisible joiners, have one shape', () =
   assert.equal(shape('Pa\u200dris'), shape('Paris'));
   assert.equal(shape('Pa\u200bris'), shape('Paris'));
   assert.equal(shape('\ufeffParis'), shape('Paris'));
+  assert.equal(SHAPES[shape('19\u200b96')], 'number:4');
+  assert.equal(SHAPES[shape('𝟙𝟡𝟗𝟞')], 'number:4'); // digits outside the BMP: two UTF-16 units each
+  assert.equal(SHAPES[shape('1\u200d2')], 'number:1-2');
 });
 
 test('shape: a modest number of classes, every one reachable name unique, pad last', () => {

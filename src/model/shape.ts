@@ -49,6 +49,7 @@ const LOWER_LETTER = /\p{Ll}/u;
 const CASELESS_LETTER = /\p{Lo}/u;
 const MODIFIER_LETTER = /\p{Lm}/u;
 const DIGIT = /\p{Nd}/u;
+const IGNORED = /[\p{M}\p{Cf}]/u; // combining marks, zero-width joiners
 const NUMBER_MARK = /[.,:/'’+\-\u2212]/u; // separators inside a number: 1,234.5  12:30  1/2  6-4  +44
 
 /** The shape class of a token (0 … S−2; S−1 is 'pad'). */
@@ -59,6 +60,7 @@ export function shape(token: string): number {
   let letters = 0; // \p{L} without \p{Lm}
   let digits = 0;
   let others = 0; // characters that are neither letters, digits, marks nor number separators
+  let separators = 0; // number separators: . , : / ' ’ + - −
   let firstCased = -1; // 1: upper, 0: lower
   let period = false;
   let apostrophe = false;
@@ -80,7 +82,8 @@ export function shape(token: string): number {
         if (c === 46) period = true;
         else if (c === 39) apostrophe = true;
         else if (c === 45) hyphen = true;
-        if (!NUMBER_MARK.test(ch)) others++;
+        if (NUMBER_MARK.test(ch)) separators++;
+        else others++;
       }
     } else if (UPPER.test(ch)) {
       upper++;
@@ -94,16 +97,18 @@ export function shape(token: string): number {
       caseless++;
       letters++;
     } else if (DIGIT.test(ch)) digits++;
-    else if (ch === '’') apostrophe = true;
-    else if (ch === '\u2010' || ch === '\u2011') hyphen = true; // Unicode hyphens
-    else if (!MODIFIER_LETTER.test(ch) && !/[\p{M}\p{Cf}]/u.test(ch) && !NUMBER_MARK.test(ch)) others++;
+    else if (ch === '’') {
+      apostrophe = true;
+      separators++;
+    } else if (ch === '\u2010' || ch === '\u2011') hyphen = true; // Unicode hyphens
+    else if (NUMBER_MARK.test(ch)) separators++;
+    else if (!MODIFIER_LETTER.test(ch) && !IGNORED.test(ch)) others++;
   }
   if (letters === 0) {
     if (digits === 0) return OTHER;
     if (others > 0) return NUMBER_OTHER;
-    const plain = !period && !apostrophe && !hyphen && token.length === digits; // digits only (UTF-16 length: BMP digits)
-    if (plain && digits === 4) return NUMBER_4;
-    if (plain && digits <= 2) return NUMBER_SHORT;
+    if (separators === 0 && digits === 4) return NUMBER_4;
+    if (separators === 0 && digits <= 2) return NUMBER_SHORT;
     return NUMBER_OTHER;
   }
   if (digits > 0) return upper > 0 ? DIGITS_UPPER : DIGITS_LOWER;
