@@ -25,6 +25,7 @@ const EXPERIMENTS: Record<string, Partial<ModelConfig>> = {
   'BIO targets': { scheme: 'BIO' },
   'no casing feature': { casing: false },
   'no own rows for OOV words': { minCount: 1e9 },
+  'min count 1': { minCount: 1 },
   'relu': { activation: 'relu' },
   'H = 300': { hidden: 300 },
   'fine-tune vectors': { fineTune: true, lrEmbed: 0.05 },
