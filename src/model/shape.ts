@@ -124,3 +124,10 @@ export function shape(token: string): number {
   const len = letters === 1 ? 0 : letters <= 3 ? 1 : 2;
   return cap * LENGTHS.length + len;
 }
+
+/** The shape as a one-hot group of each window position (features.ts TokenFeature): its classes for a sentence. */
+export const SHAPE_FEATURE = {
+  name: 'shape',
+  size: S,
+  classes: (sentence: string[]): Int32Array => Int32Array.from(sentence, shape),
+};
