@@ -41,7 +41,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
   casing: true,
   subword: 0,
   buckets: 2 ** 16,
-  lrSubword: 2,
+  lrSubword: 6,
   fineTune: false,
   scheme: 'IOBES',
   epochs: 15,
