@@ -9,7 +9,8 @@ import { guardRun } from '../io/outputs.js';
 import { formatPredictions } from '../data/conll.js';
 import { addInputFormatOptions, readLabelledFor, type InputFormatOpts } from './input-format.js';
 import { pretrainedId } from '../model/features.js';
-import { formatConlleval, type EvalResult } from '../eval/metrics.js';
+import { formatConlleval } from '../eval/conlleval.js';
+import type { EvalResult } from '../eval/metrics.js';
 import { evalReportHtml } from '../report/report.js';
 import { DEFAULT_MODEL, DEMO_DEV, ink, intOption, loadModelFor, out, paint, shown } from './common.js';
 
