@@ -182,6 +182,9 @@ test('a session retrains every N accepts and swaps the new model in; the server 
     assert.equal(notJson.status, 400);
     const wrongType = await fetch(served.url + 'api/accept', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
     assert.equal(wrongType.status, 415);
+    const huge = await fetch(served.url + 'api/accept', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 1, spans: 'x'.repeat(1 << 20) }) });
+    assert.equal(huge.status, 413);
+    assert.match((await huge.json()).error, /over the limit of 1,048,576/);
     const item = st.item!;
     const badSpan = await fetch(served.url + 'api/accept', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: item.id, spans: [{ start: 0, end: 1, type: 'XYZ' }] }) });
     assert.equal(badSpan.status, 400);

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NerError } from '../errors.js';
+import { HttpError, readBody } from '../io/http.js';
 import type { Session } from './session.js';
 
 const PAGE_DIR = new URL('../../../src/annotate/page/', import.meta.url);
@@ -30,22 +31,6 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(text);
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new NerError(`request body over ${MAX_BODY} bytes`));
-        req.destroy();
-      } else parts.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export interface Served {
@@ -69,9 +54,16 @@ export function serveSession(session: Session, opts: { host?: string; port?: num
       if (req.method === 'GET' && url.pathname === '/api/state') return send(res, 200, session.state());
       if (req.method === 'POST' && ['/api/accept', '/api/skip', '/api/undo'].includes(url.pathname)) {
         if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return send(res, 415, { error: 'expected a JSON body', fix: 'send content-type: application/json' });
+        let text: string;
+        try {
+          text = await readBody(req, MAX_BODY, 'accept one sentence at a time');
+        } catch (err) {
+          if (!(err instanceof HttpError)) throw err;
+          return send(res, err.status, { error: err.message, fix: err.fix });
+        }
         let body: Record<string, unknown>;
         try {
-          const parsed: unknown = JSON.parse((await readBody(req)) || '{}');
+          const parsed: unknown = JSON.parse(text || '{}');
           if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
           body = parsed as Record<string, unknown>;
         } catch {

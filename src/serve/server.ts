@@ -18,7 +18,8 @@ import { ModelHolder } from './model-holder.js';
 import { TagPool } from './pool.js';
 import { Retrainer, type RetrainOptions } from './retrain.js';
 import { ROUTES, type Answer, type RouteContext } from './routes.js';
-import { HttpError, parseJson } from './validate.js';
+import { HttpError, readBody } from '../io/http.js';
+import { parseJson } from './validate.js';
 
 export interface ServeOptions {
   model: string;
@@ -75,43 +76,6 @@ function isJsonType(type: string | undefined): boolean {
   return t === 'application/json' || t === 'text/plain' || t.endsWith('+json') || t === 'application/x-www-form-urlencoded';
 }
 
-/** Reads a body as UTF-8 text, refusing it (413) once it passes the limit. */
-function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(tooLarge(limit, declared));
-      return;
-    }
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume(); // the rest is dropped; the answer closes the connection
-        reject(tooLarge(limit, size));
-        return;
-      }
-      parts.push(chunk);
-    });
-    req.on('end', () => {
-      try {
-        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts)));
-      } catch {
-        reject(new HttpError(400, 'the request body is not valid UTF-8', 'send the JSON encoded as UTF-8'));
-      }
-    });
-    // the client went away (or broke the chunked encoding) before the body ended: its fault, not ours
-    req.on('error', (err) => reject(new HttpError(400, `the request body was cut short (${err.message})`, 'send the whole body')));
-  });
-}
-
-function tooLarge(limit: number, size: number): HttpError {
-  return new HttpError(413, `the request body is ${size.toLocaleString('en-US')} bytes or more, over the limit of ${limit.toLocaleString('en-US')}`,
-    'send fewer texts per request, or start the server with a larger --max-body');
-}
-
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = opts.log;
   const pool = new TagPool(opts.threads, opts.embeddings, log);
@@ -157,7 +121,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       let body: unknown;
       if (r.body) {
         if (!isJsonType(req.headers['content-type'])) throw new HttpError(415, `Content-Type ${req.headers['content-type']}: expected application/json`, 'send the body as JSON with Content-Type: application/json');
-        body = parseJson(await readBody(req, opts.maxBodyBytes));
+        body = parseJson(await readBody(req, opts.maxBodyBytes, 'send fewer texts per request, or start the server with a larger --max-body'));
       }
       answer = await r.handler(ctx, body);
     } catch (err) {
