@@ -352,6 +352,12 @@ test('a tagging thread that stops fails the request it held (500); the next requ
   assert.ok(s.lines.some((l) => l.includes('a tagging thread had stopped; starting a new one')), s.lines.join('\n'));
 });
 
+test('a port in use or an address this machine lacks: a user error that says what to do', async () => {
+  const s = await serve();
+  await assert.rejects(serve({ port: s.port }), (err: Error & { hint?: string }) => /port \d+ on 127\.0\.0\.1 is already in use/.test(err.message) && /--port 0/.test(err.hint ?? ''));
+  await assert.rejects(serve({ host: '192.0.2.1' }), /cannot listen on 192\.0\.2\.1: no such address on this machine/);
+});
+
 test('fuzz: malformed requests never get a 5xx and never stop the server', async () => {
   const s = await serve({ maxBodyBytes: 4096 });
   let seed = 12345;

@@ -12,9 +12,8 @@
 
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { NerError } from '../errors.js';
-import { HttpError, readBody } from '../io/http.js';
+import { HttpError, listen, readBody } from '../io/http.js';
 import type { Session } from './session.js';
 
 const PAGE_DIR = new URL('../../../src/annotate/page/', import.meta.url);
@@ -38,7 +37,7 @@ export interface Served {
   close: () => Promise<void>;
 }
 
-export function serveSession(session: Session, opts: { host?: string; port?: number } = {}): Promise<Served> {
+export async function serveSession(session: Session, opts: { host?: string; port?: number } = {}): Promise<Served> {
   const host = opts.host ?? '127.0.0.1';
   let allowedHosts: Set<string> = new Set();
   const server = http.createServer(async (req, res) => {
@@ -80,22 +79,14 @@ export function serveSession(session: Session, opts: { host?: string; port?: num
       return send(res, 500, { error: `internal error: ${(err as Error).message}` });
     }
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new NerError(`port ${opts.port} on ${host} is in use`, 'choose another with --port N, or --port 0 for any free port'));
-      else reject(new NerError(`cannot listen on ${host}:${opts.port}: ${err.message}`));
-    });
-    server.listen(opts.port ?? 0, host, () => {
-      const { port } = server.address() as AddressInfo;
-      const shownHost = host.includes(':') ? `[${host}]` : host;
-      allowedHosts = new Set([`${shownHost}:${port}`, `localhost:${port}`]);
-      resolve({
-        url: `http://${shownHost}:${port}/`,
-        close: () => new Promise((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-      });
-    });
-  });
+  const port = await listen(server, opts.port ?? 0, host);
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  allowedHosts = new Set([`${shownHost}:${port}`, `localhost:${port}`]);
+  return {
+    url: `http://${shownHost}:${port}/`,
+    close: () => new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
 }

@@ -1,8 +1,30 @@
-// What the two local servers (`ner serve`, `ner annotate`) share: an error that is an HTTP answer, and a
-// request body read with a size limit counted as the bytes arrive (413 before reading when
-// Content-Length already says it is too big) and decoded as strict UTF-8.
+// What the two local servers (`ner serve`, `ner annotate`) share: listening, with the usual failures
+// said as user errors; an error that is an HTTP answer; and a request body read with a size limit
+// counted as the bytes arrive (413 before reading when Content-Length already says it is too big) and
+// decoded as strict UTF-8.
 
 import type * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NerError } from '../errors.js';
+
+/** Listens on host:port and gives the port (port 0: any free one); a port in use, an address this machine
+ *  does not have or a port it may not use is a NerError that says what to do. */
+export function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException) => {
+      const code = err.code;
+      if (code === 'EADDRINUSE') reject(new NerError(`port ${port} on ${host} is already in use`, 'stop the other server, or pass another --port (--port 0 takes any free one)'));
+      else if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') reject(new NerError(`cannot listen on ${host}: no such address on this machine`, 'use --host 127.0.0.1 (the default), or an address of this machine'));
+      else if (code === 'EACCES') reject(new NerError(`no permission to listen on port ${port}`, 'use a port above 1023, e.g. --port 8080'));
+      else reject(err);
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
 
 /** A request the server refuses: the HTTP status, what was wrong, and how to fix it. */
 export class HttpError extends Error {

@@ -11,14 +11,13 @@
 
 import * as http from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { ModelFile } from '../io/model-io.js';
 import { NerError } from '../errors.js';
 import { ModelHolder } from './model-holder.js';
 import { TagPool } from './pool.js';
 import { Retrainer, type RetrainOptions } from './retrain.js';
 import { ROUTES, type Answer, type RouteContext } from './routes.js';
-import { HttpError, readBody } from '../io/http.js';
+import { HttpError, listen, readBody } from '../io/http.js';
 import { parseJson } from './validate.js';
 
 export interface ServeOptions {
@@ -167,25 +166,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   if (opts.watchMs > 0) holder.watch(opts.watchMs);
 
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    port = await listen(server, opts.port, opts.host);
   } catch (err) {
     holder.close();
     await trainer.close();
     await pool.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new NerError(`port ${opts.port} on ${opts.host} is already in use`, `stop the other server, or pass another --port (--port 0 takes any free one)`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new NerError(`cannot listen on ${opts.host}: no such address on this machine`, 'use --host 127.0.0.1 (the default), or an address of this machine');
-    if (code === 'EACCES') throw new NerError(`no permission to listen on port ${opts.port}`, 'use a port above 1023, e.g. --port 8080');
     throw err;
   }
-  const port = (server.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
 
   const close = async (): Promise<boolean> => {
