@@ -26,6 +26,7 @@ import type { NerModel } from '../src/model/ner-model.js';
 import { startServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
 import { MAPPING_TEMPLATE } from '../src/serve/doccano.js';
 import { versionName } from '../src/serve/model-holder.js';
+import { isLoopback } from '../src/io/http.js';
 import { writeTinyVectors } from './tiny-vectors.js';
 import { OffsetMap, type OffsetUnit } from '../src/data/formats/index.js';
 
@@ -352,7 +353,9 @@ test('a tagging thread that stops fails the request it held (500); the next requ
   assert.ok(s.lines.some((l) => l.includes('a tagging thread had stopped; starting a new one')), s.lines.join('\n'));
 });
 
-test('a port in use or an address this machine lacks: a user error that says what to do', async () => {
+test('a port in use or an address this machine lacks: a user error that says what to do; which hosts are loopback', async () => {
+  for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) assert.equal(isLoopback(h), true, h);
+  for (const h of ['0.0.0.0', '::', '192.168.1.2', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
   const s = await serve();
   await assert.rejects(serve({ port: s.port }), (err: Error & { hint?: string }) => /port \d+ on 127\.0\.0\.1 is already in use/.test(err.message) && /--port 0/.test(err.hint ?? ''));
   await assert.rejects(serve({ host: '192.0.2.1' }), /cannot listen on 192\.0\.2\.1: no such address on this machine/);

@@ -5,7 +5,8 @@
 import { Command } from 'commander';
 import * as os from 'node:os';
 import { UsageError } from '../errors.js';
-import { isLoopback, startServer } from '../serve/server.js';
+import { isLoopback } from '../io/http.js';
+import { startServer } from '../serve/server.js';
 import { DEFAULT_MODEL, intOption, numberOption, paint, shown } from './common.js';
 import { describeModel } from './info.js';
 

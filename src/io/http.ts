@@ -1,11 +1,16 @@
-// What the two local servers (`ner serve`, `ner annotate`) share: listening, with the usual failures
-// said as user errors; an error that is an HTTP answer; and a request body read with a size limit
-// counted as the bytes arrive (413 before reading when Content-Length already says it is too big) and
-// decoded as strict UTF-8.
+// What the two local servers (`ner serve`, `ner annotate`) share: which addresses are loopback;
+// listening, with the usual failures said as user errors; an error that is an HTTP answer; and a request
+// body read with a size limit counted as the bytes arrive (413 before reading when Content-Length already
+// says it is too big) and decoded as strict UTF-8.
 
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NerError } from '../errors.js';
+
+/** The loopback addresses: any other one is reachable from elsewhere, which the CLIs warn about. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 /** Listens on host:port and gives the port (port 0: any free one); a port in use, an address this machine
  *  does not have or a port it may not use is a NerError that says what to do. */

@@ -45,11 +45,6 @@ export interface RunningServer {
   close(): Promise<boolean>;
 }
 
-/** The loopback addresses: any other one is reachable from elsewhere, which the CLI warns about. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
