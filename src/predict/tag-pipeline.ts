@@ -101,6 +101,11 @@ export class TagPipeline implements BatchTagger {
     this.worker.on('exit', () => this.fail(failed('stopped')));
   }
 
+  /** The thread stopped or was closed: tag() fails from now on. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
   private fail(e: Error): void {
     this.failure ??= e;
     for (const p of this.pending.values()) p.reject(this.failure);
