@@ -59,6 +59,8 @@ export function trainCommand(): Command {
     .option('--batch <B>', 'minibatch size (loss is the mean over the batch)', intOption('--batch', 1, 4096), D.batch)
     .option('--l2 <lambda>', 'L2 weight decay on W and U', numberOption('--l2', (v) => v >= 0, 'a number ≥ 0'), D.l2)
     .option('--no-casing', 'drop the casing feature (the default vectors are lowercase only)')
+    .option('--shape', 'add the word shape of any script (capitalisation, length, marks, digits: 37 classes) to each window position', D.shape)
+    .option('--no-shape', 'leave the word shape out')
     .option('--subword <D>', 'size of each window position\'s character n-gram vector (0: none)', intOption('--subword', 0, 1024), D.subword)
     .option('--buckets <R>', 'rows of the hashed character n-gram table', intOption('--buckets', 1, 2 ** 24), D.buckets)
     .option('--lr-subword <rate>', 'learning rate of the n-gram table: its rows are sparse and each gets 1/|n-grams| of a word\'s gradient, so it is higher than --lr', numberOption('--lr-subword', (v) => v >= 0, 'a number ≥ 0'), D.lrSubword)
@@ -104,6 +106,7 @@ interface TrainOpts extends InputFormatOpts {
   batch: number;
   l2: number;
   casing: boolean;
+  shape: boolean;
   subword: number;
   buckets: number;
   lrSubword: number;
@@ -144,6 +147,7 @@ function configFrom(opts: TrainOpts): ModelConfig {
     hidden: opts.hidden,
     window: opts.window,
     casing: opts.casing,
+    shape: opts.shape,
     subword: opts.subword,
     buckets: opts.buckets,
     lrSubword: opts.lrSubword,

@@ -11,7 +11,8 @@ import type { Embeddings } from '../embeddings/embeddings.js';
 import { unpackVectors } from '../embeddings/packaged.js';
 import { NER_VERSION } from '../version.js';
 import { DataError, NerError } from '../errors.js';
-import { C, inputSize, newWordTable } from '../model/features.js';
+import { C, type OneHot, inputSize, newWordTable } from '../model/features.js';
+import { featureFor } from '../model/groups.js';
 import { makeLabels, outputCount } from '../model/labels.js';
 import { type Subwords, newSubwords } from '../model/subword.js';
 import { type Params, ACTIVATIONS, HEADS, checkParams, groups } from '../model/model.js';
@@ -126,7 +127,7 @@ export function parseModel(text: string, file: string): ModelFile {
       newer ? 'upgrade ner to read it' : 'retrain the model with this version of ner');
   }
   // options a file older than them lacks are off in it (not the current defaults)
-  const config: ModelConfig = { ...DEFAULT_CONFIG, subword: 0, ...doc.config };
+  const config: ModelConfig = { ...DEFAULT_CONFIG, subword: 0, shape: false, ...doc.config };
   const bad = (what: string) => new DataError(file, undefined, `model file is inconsistent: ${what}`, 'retrain the model with `ner train`');
   if (!HEADS.includes(config.head)) throw bad(`unknown head ${JSON.stringify(config.head)}`);
   if (!ACTIVATIONS.includes(config.activation)) throw bad(`unknown activation ${JSON.stringify(config.activation)}`);
@@ -146,6 +147,12 @@ export function parseModel(text: string, file: string): ModelFile {
   const subwords = sw === undefined ? undefined : newSubwords(D, sw.R, sw.minn, sw.maxn, Float32Array.from(unpack(sw.Z, 'words.subword.Z', [sw.R, D], file)));
   const groupsOk = shape.groups === undefined || (Array.isArray(shape.groups) && shape.groups.every((g: any) => typeof g?.name === 'string' && Number.isInteger(g.size) && g.size >= 2));
   if (!groupsOk) throw bad('window.groups should be a list of {name, size ≥ 2}');
+  const features = (shape.groups ?? []).map((g: OneHot) => {
+    const f = featureFor(g);
+    if (typeof f === 'string') throw new DataError(file, undefined, `this ner cannot tag with the model: ${f}`, 'tag it with the ner version that trained it, or retrain it with this one');
+    return f;
+  });
+  if (config.shape !== features.some((f: OneHot) => f.name === 'shape')) throw bad(`config.shape is ${config.shape} but window.groups ${config.shape ? 'lacks' : 'has'} the word shape`);
   const windowShape = { window: shape.window, d: shape.d, useCasing: shape.useCasing, ...(D > 0 ? { sub: D } : {}), ...(shape.groups?.length ? { groups: shape.groups } : {}) };
   const dims = { head: config.head, n: inputSize(windowShape), H: config.hidden, K: outputCount(labels) };
   if (doc.dims?.n !== dims.n || doc.dims?.K !== dims.K || doc.dims?.H !== dims.H) {
@@ -190,6 +197,7 @@ export function parseModel(text: string, file: string): ModelFile {
     wordKeys: keys,
     wordRows,
     ...(subwords ? { subwords } : {}),
+    ...(features.length > 0 ? { features } : {}),
     file,
     ...(typeof doc.nerVersion === 'string' ? { nerVersion: doc.nerVersion } : {}),
     ...(packaged ? { packaged, packed: doc.vectors } : {}),

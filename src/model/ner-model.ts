@@ -14,6 +14,7 @@ export interface ModelConfig {
   hidden: number;
   window: number;
   casing: boolean;
+  shape: boolean; // the word-shape one-hot group (shape.ts) after casing
   subword: number; // D: size of the subword (character n-gram) vector of each window position; 0: none
   buckets: number; // rows of the n-gram table
   lrSubword: number; // learning rate of the n-gram table
@@ -39,6 +40,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
   hidden: 100,
   window: 2,
   casing: true,
+  shape: false,
   subword: 0,
   buckets: 2 ** 16,
   lrSubword: 6,

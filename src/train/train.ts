@@ -32,6 +32,7 @@ import {
   firstFormId,
 } from '../model/features.js';
 import { type Subwords, gramsOf, newSubwords } from '../model/subword.js';
+import { featuresOf } from '../model/groups.js';
 import { makeLabels, outputCount, targets } from '../model/labels.js';
 import { scoreCorpus } from '../eval/analysis.js';
 import { type Dims, type Params, initParams, lossAndGrad, snapshotParams } from '../model/model.js';
@@ -215,8 +216,8 @@ export async function train(
   const labels = makeLabels(config.head, types, config.scheme);
 
   const words = buildWordTable(emb, data.tokens, config, rng);
-  // the one-hot groups after casing, from the config (none yet)
-  const features: TokenFeature[] = [];
+  // the one-hot groups after casing, from the config
+  const features: TokenFeature[] = featuresOf(config);
   const shape: WindowShape = {
     window: config.window,
     d: emb.d,
