@@ -199,7 +199,7 @@ test('Label Studio: /predict answers its documented request; /setup, /health and
   }
   const m = await call(`${s.url}/model`, 'GET');
   assert.deepEqual(m.json.labels, modelA.labels.types);
-  assert.equal(m.json.head, 'softmax');
+  assert.equal(m.json.head, ner.DEFAULT_CONFIG.head);
   assert.equal(m.json.model_version, r.json.model_version);
 });
 
