@@ -5,7 +5,8 @@
 import { Command } from 'commander';
 import * as os from 'node:os';
 import { UsageError } from '../errors.js';
-import { isLoopback, startServer } from '../serve/server.js';
+import { isLoopback } from '../io/http.js';
+import { startServer } from '../serve/server.js';
 import { DEFAULT_MODEL, intOption, numberOption, paint, shown } from './common.js';
 import { describeModel } from './info.js';
 
@@ -59,12 +60,13 @@ export async function runServe(opts: ServeOpts): Promise<void> {
   }
   const token = opts.token ?? (process.env.NER_TOKEN || undefined);
   if (token !== undefined && token.length < 8) throw new UsageError('--token: use at least 8 characters', 'e.g. --token $(openssl rand -hex 16)');
+  const threads = opts.threads ?? defaultThreads();
   const server = await startServer({
     model: opts.model,
     host: opts.host,
     port: opts.port,
     token,
-    threads: opts.threads ?? defaultThreads(),
+    threads,
     embeddings: opts.embeddings,
     maxBodyBytes: Math.round(opts.maxBody * 2 ** 20),
     timeoutMs: opts.timeout * 1000,
@@ -75,7 +77,7 @@ export async function runServe(opts: ServeOpts): Promise<void> {
     log: requestLog,
   });
   const v = server.holder.current;
-  log(`ner serve: ${server.url} (model ${shown(opts.model)} = ${v.name}, ${v.model.labels.types.join(' ')}; ${opts.threads ?? defaultThreads()} tagging thread${(opts.threads ?? defaultThreads()) === 1 ? '' : 's'}${token ? '; token required' : ''})`);
+  log(`ner serve: ${server.url} (model ${shown(opts.model)} = ${v.name}, ${v.model.labels.types.join(' ')}; ${threads} tagging thread${threads === 1 ? '' : 's'}${token ? '; token required' : ''})`);
   await new Promise<void>((resolve, reject) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -93,10 +95,10 @@ export async function runServe(opts: ServeOpts): Promise<void> {
 }
 
 /**
- * One tagging thread per core but one: the HTTP thread (parsing, JSON, tokenising) keeps a core. On 2
- * cores, 1 tagging thread gave a 28-token sentence at 50 req/s a p99 of 5–6 ms against 17–29 ms with 2
- * (which contend with the HTTP thread), for 256–334k tokens/s from 8 clients against 394–447k
- * (scripts/serve-load.ts, idle machine, alternating runs).
+ * One tagging thread per core but one: the HTTP thread (parsing, JSON, tokenising, encoding) keeps a core.
+ * On 2 cores, 1 thread gave 186k–204k tokens/s from 8 clients against 95k–162k with 2, and a p99 of
+ * 22–28 ms against 42–51 ms for a 28-token sentence at 50 req/s (scripts/serve-load.ts, alternating
+ * runs at load average 4–5).
  */
 function defaultThreads(): number {
   return Math.max(1, os.availableParallelism() - 1);
