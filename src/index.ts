@@ -27,7 +27,8 @@ export { evaluateWithOov, oovSplit, scoreCorpus, type GroupScore, type OovSplit 
 export { parseConll, readConll, formatPredictions, type ConllOptions, type Corpus, type Sentence } from './data/conll.js';
 export { DEFAULT_EMBEDDINGS, loadEmbeddings, type Embeddings, type LoadOptions as EmbeddingsLoadOptions } from './embeddings/embeddings.js';
 export { DataError, InterruptedError, NerError, UsageError } from './errors.js';
-export { evaluate as scoreTags, formatConlleval, type ConfusionMatrix, type ErrorCount, type EvalResult, type TypeScore } from './eval/metrics.js';
+export { evaluate as scoreTags, type ConfusionMatrix, type ErrorCount, type EvalResult } from './eval/metrics.js';
+export { formatConlleval, type TypeScore } from './eval/conlleval.js';
 export { parseModel, readModelFile, saveModel, serialiseModel, type ModelFile } from './io/model-io.js';
 export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig, type NerModel } from './model/ner-model.js';
 export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report/report.js';

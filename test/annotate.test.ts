@@ -15,7 +15,6 @@ import { pickDiverse } from '../src/annotate/select.js';
 import { LabelledFile, conllBlock } from '../src/annotate/labelled-file.js';
 import { Session } from '../src/annotate/session.js';
 import { serveSession } from '../src/annotate/server.js';
-import { retrain } from '../src/annotate/retrain.js';
 import { loadEmbeddings } from '../src/embeddings/embeddings.js';
 import { parseConll, readConll } from '../src/data/conll.js';
 import { UsageError } from '../src/errors.js';
@@ -150,10 +149,10 @@ test('a session: spans checked, skip comes back last, undo takes an accept out o
 test('a session retrains every N accepts and swaps the new model in; the server refuses foreign hosts and bad bodies', async () => {
   const out = path.join(work, 'r.conll');
   const emb = await tinyEmbeddings();
+  process.env.NER_CACHE_DIR = path.join(work, 'cache'); // the retraining thread loads the vectors again
   const s = new Session({
     sentences: SENTENCES, out, types: ['PER', 'LOC', 'ORG'], model: null, embeddings: emb, trainFiles: [path.join(ROOT, 'data/demo/train.conll')], dev: null,
     every: 2, by: 'lc', seed: 1, modelOut: path.join(work, 'r.model.json'),
-    retrain: (job) => retrain(job), // in this thread: the test waits for it
   });
   for (let k = 0; k < 2; k++) {
     const it = s.next()!;
@@ -183,6 +182,9 @@ test('a session retrains every N accepts and swaps the new model in; the server 
     assert.equal(notJson.status, 400);
     const wrongType = await fetch(served.url + 'api/accept', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
     assert.equal(wrongType.status, 415);
+    const huge = await fetch(served.url + 'api/accept', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 1, spans: 'x'.repeat(1 << 20) }) });
+    assert.equal(huge.status, 413);
+    assert.match((await huge.json()).error, /over the limit of 1,048,576/);
     const item = st.item!;
     const badSpan = await fetch(served.url + 'api/accept', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: item.id, spans: [{ start: 0, end: 1, type: 'XYZ' }] }) });
     assert.equal(badSpan.status, 400);

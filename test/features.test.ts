@@ -4,8 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Embeddings } from '../src/embeddings/embeddings.js';
-import { type WindowShape, encode, gather, inputSize, newWordTable, withNearRows } from '../src/model/features.js';
+import { type WindowShape, C, blockSize, casing, encode, gather, inputSize, newWordTable, withNearRows } from '../src/model/features.js';
 import { wasmAlloc, wasmAlloc32 } from '../src/fast/arena.js';
+import { newSubwords } from '../src/model/subword.js';
 import { Rng } from '../src/rng.js';
 
 const D = 8;
@@ -27,7 +28,7 @@ function embeddings(rng: Rng): Embeddings {
   };
 }
 
-test('gather: the SIMD copy into the arena equals the plain copy, with and without casing', () => {
+test('gather: the SIMD copy into the arena equals the plain copy, with and without casing, subword vectors and one-hot groups', () => {
   const rng = new Rng(3);
   const emb = embeddings(rng);
   const keys = ['<s>', '</s>', '<unk>', 'zork', 'blick'];
@@ -37,16 +38,19 @@ test('gather: the SIMD copy into the arena equals the plain copy, with and witho
     ['London'],
     ['qwerty', '1996', 'sat'],
   ];
-  for (const useCasing of [true, false]) {
-    const shape: WindowShape = { window: 2, d: D, useCasing };
+  const lengthClass = { name: 'length', size: 4, classes: (s: string[]) => s.map((t) => Math.min(t.length, 3) - 1) };
+  for (const [useCasing, D_s, groups] of [[true, 0, []], [false, 0, []], [true, 4, []], [true, 4, [lengthClass]], [false, 8, [lengthClass]]] as const) {
+    const shape: WindowShape = { window: 2, d: D, useCasing, ...(D_s ? { sub: D_s } : {}), groups: groups.map(({ name, size }) => ({ name, size })) };
+    const sub = D_s ? newSubwords(D_s, 64) : undefined;
+    if (sub) sub.Z.forEach((_, i) => (sub.Z[i] = rng.uniform(1)));
     const n = inputSize(shape);
     // the same own rows twice: an ordinary array and one in the arena
     const plainRows = Float64Array.from({ length: keys.length * D }, () => rng.uniform(1));
     const arenaRows = wasmAlloc(plainRows.length);
     arenaRows.set(plainRows);
-    const plainTable = newWordTable(D, keys, plainRows, emb);
-    const e = encode(plainTable, sentences);
-    const fast = withNearRows(newWordTable(D, keys, arenaRows, emb), e);
+    const plainTable = newWordTable(D, keys, plainRows, emb, sub);
+    const e = encode(plainTable, sentences, groups);
+    const fast = withNearRows(newWordTable(D, keys, arenaRows, emb, sub), e);
     const dropped = e.word.map((id, i) => (i % 3 === 0 ? 2 : id)); // as word dropout does
     const B = e.N;
     const idx = Array.from({ length: B }, (_, i) => (i * 5) % B);
@@ -62,3 +66,59 @@ test('gather: the SIMD copy into the arena equals the plain copy, with and witho
     }
   }
 });
+
+// ── one-hot groups after casing ─────────────────────────────────────────────────────────────────
+
+test('one-hot groups: gather sets one column per group (pad class outside the sentence); the tagger scores as the reference forward pass', async () => {
+  const { makeLabels, outputCount } = await import('../src/model/labels.js');
+  const { initParams } = await import('../src/model/model.js');
+  const { DEFAULT_CONFIG } = await import('../src/model/ner-model.js');
+  const { Tagger } = await import('../src/predict/predict.js');
+  const { batchTagger } = await import('../src/predict/tag-pipeline.js');
+  const { predictProbabilities } = await import('./helpers/reference.js');
+  const { Rng } = await import('../src/rng.js');
+  const rng = new Rng(6);
+  const d = 4;
+  const keys = ['<s>', '</s>', '<unk>', 'the', 'paris', 'in'];
+  const words = newWordTable(d, keys, new Float64Array(keys.length * d).map(() => rng.uniform(1)), null);
+  // two rules: the length class of a token (3 classes + pad) and whether the next token is capitalised (2 + pad)
+  const features = [
+    { name: 'length', size: 4, classes: (s: string[]) => s.map((t) => Math.min(t.length, 3) - 1) },
+    { name: 'next-cap', size: 3, classes: (s: string[]) => s.map((_, i) => (/^[A-Z]/.test(s[i + 1] ?? '') ? 1 : 0)) },
+  ];
+  const shape = { window: 1, d, useCasing: true, groups: features.map(({ name, size }) => ({ name, size })) };
+  const m = blockSize(shape);
+  assert.equal(m, d + C + 4 + 3);
+  const sentences = [['in', 'Paris', 'the', 'Tour'], ['X']];
+  const e = encode(words, sentences, features);
+  const X = new Float64Array(3 * 3 * m);
+  const ids = new Int32Array(3 * 3);
+  gather(words, shape, e, [0, 3, 4], 3, X, ids);
+  // window of "in" (token 0): position −1 is padding → pad classes (length 3, next-cap 2)
+  const block = (b: number, p: number) => Array.from(X.subarray((b * 3 + p) * m + d, (b * 3 + p + 1) * m));
+  assert.deepEqual(block(0, 0), [...oneHot(C, C - 1), ...oneHot(4, 3), ...oneHot(3, 2)]);
+  // centre "in": lower, length 2 → class 1, next token capitalised → 1
+  assert.deepEqual(block(0, 1), [...oneHot(C, casing('in')), ...oneHot(4, 1), ...oneHot(3, 1)]);
+  // centre "Tour": initcap, length 4 → class 2, no next token → 0
+  assert.deepEqual(block(1, 1), [...oneHot(C, casing('Tour')), ...oneHot(4, 2), ...oneHot(3, 0)]);
+  const labels = makeLabels('softmax', ['LOC', 'PER'], 'IOBES');
+  const dims = { head: 'softmax' as const, n: inputSize(shape), H: 5, K: outputCount(labels) };
+  const params = initParams(dims, (a) => rng.uniform(a * 3));
+  const model = { config: { ...DEFAULT_CONFIG, window: 1, hidden: 5 }, labels, inputScheme: 'IOB2' as const, dims, shape, params, words, features, embeddings: { source: 'test', d, count: 0, fingerprint: 'x' }, history: [], bestEpoch: 0, trainedOn: { files: [], sentences: 0, tokens: 0 } };
+  const ref = predictProbabilities(model, e);
+  const tagger = new Tagger(model);
+  const fast = tagger.probabilities(sentences);
+  const spans = tagger.tag(sentences).map((t) => t.spans);
+  tagger.close();
+  for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(fast[i] - ref[i]) < 2e-5, `P[${i}] ${fast[i]} vs ${ref[i]}`);
+  // a group's columns matter: another class gives other scores
+  const other = encode(words, sentences, [features[0], { ...features[1], classes: (s: string[]) => s.map(() => 0) }]);
+  assert.notDeepEqual(predictProbabilities(model, other), ref);
+  const two = batchTagger(model, { threads: 2 });
+  assert.deepEqual((await two.tag(sentences)).map((t) => t.spans), spans, 'the second thread gets the classes');
+  two.close();
+});
+
+function oneHot(size: number, k: number): number[] {
+  return Array.from({ length: size }, (_, i) => (i === k ? 1 : 0));
+}

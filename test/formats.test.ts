@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { DataError } from '../src/errors.js';
 import {
   docOfEntities, docOfSentences, docSentences, detectFormat, formatDocs, labelStudioTask, OffsetMap, Problems,
-  readDocs, readLabelled, recordSentences, writeBrat, type AnnotatedDoc, type FormatName,
+  readDocs, readLabelled, recordSentences, writeBrat, type AnnotatedDoc, type FormatName, type RecordFormat,
 } from '../src/data/formats/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -131,6 +131,28 @@ test('bad input: truncated JSON (Label Studio, JSON Lines), no text, labels that
   assert.equal(readLabelled(path.join(tmp, 'past.jsonl'), { unit: 'utf16' }).corpus.sentences[0].tags.join(' '), 'B-LOC B-MISC');
   const task = [{ id: 4, data: { text: 'Zoë in Cannes' }, annotations: [{ result: [{ type: 'labels', value: { start: 7, end: 13, text: 'Canne', labels: ['LOC'] } }] }] }];
   rejects(write('mismatch.json', JSON.stringify(task)), /mismatch\.json record 1/, /recorded as "Canne" but the text there is "Cannes"/);
+});
+
+test('span lists (doccano, spaCy): an item of the wrong shape is counted and passed over; a field that is not a list refuses the record', () => {
+  const text = 'Ada met Bob in Paris';
+  const kept: [RecordFormat, unknown, RegExp][] = [
+    ['doccano', { text, label: [[0, 3, 'PER'], 'PER', [8, 11], [15, 20, 'LOC']] }, /"PER" in "label" is not \[start, end, "LABEL"\] \(a text-classification export[\s\S]*\[8,11\] in "label" is not/],
+    ['doccano', { text, entities: [{ start_offset: 0, end_offset: 3, label: 'PER' }, 7, [8, 11, 'PER'], { start_offset: 15, end_offset: 20, label: 'LOC' }] },
+      /7 in "entities" is not \{"start_offset", "end_offset", "label"\}[\s\S]*\[8,11,"PER"\] in "entities" is not/],
+    ['spacy', { text, spans: [{ start: 0, end: 3, label: 'PER' }, null, 'x', { start: 15, end: 20, label: 'LOC' }] }, /null in "spans" is not \{"start", "end", "label"\}[\s\S]*"x" in "spans"/],
+  ];
+  for (const [format, record, message] of kept) {
+    const { sentences, problems } = recordSentences(format, record);
+    assert.equal(problems.count('bad-span'), 2, format);
+    assert.match(problems.entries().flatMap((e) => e.examples.map((x) => x.message)).join('\n'), message);
+    assert.deepEqual(sentences.flatMap((s) => s.tags), ['B-PER', 'O', 'O', 'O', 'B-LOC'], format);
+  }
+  const refused: [RecordFormat, unknown][] = [['doccano', { text, label: 'PER' }], ['doccano', { text, entities: {} }], ['spacy', { text, spans: 3 }]];
+  for (const [format, record] of refused) {
+    const { sentences, problems } = recordSentences(format, record);
+    assert.equal(problems.count('bad-span'), 1, format);
+    assert.equal(sentences.length, 0, format);
+  }
 });
 
 test('bad input: brat .ann without its .txt, a malformed T line', () => {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluate, f62, formatConlleval } from '../src/eval/metrics.js';
+import { f62, formatConlleval } from '../src/eval/conlleval.js';
+import { evaluate } from '../src/eval/metrics.js';
 import { parseConll, readConll } from '../src/data/conll.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -2,8 +2,9 @@
 // and tiny vectors: every route, every error status, Label Studio's and doccano's requests as their
 // documentation shows them, the same answers with 1 and 2 tagging threads, a model swap with a request
 // in flight (answered by the old model), a bad model file refused, SIGTERM draining a request and
-// exiting 0, a small fuzz run (no 5xx, still up), and retraining from annotations (swapped in when better
-// on the held-out part, kept out when not, the same model from the same annotations).
+// exiting 0, a stopped tagging thread replaced, a small fuzz run (no 5xx, still up), and retraining
+// from annotations (swapped in when better on the held-out part, kept out when not, the same model from
+// the same annotations).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,7 @@ import type { NerModel } from '../src/model/ner-model.js';
 import { startServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
 import { MAPPING_TEMPLATE } from '../src/serve/doccano.js';
 import { versionName } from '../src/serve/model-holder.js';
+import { isLoopback } from '../src/io/http.js';
 import { writeTinyVectors } from './tiny-vectors.js';
 import { OffsetMap, type OffsetUnit } from '../src/data/formats/index.js';
 
@@ -333,6 +335,30 @@ test('SIGTERM: the request in flight is answered, then ner serve exits 0', async
   assert.ok(answer.json.entities.length > 100);
   assert.equal(await exited, 0, log);
   assert.match(log, /SIGTERM: finishing the requests in flight[\s\S]*POST \/tag 200 \d+ tokens[\s\S]*stopped\n/);
+});
+
+test('a tagging thread that stops fails the request it held (500); the next request gets a new thread', async () => {
+  const s = await serve({ threads: 1 });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const lane = () => (s.holder as any).pool.versions.get(s.holder.current.id).lanes[0];
+  const inFlight = call(`${s.url}/tag`, 'POST', { text: longText(30_000) });
+  while (s.holder.current.inflight === 0) await new Promise((r) => setTimeout(r, 1));
+  await lane().tagger.worker.terminate();
+  const failed = await inFlight;
+  assert.equal(failed.status, 500);
+  assert.match(failed.json.error, /tagging thread stopped while tagging this request/);
+  const next = await call(`${s.url}/tag`, 'POST', { text: TEXT });
+  assert.equal(next.status, 200);
+  assert.deepEqual(next.json.entities, expected(modelA, TEXT));
+  assert.ok(s.lines.some((l) => l.includes('a tagging thread had stopped; starting a new one')), s.lines.join('\n'));
+});
+
+test('a port in use or an address this machine lacks: a user error that says what to do; which hosts are loopback', async () => {
+  for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) assert.equal(isLoopback(h), true, h);
+  for (const h of ['0.0.0.0', '::', '192.168.1.2', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
+  const s = await serve();
+  await assert.rejects(serve({ port: s.port }), (err: Error & { hint?: string }) => /port \d+ on 127\.0\.0\.1 is already in use/.test(err.message) && /--port 0/.test(err.hint ?? ''));
+  await assert.rejects(serve({ host: '192.0.2.1' }), /cannot listen on 192\.0\.2\.1: no such address on this machine/);
 });
 
 test('fuzz: malformed requests never get a 5xx and never stop the server', async () => {

@@ -1,14 +1,14 @@
-// Retraining for `ner annotate`, in a worker thread so that the page stays responsive: train on the
-// labelled file (plus any seed data) with the default configuration and the session's seed, save the
-// model atomically (write a temporary file, then rename), and score the sentences still unlabelled so
-// the session can reorder its questions. The session swaps the new model in only when all of this is
+// Retraining for `ner annotate`, in a worker thread (train/in-thread.ts) so that the page stays
+// responsive: train on the labelled file (plus any seed data) with the default configuration and the
+// session's seed, save the model atomically, and score the sentences still unlabelled so the session
+// can reorder its questions. The session swaps the new model in only when all of this is
 // done; until then it keeps asking with the old one.
 
-import { Worker } from 'node:worker_threads';
 import { readConll } from '../data/conll.js';
 import { loadEmbeddings } from '../embeddings/embeddings.js';
 import { saveModel } from '../io/model-io.js';
 import { DEFAULT_CONFIG } from '../model/ner-model.js';
+import { inThread } from '../train/in-thread.js';
 import { train } from '../train/train.js';
 import { NerError } from '../errors.js';
 import { namesOf } from './select.js';
@@ -59,19 +59,6 @@ export async function retrain(job: RetrainJob): Promise<RetrainResult> {
 
 /** Runs retrain(job) in a new worker thread (one training thread: the page's thread keeps the other core). */
 export function retrainInWorker(job: RetrainJob): Promise<RetrainResult> {
-  return new Promise((resolve) => {
-    const w = new Worker(new URL('./retrain-worker.js', import.meta.url), { workerData: job });
-    let answered = false;
-    w.once('message', (r: RetrainResult) => {
-      answered = true;
-      resolve(r);
-    });
-    w.once('error', (err) => {
-      answered = true;
-      resolve({ ok: false, message: `retraining failed: ${err.message}` });
-    });
-    w.once('exit', (code) => {
-      if (!answered) resolve({ ok: false, message: `retraining stopped (thread exit code ${code})` });
-    });
-  });
+  return inThread<RetrainResult>(new URL(import.meta.url), 'retrain', job).result
+    .catch((err: Error) => ({ ok: false, message: `retraining failed: ${err.message}` }));
 }

@@ -12,8 +12,8 @@
 
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { NerError } from '../errors.js';
+import { HttpError, listen, readBody } from '../io/http.js';
 import type { Session } from './session.js';
 
 const PAGE_DIR = new URL('../../../src/annotate/page/', import.meta.url);
@@ -32,28 +32,12 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new NerError(`request body over ${MAX_BODY} bytes`));
-        req.destroy();
-      } else parts.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 export interface Served {
   url: string;
   close: () => Promise<void>;
 }
 
-export function serveSession(session: Session, opts: { host?: string; port?: number } = {}): Promise<Served> {
+export async function serveSession(session: Session, opts: { host?: string; port?: number } = {}): Promise<Served> {
   const host = opts.host ?? '127.0.0.1';
   let allowedHosts: Set<string> = new Set();
   const server = http.createServer(async (req, res) => {
@@ -69,9 +53,16 @@ export function serveSession(session: Session, opts: { host?: string; port?: num
       if (req.method === 'GET' && url.pathname === '/api/state') return send(res, 200, session.state());
       if (req.method === 'POST' && ['/api/accept', '/api/skip', '/api/undo'].includes(url.pathname)) {
         if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return send(res, 415, { error: 'expected a JSON body', fix: 'send content-type: application/json' });
+        let text: string;
+        try {
+          text = await readBody(req, MAX_BODY, 'accept one sentence at a time');
+        } catch (err) {
+          if (!(err instanceof HttpError)) throw err;
+          return send(res, err.status, { error: err.message, fix: err.fix });
+        }
         let body: Record<string, unknown>;
         try {
-          const parsed: unknown = JSON.parse((await readBody(req)) || '{}');
+          const parsed: unknown = JSON.parse(text || '{}');
           if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
           body = parsed as Record<string, unknown>;
         } catch {
@@ -88,22 +79,14 @@ export function serveSession(session: Session, opts: { host?: string; port?: num
       return send(res, 500, { error: `internal error: ${(err as Error).message}` });
     }
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new NerError(`port ${opts.port} on ${host} is in use`, 'choose another with --port N, or --port 0 for any free port'));
-      else reject(new NerError(`cannot listen on ${host}:${opts.port}: ${err.message}`));
-    });
-    server.listen(opts.port ?? 0, host, () => {
-      const { port } = server.address() as AddressInfo;
-      const shownHost = host.includes(':') ? `[${host}]` : host;
-      allowedHosts = new Set([`${shownHost}:${port}`, `localhost:${port}`]);
-      resolve({
-        url: `http://${shownHost}:${port}/`,
-        close: () => new Promise((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-      });
-    });
-  });
+  const port = await listen(server, opts.port ?? 0, host);
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  allowedHosts = new Set([`${shownHost}:${port}`, `localhost:${port}`]);
+  return {
+    url: `http://${shownHost}:${port}/`,
+    close: () => new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
 }

@@ -19,7 +19,7 @@ import type { NerModel } from '../model/ner-model.js';
 import type { Span } from '../data/tags.js';
 import { Rng } from '../rng.js';
 import { LabelledFile } from './labelled-file.js';
-import { retrainInWorker, type RetrainJob, type RetrainResult } from './retrain.js';
+import { retrainInWorker, type RetrainJob } from './retrain.js';
 import { byUncertainty, namesOf, pickDiverse, shuffled } from './select.js';
 import { scoreSentences, type Measure } from './uncertainty.js';
 
@@ -38,7 +38,6 @@ export interface SessionOptions {
   by: Measure;
   seed: number;
   modelOut: string;
-  retrain?: (job: RetrainJob) => Promise<RetrainResult>;
   now?: () => number;
   log?: (msg: string) => void;
 }
@@ -216,7 +215,7 @@ export class Session {
       by: this.o.by === 'random' ? 'lc' : this.o.by,
     };
     this.o.log?.(`retraining on ${this.file.sentences} labelled sentences${this.o.trainFiles.length > 0 ? ' and the seed data' : ''}…`);
-    this.retraining = (this.o.retrain ?? retrainInWorker)(job).then((r) => {
+    this.retraining = retrainInWorker(job).then((r) => {
       this.retraining = null;
       if (!r.ok) {
         this.error = r.hint ? `${r.message} (${r.hint})` : r.message;

@@ -2,14 +2,17 @@
 // independent sources. Pure: no I/O, no printing; the CLI formats the report.
 //
 //   take B real windows (centre tokens of a CoNLL corpus, half of them inside entities), gather their x
-//   through the real feature pipeline (word vectors + casing), and with J = (1/B) Σ_i J_i (the training loss):
-//   1. analytic  forward → lossAndGrad → backward (the function under test, injectable) → scatterWordGrads,
-//                giving ∂J/∂W, ∂J/∂b, ∂J/∂U, ∂J/∂c, ∂J/∂x and ∂J/∂e(w) for the word-table rows x came from
+//   through the real feature pipeline (word vectors, subword vectors, casing), and with J = (1/B) Σ_i J_i
+//   (the training loss):
+//   1. analytic  forward → lossAndGrad → backward (the function under test, injectable) → scatterWordGrads
+//                and scatterSubwordGrad, giving ∂J/∂W, ∂J/∂b, ∂J/∂U, ∂J/∂c, ∂J/∂x, ∂J/∂e(w) for the
+//                word-table rows x came from and ∂J/∂Z for the n-gram rows its subword vectors came from
 //   2. numeric   centred finite differences (J(θ+ε) − J(θ−ε)) / 2ε on a seeded sample of entries per block,
 //                using the real forward (and, for word rows, the real gather); with relu, an entry whose
 //                ±ε step moves some z across the kink at 0 is skipped (the difference is meaningless there)
 //   3. graph     the same loss built in the autodiff engine of graph.ts, x assembled from one leaf per word
-//                row (x = Σ_p S_p e(w_p) + casing), so the engine also routes ∂J/∂x to the rows by itself;
+//                row and per n-gram row (x = Σ_p S_p e(w_p) + Σ_p T_p (1/|G|) Σ_g Z_g + casing), so the
+//                engine also routes ∂J/∂x to the rows by itself;
 //                compared on every entry
 //   per block: max |analytic − numeric| and the relative error ‖a − n‖ / (‖a‖ + ‖n‖); a block passes when
 //   both relative errors (vs numeric and vs graph) are below the tolerance.
@@ -36,7 +39,9 @@ import {
   newWordTable,
   pretrainedId,
   scatterWordGrads,
+  firstFormId,
 } from '../model/features.js';
+import { gramsOf, newSubwords, scatterSubwordGrad } from '../model/subword.js';
 import * as g from './graph.js';
 import { type LabelSet, makeLabels, outputCount, targets } from '../model/labels.js';
 import {
@@ -220,6 +225,8 @@ export interface RandomModelSpec {
   window: number;
   casing: boolean;
   scheme: 'BIO' | 'IOBES'; // softmax targets
+  subword?: number; // D of the subword vectors (0 or absent: none)
+  buckets?: number; // their table's rows (default 64: small, so that n-grams share rows as they do in training)
 }
 
 /** A freshly initialised model (seeded) on `count` windows of the corpus. */
@@ -230,7 +237,13 @@ export function randomProblem(emb: Embeddings, corpus: LabelledSentence[], spec:
   const rng = new Rng(seed);
   const sample = sampleWindows(corpus, labels, count, rng);
   const words = fineTuneWordTable(emb, sample.sentences, rng);
-  const shape: WindowShape = { window: spec.window, d: emb.d, useCasing: spec.casing };
+  if (spec.subword) {
+    // a trained table is not zero: random rows, so that every ch(w) matters
+    words.sub = newSubwords(spec.subword, spec.buckets ?? 64);
+    for (let i = 0; i < words.sub.Z.length; i++) words.sub.Z[i] = rng.uniform(0.5);
+    words.forms = new Map();
+  }
+  const shape: WindowShape = { window: spec.window, d: emb.d, useCasing: spec.casing, ...(spec.subword ? { sub: spec.subword } : {}) };
   const dims: Dims = { head: spec.head, n: inputSize(shape), H: spec.hidden, K: outputCount(labels) };
   const params = initParams(dims, (a) => rng.uniform(a));
   // Training starts the biases at 0; small random ones here make every term of the forward pass matter.
@@ -249,7 +262,7 @@ export function modelProblem(model: NerModel, corpus: LabelledSentence[], count:
     words: model.words,
     shape: model.shape,
     outputs: model.labels.outputs,
-    encoded: encode(model.words, sample.sentences),
+    encoded: encode(model.words, sample.sentences, model.features),
     ...windowsOf(sample),
   };
 }
@@ -291,6 +304,8 @@ export function gradcheck(problem: GradcheckProblem, opts: GradcheckOptions = {}
   const tolerance = opts.tolerance ?? DEFAULT_TOLERANCE;
   const backwardUnderTest = opts.backward ?? backward;
   const rng = new Rng(opts.seed ?? 1);
+  // the subword table in float64 for the check (it trains in float32, where ±ε would round away)
+  if (problem.words.sub) problem = { ...problem, words: { ...problem.words, sub: { ...problem.words.sub, Z: Float64Array.from(problem.words.sub.Z) } } };
   const { dims, f, params, words, shape, encoded, centres, y } = problem;
   const { n, H, K } = dims;
   const GH = groups(dims) * H;
@@ -318,6 +333,12 @@ export function gradcheck(problem: GradcheckProblem, opts: GradcheckOptions = {}
   const touched = new Int32Array(B * P);
   const count = scatterWordGrads(shape, V, ids, dX, B, dRows, new Uint8Array(V), touched);
   const rowIds = Array.from(touched.subarray(0, count)).sort((a, b) => a - b);
+  const sub = words.sub;
+  const dZ = new Float64Array(sub ? sub.Z.length : 0);
+  const gramTouched = new Int32Array(sub ? sub.R : 0);
+  let gramCount = 0;
+  const gramMark = new Uint8Array(sub ? sub.R : 0);
+  if (sub) for (let k = 0; k < B * P; k++) gramCount = scatterSubwordGrad(sub, ids[k], dX, k * blockSize(shape) + d, dZ, gramMark, gramTouched, gramCount);
   const aboveKink = cache.Z.slice(0, B * GH).map((z) => (z > 0 ? 1 : 0));
 
   // 2. numeric. J is a mean over windows, and a window that an entry does not feed gives the same J_i at
@@ -421,6 +442,16 @@ export function gradcheck(problem: GradcheckProblem, opts: GradcheckOptions = {}
   for (const id of rowIds) windowsWith.set(id, all.filter((i) => ids.subarray(i * P, i * P + P).includes(id)));
   const rowsShape = `${rowIds.length}×${d}`;
   check('e(w)', rowsShape, rowIds.length * d, words.rows, rowEntries, analyticRows, graphRows, (k) => windowsWith.get(Math.floor(k / d))!, regather);
+  if (sub) {
+    // the n-gram rows the windows' subword vectors came from
+    const D = sub.D;
+    const gramIds = Array.from(new Set(Array.from(ids).flatMap((id) => Array.from(gramsOf(sub, id))))).sort((a, b) => a - b);
+    const entries = sampleIndices(gramIds.length * D, samples, rng).map((k) => gramIds[Math.floor(k / D)] * D + (k % D));
+    const graphZ = new Float64Array(sub.Z.length);
+    for (const [r, gz] of graph.grams) graphZ.set(gz, r * D);
+    const windowsWithGram = (k: number) => all.filter((i) => ids.subarray(i * P, i * P + P).some((id) => gramsOf(sub, id).includes(Math.floor(k / D))));
+    check('Z (n-grams)', `${gramIds.length}×${D} of ${sub.R}×${D}`, gramIds.length * D, sub.Z as Float64Array, entries, dZ, graphZ, windowsWithGram, regather);
+  }
 
   const lossOk = Math.abs(J - graph.J) <= tolerance * Math.max(1, Math.abs(J));
   const st = lectureStatements(problem, X, backwardUnderTest, tolerance);
@@ -452,6 +483,7 @@ interface GraphGradients {
   c: Float64Array;
   X: Float64Array; // B×n
   rows: Map<number, Float64Array>; // the model's own word rows (id < V) → ∂J/∂e(w)
+  grams: Map<number, Float64Array>; // the n-gram rows of Z → ∂J/∂Z[r]
 }
 
 /** The loss of model.ts rebuilt in the graph engine: x from word-row leaves, ovr as K binary classifiers
@@ -467,11 +499,34 @@ function graphGradients(problem: GradcheckProblem, X: Float64Array, ids: Int32Ar
 
   // e(w): one leaf per distinct row; S_p (n×d) puts a d-vector into block p of x
   const rowLeaf = new Map<number, g.Node>();
+  const sub = words.sub;
+  const D = sub ? sub.D : 0;
   for (const id of ids) {
     if (rowLeaf.has(id)) continue;
-    const row = new Float64Array(d);
+    const row = new Float64Array(d + D);
     copyWordRow(words, id, row, 0); // the model's own row or the pretrained one (however it is loaded)
-    rowLeaf.set(id, g.leaf(`e(${id < V ? words.keys[id] : words.emb!.words[id - V]})`, row, d, 1));
+    const name = id < V ? words.keys[id] : id < firstFormId(words) ? words.emb!.words[id - V] : `form ${id}`;
+    rowLeaf.set(id, g.leaf(`e(${name})`, row.subarray(0, d), d, 1));
+  }
+  // ch(w) = (1/|G(w)|) Σ_g Z_g, from one leaf per n-gram row; T_p (n×D) puts it into block p of x
+  const gramLeaf = new Map<number, g.Node>();
+  const subOf = new Map<number, g.Node | null>();
+  if (sub)
+    for (const id of ids) {
+      if (subOf.has(id)) continue;
+      const rows = gramsOf(sub, id);
+      let acc: g.Node | null = null;
+      for (const r of rows) {
+        if (!gramLeaf.has(r)) gramLeaf.set(r, g.leaf(`Z${r}`, Float64Array.from(sub.Z.subarray(r * D, r * D + D)), D, 1));
+        acc = acc ? g.add(acc, gramLeaf.get(r)!) : gramLeaf.get(r)!;
+      }
+      subOf.set(id, acc ? g.scale(acc, 1 / rows.length) : null);
+    }
+  const T: g.Node[] = [];
+  for (let p = 0; p < P && sub; p++) {
+    const sel = new Float64Array(n * D);
+    for (let j = 0; j < D; j++) sel[(p * m + d + j) * D + j] = 1;
+    T.push(g.leaf(`T${p}`, sel, n, D));
   }
   const S: g.Node[] = [];
   for (let p = 0; p < P; p++) {
@@ -484,12 +539,14 @@ function graphGradients(problem: GradcheckProblem, X: Float64Array, ids: Int32Ar
     let x: g.Node | null = null;
     if (shape.useCasing) {
       const casingPart = X.slice(i * n, i * n + n);
-      for (let p = 0; p < P; p++) casingPart.fill(0, p * m, p * m + d);
+      for (let p = 0; p < P; p++) casingPart.fill(0, p * m, p * m + d + D);
       x = g.leaf(`casing${i}`, casingPart, n, 1);
     }
     for (let p = 0; p < P; p++) {
       const part = g.matmul(S[p], rowLeaf.get(ids[i * P + p])!);
       x = x ? g.add(x, part) : part;
+      const s = subOf.get(ids[i * P + p]);
+      if (s) x = g.add(x, g.matmul(T[p], s));
     }
     xs.push(x!);
   }
@@ -542,7 +599,9 @@ function graphGradients(problem: GradcheckProblem, X: Float64Array, ids: Int32Ar
   xs.forEach((x, i) => dXg.set(x.grad, i * n));
   const rows = new Map<number, Float64Array>();
   for (const [id, v] of rowLeaf) if (id < V) rows.set(id, v.grad.slice());
-  return { J: J.scalar, W: concat(leaves.W), b: concat(leaves.b), U: concat(leaves.U), c: concat(leaves.c), X: dXg, rows };
+  const grams = new Map<number, Float64Array>();
+  for (const [r, v] of gramLeaf) grams.set(r, v.grad.slice());
+  return { J: J.scalar, W: concat(leaves.W), b: concat(leaves.b), U: concat(leaves.U), c: concat(leaves.c), X: dXg, rows, grams };
 }
 
 // ── the lecture's statements ────────────────────────────────────────────────────────────────────

@@ -12,6 +12,7 @@ import { serveSession } from '../annotate/server.js';
 import { Session } from '../annotate/session.js';
 import { MEASURES, type Measure } from '../annotate/uncertainty.js';
 import { collect, intOption, loadEmbeddingsFor, loadModelFor, paint, shown } from './common.js';
+import { isLoopback } from '../io/http.js';
 import { guardRun } from '../io/outputs.js';
 
 interface AnnotateOpts {
@@ -107,7 +108,7 @@ async function runAnnotate(textFile: string, opts: AnnotateOpts): Promise<void> 
   say(`${shown(textFile)}: ${st.total} sentences; ${st.labelled} already labelled in ${shown(out)}, ${st.left} left`);
   if (modelFile !== undefined) say(`model ${shown(modelFile)}: asking the least certain first (${opts.by})`);
   const served = await serveSession(session, { host: opts.host, port: opts.port });
-  if (!['127.0.0.1', '::1', 'localhost'].includes(opts.host)) say(`warning: listening on ${opts.host}: anyone who can reach it can label (and undo) in your file`);
+  if (!isLoopback(opts.host)) say(`warning: listening on ${opts.host}: anyone who can reach it can label (and undo) in your file`);
   process.stdout.write(`annotate: ${served.url}  (Ctrl-C to stop; every accepted sentence is already saved)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -12,7 +12,6 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
 export const DEMO_TRAIN = path.join(ROOT, 'data/demo/train.conll');
 export const DEMO_DEV = path.join(ROOT, 'data/demo/dev.conll');
-export const DEMO_TEXT = path.join(ROOT, 'data/sample.txt');
 export const DEFAULT_MODEL = 'models/ner.json';
 
 /** Colours for messages on stderr (chalk decides from stderr's TTY and NO_COLOR / FORCE_COLOR). */

@@ -9,7 +9,8 @@ import { guardRun } from '../io/outputs.js';
 import { formatPredictions } from '../data/conll.js';
 import { addInputFormatOptions, readLabelledFor, type InputFormatOpts } from './input-format.js';
 import { pretrainedId } from '../model/features.js';
-import { formatConlleval, type EvalResult } from '../eval/metrics.js';
+import { formatConlleval } from '../eval/conlleval.js';
+import type { EvalResult } from '../eval/metrics.js';
 import { evalReportHtml } from '../report/report.js';
 import { DEFAULT_MODEL, DEMO_DEV, ink, intOption, loadModelFor, out, paint, shown } from './common.js';
 
@@ -52,7 +53,7 @@ interface EvalOpts extends InputFormatOpts {
 const pct = (v: number) => v.toFixed(2).padStart(6);
 const coloured = (f1: number) => (f1 >= 85 ? ink.green(pct(f1)) : f1 >= 60 ? ink.yellow(pct(f1)) : ink.red(pct(f1)));
 
-/** The per-type score table (as before) followed by the error analysis sections. */
+/** The per-type score table, then the error analysis sections. */
 export function formatTable(r: EvalResult, title: string, oov?: OovSplit, topErrors = 10): string {
   const lines: string[] = [];
   lines.push(ink.bold(title));

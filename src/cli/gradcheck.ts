@@ -22,7 +22,7 @@ import { DEMO_TRAIN, ink, intOption, loadEmbeddingsFor, loadModelFor, numberOpti
 const D = DEFAULT_CONFIG;
 const DEFAULT_WINDOWS = 8;
 /** Options that describe a fresh model, so they make no sense with --model. */
-const MODEL_SHAPE_OPTIONS = ['head', 'activation', 'hidden', 'window', 'casing', 'all'];
+const MODEL_SHAPE_OPTIONS = ['head', 'activation', 'hidden', 'window', 'casing', 'subword', 'all'];
 
 export function gradcheckCommand(): Command {
   return new Command('gradcheck')
@@ -34,6 +34,7 @@ export function gradcheckCommand(): Command {
     .option('--hidden <H>', 'hidden units (per classifier for ovr)', intOption('--hidden', 1, 4096), D.hidden)
     .option('--window <w>', 'words on each side of the centre word', intOption('--window', 0, 10), D.window)
     .option('--no-casing', 'drop the casing feature from x')
+    .option('--subword <D>', 'size of the character n-gram vector in each block of x (0: none); its table rows are checked too', intOption('--subword', 0, 1024), D.subword)
     .option('--all', 'check every head × activation combination (6 checks)')
     .option('--data <file>', 'CoNLL file the windows are taken from (default: the demo corpus data/demo/train.conll)')
     .option('--tag-column <n>', 'column holding the tag (1-based; default: the last)', intOption('--tag-column', 2, 1000))
@@ -74,6 +75,7 @@ interface GradcheckOpts {
   hidden: number;
   window: number;
   casing: boolean;
+  subword: number;
   all?: boolean;
   data?: string;
   tagColumn?: number;
@@ -100,7 +102,7 @@ export async function runGradcheck(opts: GradcheckOpts): Promise<void> {
     const emb: Embeddings = await loadEmbeddingsFor(opts.embeddings ?? DEFAULT_EMBEDDINGS, !!opts.quiet);
     const combos = opts.all ? HEADS.flatMap((head) => ACTIVATIONS.map((activation) => ({ head, activation }))) : [{ head: opts.head, activation: opts.activation }];
     for (const c of combos) {
-      const spec = { ...c, hidden: opts.hidden, window: opts.window, casing: opts.casing, scheme: D.scheme };
+      const spec = { ...c, hidden: opts.hidden, window: opts.window, casing: opts.casing, subword: opts.subword, scheme: D.scheme };
       problems.push(() => randomProblem(emb, corpus.sentences, spec, opts.windows, opts.seed));
     }
   }
@@ -169,7 +171,8 @@ export function formatReport(r: GradcheckReport, p: GradcheckProblem): string {
   const { dims, shape } = r;
   const lines: string[] = [];
   const P = 2 * shape.window + 1;
-  const m = shape.useCasing ? `(${shape.d} + ${C} casing)` : `${shape.d}`;
+  const parts = [`${shape.d}`, ...(shape.sub ? [`${shape.sub} subword`] : []), ...(shape.useCasing ? [`${C} casing`] : []), ...(shape.groups ?? []).map((g) => `${g.size} ${g.name}`)];
+  const m = parts.length > 1 ? `(${parts.join(' + ')})` : parts[0];
   const outputs = r.head === 'ovr' ? `K = ${dims.K} classifiers (${p.outputs.join(' ')})` : `K = ${dims.K} tags (${p.outputs.slice(0, 4).join(' ')} …)`;
   lines.push(ink.bold(`${r.head} head, ${r.activation}, H = ${dims.H}, window ${shape.window}: n = ${P} × ${m} = ${dims.n}, ${outputs}`));
   lines.push(`  windows centred on: ${windowList(p, r.head)}`);

@@ -50,7 +50,7 @@ export interface ModelInfo {
   inputScheme: string;
   seed: number;
   config: ModelFile['config'];
-  input: { window: number; positions: number; wordDim: number; casingDim: number; n: number };
+  input: { window: number; positions: number; wordDim: number; subwordDim: number; casingDim: number; groups: { name: string; size: number }[]; n: number };
   embeddings: ModelFile['embeddings'];
   parameters: { blocks: ParameterBlock[]; total: number; frozenPretrained: number };
   trainedOn: ModelFile['trainedOn'];
@@ -73,6 +73,7 @@ export function describeModel(mf: ModelFile, bytes: number): ModelInfo {
     { name: 'U', shape: [dims.K, dims.H], count: dims.K * dims.H, what: 'output weights (u per output)' },
     { name: 'c', shape: [dims.K], count: dims.K, what: 'output biases' },
     { name: 'words', shape: [mf.wordKeys.length, shape.d], count: mf.wordRows.length, what: 'the model\'s own word vectors (padding, <unk>, new or fine-tuned words)' },
+    ...(mf.subwords ? [{ name: 'Z', shape: [mf.subwords.R, mf.subwords.D], count: mf.subwords.Z.length, what: `character ${mf.subwords.minn}…${mf.subwords.maxn}-gram vectors (hashed)` }] : []),
   ];
   const history = mf.history;
   const bestRecord = mf.bestEpoch ? history.find((r) => r.epoch === mf.bestEpoch) : history[history.length - 1];
@@ -91,7 +92,7 @@ export function describeModel(mf: ModelFile, bytes: number): ModelInfo {
     inputScheme: mf.inputScheme,
     seed: config.seed,
     config,
-    input: { window: shape.window, positions: 2 * shape.window + 1, wordDim: shape.d, casingDim, n: dims.n },
+    input: { window: shape.window, positions: 2 * shape.window + 1, wordDim: shape.d, subwordDim: shape.sub ?? 0, casingDim, groups: shape.groups ?? [], n: dims.n },
     embeddings: mf.embeddings,
     parameters: { blocks, total: blocks.reduce((a, b) => a + b.count, 0), frozenPretrained: mf.embeddings.count * mf.embeddings.d },
     trainedOn: mf.trainedOn,
@@ -121,7 +122,8 @@ export function formatInfo(i: ModelInfo, verbose: boolean): string {
   const outputs = i.head === 'softmax' ? `softmax over ${i.outputs.length} ${i.targetScheme} tags` : `one sigmoid per type (${i.outputs.length})`;
   L.push(`${key('model')}${i.head} head: h = ${i.activation}(Wx + b), ${outputs}; H = ${i.config.hidden}`);
   L.push(`${key('labels')}${i.labels.join(' ')}  ${ink.dim(`(training data in ${i.inputScheme})`)}`);
-  L.push(`${key('input x')}${i.input.positions} words (window ${i.input.window}) × (${i.input.wordDim} vector${i.input.casingDim ? ` + ${i.input.casingDim} casing` : ''}) = ${int(i.input.n)}`);
+  const block = [`${i.input.wordDim} vector`, ...(i.input.subwordDim ? [`${i.input.subwordDim} subword`] : []), ...(i.input.casingDim ? [`${i.input.casingDim} casing`] : []), ...i.input.groups.map((g) => `${g.size} ${g.name}`)];
+  L.push(`${key('input x')}${i.input.positions} words (window ${i.input.window}) × (${block.join(' + ')}) = ${int(i.input.n)}`);
   L.push(`${key('embeddings')}${i.embeddings.source}  ${int(i.embeddings.count)} × ${i.embeddings.d}  ${ink.dim(`fingerprint ${i.embeddings.fingerprint}`)}`);
   if (i.packaged) L.push(`${key('')}${int(i.packaged.words)} of its vectors are in this file (${i.packaged.dtype}): it needs no other`);
   const files = i.trainedOn.files.map(shown).join(', ') || '–';

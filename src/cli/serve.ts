@@ -5,7 +5,8 @@
 import { Command } from 'commander';
 import * as os from 'node:os';
 import { UsageError } from '../errors.js';
-import { isLoopback, startServer } from '../serve/server.js';
+import { isLoopback } from '../io/http.js';
+import { startServer } from '../serve/server.js';
 import { DEFAULT_MODEL, intOption, numberOption, paint, shown } from './common.js';
 import { describeModel } from './info.js';
 
@@ -93,10 +94,10 @@ export async function runServe(opts: ServeOpts): Promise<void> {
 }
 
 /**
- * One tagging thread per core but one: the HTTP thread (parsing, JSON, tokenising) keeps a core. On 2
- * cores, 1 tagging thread gave a 28-token sentence at 50 req/s a p99 of 5–6 ms against 17–29 ms with 2
- * (which contend with the HTTP thread), for 256–334k tokens/s from 8 clients against 394–447k
- * (scripts/serve-load.ts, idle machine, alternating runs).
+ * One tagging thread per core but one: the HTTP thread (parsing, JSON, tokenising, encoding) keeps a core.
+ * On 2 cores, 1 thread gave 186k–204k tokens/s from 8 clients against 95k–162k with 2, and a p99 of
+ * 22–28 ms against 42–51 ms for a 28-token sentence at 50 req/s (scripts/serve-load.ts, alternating
+ * runs at load average 4–5).
  */
 function defaultThreads(): number {
   return Math.max(1, os.availableParallelism() - 1);

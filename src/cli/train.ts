@@ -59,6 +59,9 @@ export function trainCommand(): Command {
     .option('--batch <B>', 'minibatch size (loss is the mean over the batch)', intOption('--batch', 1, 4096), D.batch)
     .option('--l2 <lambda>', 'L2 weight decay on W and U', numberOption('--l2', (v) => v >= 0, 'a number ≥ 0'), D.l2)
     .option('--no-casing', 'drop the casing feature (the default vectors are lowercase only)')
+    .option('--subword <D>', 'size of each window position\'s character n-gram vector (0: none)', intOption('--subword', 0, 1024), D.subword)
+    .option('--buckets <R>', 'rows of the hashed character n-gram table', intOption('--buckets', 1, 2 ** 24), D.buckets)
+    .option('--lr-subword <rate>', 'learning rate of the n-gram table: its rows are sparse and each gets 1/|n-grams| of a word\'s gradient, so it is higher than --lr', numberOption('--lr-subword', (v) => v >= 0, 'a number ≥ 0'), D.lrSubword)
     .option('--fine-tune', 'also update the pretrained word vectors of the training words', D.fineTune)
     .addOption(new Option('--scheme <scheme>', 'softmax head: tag scheme of the targets').choices(['BIO', 'IOBES']).default(D.scheme))
     .option('--min-count <n>', 'give training words without a pretrained vector their own vector from this count on', intOption('--min-count', 1), D.minCount)
@@ -101,6 +104,9 @@ interface TrainOpts extends InputFormatOpts {
   batch: number;
   l2: number;
   casing: boolean;
+  subword: number;
+  buckets: number;
+  lrSubword: number;
   fineTune: boolean;
   scheme: ModelConfig['scheme'];
   minCount: number;
@@ -138,6 +144,9 @@ function configFrom(opts: TrainOpts): ModelConfig {
     hidden: opts.hidden,
     window: opts.window,
     casing: opts.casing,
+    subword: opts.subword,
+    buckets: opts.buckets,
+    lrSubword: opts.lrSubword,
     fineTune: !!opts.fineTune,
     scheme: opts.scheme,
     epochs: opts.epochs,

@@ -162,17 +162,13 @@ export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Pro
   };
 }
 
-/**
- * Embeddings from a cache entry, with `words` and `index` built on first use (find() does not need
- * them), or undefined when the word list is damaged.
- */
+/** Embeddings from a cache entry (words looked up in place: word-table.ts), or undefined when the word
+ *  list is damaged. */
 export function fromCache(hit: CacheHit, extra: { source: string; sourceKey?: string; maxWords?: number; from?: string }): Embeddings | undefined {
   const table = WordTable.build(hit.wordsText, hit.n);
   if (table === undefined) return undefined;
-  let words: string[] | undefined;
-  let index: Map<string, number> | undefined;
   const readRow = hit.rows ? rowReader(hit.file, hit.rows.fd, hit.rows.offset, hit.d, hit.n, hit.rows.checks) : rowCopier(hit.vectors, hit.d);
-  const emb = {
+  return table.embeddings({
     source: extra.source,
     d: hit.d,
     vectors: hit.vectors,
@@ -180,16 +176,10 @@ export function fromCache(hit: CacheHit, extra: { source: string; sourceKey?: st
     readRow,
     fingerprint: hit.fingerprint,
     unk: hit.unk,
-    find: (word: string) => table.get(word),
     from: extra.from ?? 'the cache',
     ...(extra.sourceKey !== undefined ? { sourceKey: extra.sourceKey } : {}),
     ...(extra.maxWords !== undefined ? { maxWords: extra.maxWords } : {}),
-  } as Embeddings;
-  Object.defineProperties(emb, {
-    words: { enumerable: true, get: () => (words ??= table.words()) },
-    index: { enumerable: true, get: () => (index ??= new Map(emb.words.map((w, i) => [w, i]))) },
   });
-  return emb;
 }
 
 /** Expected failures while parsing, as NerErrors; anything else is a bug and keeps its stack. */

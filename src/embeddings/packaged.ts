@@ -92,23 +92,15 @@ export function unpackVectors(p: unknown, info: EmbeddingsInfo, file: string): E
       for (let j = 0, r = id * d; j < d; j++) out[o + j] = q[r + j] * s[id];
     };
   }
-  let words: string[] | undefined;
-  let index: Map<string, number> | undefined;
-  const emb = {
+  return table.embeddings({
     source: info.source,
     d,
     vectors: new Float32Array(0),
     count: v.n,
     readRow,
     fingerprint: info.fingerprint,
-    find: (word: string) => table.get(word),
     from: `the model file (${v.n.toLocaleString('en-US')} words, ${v.dtype})`,
-  } as Embeddings;
-  Object.defineProperties(emb, {
-    words: { enumerable: true, get: () => (words ??= table.words()) },
-    index: { enumerable: true, get: () => (index ??= new Map(emb.words.map((w, i) => [w, i]))) },
   });
-  return emb;
 }
 
 /** Little-endian bytes as a typed array (one copy, aligned; swapped on a big-endian machine). */

@@ -1,3 +1,5 @@
+import type { Embeddings } from './embeddings.js';
+
 /**
  * Word → row for a table read from the cache, without first making 341k strings and a Map: on these
  * machines split + Map cost 0.2–0.5 s, as much as reading all the vectors. The words stay one
@@ -10,6 +12,19 @@ export class WordTable {
     private readonly starts: Int32Array, // word i is text[starts[i], starts[i+1] - 1)
     private readonly slots: Int32Array, // row + 1; 0 = empty
   ) {}
+
+  /** `base` as Embeddings that look words up in this table, with `words` and `index` made on first use
+   *  (find() does not need them). */
+  embeddings(base: Omit<Embeddings, 'words' | 'index' | 'find'>): Embeddings {
+    let words: string[] | undefined;
+    let index: Map<string, number> | undefined;
+    const emb = { ...base, find: (word: string) => this.get(word) } as Embeddings;
+    Object.defineProperties(emb, {
+      words: { enumerable: true, get: () => (words ??= this.words()) },
+      index: { enumerable: true, get: () => (index ??= new Map(emb.words.map((w, i) => [w, i]))) },
+    });
+    return emb;
+  }
 
   static build(text: string, n: number): WordTable | undefined {
     let size = 2;

@@ -131,7 +131,7 @@ function checkTag(tag: string, which: string, s: number, i: number): void {
   if (problem !== undefined) throw new NerError(`${which} tags, sentence ${s + 1}, token ${i + 1}: ${problem}`);
 }
 
-function increment(map: Map<string, number>, key: string): void {
+export function increment(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 

@@ -3,9 +3,7 @@
 
 import { assertShape } from '../errors.js';
 import { spansFromTags, type Span } from '../data/tags.js';
-import { type ConllevalResult, conlleval } from './conlleval.js';
-
-export { f62, formatConlleval, type Score, type TypeScore } from './conlleval.js';
+import { type ConllevalResult, conlleval, increment } from './conlleval.js';
 
 /**
  * Gold type (rows) against predicted type (columns) for spans with the same boundaries.
@@ -146,8 +144,4 @@ function sortErrors(errors: ErrorCount[]): ErrorCount[] {
   return errors.sort((a, b) => b.count - a.count
     || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind)
     || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-function increment(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
 }

@@ -1,6 +1,6 @@
 // Training's backward pass and SGD step, θ ← θ − α (∇θ J + λ θ): THE ONE PLACE PARAMETERS CHANGE. It
 // computes ../model/model.ts's backward in float32 on the arena's arrays (forward.ts filled the cache),
-// and steps W, b, U, c and the word rows; test/fast.test.ts checks the result against the reference
+// and steps W, b, U, c, the word rows and the subword table; test/fast.test.ts checks the result against the reference
 // backward followed by a plain SGD step. Everything else only reads parameters.
 //
 // With a tanh hidden layer the backward and the step are fused (kernels.wat: ovrDeltaDx32 /
@@ -26,6 +26,7 @@ import type { Workspace } from './forward.js';
 import { type Part, rowsOfW, runByRows } from './team.js';
 import { type WindowShape, blockSize, inputSize, scatterWordGrads } from '../model/features.js';
 import { type Activation, type Dims, type DxMask, type Params, groups } from '../model/model.js';
+import { type Subwords, gramsOf } from '../model/subword.js';
 
 /** Dense step on every block of the classifier; λ (l2) decays weights, never biases. Leaves the
  *  gradients g at zero, ready to accumulate the next minibatch's. */
@@ -161,3 +162,64 @@ export function stepWordRows(s: WindowShape, V: number, ids: Int32Array, dX: Flo
   new Int32Array(L.buffer, S, K).set(ids.subarray(0, K));
   L.k[KERNEL.rowsStep64](S, K, P, n, m, s.d, V, dX.byteOffset, rows.byteOffset, slot + slotBytes, slot, S + idsBytes, lr);
 }
+
+/**
+ * The step on the subword table Z (subword.ts) from this minibatch's ∂J/∂x. The ch(w) slices of dX (at
+ * d … d+D in each block) are summed by word first (a word is often in several windows of a minibatch):
+ * g_w = Σ_{blocks of w} ∂J/∂ch(w). Then each word's share goes to its n-gram rows as they are stepped,
+ * Z[r] −= lr · g_w / |G(w)| for each n-gram r of w (in float32), without storing ∂J/∂Z: the rows of
+ * different words are summed in the order the words first appear in the minibatch.
+ */
+export function stepSubwordRows(sw: Subwords, s: WindowShape, ids: Int32Array, dX: Float32Array, B: number, lr: number): void {
+  const P = 2 * s.window + 1;
+  const m = blockSize(s);
+  const D = sw.D;
+  const K = B * P;
+  if (dWord.length < K * D) dWord = new Float32Array(K * D);
+  if (words.length < K) words = new Int32Array(K);
+  byWord.clear();
+  for (let k = 0; k < K; k++) {
+    let at = byWord.get(ids[k]);
+    if (at === undefined) {
+      at = byWord.size * D;
+      words[byWord.size] = ids[k];
+      byWord.set(ids[k], at);
+      dWord.fill(0, at, at + D);
+    }
+    addInto(dWord, at, dX, k * m + s.d, D);
+  }
+  const Z = sw.Z as Float32Array;
+  for (let v = 0; v < byWord.size; v++) {
+    const rows = gramsOf(sw, words[v]);
+    if (rows.length > 0) stepRows(Z, rows, D, dWord, v * D, lr / rows.length);
+  }
+}
+
+/** a[i … i+D) += b[j … j+D). */
+function addInto(a: Float32Array, i: number, b: Float32Array, j: number, D: number): void {
+  for (let t = 0; t < D; t++) a[i + t] += b[j + t];
+}
+
+/** Z[r] −= c · g[o … o+D) for each row r (four columns at a time: the step's values stay in locals). */
+function stepRows(Z: Float32Array, rows: Int32Array, D: number, g: Float32Array, o: number, c: number): void {
+  const n = rows.length;
+  let t = 0;
+  for (; t + 4 <= D; t += 4) {
+    const g0 = c * g[o + t], g1 = c * g[o + t + 1], g2 = c * g[o + t + 2], g3 = c * g[o + t + 3]; // prettier-ignore
+    for (let q = 0; q < n; q++) {
+      const r = rows[q] * D + t;
+      Z[r] -= g0;
+      Z[r + 1] -= g1;
+      Z[r + 2] -= g2;
+      Z[r + 3] -= g3;
+    }
+  }
+  for (; t < D; t++) {
+    const g0 = c * g[o + t];
+    for (let q = 0; q < n; q++) Z[rows[q] * D + t] -= g0;
+  }
+}
+
+const byWord = new Map<number, number>(); // word id → where its g_w is in dWord
+let words = new Int32Array(0); // the minibatch's words, in order of first appearance
+let dWord = new Float32Array(0);

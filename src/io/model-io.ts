@@ -1,7 +1,7 @@
 // The model file: one JSON document that describes itself (format name, version, the ner version that
 // wrote it, the full config and seed, labels and schemes, the embeddings it was trained with) and carries
-// the parameters. Large arrays are stored as base64 of little-endian float64, so a loaded model computes
-// exactly what was trained. A packaged model also carries the pretrained vectors it needs ("vectors",
+// the parameters. Large arrays are stored as base64 of little-endian float64 (float32 for the subword
+// table, which trains in float32 and is the largest), so a loaded model computes exactly what was trained. A packaged model also carries the pretrained vectors it needs ("vectors",
 // embeddings/packaged.ts) and then tags with nothing else. Nothing time-dependent is written, so the same
 // seed and data give a byte-identical file.
 
@@ -13,6 +13,7 @@ import { NER_VERSION } from '../version.js';
 import { DataError, NerError } from '../errors.js';
 import { C, inputSize, newWordTable } from '../model/features.js';
 import { makeLabels, outputCount } from '../model/labels.js';
+import { type Subwords, newSubwords } from '../model/subword.js';
 import { type Params, ACTIVATIONS, HEADS, checkParams, groups } from '../model/model.js';
 import { DEFAULT_CONFIG, type ModelConfig, type NerModel } from '../model/ner-model.js';
 import { epochRecordProblem } from './history.js';
@@ -21,20 +22,21 @@ export const FORMAT = 'ner-window-classifier';
 export const VERSION = 1;
 
 export interface Packed {
-  dtype: 'float64le';
+  dtype: 'float64le' | 'float32le';
   shape: number[];
   base64: string;
 }
 
-export function pack(a: Float64Array, shape: number[]): Packed {
-  const bytes = Buffer.alloc(a.length * 8);
-  for (let i = 0; i < a.length; i++) bytes.writeDoubleLE(a[i], i * 8);
-  return { dtype: 'float64le', shape, base64: bytes.toString('base64') };
+export function pack(a: Float64Array | Float32Array, shape: number[]): Packed {
+  const f32 = a instanceof Float32Array;
+  const bytes = Buffer.alloc(a.length * (f32 ? 4 : 8));
+  for (let i = 0; i < a.length; i++) f32 ? bytes.writeFloatLE(a[i], i * 4) : bytes.writeDoubleLE(a[i], i * 8);
+  return { dtype: f32 ? 'float32le' : 'float64le', shape, base64: bytes.toString('base64') };
 }
 
 export function unpack(p: unknown, what: string, expected: number[], file: string): Float64Array {
   const o = p as Packed;
-  if (!o || o.dtype !== 'float64le' || typeof o.base64 !== 'string' || !Array.isArray(o.shape)) {
+  if (!o || (o.dtype !== 'float64le' && o.dtype !== 'float32le') || typeof o.base64 !== 'string' || !Array.isArray(o.shape)) {
     throw new DataError(file, undefined, `model parameter ${what} is missing or not a packed float64 array`, 'retrain the model with `ner train`');
   }
   const count = expected.reduce((x, y) => x * y, 1);
@@ -43,13 +45,14 @@ export function unpack(p: unknown, what: string, expected: number[], file: strin
       'the file was edited or corrupted: retrain the model with `ner train`');
   }
   const bytes = Buffer.from(o.base64, 'base64');
-  if (bytes.length !== count * 8) {
-    throw new DataError(file, undefined, `model parameter ${what} holds ${Math.floor(bytes.length / 8)} values, expected ${count}`,
+  const size = o.dtype === 'float32le' ? 4 : 8;
+  if (bytes.length !== count * size) {
+    throw new DataError(file, undefined, `model parameter ${what} holds ${Math.floor(bytes.length / size)} values, expected ${count}`,
       'the file is truncated or corrupted: retrain the model with `ner train`');
   }
   const a = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    a[i] = bytes.readDoubleLE(i * 8);
+    a[i] = size === 4 ? bytes.readFloatLE(i * 4) : bytes.readDoubleLE(i * 8);
     if (!Number.isFinite(a[i])) throw new DataError(file, undefined, `model parameter ${what} contains ${a[i]}`, 'retrain the model');
   }
   return a;
@@ -72,7 +75,7 @@ export function serialiseModel(m: NerModel): string {
     trainedOn: m.trainedOn,
     bestEpoch: m.bestEpoch,
     history: m.history.map((r) => ({ epoch: r.epoch, loss: r.loss, lr: r.lr, dev: r.dev })),
-    words: { keys: m.words.keys, rows: pack(m.words.rows, [m.words.keys.length, m.words.d]) },
+    words: { keys: m.words.keys, rows: pack(m.words.rows, [m.words.keys.length, m.words.d]), ...subwordDoc(m.words.sub) },
     params: {
       W: pack(m.params.W, [G * dims.H, dims.n]),
       b: pack(m.params.b, [G * dims.H]),
@@ -84,6 +87,10 @@ export function serialiseModel(m: NerModel): string {
   return JSON.stringify(doc) + '\n';
 }
 
+function subwordDoc(sw: Subwords | undefined): object {
+  return sw ? { subword: { D: sw.D, R: sw.R, minn: sw.minn, maxn: sw.maxn, Z: pack(sw.Z, [sw.R, sw.D]) } } : {};
+}
+
 export function saveModel(m: NerModel, file: string): void {
   writeFileAtomic(file, serialiseModel(m));
 }
@@ -92,7 +99,7 @@ export function saveModel(m: NerModel, file: string): void {
  * A model file read and checked, still without its pretrained embeddings (or with them, `packaged`, when
  * the file carries them). `nerVersion`: the ner that wrote it (undefined for files older than the field).
  */
-export type ModelFile = Omit<NerModel, 'words'> & { wordKeys: string[]; wordRows: Float64Array; file: string; nerVersion?: string; packaged?: Embeddings };
+export type ModelFile = Omit<NerModel, 'words'> & { wordKeys: string[]; wordRows: Float64Array; subwords?: Subwords; file: string; nerVersion?: string; packaged?: Embeddings };
 
 export function parseModel(text: string, file: string): ModelFile {
   let doc: any;
@@ -118,7 +125,8 @@ export function parseModel(text: string, file: string): ModelFile {
     throw new DataError(file, undefined, `model format version ${JSON.stringify(doc.version)} is not supported (this ner reads version ${VERSION})`,
       newer ? 'upgrade ner to read it' : 'retrain the model with this version of ner');
   }
-  const config: ModelConfig = { ...DEFAULT_CONFIG, ...doc.config };
+  // options a file older than them lacks are off in it (not the current defaults)
+  const config: ModelConfig = { ...DEFAULT_CONFIG, subword: 0, ...doc.config };
   const bad = (what: string) => new DataError(file, undefined, `model file is inconsistent: ${what}`, 'retrain the model with `ner train`');
   if (!HEADS.includes(config.head)) throw bad(`unknown head ${JSON.stringify(config.head)}`);
   if (!ACTIVATIONS.includes(config.activation)) throw bad(`unknown activation ${JSON.stringify(config.activation)}`);
@@ -131,7 +139,14 @@ export function parseModel(text: string, file: string): ModelFile {
   if (config.window !== shape.window) throw bad(`config.window is ${config.window} but the parameters are for window ${shape.window}`);
   if (config.casing !== shape.useCasing) throw bad(`config.casing is ${config.casing} but the parameters are for casing ${shape.useCasing}`);
   if (!Number.isInteger(config.hidden) || config.hidden < 1) throw bad(`config.hidden is ${JSON.stringify(config.hidden)}, expected a whole number ≥ 1`);
-  const windowShape = { window: shape.window, d: shape.d, useCasing: shape.useCasing };
+  const sw = doc.words?.subword;
+  const D = shape.sub ?? 0;
+  if (!Number.isInteger(D) || D < 0 || D !== config.subword || (D > 0) !== (sw !== undefined)) throw bad(`the subword vector size (window.sub ${JSON.stringify(shape.sub)}, config.subword ${config.subword}) and words.subword disagree`);
+  if (sw !== undefined && !(Number.isInteger(sw.R) && sw.R >= 1 && sw.D === D && Number.isInteger(sw.minn) && Number.isInteger(sw.maxn) && sw.minn >= 1 && sw.maxn >= sw.minn)) throw bad('words.subword should hold D, R, minn ≤ maxn (whole numbers) and Z');
+  const subwords = sw === undefined ? undefined : newSubwords(D, sw.R, sw.minn, sw.maxn, Float32Array.from(unpack(sw.Z, 'words.subword.Z', [sw.R, D], file)));
+  const groupsOk = shape.groups === undefined || (Array.isArray(shape.groups) && shape.groups.every((g: any) => typeof g?.name === 'string' && Number.isInteger(g.size) && g.size >= 2));
+  if (!groupsOk) throw bad('window.groups should be a list of {name, size ≥ 2}');
+  const windowShape = { window: shape.window, d: shape.d, useCasing: shape.useCasing, ...(D > 0 ? { sub: D } : {}), ...(shape.groups?.length ? { groups: shape.groups } : {}) };
   const dims = { head: config.head, n: inputSize(windowShape), H: config.hidden, K: outputCount(labels) };
   if (doc.dims?.n !== dims.n || doc.dims?.K !== dims.K || doc.dims?.H !== dims.H) {
     throw bad(`dims ${JSON.stringify(doc.dims)} disagree with the config (n=${dims.n}, H=${dims.H}, K=${dims.K})`);
@@ -174,6 +189,7 @@ export function parseModel(text: string, file: string): ModelFile {
     trainedOn: doc.trainedOn ?? { files: [], sentences: 0, tokens: 0 },
     wordKeys: keys,
     wordRows,
+    ...(subwords ? { subwords } : {}),
     file,
     ...(typeof doc.nerVersion === 'string' ? { nerVersion: doc.nerVersion } : {}),
     ...(packaged ? { packaged, packed: doc.vectors } : {}),
@@ -217,8 +233,8 @@ export function readModelFile(file: string): ModelFile {
 /** Joins a model file with its pretrained embeddings, checking that they are the ones it was trained with. */
 export function attachEmbeddings(mf: ModelFile, emb: Embeddings): NerModel {
   if (emb === mf.packaged) {
-    const { wordKeys, wordRows, file: _file, nerVersion: _v, packaged: _p, ...rest } = mf;
-    return { ...rest, words: newWordTable(mf.shape.d, wordKeys, wordRows, emb) };
+    const { wordKeys, wordRows, subwords, file: _file, nerVersion: _v, packaged: _p, ...rest } = mf;
+    return { ...rest, words: newWordTable(mf.shape.d, wordKeys, wordRows, emb, subwords) };
   }
   if (emb.d !== mf.shape.d) {
     throw new NerError(`the embeddings have dimension ${emb.d} but the model ${mf.file} was trained with dimension ${mf.shape.d}`,
@@ -232,6 +248,6 @@ export function attachEmbeddings(mf: ModelFile, emb: Embeddings): NerModel {
     throw new NerError(`the embeddings ${emb.source} are not the ones the model ${mf.file} was trained with (fingerprint ${emb.fingerprint} ≠ ${mf.embeddings.fingerprint})`,
       `use the embeddings it was trained with: --embeddings ${mf.embeddings.source}`);
   }
-  const { wordKeys, wordRows, file: _file, nerVersion: _v, packaged: _p, ...rest } = mf;
-  return { ...rest, words: newWordTable(mf.shape.d, wordKeys, wordRows, emb) };
+  const { wordKeys, wordRows, subwords, file: _file, nerVersion: _v, packaged: _p, ...rest } = mf;
+  return { ...rest, words: newWordTable(mf.shape.d, wordKeys, wordRows, emb, subwords) };
 }

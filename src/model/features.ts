@@ -1,14 +1,18 @@
 // From tokens to window vectors x: the word table (pretrained vectors plus the model's own rows), the
 // casing feature, and the gather of x = [e(w−2); …; e(w+2)] for a minibatch. Pure: no I/O.
 //
-// Each window position contributes a block of m = d + C values: the word's vector e(w) (d) and a one-hot
-// casing indicator (C, optional). With window size w there are 2w+1 blocks, so n = (2w+1)·m.
+// Each window position contributes a block of m values: the word's vector e(w) (d), its subword vector
+// ch(w) (D, optional: subword.ts), a one-hot casing indicator (C, optional) and any further one-hot
+// groups (word shape, gazetteer matches: one class of each per token). With window size w there are 2w+1
+// blocks, so n = (2w+1)·m. The word part [e(w); ch(w)] depends on the token only; the one-hot groups are
+// columns of W that the tagger adds (predict/fast-scorer.ts).
 
 import type { Embeddings } from '../embeddings/embeddings.js';
 import { findWord } from '../embeddings/embeddings.js';
 import type { FloatArray } from '../fast/kernels.js';
 import { wasmAlloc32 } from '../fast/arena.js';
 import { gatherInArena } from '../fast/kernels.js';
+import { type Subwords, noteGrams, scatterSubwordGrad, subwordVector } from './subword.js';
 
 // ── casing ──────────────────────────────────────────────────────────────────────────────────────
 // The default vectors are lowercase only, so capitalisation has to come in as a feature.
@@ -51,13 +55,22 @@ export interface WordTable {
   keyIndex: Map<string, number>;
   rows: Float64Array; // V×d
   emb: Embeddings | null;
+  /** The n-gram table, when the model has subword vectors. Then every token without a vector of its own
+   *  gets an id of its own (≥ V + |E|, by form, in `forms`) so that its ch(w) is its own. */
+  sub?: Subwords;
+  forms?: Map<string, number>;
   /** Training only (withNearRows): float32 copies of the pretrained rows a corpus uses, by slot[id − V]
    *  (or −1). Gathering windows then reads a few MB, not rows scattered over the whole table. */
   near?: { slot: Int32Array; rows: Float32Array };
 }
 
-export function newWordTable(d: number, keys: string[], rows: Float64Array, emb: Embeddings | null): WordTable {
-  return { d, keys, keyIndex: new Map(keys.map((k, i) => [k, i])), rows, emb };
+export function newWordTable(d: number, keys: string[], rows: Float64Array, emb: Embeddings | null, sub?: Subwords): WordTable {
+  return { d, keys, keyIndex: new Map(keys.map((k, i) => [k, i])), rows, emb, ...(sub ? { sub, forms: new Map() } : {}) };
+}
+
+/** The size of a word's part of a block: d, plus D with subword vectors. */
+export function wordSize(t: { d: number; sub?: { D: number } }): number {
+  return t.d + (t.sub ? t.sub.D : 0);
 }
 
 /** Every ASCII digit → '0' ("1996" → "0000", "F-16" → "F-00"). */
@@ -77,15 +90,34 @@ export function lookupKeys(token: string): string[] {
 
 export type Found = 'model' | 'pretrained' | 'unk';
 
-/** Row id of a token (model rows first at each step of the fallback chain) and where it was found. */
+/** Row id of a token (model rows first at each step of the fallback chain) and where it was found. With
+ *  subword vectors a token found nowhere gets the id of its form (its e(w) is <unk>'s row). */
 export function wordId(t: WordTable, token: string): { id: number; found: Found } {
   for (const key of lookupKeys(token)) {
     const own = t.keyIndex.get(key);
-    if (own !== undefined) return { id: own, found: own <= 2 ? 'unk' : 'model' };
+    if (own !== undefined && own > 2) return { id: own, found: 'model', ...noted(t, own, key) };
+    if (own !== undefined) return { id: own, found: 'unk' };
     const pre = t.emb ? findWord(t.emb, key) : -1;
-    if (pre >= 0) return { id: t.keys.length + pre, found: 'pretrained' };
+    if (pre >= 0) return { id: t.keys.length + pre, found: 'pretrained', ...noted(t, t.keys.length + pre, key) };
   }
-  return { id: 2, found: 'unk' };
+  if (!t.sub || !t.forms) return { id: 2, found: 'unk' };
+  let id = t.forms.get(token);
+  if (id === undefined) {
+    id = firstFormId(t) + t.forms.size;
+    t.forms.set(token, id);
+    noteGrams(t.sub, id, token);
+  }
+  return { id, found: 'unk' };
+}
+
+function noted(t: WordTable, id: number, key: string): object {
+  if (t.sub) noteGrams(t.sub, id, key);
+  return {};
+}
+
+/** The first id of the tokens found nowhere (subword models): after the own and the pretrained rows. */
+export function firstFormId(t: WordTable): number {
+  return t.keys.length + (t.emb ? t.emb.count : 0);
 }
 
 /** Row id of a pretrained vector for a key, or −1 (no model rows consulted). */
@@ -98,14 +130,16 @@ export function pretrainedId(emb: Embeddings | null, token: string): number {
   return -1;
 }
 
-/** Copies row `id` of the word table into out[o … o+d). */
+/** Copies word `id`'s part of a block into out[o … o + wordSize(t)): its row of the word table, then its
+ *  subword vector ch(w) with subword vectors. */
 export function copyWordRow(t: WordTable, id: number, out: FloatArray, o: number): void {
   const d = t.d;
   const V = t.keys.length;
-  const s = id >= V && t.near ? t.near.slot[id - V] : -1;
-  if (id < V) copy(t.rows, id * d, out, o, d);
-  else if (s >= 0) copy(t.near!.rows, s * d, out, o, d);
+  if (t.forms && id >= firstFormId(t)) copy(t.rows, 2 * d, out, o, d); // a form found nowhere: <unk>'s row
+  else if (id < V) copy(t.rows, id * d, out, o, d);
+  else if (t.near && t.near.slot[id - V] >= 0) copy(t.near.rows, t.near.slot[id - V] * d, out, o, d);
   else t.emb!.readRow(id - V, out, o);
+  if (t.sub) subwordVector(t.sub, id, out, o + d);
 }
 
 function copy(from: FloatArray, f: number, to: FloatArray, o: number, d: number): void {
@@ -122,7 +156,7 @@ export function withNearRows(t: WordTable, e: Encoded): WordTable {
   const V = t.keys.length;
   const slot = new Int32Array(t.emb.count).fill(-1);
   let used = 0;
-  for (let i = 0; i < e.N; i++) if (e.word[i] >= V && slot[e.word[i] - V] < 0) slot[e.word[i] - V] = used++;
+  for (let i = 0; i < e.N; i++) if (e.word[i] >= V && e.word[i] < V + t.emb.count && slot[e.word[i] - V] < 0) slot[e.word[i] - V] = used++;
   const rows = wasmAlloc32(used * t.d);
   for (let id = 0; id < slot.length; id++) if (slot[id] >= 0) t.emb.readRow(id, rows, slot[id] * t.d);
   return { ...t, near: { slot, rows } };
@@ -130,16 +164,30 @@ export function withNearRows(t: WordTable, e: Encoded): WordTable {
 
 // ── encoded text ────────────────────────────────────────────────────────────────────────────────
 
-/** Sentences flattened: per token its word id and casing id, and its sentence's [start, end). */
+/** A one-hot feature of each window position beyond casing (word shape, gazetteer matches): `size`
+ *  classes, the last of which ('pad') marks positions outside the sentence. */
+export interface OneHot {
+  name: string;
+  size: number;
+}
+
+/** A OneHot with the rule that gives each token of a sentence its class (< size − 1). */
+export interface TokenFeature extends OneHot {
+  classes(sentence: string[]): ArrayLike<number>;
+}
+
+/** Sentences flattened: per token its word id, casing id and the class of each further one-hot group
+ *  (feat: N × groups, token-major), and its sentence's [start, end). */
 export interface Encoded {
   N: number;
   word: Int32Array;
   caseId: Int32Array;
+  feat?: Int32Array;
   sentStart: Int32Array;
   sentEnd: Int32Array;
 }
 
-export function encode(t: WordTable, sentences: string[][]): Encoded {
+export function encode(t: WordTable, sentences: string[][], features: readonly TokenFeature[] = []): Encoded {
   let N = 0;
   for (const s of sentences) N += s.length;
   const e: Encoded = {
@@ -160,17 +208,41 @@ export function encode(t: WordTable, sentences: string[][]): Encoded {
     e.sentStart.fill(start, start, i);
     e.sentEnd.fill(i, start, i);
   }
+  encodeFeatures(e, sentences, features);
   return e;
+}
+
+/** Fills e.feat with each group's classes of every token (nothing without groups). */
+export function encodeFeatures(e: Encoded, sentences: string[][], features: readonly TokenFeature[]): void {
+  const G = features.length;
+  if (G === 0) return;
+  const feat = new Int32Array(e.N * G);
+  let i = 0;
+  for (const s of sentences) {
+    features.forEach((f, g) => {
+      const c = f.classes(s);
+      for (let k = 0; k < s.length; k++) feat[(i + k) * G + g] = c[k];
+    });
+    i += s.length;
+  }
+  e.feat = feat;
 }
 
 export interface WindowShape {
   window: number; // w: 2w+1 positions
   d: number;
   useCasing: boolean;
+  sub?: number; // D: the subword vector's size (0 or absent: none)
+  groups?: OneHot[]; // one-hot groups after casing
+}
+
+/** The one-hot columns of a block: casing's, then each group's. */
+export function oneHotSize(s: WindowShape): number {
+  return (s.useCasing ? C : 0) + (s.groups ?? []).reduce((a, g) => a + g.size, 0);
 }
 
 export function blockSize(s: WindowShape): number {
-  return s.d + (s.useCasing ? C : 0);
+  return s.d + (s.sub ?? 0) + oneHotSize(s);
 }
 
 export function inputSize(s: WindowShape): number {
@@ -183,6 +255,27 @@ export function neighbourWord(e: Encoded, i: number, p: number, wordOverride?: I
   if (j < e.sentStart[i]) return 0; // <s>
   if (j >= e.sentEnd[i]) return 1; // </s>
   return wordOverride ? wordOverride[j] : e.word[j];
+}
+
+/**
+ * The one-hot columns set for the block of position p around token i: their offsets within the block's
+ * one-hot part, casing first (into out; returns how many).
+ */
+export function oneHotColumns(s: WindowShape, e: Encoded, i: number, p: number, out: Int32Array): number {
+  const j = i + p;
+  const pad = j < e.sentStart[i] || j >= e.sentEnd[i];
+  let k = 0;
+  let o = 0;
+  if (s.useCasing) {
+    out[k++] = pad ? PAD_CASE : e.caseId[j];
+    o = C;
+  }
+  const groups = s.groups ?? [];
+  for (let g = 0; g < groups.length; g++) {
+    out[k++] = o + (pad ? groups[g].size - 1 : e.feat![j * groups.length + g]);
+    o += groups[g].size;
+  }
+  return k;
 }
 
 /**
@@ -202,19 +295,22 @@ export function gather(
   const w = s.window;
   const P = 2 * w + 1;
   const m = blockSize(s);
+  const dw = s.d + (s.sub ?? 0); // the word part [e(w); ch(w)]
   const V = t.keys.length;
+  const firstForm = firstFormId(t);
   if (src.length < B * P) [src, cases] = [new Int32Array(B * P), new Int32Array(B * P)];
-  // the word id and casing class of every block; where each row comes from (own: r ≥ 0, near: −slot − 1)
+  // the word id and first one-hot column of every block; where each row comes from (own: r ≥ 0, near:
+  // −slot − 1; a form found nowhere: <unk>'s own row)
   let fromNear = t.near !== undefined;
   for (let bi = 0; bi < B; bi++) {
     const i = idx[bi];
     for (let p = -w; p <= w; p++) {
       const k = bi * P + p + w;
       const id = neighbourWord(e, i, p, wordOverride);
-      const j = i + p;
       ids[k] = id;
-      cases[k] = !s.useCasing ? -1 : j < e.sentStart[i] || j >= e.sentEnd[i] ? PAD_CASE : e.caseId[j];
+      cases[k] = oneHotColumns(s, e, i, p, cols) > 0 ? dw - s.d + cols[0] : -1;
       if (id < V) src[k] = id;
+      else if (t.forms && id >= firstForm) src[k] = 2;
       else {
         const slot = t.near ? t.near.slot[id - V] : -1;
         if (slot < 0) fromNear = false; // not among the near rows: the plain copy below reads it
@@ -222,16 +318,45 @@ export function gather(
       }
     }
   }
-  if (fromNear && X instanceof Float32Array && gatherInArena(X, t.rows, t.near!.rows, src, cases, B * P, m, s.d)) return;
-  for (let k = 0; k < B * P; k++) {
-    const o = k * m;
-    copyWordRow(t, ids[k], X, o);
-    if (s.useCasing) {
-      X.fill(0, o + s.d, o + m);
-      X[o + s.d + cases[k]] = 1;
+  // the SIMD gather writes e(w) and zeros after it, with the first one-hot column set; the rest here
+  if (fromNear && X instanceof Float32Array && gatherInArena(X, t.rows, t.near!.rows, src, cases, B * P, m, s.d)) {
+    if (!t.sub && !s.groups?.length) return;
+    if (t.sub) subwordVectors(t.sub, ids, B * P, X, m, s.d);
+    if (!s.groups?.length) return;
+    for (let bi = 0; bi < B; bi++)
+      for (let p = -w; p <= w; p++) {
+        const c = oneHotColumns(s, e, idx[bi], p, cols);
+        for (let q = 1; q < c; q++) X[(bi * P + p + w) * m + dw + cols[q]] = 1;
+      }
+    return;
+  }
+  for (let bi = 0; bi < B; bi++)
+    for (let p = -w; p <= w; p++) {
+      const k = bi * P + p + w;
+      const o = k * m;
+      copyWordRow(t, ids[k], X, o);
+      X.fill(0, o + dw, o + m);
+      const c = oneHotColumns(s, e, idx[bi], p, cols);
+      for (let q = 0; q < c; q++) X[o + dw + cols[q]] = 1;
     }
+}
+
+const cols = new Int32Array(64); // one-hot columns of a block
+
+/** ch(w) of blocks 0 … K) (word ids[k]) into X at k·m + d: each word's computed once, then copied. */
+function subwordVectors(sw: Subwords, ids: Int32Array, K: number, X: FloatArray, m: number, d: number): void {
+  const D = sw.D;
+  seen.clear();
+  for (let k = 0; k < K; k++) {
+    const o = k * m + d;
+    const first = seen.get(ids[k]);
+    if (first === undefined) {
+      seen.set(ids[k], o);
+      subwordVector(sw, ids[k], X, o);
+    } else X.copyWithin(o, first, first + D);
   }
 }
+const seen = new Map<number, number>(); // word id → where its ch(w) is in X
 
 // gather's per-block scratch (grown as needed)
 let src = new Int32Array(0);

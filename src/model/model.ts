@@ -1,7 +1,10 @@
 // The window classifier of CS224N lecture 3: forward pass, loss and hand-derived backward pass.
 //
 // ── The model ────────────────────────────────────────────────────────────────────────────────────
-//   x = [e(w−2); e(w−1); e(w0); e(w+1); e(w+2)]   ∈ R^n      window vector (each e(·) may carry features)
+//   x = [x(w−2); x(w−1); x(w0); x(w+1); x(w+2)]   ∈ R^n      window vector, one block per position:
+//   x(w) = [e(w); ch(w); onehot(casing(w)); onehot(…)] ∈ R^m  e(w): the word vector; ch(w) = mean of the word's
+//                                                               character n-gram rows of Z (subword.ts, optional);
+//                                                               one-hot features (casing, shape, gazetteer)
 //   z = W x + b                                    ∈ R^{GH}   hidden pre-activation, G groups of H units
 //   h = f(z)                                       ∈ R^{GH}   f ∈ {tanh, relu, sigmoid}
 //   s = U h + c                                    ∈ R^K      one score per output
@@ -23,7 +26,9 @@
 //            f'(z) = 1 − h² (tanh),  [z > 0] (relu),  h (1 − h) (sigmoid)
 //   ∂J/∂W  = δ xᵀ                  same shape as W (GH×n)
 //   ∂J/∂b  = δ
-//   ∂J/∂x  = Wᵀ δ                  flows on to the word vectors and feature tables that built x
+//   ∂J/∂x  = Wᵀ δ                  flows on to the word vectors and feature tables that built x:
+//   ∂J/∂e(w) += the e(w) slice of ∂J/∂x (for each block of w; own rows only)
+//   ∂J/∂Z[r] += (1/|G(w)|) · the ch(w) slice of ∂J/∂x   (for each n-gram g of w, r = hash(g) mod R)
 //
 // This file is the readable reference: the formulas above, for a minibatch of B windows, written as
 // ml-matrix expressions (rows are windows: X is B×n, Z and H are B×GH, S is B×K, so z = Wx + b for every

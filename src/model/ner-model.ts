@@ -4,7 +4,7 @@
 import type { TagScheme } from '../data/tags.js';
 import type { Activation, Dims, Head, Params } from './model.js';
 import type { LabelSet, TargetScheme } from './labels.js';
-import type { WindowShape, WordTable } from './features.js';
+import type { TokenFeature, WindowShape, WordTable } from './features.js';
 import type { PackedVectors } from '../embeddings/packaged.js';
 
 /** Every choice that shapes training; stored whole in the model file. */
@@ -14,6 +14,9 @@ export interface ModelConfig {
   hidden: number;
   window: number;
   casing: boolean;
+  subword: number; // D: size of the subword (character n-gram) vector of each window position; 0: none
+  buckets: number; // rows of the n-gram table
+  lrSubword: number; // learning rate of the n-gram table
   fineTune: boolean;
   scheme: TargetScheme; // softmax targets
   epochs: number;
@@ -36,6 +39,9 @@ export const DEFAULT_CONFIG: ModelConfig = {
   hidden: 100,
   window: 2,
   casing: true,
+  subword: 0,
+  buckets: 2 ** 16,
+  lrSubword: 6,
   fineTune: false,
   scheme: 'IOBES',
   epochs: 15,
@@ -85,4 +91,7 @@ export interface NerModel {
   bestEpoch: number; // 0 when there was no dev set (the last epoch is kept)
   trainedOn: { files: string[]; sentences: number; tokens: number };
   packed?: PackedVectors; // the pretrained vectors the model file carries (a packaged model)
+  /** The rules that give each token its class of the one-hot groups of shape.groups, in the same order
+   *  (built from the config and the model file's data; not stored themselves). */
+  features?: TokenFeature[];
 }

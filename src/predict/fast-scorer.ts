@@ -1,11 +1,12 @@
 // Prediction without the big matrix product. W x splits by window position p into Σ_p W_p x_p, and x_p is
-// a word vector plus a one-hot casing indicator, so
+// the word's part [e(w_p); s(w_p)] (its vector, and its subword vector with subword models) plus one-hot
+// indicators (casing, and any further groups), so
 //
-//   z = b + Σ_p ( W_p,word e(w_p) + W_p,case[:, case(w_p)] )
+//   z = b + Σ_p ( W_p,word [e(w_p); s(w_p)] + Σ_{one-hot columns c set at p} W_p[:, c] )
 //
-// The casing terms are columns of W (a table of (2w+1)·C vectors); the word terms depend only on the word
-// and the position, so each distinct word's 2w+1 products are computed once and reused for every window it
-// appears in. A token then costs (2w+1) cached vector additions instead of a GH × n product. Used for
+// The one-hot terms are columns of W, summed once for each combination of classes met at a position and
+// kept in a table (caseT); the word terms depend only on the word and the position, so each distinct
+// word's 2w+1 products are computed once and reused for every window it appears in. A token then costs (2w+1) cached vector additions instead of a GH × n product. Used for
 // `ner tag`, `ner eval` and the dev score during training. Pure: no I/O.
 //
 // Numbers: float32 (the model is trained in float32), every operation rounded to float32 in a fixed
@@ -25,14 +26,15 @@
 // word vector) before which window; then each part fills its side of those entries and computes its h
 // and S for every window of the chunk.
 
-import { type Encoded, blockSize, copyWordRow } from '../model/features.js';
+import { type Encoded, blockSize, copyWordRow, oneHotColumns, wordSize } from '../model/features.js';
 import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from '../fast/arena.js';
 import { NerError } from '../errors.js';
 import { type Activation, groups, probabilities } from '../model/model.js';
 import type { NerModel } from '../model/ner-model.js';
 import { type ScorerKernels, scorerKernels } from '../fast/scorer-wasm.js';
 
-const PAD_CASE = 7; // features.ts CASINGS.indexOf('pad')
+
+const cols = new Int32Array(64); // the one-hot columns of a position
 
 /** Windows per chunk: bounds the per-chunk buffers whatever the sentence length. */
 export const CHUNK = 2048;
@@ -60,7 +62,8 @@ export interface Part {
   w: number;
   WT: Float32Array; // P × d × w: W_p,word transposed, for this part's units
   bias: Float32Array; // w
-  caseT: Float32Array; // (P·Cs) × w: the casing columns of W (one zero row per position without casing)
+  caseT: Float32Array; // combos × w: each combination's sum of one-hot columns of W (row 0: none, zero)
+  units: Int32Array; // w: the row of W of each padded unit, or −1 (padding)
   segs: Float32Array[]; // the store's segments: SEG × P × w values each (the last one may be shorter)
   segTable: Int32Array; // the byte address of each segment (for scorer.wat)
   h: Float32Array; // w: h of the window being scored
@@ -76,7 +79,7 @@ export interface Plan {
   K: number;
   act: number; // the activation f: 0 tanh, 1 relu, 2 sigmoid (ACT_CODES)
   wo: Int32Array; // CHUNK × P: the store entry of each window position's word
-  co: Int32Array; // CHUNK × P: the caseT row (p·Cs + casing) of each window position
+  co: Int32Array; // CHUNK × P: the caseT row of each window position's one-hot columns
   fillAt: Int32Array; // fills, in window order: the window before which entry fillEntry[f] is filled
   fillEntry: Int32Array;
   rows: Float32Array; // fills × d: the word vector of each fill
@@ -110,15 +113,18 @@ export class WindowScorer {
   private used: number; // entries taken
   private readonly alloc: (length: number) => Float32Array;
   private readonly padFilled = [false, false];
-  private readonly slotOf: Int32Array; // word id → entry, or −1
+  private slotOf: Int32Array; // word id → entry, or −1 (grown for the ids of forms found nowhere)
   private readonly owner: Int32Array; // entry → word id
-  private readonly count: Uint8Array; // word id → occurrences, saturating at 255
+  private count: Uint8Array; // word id → occurrences, saturating at 255
   private hand: number; // the next entry to look at for displacing
   private readonly recent: Int32Array; // word ids of the last R tokens planned (never displaced)
   private readonly tokEntry: Int32Array; // entry of each of the last R tokens planned (by index mod R)
   private nextTok = 0; // the next token to plan
   private nFills = 0;
-  private readonly Cs: number; // casing rows per position in caseT (1 without casing: a zero row)
+  private readonly combos = new Map<number, number>(); // (position, classes) key → caseT row
+  private readonly comboCap: number; // caseT rows
+  private readonly radix: number[]; // one-hot column count of each group (casing first), for the keys
+  private readonly dw: number; // the word part's size: d (+ D with subword vectors)
   private readonly c: Float64Array; // K: the output biases
   /** Word products computed so far (a word's 2w+1 products count once). */
   fills = 0;
@@ -136,16 +142,18 @@ export class WindowScorer {
     const Hp = Math.ceil(H / 4) * 4;
     const GHp = G * Hp;
     const m = blockSize(shape);
-    const d = shape.d;
+    const d = wordSize({ d: shape.d, sub: shape.sub ? { D: shape.sub } : undefined });
     const n = dims.n;
-    const C = shape.useCasing ? m - d : 0;
-    const Cs = Math.max(C, 1);
+    this.dw = d;
+    this.radix = [...(shape.useCasing ? [m - d - (shape.groups ?? []).reduce((a, g) => a + g.size, 0)] : []), ...(shape.groups ?? []).map((g) => g.size)];
+    // every combination a position can meet, up to what one chunk can need (the table is then refilled
+    // from empty when a chunk might not fit)
+    this.comboCap = 1 + Math.min(P * this.radix.reduce((a, r) => a * r, 1), CHUNK * P);
     this.P = P;
     this.R = P + 1;
     this.first = 2 + this.R;
     this.used = this.first;
     this.hand = this.first;
-    this.Cs = Cs;
     const alloc = (length: number): Float32Array => {
       const a = wasmAlloc32(length);
       this.blocks.push(a);
@@ -162,16 +170,15 @@ export class WindowScorer {
     const { W, b, U } = model.params;
     const modelUnit = (g: number): number => Math.floor(g / Hp) * H + (g % Hp); // padded unit → W row (if g % Hp < H)
     const partOf = (a: number, w: number): Part => {
-      const pt: Part = { a, w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(P * Cs * w), segs: [], segTable: new Int32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
+      const pt: Part = { a, w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(this.comboCap * w), units: new Int32Array(w).fill(-1), segs: [], segTable: new Int32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
       for (let j = 0; j < w; j++) {
         if ((a + j) % Hp >= H) continue; // padding: zero weights
+        pt.units[j] = modelUnit(a + j);
         const r = modelUnit(a + j) * n;
         pt.bias[j] = b[modelUnit(a + j)];
-        for (let p = 0; p < P; p++) {
-          for (let t = 0; t < d; t++) pt.WT[(p * d + t) * w + j] = W[r + p * m + t];
-          for (let c = 0; c < C; c++) pt.caseT[(p * Cs + c) * w + j] = W[r + p * m + d + c];
-        }
+        for (let p = 0; p < P; p++) for (let t = 0; t < d; t++) pt.WT[(p * d + t) * w + j] = W[r + p * m + t];
       }
+      pt.caseT.fill(0, 0, w); // row 0: no one-hot column
       for (let k = 0; k < K; k++) {
         const gl = dims.head === 'ovr' ? k * Hp : 0; // the padded units s_k uses: [gl, gl + Hp)
         const lo = Math.min(Math.max(gl - a, 0), w);
@@ -237,8 +244,33 @@ export class WindowScorer {
     copyWordRow(this.model.words, id, pl.rows, f * pl.d);
   }
 
+  /** The caseT row of the one-hot columns cols[0 … c) at position p (offsets after the word part),
+   *  summing those columns of W into it the first time. */
+  private comboRow(p: number, cols: Int32Array, c: number): number {
+    if (c === 0) return 0;
+    let key = p;
+    for (let q = 0, o = 0; q < c; o += this.radix[q], q++) key = key * this.radix[q] + (cols[q] - o);
+    let row = this.combos.get(key);
+    if (row !== undefined) return row;
+    row = 1 + this.combos.size;
+    this.combos.set(key, row);
+    const { W } = this.model.params;
+    const n = this.model.dims.n;
+    const at = p * blockSize(this.model.shape) + this.dw;
+    for (const pt of this.parts) {
+      for (let j = 0; j < pt.w; j++) {
+        const u = pt.units[j];
+        let v = 0;
+        if (u >= 0) for (let q = 0; q < c; q++) v += W[u * n + at + cols[q]];
+        pt.caseT[row * pt.w + j] = v;
+      }
+    }
+    return row;
+  }
+
   /** Plans token k (word id) when the first window holding it, chunk window `at`, is reached; returns its entry. */
   private planToken(id: number, k: number, at: number): number {
+    if (id >= this.slotOf.length) this.growIds(id);
     const count = this.count;
     if (count[id] < 255) count[id]++;
     this.recent[k % this.R] = id;
@@ -257,6 +289,16 @@ export class WindowScorer {
     slot = 2 + (k % this.R);
     this.addFill(at, slot, id);
     return slot;
+  }
+
+  /** Room in slotOf and count for word ids up to id (the forms found nowhere get ids as they come). */
+  private growIds(id: number): void {
+    const size = Math.max(id + 1, Math.ceil(this.slotOf.length * 1.5));
+    const slotOf = new Int32Array(size).fill(-1);
+    slotOf.set(this.slotOf);
+    const count = new Uint8Array(size);
+    count.set(this.count);
+    [this.slotOf, this.count] = [slotOf, count];
   }
 
   /** The next unused entry (allocating its segment when it starts one), or −1 when the arena is full. */
@@ -303,11 +345,12 @@ export class WindowScorer {
 
   /** The plan of windows [i0, i1) (see the top of the file); returns the number of fills. */
   private planChunk(enc: Encoded, i0: number, i1: number): number {
-    const { P, R, Cs } = this;
+    const { P, R } = this;
     const { wo, co } = this.plan;
     const w = (P - 1) / 2;
-    const { word, sentStart, sentEnd, caseId } = enc;
-    const casing = Cs > 1;
+    const { word, sentStart, sentEnd } = enc;
+    const shape = this.model.shape;
+    if (1 + this.combos.size + (i1 - i0) * P > this.comboCap) this.combos.clear();
     this.nFills = 0;
     for (let i = i0; i < i1; i++) {
       const at = i - i0;
@@ -320,9 +363,8 @@ export class WindowScorer {
       }
       for (let p = 0; p < P; p++) {
         const k = i + p - w;
-        const pad = k < s0 || k >= s1;
         wo[at * P + p] = k < s0 ? this.padEntry(0, at) : k >= s1 ? this.padEntry(1, at) : this.tokEntry[k % R];
-        co[at * P + p] = p * Cs + (casing ? (pad ? PAD_CASE : caseId[k]) : 0);
+        co[at * P + p] = this.comboRow(p, cols, oneHotColumns(shape, enc, i, p - w, cols));
       }
     }
     this.fills += this.nFills;

@@ -1,7 +1,7 @@
 // Prediction: tokens → windows → scores → probabilities → entity spans. Pure (no I/O).
 
 import { type Decoded, decode, transitions } from '../model/labels.js';
-import { casing, wordId, type Encoded } from '../model/features.js';
+import { type Encoded, type TokenFeature, casing, encodeFeatures, wordId } from '../model/features.js';
 import type { NerModel } from '../model/ner-model.js';
 import { WindowScorer } from './fast-scorer.js';
 
@@ -15,7 +15,10 @@ const MEMO_MAX = 100_000;
 export class WordEncoder {
   private readonly memo = new Map<string, number>(); // token → word id · CASE_SLOTS + casing id
 
-  constructor(private readonly words: NerModel['words']) {}
+  constructor(
+    private readonly words: NerModel['words'],
+    private readonly features: readonly TokenFeature[] = [],
+  ) {}
 
   encode(sentences: string[][]): Encoded {
     let N = 0;
@@ -39,6 +42,7 @@ export class WordEncoder {
       e.sentStart.fill(start, start, i);
       e.sentEnd.fill(i, start, i);
     }
+    encodeFeatures(e, sentences, this.features);
     return e;
   }
 }
@@ -58,7 +62,7 @@ export class Tagger {
   ) {
     this.scorer = new WindowScorer(model, opts.budgetBytes);
     this.tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
-    this.encoder = new WordEncoder(model.words);
+    this.encoder = new WordEncoder(model.words, model.features);
   }
 
   /** The scorer's cache: words it holds at most, and word products computed so far (see fast-scorer.ts). */

@@ -5,7 +5,8 @@
 // The calling thread keeps the embeddings and encodes each batch (word ids and casing, through the same
 // memo as the Tagger). It sends the encoded batch with the pretrained rows of the words the thread has
 // not been sent before (as float32, the values the scorer would read itself), so the thread needs no
-// embeddings: its word table has the model's own rows and the rows it was sent. The thread runs a
+// embeddings: its word table has the model's own rows and the rows it was sent (with subword vectors, also
+// the n-gram table and the n-gram rows of each word id the first time it comes). The thread runs a
 // Tagger's scorer on each batch in the order they come, then the numeric half of decoding (the output
 // chosen for each token, and its probability: labels.ts chooseOutputs), and answers with those; the
 // calling thread makes the spans (spansOfChoice). The same scorer on the same batches in the same order,
@@ -17,6 +18,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import type { Embeddings } from '../embeddings/embeddings.js';
 import { NerError } from '../errors.js';
 import type { Encoded } from '../model/features.js';
+import { type Subwords, gramsOf } from '../model/subword.js';
 import { WindowScorer } from './fast-scorer.js';
 import { type Decoded, chooseOutputs, spansOfChoice, transitions } from '../model/labels.js';
 import type { NerModel } from '../model/ner-model.js';
@@ -32,6 +34,7 @@ interface ModelPart {
   rows: Float64Array; // keys × d
   pretrained: number; // rows of the embeddings (word ids keys … keys + pretrained − 1)
   budgetBytes: number;
+  sub?: Subwords; // without grams (sent with the jobs)
 }
 
 /** A batch, encoded, with the pretrained rows the thread has not had yet. */
@@ -40,6 +43,9 @@ interface Job {
   e: Encoded;
   newIds: Int32Array; // pretrained row numbers (word id − keys)
   newRows: Float32Array; // their rows, d values each
+  gramIds: Int32Array; // subword models: the word ids whose n-gram rows come with this batch
+  gramEnds: Int32Array; // where each one's rows end in gramRows
+  gramRows: Int32Array;
 }
 
 /** chooseOutputs for every token of a batch, and the scorer's cache figures. */
@@ -59,6 +65,7 @@ export class TagPipeline implements BatchTagger {
   private readonly worker: Worker;
   private readonly encoder: WordEncoder;
   private readonly sent: Uint8Array; // pretrained row r has been sent
+  private readonly gramsSent = new Set<number>(); // word ids whose n-gram rows have been sent
   private readonly pending = new Map<number, { resolve: (a: Answer) => void; reject: (e: Error) => void }>();
   private seq = 0;
   private failure: Error | null = null;
@@ -68,7 +75,7 @@ export class TagPipeline implements BatchTagger {
     private readonly model: NerModel,
     budgetBytes?: number,
   ) {
-    const { words, packed: _packed, ...rest } = model; // a packaged model's vectors stay here: rows are sent as needed
+    const { words, packed: _packed, features: _features, ...rest } = model; // a packaged model's vectors stay here: rows are sent as needed; the feature rules run here
     // the model's own rows (13 MB with --fine-tune), moved into shared memory, which the thread reads
     // without a copy of its own: the same values, in the model the caller holds too
     if (!(words.rows.buffer instanceof SharedArrayBuffer)) {
@@ -76,8 +83,9 @@ export class TagPipeline implements BatchTagger {
       rows.set(words.rows);
       words.rows = rows;
     }
-    const part: ModelPart = { model: rest, d: words.d, keys: words.keys.length, rows: words.rows, pretrained: words.emb ? words.emb.count : 0, budgetBytes: budgetBytes ?? 32 * 2 ** 20 };
-    this.encoder = new WordEncoder(words);
+    const sub = words.sub ? { ...words.sub, grams: new Map() } : undefined;
+    const part: ModelPart = { model: rest, d: words.d, keys: words.keys.length, rows: words.rows, pretrained: words.emb ? words.emb.count : 0, budgetBytes: budgetBytes ?? 32 * 2 ** 20, ...(sub ? { sub } : {}) };
+    this.encoder = new WordEncoder(words, model.features);
     this.sent = new Uint8Array(part.pretrained);
     this.worker = new Worker(new URL(import.meta.url), { workerData: { kind: KIND, part }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.unref(); // idle, it never keeps the process alive
@@ -91,6 +99,11 @@ export class TagPipeline implements BatchTagger {
     });
     this.worker.on('error', (err) => this.fail(failed(`failed: ${err.message}`)));
     this.worker.on('exit', () => this.fail(failed('stopped')));
+  }
+
+  /** The thread stopped or was closed: tag() fails from now on. */
+  get failed(): boolean {
+    return this.failure !== null;
   }
 
   private fail(e: Error): void {
@@ -107,7 +120,7 @@ export class TagPipeline implements BatchTagger {
     return new Promise<Answer>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref(); // an answer to wait for keeps the process alive
       this.pending.set(job.seq, { resolve, reject });
-      this.worker.postMessage(job, moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows));
+      this.worker.postMessage(job, moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows, job.gramIds, job.gramEnds, job.gramRows, ...(job.e.feat ? [job.e.feat] : [])));
     }).then((a) => {
       this.stats = { capacity: a.capacity, fills: a.fills };
       const out: Pick<Decoded, 'spans'>[] = [];
@@ -125,16 +138,26 @@ export class TagPipeline implements BatchTagger {
     const V = words.keys.length;
     const d = words.d;
     const fresh: number[] = [];
+    const gramIds: number[] = [];
+    const gramEnds: number[] = [];
+    const gramRows: number[] = [];
     for (let i = 0; i < e.N; i++) {
-      const r = e.word[i] - V;
-      if (r >= 0 && this.sent[r] === 0) {
+      const id = e.word[i];
+      const r = id - V;
+      if (r >= 0 && r < this.sent.length && this.sent[r] === 0) {
         this.sent[r] = 1;
         fresh.push(r);
+      }
+      if (words.sub && !this.gramsSent.has(id)) {
+        this.gramsSent.add(id);
+        gramIds.push(id);
+        gramRows.push(...gramsOf(words.sub, id));
+        gramEnds.push(gramRows.length);
       }
     }
     const newRows = new Float32Array(fresh.length * d);
     fresh.forEach((r, k) => words.emb!.readRow(r, newRows, k * d));
-    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows };
+    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows, gramIds: Int32Array.from(gramIds), gramEnds: Int32Array.from(gramEnds), gramRows: Int32Array.from(gramRows) };
   }
 
   /** The thread's scorer cache: words it holds at most, and word products computed so far. */
@@ -181,7 +204,7 @@ function serve(part: ModelPart): void {
       throw new Error(`pretrained row ${r} was never sent`);
     },
   } as unknown as Embeddings;
-  const words = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near };
+  const words = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
   const model = { ...part.model, words } as NerModel;
   const scorer = new WindowScorer(model, part.budgetBytes);
   const tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
@@ -196,6 +219,7 @@ function serve(part: ModelPart): void {
       }
       near.rows.set(job.newRows, held * d);
       for (let k = 0; k < job.newIds.length; k++) near.slot[job.newIds[k]] = held++;
+      for (let k = 0; k < job.gramIds.length; k++) part.sub!.grams.set(job.gramIds[k], job.gramRows.slice(k ? job.gramEnds[k - 1] : 0, job.gramEnds[k]));
       const { e } = job;
       const P = scorer.probabilities(e);
       const a: Answer = { seq: job.seq, choice: new Int32Array(e.N), prob: new Float64Array(e.N), fills: scorer.fills, capacity: scorer.capacity };

@@ -1,6 +1,6 @@
 // The model `ner serve` answers with, swapped without a restart. A new model (the file changed, POST
-// /reload, or a retrained one) is checked here and loaded in every tagging thread while the old one
-// keeps answering; only then does it become current. A request takes the current version when it
+// /reload, or a retrained one) is checked here and given its tagging threads while the old one keeps
+// answering; only then does it become current. A request takes the current version when it
 // starts and holds it until it ends, so requests in flight finish on the old model; the old version is
 // freed when its last request ends. A bad new model is refused with a log line, and the old one stays.
 // Swaps run one at a time.
@@ -57,7 +57,7 @@ export class ModelHolder {
       if (this.cur !== undefined && this.cur.text === text) return this.cur;
       const model = parseModel(text, file); // the file's own checks, before any thread is bothered
       const v: ModelVersion = { id: this.nextId++, name: versionName(file, text), file, source, model, text, bytes: Buffer.byteLength(text), inflight: 0 };
-      await this.pool.load(v.id, text, file);
+      await this.pool.load(v.id, model);
       const old = this.cur;
       this.cur = v;
       if (old !== undefined) {

@@ -1,32 +1,32 @@
-// The tagging threads of `ner serve` (tag-thread.ts), one per core by default: the main thread reads
-// requests and writes answers, the threads tokenize and tag. A request's work is cut into jobs (tag());
-// each goes to the thread with the least work waiting. Every thread holds the same
-// model versions and the Tagger gives the same entities whatever its cache holds, so an answer never
-// depends on the thread or on how many there are (test: the same answers with 1 and 2 threads).
-//
-// A thread that dies fails only the jobs it held (their requests answer 500); a new thread takes its
-// place and loads the versions in use again.
+// The tagging threads of `ner serve`: for each model version, `size` TagPipelines, the library's one
+// way of tagging on another thread (src/predict/tag-pipeline.ts). This thread reads requests, tokenizes
+// and encodes; the pipelines' threads score. A request's work is cut into jobs (jobsOf); each goes to the
+// version's pipeline with the least work waiting. Every pipeline gives a Tagger's spans whatever its
+// cache holds, so an answer never depends on the thread or on how many there are (test: the same answers
+// with 1 and 2 threads). A pipeline whose thread stops fails only the jobs it held (their requests answer
+// 500); a new one takes its place when the lane is next used.
 
-import { Worker } from 'node:worker_threads';
-import { NerError } from '../errors.js';
-import type { FromThread, TextResult, ToThread } from './tag-thread.js';
+import { tokenize } from '../data/tokenize.js';
+import type { Embeddings } from '../embeddings/embeddings.js';
+import { embeddingsForModel } from '../embeddings/locate.js';
+import { attachEmbeddings, type ModelFile } from '../io/model-io.js';
+import type { NerModel } from '../model/ner-model.js';
+import { taggedSentences, type Entity } from '../predict/entities.js';
+import { TagPipeline } from '../predict/tag-pipeline.js';
 
-interface Pending {
-  resolve: (r: TextResult[]) => void;
-  reject: (e: Error) => void;
-  chars: number;
-}
-
-interface Slot {
-  worker: Worker;
-  pending: Map<number, Pending>;
-  chars: number; // text waiting in this thread: how its load is compared
-  loads: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
+/** What a text gives: its entities (offsets in UTF-16 units, the text as the input has it, the probability
+ *  unrounded: routes.ts makes them what each route answers) and its number of tokens. */
+export interface TextResult {
+  entities: Entity[];
+  tokens: number;
 }
 
 /** About 5,000 tokens of text: a job's hand-over costs little next to it, and a short request waits
  *  for at most one such job in a thread. */
 const JOB_CHARS = 32_768;
+
+// Memory for each pipeline's cached per-word products, in its thread's WebAssembly arena (fast-scorer.ts).
+const CACHE_BYTES = 24 * 2 ** 20;
 
 /** A piece of a request's text `of`, starting at offset `at` in it. */
 interface Piece {
@@ -66,78 +66,48 @@ export function jobsOf(texts: string[]): Piece[][] {
   return jobs;
 }
 
+interface Lane {
+  tagger: TagPipeline;
+  chars: number; // text waiting in this thread: how its load is compared
+}
+
 export class TagPool {
-  private readonly slots: Slot[] = [];
-  private readonly live = new Map<number, ToThread & { kind: 'load' }>(); // versions every thread must hold
-  private nextId = 1;
+  private readonly versions = new Map<number, { model: NerModel; lanes: Lane[] }>();
+  // embeddings as `ner tag` finds them (embeddings/locate.ts), loaded once for all the versions that use
+  // the same ones
+  private readonly embeddings = new Map<string, Promise<Embeddings>>();
   private closed = false;
 
   constructor(
     readonly size: number,
-    private readonly embeddings: string | undefined,
+    private readonly given: string | undefined,
     private readonly log: (line: string) => void,
-  ) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
-  }
+  ) {}
 
-  private spawn(i: number): Slot {
-    const worker = new Worker(new URL('./tag-thread.js', import.meta.url), { workerData: { kind: 'ner-serve-tag-thread' } });
-    const slot: Slot = { worker, pending: new Map(), chars: 0, loads: new Map() };
-    worker.on('message', (m: FromThread) => this.receive(slot, m));
-    worker.on('error', (err) => this.log(`tagging thread ${i} failed: ${err.message}`));
-    worker.on('exit', (code) => {
-      if (this.closed) return;
-      this.log(`tagging thread ${i} stopped (exit ${code}); starting a new one`);
-      const failure = new Error(`the tagging thread stopped (exit ${code}) while tagging this request`);
-      for (const p of slot.pending.values()) p.reject(failure);
-      for (const l of slot.loads.values()) l.reject(failure);
-      const next = this.spawn(i);
-      this.slots[i] = next;
-      for (const load of this.live.values()) this.post(next, load).catch(() => {});
-    });
-    return slot;
-  }
-
-  private receive(slot: Slot, m: FromThread): void {
-    if (m.kind === 'loaded' || m.kind === 'load-failed') {
-      const l = slot.loads.get(m.version);
-      slot.loads.delete(m.version);
-      if (m.kind === 'loaded') l?.resolve();
-      else l?.reject(new NerError(m.message, m.hint));
-      return;
+  private embeddingsFor(mf: ModelFile): Promise<Embeddings> {
+    if (mf.packaged) return Promise.resolve(mf.packaged);
+    const key = `${mf.embeddings.fingerprint}|${mf.embeddings.maxWords ?? ''}`;
+    let e = this.embeddings.get(key);
+    if (e === undefined) {
+      e = embeddingsForModel(mf, this.given, { lazyVectors: true });
+      this.embeddings.set(key, e);
+      e.catch(() => this.embeddings.delete(key)); // a failed load is tried again next time
     }
-    const p = slot.pending.get(m.id);
-    if (p === undefined) return;
-    slot.pending.delete(m.id);
-    slot.chars -= p.chars;
-    if (m.kind === 'tagged') p.resolve(m.results);
-    else p.reject(new Error(m.message));
+    return e;
   }
 
-  private post(slot: Slot, load: ToThread & { kind: 'load' }): Promise<void> {
-    return new Promise((resolve, reject) => {
-      slot.loads.set(load.version, { resolve, reject });
-      slot.worker.postMessage(load);
-    });
+  /** Starts the threads of a model version; fails (no thread started) when its embeddings cannot be found
+   *  or do not fit it. */
+  async load(version: number, mf: ModelFile): Promise<void> {
+    const model = attachEmbeddings(mf, await this.embeddingsFor(mf));
+    const lanes = Array.from({ length: this.size }, () => ({ tagger: new TagPipeline(model, CACHE_BYTES), chars: 0 }));
+    this.versions.set(version, { model, lanes });
   }
 
-  /** Loads a model version (its file's text) in every thread; fails, leaving no thread holding it, if
-   *  any thread cannot load it (the error of the first that could not). */
-  async load(version: number, text: string, file: string): Promise<void> {
-    const load: ToThread & { kind: 'load' } = { kind: 'load', version, text, file, embeddings: this.embeddings };
-    const done = await Promise.allSettled(this.slots.map((s) => this.post(s, load)));
-    const failed = done.find((d) => d.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failed) {
-      this.drop(version);
-      throw failed.reason;
-    }
-    this.live.set(version, load);
-  }
-
-  /** Frees a version in every thread (after the jobs already sent on it). */
+  /** Stops a version's threads (the model holder drops a version no request holds). */
   drop(version: number): void {
-    this.live.delete(version);
-    for (const s of this.slots) s.worker.postMessage({ kind: 'drop', version } satisfies ToThread);
+    for (const lane of this.versions.get(version)?.lanes ?? []) lane.tagger.close();
+    this.versions.delete(version);
   }
 
   /**
@@ -154,8 +124,7 @@ export class TagPool {
     const lane = async () => {
       while (next < jobs.length) {
         const j = next++;
-        const chars = jobs[j].reduce((a, p) => a + p.text.length, 0);
-        answers[j] = await this.job(version, jobs[j].map((p) => p.text), minProb, chars);
+        answers[j] = await this.job(version, jobs[j].map((p) => p.text), minProb);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.size, jobs.length) }, lane));
@@ -169,20 +138,39 @@ export class TagPool {
     return results;
   }
 
-  private job(version: number, texts: string[], minProb: number, chars: number): Promise<TextResult[]> {
-    if (this.closed) return Promise.reject(new Error('the server is shutting down'));
-    let slot = this.slots[0];
-    for (const s of this.slots) if (s.chars < slot.chars) slot = s;
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject, chars });
-      slot.chars += chars;
-      slot.worker.postMessage({ kind: 'tag', id, version, texts, minProb } satisfies ToThread);
+  private async job(version: number, texts: string[], minProb: number): Promise<TextResult[]> {
+    const v = this.versions.get(version);
+    if (this.closed || v === undefined) throw new Error('the server is shutting down');
+    const lane = v.lanes.reduce((a, b) => (b.chars < a.chars ? b : a));
+    const chars = texts.reduce((a, t) => a + t.length, 0);
+    const docs = texts.map(tokenize);
+    const sentences = docs.flat();
+    if (lane.tagger.failed) {
+      this.log('a tagging thread had stopped; starting a new one');
+      lane.tagger.close();
+      lane.tagger = new TagPipeline(v.model, CACHE_BYTES);
+    }
+    lane.chars += chars;
+    let spans;
+    try {
+      spans = sentences.length === 0 ? [] : await lane.tagger.tag(sentences.map((s) => s.map((t) => t.text)));
+    } catch (err) {
+      // a failed thread is this server's fault, not the request's: a 500, not a NerError's 400
+      throw new Error(`the tagging thread stopped while tagging this request (${(err as Error).message})`);
+    } finally {
+      lane.chars -= chars;
+    }
+    const tagged = taggedSentences(sentences, spans, minProb);
+    let s = 0;
+    return docs.map((doc, i) => {
+      const mine = tagged.slice(s, (s += doc.length));
+      const entities = mine.flatMap((t) => t.entities.map((e) => ({ text: texts[i].slice(e.start, e.end), type: e.type, start: e.start, end: e.end, prob: e.prob })));
+      return { entities, tokens: doc.reduce((a, x) => a + x.length, 0) };
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const version of [...this.versions.keys()]) this.drop(version);
   }
 }

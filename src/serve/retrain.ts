@@ -7,20 +7,49 @@
 // annotation-format readers (src/data/formats: span → token mapping, with every problem counted).
 //
 // A retraining holds out a seeded share of the documents, trains on the rest in a thread of its own
-// (retrain-thread.ts) while tagging goes on, and swaps the new model in (model-holder.ts) only when its
+// (train/in-thread.ts) with the current model's configuration and seed while tagging goes on, and swaps the new model in (model-holder.ts) only when its
 // held-out F1 beats the current model's; both scores are logged and kept in the status. The same
 // documents and seed give the same model. One retraining runs at a time; annotations that arrive during
 // it start another when it ends.
 
-import { Worker } from 'node:worker_threads';
-import { writeFileAtomic } from '../io/atomic.js';
-import { NerError } from '../errors.js';
+import type { Corpus } from '../data/conll.js';
 import { corpusOfSentences, recordSentences, type RecordFormat } from '../data/formats/index.js';
+import { embeddingsForModel } from '../embeddings/locate.js';
+import { NerError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { attachEmbeddings, parseModel, serialiseModel } from '../io/model-io.js';
 import { Rng } from '../rng.js';
+import { inThread, type ThreadRun } from '../train/in-thread.js';
+import { devScore, train } from '../train/train.js';
 import type { ModelHolder } from './model-holder.js';
-import type { RetrainAnswer, RetrainJob } from './retrain-thread.js';
-import { HttpError, badRequest, described, isObject, type JsonObject } from './validate.js';
+import { badRequest, described, isObject, type JsonObject } from './validate.js';
 import type { Answer } from './routes.js';
+
+export interface RetrainJob {
+  modelText: string; // the current model's file
+  modelFile: string;
+  embeddings?: string;
+  train: Corpus;
+  heldOut: Corpus;
+}
+
+type Score = { precision: number; recall: number; f1: number };
+
+/** Trains on the job's training part with the current model's configuration and seed (the same
+ *  annotations give the same model file), and scores both models on the held-out part (run in a thread). */
+export async function retrain(job: RetrainJob): Promise<{ text: string; current: Score; retrained: Score; epochs: number }> {
+  const mf = parseModel(job.modelText, job.modelFile);
+  const emb = await embeddingsForModel(mf, job.embeddings, { lazyVectors: true });
+  const current = attachEmbeddings(mf, emb);
+  // the annotations' own types, not the ones the current model was restricted to
+  const result = await train([job.train], null, emb, { ...mf.config, entity: [] });
+  return {
+    text: serialiseModel(result.model),
+    current: devScore(current, job.heldOut),
+    retrained: devScore(result.model, job.heldOut),
+    epochs: result.model.history.length,
+  };
+}
 
 export interface RetrainOptions {
   output?: string; // a retrained model that is swapped in is also saved here
@@ -53,7 +82,7 @@ export class Retrainer {
   private readonly docs = new Map<string, { format: RecordFormat; record: unknown }>();
   private running: Promise<void> | null = null;
   private again = false;
-  private worker: Worker | null = null;
+  private thread: ThreadRun<Awaited<ReturnType<typeof retrain>>> | null = null;
   private jobs = 0;
   private last: Run | null = null;
   private closed = false;
@@ -160,20 +189,22 @@ export class Retrainer {
     const training = order.slice(held).sort((a, b) => a - b).flatMap((i) => docs[i]);
     run.train_documents = docs.length - held;
     run.held_out_documents = held;
-    let answer: RetrainAnswer;
+    let answer: Awaited<ReturnType<typeof retrain>> | undefined;
     try {
-      const trainCorpus = corpusOfSentences(`annotations (${docs.length - held} documents)`, training);
-      const heldCorpus = corpusOfSentences('held out', heldOut);
-      answer = await this.inThread({
-        modelText: base.text, modelFile: base.file, embeddings: this.opts.embeddings, train: trainCorpus,
-        heldOut: heldCorpus,
-      });
+      this.thread = inThread(new URL(import.meta.url), 'retrain', {
+        modelText: base.text, modelFile: base.file, embeddings: this.opts.embeddings,
+        train: corpusOfSentences(`annotations (${docs.length - held} documents)`, training),
+        heldOut: corpusOfSentences('held out', heldOut),
+      } satisfies RetrainJob);
+      answer = await this.thread.result;
     } catch (err) {
-      answer = { ok: false, message: (err as Error)?.message ?? String(err), hint: (err as NerError)?.hint };
+      const e = err as NerError;
+      run.error = (e?.message ?? String(err)) + (e?.hint ? ` (fix: ${e.hint})` : '');
+    } finally {
+      this.thread = null;
+      run.seconds = Math.round((performance.now() - t0) / 100) / 10;
     }
-    run.seconds = Math.round((performance.now() - t0) / 100) / 10;
-    if (!answer.ok) {
-      run.error = answer.message + (answer.hint ? ` (fix: ${answer.hint})` : '');
+    if (answer === undefined) {
       this.log(`retrain ${job}: failed: ${run.error}`);
       return;
     }
@@ -194,28 +225,10 @@ export class Retrainer {
     this.log(`${what}: swapped in ${v.name}${this.opts.output ? ` (saved to ${this.opts.output})` : ''}`);
   }
 
-  private inThread(job: RetrainJob): Promise<RetrainAnswer> {
-    return new Promise((resolve, reject) => {
-      const w = new Worker(new URL('./retrain-thread.js', import.meta.url), { workerData: { kind: 'ner-serve-retrain', job } });
-      this.worker = w;
-      let answered = false;
-      w.once('message', (a: RetrainAnswer) => {
-        answered = true;
-        resolve(a);
-        w.terminate();
-      });
-      w.once('error', reject);
-      w.once('exit', (code) => {
-        this.worker = null;
-        if (!answered) reject(new HttpError(500, `the retraining thread stopped (exit ${code})`));
-      });
-    });
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     this.again = false;
-    await this.worker?.terminate();
+    await this.thread?.stop();
     await this.running;
   }
 }

@@ -13,7 +13,8 @@ import { predictRequest, prediction } from './label-studio.js';
 import type { ModelHolder } from './model-holder.js';
 import type { TagPool } from './pool.js';
 import type { Retrainer } from './retrain.js';
-import { HttpError, expectObject, tagRequest, type JsonObject } from './validate.js';
+import { HttpError } from '../io/http.js';
+import { expectObject, tagRequest, type JsonObject } from './validate.js';
 
 export interface Answer {
   status: number;

@@ -11,14 +11,14 @@
 
 import * as http from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { ModelFile } from '../io/model-io.js';
 import { NerError } from '../errors.js';
 import { ModelHolder } from './model-holder.js';
 import { TagPool } from './pool.js';
 import { Retrainer, type RetrainOptions } from './retrain.js';
 import { ROUTES, type Answer, type RouteContext } from './routes.js';
-import { HttpError, parseJson } from './validate.js';
+import { HttpError, listen, readBody } from '../io/http.js';
+import { parseJson } from './validate.js';
 
 export interface ServeOptions {
   model: string;
@@ -45,11 +45,6 @@ export interface RunningServer {
   close(): Promise<boolean>;
 }
 
-/** The loopback addresses: any other one is reachable from elsewhere, which the CLI warns about. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
@@ -73,43 +68,6 @@ function isJsonType(type: string | undefined): boolean {
   if (type === undefined || type === '') return true;
   const t = type.split(';')[0].trim().toLowerCase();
   return t === 'application/json' || t === 'text/plain' || t.endsWith('+json') || t === 'application/x-www-form-urlencoded';
-}
-
-/** Reads a body as UTF-8 text, refusing it (413) once it passes the limit. */
-function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(tooLarge(limit, declared));
-      return;
-    }
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume(); // the rest is dropped; the answer closes the connection
-        reject(tooLarge(limit, size));
-        return;
-      }
-      parts.push(chunk);
-    });
-    req.on('end', () => {
-      try {
-        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts)));
-      } catch {
-        reject(new HttpError(400, 'the request body is not valid UTF-8', 'send the JSON encoded as UTF-8'));
-      }
-    });
-    // the client went away (or broke the chunked encoding) before the body ended: its fault, not ours
-    req.on('error', (err) => reject(new HttpError(400, `the request body was cut short (${err.message})`, 'send the whole body')));
-  });
-}
-
-function tooLarge(limit: number, size: number): HttpError {
-  return new HttpError(413, `the request body is ${size.toLocaleString('en-US')} bytes or more, over the limit of ${limit.toLocaleString('en-US')}`,
-    'send fewer texts per request, or start the server with a larger --max-body');
 }
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
@@ -157,7 +115,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       let body: unknown;
       if (r.body) {
         if (!isJsonType(req.headers['content-type'])) throw new HttpError(415, `Content-Type ${req.headers['content-type']}: expected application/json`, 'send the body as JSON with Content-Type: application/json');
-        body = parseJson(await readBody(req, opts.maxBodyBytes));
+        body = parseJson(await readBody(req, opts.maxBodyBytes, 'send fewer texts per request, or start the server with a larger --max-body'));
       }
       answer = await r.handler(ctx, body);
     } catch (err) {
@@ -203,25 +161,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   if (opts.watchMs > 0) holder.watch(opts.watchMs);
 
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    port = await listen(server, opts.port, opts.host);
   } catch (err) {
     holder.close();
     await trainer.close();
     await pool.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new NerError(`port ${opts.port} on ${opts.host} is already in use`, `stop the other server, or pass another --port (--port 0 takes any free one)`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new NerError(`cannot listen on ${opts.host}: no such address on this machine`, 'use --host 127.0.0.1 (the default), or an address of this machine');
-    if (code === 'EACCES') throw new NerError(`no permission to listen on port ${opts.port}`, 'use a port above 1023, e.g. --port 8080');
     throw err;
   }
-  const port = (server.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
 
   const close = async (): Promise<boolean> => {

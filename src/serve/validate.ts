@@ -3,18 +3,7 @@
 // so a schema library would add a dependency for a few dozen lines.
 
 import { OFFSET_UNITS, type OffsetUnit } from '../data/formats/index.js';
-
-/** A request the server refuses: the HTTP status, what was wrong, and how to fix it. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly fix?: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+import { HttpError } from '../io/http.js';
 
 export const badRequest = (message: string, fix?: string) => new HttpError(400, message, fix);
 

@@ -27,14 +27,18 @@ import {
   newWordTable,
   pretrainedId,
   withNearRows,
+  type WordTable,
+  type TokenFeature,
+  firstFormId,
 } from '../model/features.js';
+import { type Subwords, gramsOf, newSubwords } from '../model/subword.js';
 import { makeLabels, outputCount, targets } from '../model/labels.js';
 import { scoreCorpus } from '../eval/analysis.js';
 import { type Dims, type Params, initParams, lossAndGrad, snapshotParams } from '../model/model.js';
 import { type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
 import { needArena, wasmAlloc, wasmAlloc32, wasmFree } from '../fast/arena.js';
 import { forward, free32, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
-import { backwardAndStep, stepWordRows } from '../fast/backward-sgd.js';
+import { backwardAndStep, stepSubwordRows, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
 import { detectScheme, entityTypes } from '../data/tags.js';
 
@@ -57,7 +61,8 @@ export interface TrainState {
   seen: number;
   params: Params;
   rows: Float64Array; // the word table's own rows
-  best: { f1: number; params: Params; rows: Float64Array } | null;
+  sub?: Float32Array; // the subword table Z (subword models)
+  best: { f1: number; params: Params; rows: Float64Array; sub?: Float32Array } | null;
   bestEpoch: number;
   sinceBest: number;
   history: EpochRecord[];
@@ -83,6 +88,17 @@ export interface TrainResult {
   state?: TrainState;
   /** When diverged: where. */
   diverged?: { epoch: number; loss: number };
+}
+
+/** A copy of the subword table, as a state records it. */
+function subCopy(sub: Subwords | undefined): { sub?: Float32Array } {
+  return sub ? { sub: Float32Array.from(sub.Z) } : {};
+}
+
+/** The word table with these rows (and subword table), for a model to keep (no training-only copies). */
+function withRows(words: WordTable, kept: { rows: Float64Array; sub?: Float32Array }): WordTable {
+  const { near: _near, ...rest } = words;
+  return { ...rest, rows: kept.rows, ...(rest.sub && kept.sub ? { sub: { ...rest.sub, Z: kept.sub } } : {}) };
 }
 
 function sentencesOf(corpora: Corpus[]): { tokens: string[][]; tags: string[][] } {
@@ -126,7 +142,11 @@ function buildWordTable(emb: Embeddings, tokens: string[][], config: ModelConfig
   // own rows start small and random (the pretrained vectors have norm ≈ 1 … 5 per word; scale by 1/√d)
   const a = 1 / Math.sqrt(d);
   for (let r = 0; r < keys.length; r++) if (r < 3 || r >= firstExtra) for (let j = 0; j < d; j++) rows[r * d + j] = rng.uniform(a);
-  return newWordTable(d, keys, rows, emb);
+  // the n-gram rows start small and random like the own rows (from zero, W's columns for ch(w) and Z
+  // would both start at 0 and grow only slowly)
+  const sub = config.subword > 0 ? newSubwords(config.subword, config.buckets) : undefined;
+  if (sub) for (let i = 0; i < sub.Z.length; i++) sub.Z[i] = rng.uniform(1 / Math.sqrt(config.subword));
+  return newWordTable(d, keys, rows, emb, sub);
 }
 
 /** Marks the training tokens whose word occurs once (the candidates for word dropout); padding and <unk> never. */
@@ -154,6 +174,9 @@ export function checkConfig(c: ModelConfig): void {
   if (!(c.lrDecay >= 0)) bad(`--lr-decay ${c.lrDecay}`, 'use a value ≥ 0');
   if (!(c.wordDropout >= 0 && c.wordDropout < 1)) bad(`--word-dropout ${c.wordDropout}`, 'use a probability in [0, 1)');
   if (!(c.threshold > 0 && c.threshold < 1)) bad(`--threshold ${c.threshold}`, 'use a probability in (0, 1)');
+  if (!(c.lrSubword >= 0) || !Number.isFinite(c.lrSubword)) bad(`--lr-subword ${c.lrSubword}`, 'use a rate ≥ 0');
+  if (!Number.isInteger(c.subword) || c.subword < 0 || c.subword > 1024) bad(`--subword ${c.subword}`, 'use a whole number from 0 (none) to 1024, e.g. --subword 16');
+  if (!Number.isInteger(c.buckets) || c.buckets < 1 || c.buckets > 2 ** 24) bad(`--buckets ${c.buckets}`, 'use a whole number from 1 to 16777216');
   if (!Number.isInteger(c.minCount) || c.minCount < 1) bad(`--min-count ${c.minCount}`, 'use a whole number ≥ 1');
   if (!Number.isInteger(c.seed) || c.seed < 0) bad(`--seed ${c.seed}`, 'use a whole number ≥ 0');
 }
@@ -192,13 +215,21 @@ export async function train(
   const labels = makeLabels(config.head, types, config.scheme);
 
   const words = buildWordTable(emb, data.tokens, config, rng);
-  const shape: WindowShape = { window: config.window, d: emb.d, useCasing: config.casing };
+  // the one-hot groups after casing, from the config (none yet)
+  const features: TokenFeature[] = [];
+  const shape: WindowShape = {
+    window: config.window,
+    d: emb.d,
+    useCasing: config.casing,
+    ...(config.subword > 0 ? { sub: config.subword } : {}),
+    ...(features.length > 0 ? { groups: features.map(({ name, size }) => ({ name, size })) } : {}),
+  };
   const dims: Dims = { head: config.head, n: inputSize(shape), H: config.hidden, K: outputCount(labels) };
   // Training runs in float32 (the SIMD kernels do twice the work per instruction); the model keeps
   // float64 copies, which hold the float32 values exactly. The initial values are drawn in float64.
   const params = toArena32(initParams(dims, (a) => rng.uniform(a)));
 
-  const e = encode(words, data.tokens);
+  const e = encode(words, data.tokens, features);
   const y = new Int32Array(e.N);
   {
     let o = 0;
@@ -221,6 +252,7 @@ export async function train(
     history: [],
     bestEpoch: 0,
     trainedOn: { files: trainCorpora.map((c) => c.file), sentences: data.tokens.length, tokens: e.N },
+    ...(features.length > 0 ? { features } : {}),
   };
 
   const B = config.batch;
@@ -242,6 +274,10 @@ export async function train(
   const yb = new Int32Array(B);
   const V = words.keys.length;
   const rowBuffers = { dRows: new Float64Array(words.rows.length), mark: new Uint8Array(V), touched: new Int32Array(B * P) };
+  const sub = words.sub;
+  // the own row each block's e(w) is: a form found nowhere (subword models) is <unk>'s
+  const rowIds = new Int32Array(B * P);
+  const firstForm = firstFormId(words);
   const order = new Int32Array(e.N);
   for (let i = 0; i < e.N; i++) order[i] = i;
   const dropped = single ? new Int32Array(e.N) : undefined;
@@ -267,6 +303,8 @@ export async function train(
     params.U.set(resume.params.U);
     params.c.set(resume.params.c);
     words.rows.set(resume.rows);
+    if (sub && resume.sub?.length !== sub.Z.length) throw new NerError('the checkpoint has no subword table of this run\'s size', 'the checkpoint was edited or belongs to other options: train again without --resume');
+    if (sub) sub.Z.set(resume.sub!);
     best = resume.best;
     sinceBest = resume.sinceBest;
     model.history = [...resume.history];
@@ -282,6 +320,7 @@ export async function train(
     const t0 = now();
     const lr = config.lr / (1 + config.lrDecay * (epoch - 1));
     const lrEmbed = config.lrEmbed / (1 + config.lrDecay * (epoch - 1));
+    const lrSubword = config.lrSubword / (1 + config.lrDecay * (epoch - 1));
     const continuing = resume !== undefined && epoch === resume.epoch;
     if (continuing) rng.state = resume.rngAtEpochStart;
     const rngAtEpochStart = rng.state;
@@ -297,7 +336,7 @@ export async function train(
         lastYield = now();
       }
       if (hooks.shouldStop?.()) {
-        state = { epoch, step: from, rngAtEpochStart, J, seen, params: snapshotParams(params), rows: words.rows.slice(), best, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] };
+        state = { epoch, step: from, rngAtEpochStart, J, seen, params: snapshotParams(params), rows: words.rows.slice(), ...subCopy(sub), best, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] };
         break;
       }
       const b = Math.min(B, e.N - from);
@@ -316,11 +355,19 @@ export async function train(
         J = Number.isFinite(J) ? Jb / b : J;
         break;
       }
-      // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows,
-      // and not at all when the word vectors do not learn (--lr-embed 0)
-      for (let k = 0; k < b * P; k++) need[k] = ids[k] < V && lrEmbed > 0 ? 1 : 0;
+      // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows
+      // or has n-grams, and not at all when the word vectors do not learn (--lr-embed 0)
+      for (let k = 0; k < b * P; k++) {
+        rowIds[k] = ids[k] >= firstForm ? 2 : ids[k];
+        need[k] = (lrEmbed > 0 && rowIds[k] < V) || (sub !== undefined && lrSubword > 0 && gramsOf(sub, ids[k]).length > 0) ? 1 : 0;
+      }
       // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
-      const rowStep = lrEmbed > 0 ? () => stepWordRows(shape, V, ids, work.dX, b, words.rows, lrEmbed, rowBuffers) : undefined;
+      const rowStep = lrEmbed > 0 || (sub && lrSubword > 0)
+        ? () => {
+            if (lrEmbed > 0) stepWordRows(shape, V, rowIds, work.dX, b, words.rows, lrEmbed, rowBuffers);
+            if (sub && lrSubword > 0) stepSubwordRows(sub, shape, ids, work.dX, b, lrSubword);
+          }
+        : undefined;
       backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: blockSize(shape) }, lr, config.l2, rowStep);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
@@ -351,7 +398,7 @@ export async function train(
     const f1 = devResult ? devResult.f1 : epoch; // without dev, the latest epoch is the best
     const isBest = best === null || f1 > best.f1;
     if (isBest) {
-      best = { f1, params: model.params, rows: words.rows.slice() };
+      best = { f1, params: model.params, rows: words.rows.slice(), ...subCopy(sub) };
       model.bestEpoch = devResult ? epoch : 0;
       sinceBest = 0;
     } else sinceBest++;
@@ -359,8 +406,8 @@ export async function train(
     const kept = best!;
     hooks.onEpoch?.(record, isBest, {
       last: early || epoch === config.epochs,
-      model: () => ({ ...model, history: [...model.history], params: kept.params, words: { ...words, rows: kept.rows } }),
-      state: () => ({ epoch: epoch + 1, step: 0, rngAtEpochStart: rng.state, J: 0, seen: 0, params: snapshotParams(params), rows: words.rows.slice(), best: kept, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] }),
+      model: () => ({ ...model, history: [...model.history], params: kept.params, words: withRows(words, kept) }),
+      state: () => ({ epoch: epoch + 1, step: 0, rngAtEpochStart: rng.state, J: 0, seen: 0, params: snapshotParams(params), rows: words.rows.slice(), ...subCopy(sub), best: kept, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] }),
     });
     if (early) {
       if (epoch < config.epochs) stop = 'early';
@@ -369,8 +416,8 @@ export async function train(
   }
   if (best) {
     model.params = best.params;
-    model.words = { ...words, rows: best.rows };
-  } else model.words = { ...words, rows: words.rows.slice() };
+    model.words = withRows(words, best);
+  } else model.words = withRows(words, { rows: words.rows.slice(), ...subCopy(sub) });
   // The arena lends this run's buffers only while it trains: a process that trains many models (ner
   // annotate, ner serve's retraining, the active-learning simulation) would otherwise fill it.
   free32(params.W, params.b, params.U, params.c, grads.W, grads.b, grads.U, grads.c, dS);

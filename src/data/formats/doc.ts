@@ -77,6 +77,33 @@ export function checkedSpan(map: OffsetMap, unit: OffsetUnit, start: unknown, en
   return span;
 }
 
+/**
+ * The spans of a record's list `field`, each item an object (or, with keys [0, 1, 2], an array) holding
+ * the raw start, end and label under `keys`: checkedSpan on each, a bad item counted and passed over.
+ * A field that is not a list is counted and gives undefined: the record is refused.
+ */
+export function listSpans(list: unknown, field: string, keys: readonly (string | number)[], map: OffsetMap, unit: OffsetUnit,
+  where: Where, problems: Problems): CharSpan[] | undefined {
+  const tuple = typeof keys[0] === 'number';
+  const shape = tuple ? '[start, end, "LABEL"]' : `{${keys.map((k) => `"${k}"`).join(', ')}}`;
+  if (!Array.isArray(list)) {
+    problems.add('bad-span', where, `"${field}" is ${shortJson(list)}, expected a list of ${shape}`);
+    return undefined;
+  }
+  const spans: CharSpan[] = [];
+  for (const item of list) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item) !== tuple || (tuple && (item as unknown[]).length < 3)) {
+      const hint = tuple && typeof item === 'string' ? ' (a text-classification export has labels without offsets)' : '';
+      problems.add('bad-span', where, `${shortJson(item)} in "${field}" is not ${shape}${hint}`);
+      continue;
+    }
+    const o = item as Record<string | number, unknown>;
+    const span = checkedSpan(map, unit, o[keys[0]], o[keys[1]], o[keys[2]], where, problems);
+    if (span) spans.push(span);
+  }
+  return spans;
+}
+
 /** The text of a record: a string, else a 'no-text' problem and undefined. */
 export function checkedText(text: unknown, where: Where, problems: Problems, field: string): string | undefined {
   if (typeof text === 'string') return text;

@@ -3,7 +3,7 @@
 //   {"id", "text", "entities": [{"id", "start_offset", "end_offset", "label"}], "relations": […]}
 // Written in the first shape, with a "score" after each predicted span's label when it has one.
 
-import { checkedSpan, checkedText, shortJson, type AnnotatedDoc, type CharSpan } from './doc.js';
+import { checkedText, listSpans, shortJson, type AnnotatedDoc, type CharSpan } from './doc.js';
 import { OffsetMap, type OffsetUnit } from './offsets.js';
 import type { Problems, Where } from './problems.js';
 
@@ -21,37 +21,14 @@ export function doccanoDoc(r: unknown, where: Where, unit: OffsetUnit, problems:
   const text = checkedText('text' in rec ? rec.text : rec.data, where, problems, '"text"');
   if (text === undefined) return undefined;
   const map = new OffsetMap(text);
-  const spans: CharSpan[] = [];
   const labels = rec.label ?? rec.labels;
-  if (labels !== undefined) {
-    if (!Array.isArray(labels)) {
-      problems.add('bad-span', where, `"label" is ${shortJson(labels)}, expected a list of [start, end, "LABEL"]`);
-      return undefined;
-    }
-    for (const l of labels) {
-      if (!Array.isArray(l) || l.length < 3) {
-        problems.add('bad-span', where, `${shortJson(l)} is not [start, end, "LABEL"]${typeof l === 'string' ? ' (a text-classification export has labels without offsets)' : ''}`);
-        continue;
-      }
-      const span = checkedSpan(map, unit, l[0], l[1], l[2], where, problems);
-      if (span) spans.push(span);
-    }
-  } else if (rec.entities !== undefined) {
-    if (!Array.isArray(rec.entities)) {
-      problems.add('bad-span', where, `"entities" is ${shortJson(rec.entities)}, expected a list of {"start_offset", "end_offset", "label"}`);
-      return undefined;
-    }
-    for (const e of rec.entities) {
-      if (typeof e !== 'object' || e === null) {
-        problems.add('bad-span', where, `entity ${shortJson(e)} is not an object {"start_offset", "end_offset", "label"}`);
-        continue;
-      }
-      const o = e as Record<string, unknown>;
-      const span = checkedSpan(map, unit, o.start_offset, o.end_offset, o.label, where, problems);
-      if (span) spans.push(span);
-    }
+  let spans: CharSpan[] | undefined = [];
+  if (labels !== undefined) spans = listSpans(labels, 'label', [0, 1, 2], map, unit, where, problems);
+  else if (rec.entities !== undefined) {
+    spans = listSpans(rec.entities, 'entities', ['start_offset', 'end_offset', 'label'], map, unit, where, problems);
     if (Array.isArray(rec.relations) && rec.relations.length > 0) problems.add('ignored', where, `${rec.relations.length} relation(s)`);
   }
+  if (spans === undefined) return undefined;
   const id = typeof rec.id === 'string' || typeof rec.id === 'number' ? rec.id : undefined;
   return { id, text, spans, where };
 }

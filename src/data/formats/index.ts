@@ -2,7 +2,7 @@
 // write it back in any of them. Everything meets in one shape, AnnotatedDoc (doc.ts): a text with
 // labelled character spans in UTF-16 units. Files count in code points unless told (offsets.ts).
 //
-// API (stable; helpers "serve" and "annotate" build on it):
+// API (ner serve, ner annotate and ner convert build on it):
 //
 //   One record in → labelled sentences (tokens with IOB2 tags):
 //     const { sentences, problems } = recordSentences('labelstudio', task);   // or 'doccano' / 'spacy' record
@@ -45,15 +45,13 @@ import { isSpacy, spacyDoc, spacyRecord } from './spacy.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import type { Token } from '../tokenize.js';
 
-export { cleanSpans, docOfSentences, docSentences } from './align.js';
-export { bratAnn, bratDoc, parseBrat, readBrat } from './brat.js';
-export { doccanoDoc, doccanoRecord } from './doccano.js';
+export { docOfSentences, docSentences } from './align.js';
+export { doccanoRecord } from './doccano.js';
 export type { AnnotatedDoc, CharSpan, TokenSentence } from './doc.js';
-export { jsonRecords } from './json.js';
-export { labelStudioDoc, labelStudioTask, type LabelStudioOptions } from './labelstudio.js';
+export { labelStudioTask } from './labelstudio.js';
 export { OffsetMap, OFFSET_UNITS, type OffsetUnit } from './offsets.js';
-export { PROBLEM_KINDS, Problems, whereText, type Problem, type ProblemKind, type Severity, type Where } from './problems.js';
-export { spacyDoc, spacyRecord } from './spacy.js';
+export { Problems } from './problems.js';
+export { spacyRecord } from './spacy.js';
 
 export const FORMATS = ['conll', 'doccano', 'labelstudio', 'brat', 'spacy'] as const;
 export type FormatName = (typeof FORMATS)[number];

@@ -5,7 +5,7 @@
 // document's tokens, so CoNLL → spaCy → CoNLL gives back the same tokens whatever the tokenizer does.
 
 import type { Token } from '../tokenize.js';
-import { checkedSpan, checkedText, shortJson, type AnnotatedDoc, type CharSpan } from './doc.js';
+import { checkedText, listSpans, shortJson, type AnnotatedDoc } from './doc.js';
 import { OffsetMap, type OffsetUnit } from './offsets.js';
 import type { Problems, Where } from './problems.js';
 
@@ -26,20 +26,8 @@ export function spacyDoc(r: unknown, where: Where, unit: OffsetUnit, problems: P
   const text = checkedText(rec.text, where, problems, '"text"');
   if (text === undefined) return undefined;
   const map = new OffsetMap(text);
-  const spans: CharSpan[] = [];
-  if (rec.spans !== undefined && !Array.isArray(rec.spans)) {
-    problems.add('bad-span', where, `"spans" is ${shortJson(rec.spans)}, expected a list of {"start", "end", "label"}`);
-    return undefined;
-  }
-  for (const s of (rec.spans ?? []) as unknown[]) {
-    if (typeof s !== 'object' || s === null) {
-      problems.add('bad-span', where, `span ${shortJson(s)} is not an object {"start", "end", "label"}`);
-      continue;
-    }
-    const o = s as Record<string, unknown>;
-    const span = checkedSpan(map, unit, o.start, o.end, o.label, where, problems);
-    if (span) spans.push(span);
-  }
+  const spans = rec.spans === undefined ? [] : listSpans(rec.spans, 'spans', ['start', 'end', 'label'], map, unit, where, problems);
+  if (spans === undefined) return undefined;
   let sentences: Token[][] | undefined;
   if (Array.isArray(rec.tokens) && rec.tokens.length > 0) {
     sentences = [[]];
