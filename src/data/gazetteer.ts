@@ -27,7 +27,9 @@
 // Pure except readGazetteerFile (the file reader).
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DataError } from '../errors.js';
+import type { TokenFeature } from '../model/features.js';
 import { Rng } from '../rng.js';
 import { spansFromTags } from './tags.js';
 import { tokenize } from './tokenize.js';
@@ -73,6 +75,14 @@ export function gazetteerClassName(g: Gazetteer, c: number): string {
   if (c === 0) return 'O';
   if (c === gazetteerPadClass(g)) return 'pad';
   return `${'BIES'[(c - 1) % 4]}-${g.types[Math.floor((c - 1) / 4)]}`;
+}
+
+/** The name of the gazetteer's one-hot group in a model's window shape. */
+export const GAZETTEER_GROUP = 'gazetteer';
+
+/** The gazetteer as a one-hot group of each window position (features.ts TokenFeature). */
+export function gazetteerFeature(g: Gazetteer): TokenFeature {
+  return { name: GAZETTEER_GROUP, size: gazetteerClassCount(g), classes: (sentence) => gazetteerClasses(g, sentence) };
 }
 
 /** A phrase's tokens, as the tokenizer splits it in mid-sentence (see the header). */
@@ -137,6 +147,12 @@ export function readGazetteerFile(file: string): GazetteerEntry[] {
   const entries = parseGazetteer(text, file);
   if (entries.length === 0) throw new DataError(file, undefined, 'the gazetteer file lists no phrases', 'write one TYPE<TAB>phrase a line (lines starting with # are comments)');
   return entries;
+}
+
+/** The gazetteer of several files (null for none): readGazetteerFile on each, then buildGazetteer. */
+export function readGazetteers(files: string[], match: GazetteerCase): Gazetteer | null {
+  if (files.length === 0) return null;
+  return buildGazetteer(files.flatMap((f) => readGazetteerFile(f)), match, files.map((f) => path.basename(f)));
 }
 
 /** The entities of labelled sentences, as gazetteer entries (one per occurrence). */
