@@ -16,6 +16,8 @@ import { train } from '../src/train/train.js';
 const EXPERIMENTS: Record<string, Partial<ModelConfig>> = {
   default: {},
   'ovr head (lecture)': { head: 'ovr' },
+  'softmax head': { head: 'softmax' },
+  'logistic head (σ per tag)': { head: 'logistic' },
   'BIO targets': { scheme: 'BIO' },
   'no casing feature': { casing: false },
   'no own rows for OOV words': { minCount: 1e9 },

@@ -1,6 +1,6 @@
 // Training's float32 SIMD path (src/fast/) against the reference (src/model/model.ts: ml-matrix,
 // float64): the forward pass to float32 rounding; the backward pass and SGD step (backward-sgd.ts) to a
-// stated tolerance, for both heads, every activation, with and without ∂J/∂x; bit for bit on 1, 2 and 3
+// stated tolerance, for every head, every activation, with and without ∂J/∂x; bit for bit on 1, 2 and 3
 // threads; the word rows' step in WebAssembly = scatterWordGrads then sgdRows, bit for bit; training's
 // tanh = the tagger's, bit for bit; the arena allocator.
 
@@ -105,10 +105,12 @@ const BIG: Dims[] = [
 const MID: Dims[] = [
   { head: 'ovr', n: 135, H: 24, K: 4 },
   { head: 'softmax', n: 135, H: 40, K: 17 },
+  { head: 'logistic', n: 135, H: 40, K: 17 },
 ];
 const ODD: Dims[] = [
   { head: 'ovr', n: 21, H: 5, K: 3 },
   { head: 'softmax', n: 21, H: 7, K: 5 },
+  { head: 'logistic', n: 21, H: 7, K: 5 },
 ];
 
 for (const f of ['tanh', 'relu', 'sigmoid'] as const)

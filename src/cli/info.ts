@@ -48,7 +48,7 @@ export interface ModelInfo {
   activation: string;
   labels: string[];
   outputs: string[];
-  targetScheme: string | null; // softmax: the tag scheme of its outputs; ovr: none (one sigmoid per type)
+  targetScheme: string | null; // softmax, logistic: the tag scheme of its outputs; ovr: none (one sigmoid per type)
   inputScheme: string;
   seed: number;
   config: ModelFile['config'];
@@ -91,7 +91,7 @@ export function describeModel(mf: ModelFile, bytes: number): ModelInfo {
     activation: config.activation,
     labels: mf.labels.types,
     outputs: mf.labels.outputs,
-    targetScheme: config.head === 'softmax' ? mf.labels.scheme : null,
+    targetScheme: config.head !== 'ovr' ? mf.labels.scheme : null,
     inputScheme: mf.inputScheme,
     seed: config.seed,
     config,
@@ -125,7 +125,8 @@ export function formatInfo(i: ModelInfo, verbose: boolean): string {
   const key = (k: string) => ink.bold(k.padEnd(13));
   L.push(`${ink.bold(shown(i.file))}  ${ink.dim(`${size(i.bytes)}, format ${i.format} version ${i.version}, written by ner ${i.nerVersion ?? '(not recorded)'}`)}`);
   L.push('');
-  const outputs = i.head === 'softmax' ? `softmax over ${i.outputs.length} ${i.targetScheme} tags` : `one sigmoid per type (${i.outputs.length})`;
+  const outputs =
+    i.head === 'softmax' ? `softmax over ${i.outputs.length} ${i.targetScheme} tags` : i.head === 'logistic' ? `one sigmoid per ${i.targetScheme} tag (${i.outputs.length})` : `one sigmoid per type (${i.outputs.length})`;
   L.push(`${key('model')}${i.head} head: h = ${i.activation}(Wx + b), ${outputs}; H = ${i.config.hidden}`);
   L.push(`${key('labels')}${i.labels.join(' ')}  ${ink.dim(`(training data in ${i.inputScheme})`)}`);
   const block = [`${i.input.wordDim} vector`, ...(i.input.subwordDim ? [`${i.input.subwordDim} subword`] : []), ...(i.input.casingDim ? [`${i.input.casingDim} casing`] : []), ...i.input.groups.map((g) => `${g.size} ${g.name}`)];

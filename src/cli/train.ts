@@ -48,7 +48,7 @@ export function trainCommand(): Command {
     .option('--embeddings <file>', 'word vectors: GloVe text, word2vec/fastText .vec, optionally .gz', DEFAULT_EMBEDDINGS)
     .option('--max-words <N>', 'read only the first N words of the vectors (their most frequent): memory grows with N, not the file', intOption('--max-words', 1))
     .option('-o, --output <file>', 'where to write the model', DEFAULT_MODEL)
-    .addOption(new Option('--head <type>', 'ovr: one binary classifier per entity type (the lecture); softmax: shared hidden layer, softmax over tags').choices(HEADS).default(D.head))
+    .addOption(new Option('--head <type>', 'ovr: one binary classifier per entity type (the lecture); softmax: shared hidden layer, softmax over tags; logistic: shared hidden layer, one binary logistic classifier per tag').choices(HEADS).default(D.head))
     .addOption(new Option('--activation <f>', 'hidden non-linearity f').choices(ACTIVATIONS).default(D.activation))
     .option('--hidden <H>', 'hidden units (per classifier for ovr)', intOption('--hidden', 1, 4096), D.hidden)
     .option('--window <w>', 'words on each side of the centre word (2 → a 5-word window)', intOption('--window', 0, 10), D.window)
@@ -64,7 +64,7 @@ export function trainCommand(): Command {
     .option('--buckets <R>', 'rows of the hashed character n-gram table', intOption('--buckets', 1, 2 ** 24), D.buckets)
     .option('--lr-subword <rate>', 'learning rate of the n-gram table: its rows are sparse and each gets 1/|n-grams| of a word\'s gradient, so it is higher than --lr', numberOption('--lr-subword', (v) => v >= 0, 'a number ≥ 0'), D.lrSubword)
     .option('--fine-tune', 'also update the pretrained word vectors of the training words', D.fineTune)
-    .addOption(new Option('--scheme <scheme>', 'softmax head: tag scheme of the targets').choices(['BIO', 'IOBES']).default(D.scheme))
+    .addOption(new Option('--scheme <scheme>', 'softmax and logistic heads: tag scheme of the targets').choices(['BIO', 'IOBES']).default(D.scheme))
     .option('--min-count <n>', 'give training words without a pretrained vector their own vector from this count on', intOption('--min-count', 1), D.minCount)
     .option('--word-dropout <p>', 'replace singleton training words by <unk> with this probability', numberOption('--word-dropout', (v) => v >= 0 && v < 1, 'a probability in [0, 1)'), D.wordDropout)
     .option('--threshold <p>', 'ovr head: minimum probability for an entity', numberOption('--threshold', (v) => v > 0 && v < 1, 'a probability in (0, 1)'), D.threshold)
@@ -208,10 +208,10 @@ function refuseConflicts(config: ModelConfig, given: string[]): void {
     throw new UsageError('--gazetteer-folds splits the training entities of --gazetteer-from-train into folds; the --gazetteer files are used whole', 'add --gazetteer-from-train, or leave out --gazetteer-folds');
   }
   if (config.head === 'ovr' && given.includes('--scheme')) {
-    throw new UsageError('--scheme sets the tag scheme of the softmax head\'s outputs; --head ovr has one binary classifier per type and no scheme', 'leave out --scheme, or use --head softmax');
+    throw new UsageError('--scheme sets the tag scheme of the softmax and logistic heads\' outputs; --head ovr has one binary classifier per type and no scheme', 'leave out --scheme, or use --head softmax');
   }
-  if (config.head === 'softmax' && given.includes('--threshold')) {
-    throw new UsageError('--threshold is the one-vs-rest head\'s minimum probability; the softmax head decodes with Viterbi and has none', 'leave out --threshold, or use --head ovr');
+  if (config.head !== 'ovr' && given.includes('--threshold')) {
+    throw new UsageError(`--threshold is the one-vs-rest head's minimum probability; the ${config.head} head decodes with Viterbi and has none`, 'leave out --threshold, or use --head ovr');
   }
 }
 

@@ -6,7 +6,8 @@
 // With a tanh hidden layer the backward and the step are fused (kernels.wat: ovrDeltaDx32 /
 // tanhDeltaDx32, dWStep32, ovrDeltaStep32 / tanhDeltaStep32): W is stepped as its gradient δᵀX is summed,
 // without storing ∂J/∂W, and the work is handed between threads twice a minibatch instead of four times.
-//   this thread:      ovr: dc += Σ_i dS;  softmax: dU += dSᵀ h, dc += Σ_i dS, dh = Uᵀ dS (into Δ)
+//   this thread:      ovr: dc += Σ_i dS;  softmax, logistic: dU += dSᵀ h, dc += Σ_i dS, dh = Uᵀ dS (into Δ)
+//                     (the two shared-h heads differ only in their loss: dS comes in made)
 //   the two halves of W's rows, as gemmDW cuts them:  δ on those hidden units (ovr: also dU there), then
 //                     that half's sum of ∂J/∂x = Wᵀδ (before W changes; the blocks `need` marks); this
 //                     thread then adds the halves
@@ -102,7 +103,7 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
 /** The head's part of backward for relu and sigmoid: dU, dc, and dh = ∂J/∂h into Δ. */
 function headBackward(p: Params<Float32Array>, d: Dims, B: number, dS: Float32Array, Hh: Float32Array, Delta: Float32Array, g: Params<Float32Array>): void {
   const { H, K } = d;
-  if (d.head === 'softmax') {
+  if (d.head !== 'ovr') {
     gemmDtX(dS, Hh, g.U, g.c, B, H, K); // dU += dS hᵀ ; dc += dS
     gemmDW(dS, p.U, Delta, B, H, K, ones, 1, H); // dh = Uᵀ dS
     return;

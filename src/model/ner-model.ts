@@ -19,7 +19,7 @@ export interface ModelConfig {
   buckets: number; // rows of the n-gram table
   lrSubword: number; // learning rate of the n-gram table
   fineTune: boolean;
-  scheme: TargetScheme; // softmax targets
+  scheme: TargetScheme; // softmax and logistic targets
   epochs: number;
   patience: number;
   lr: number;
@@ -38,8 +38,11 @@ export interface ModelConfig {
   seed: number;
 }
 
+// head: the lecture's binary logistic classifier, one per IOBES tag on a shared hidden layer. On
+// CoNLL-2003 dev (seeds 1, 2, 3) it scores 91.72 against the softmax head's 91.89: within the 0.3 that
+// issue 18 set for the mission's classifier to be the default (commit message: the runs).
 export const DEFAULT_CONFIG: ModelConfig = {
-  head: 'softmax',
+  head: 'logistic',
   activation: 'tanh',
   hidden: 100,
   window: 2,
