@@ -28,6 +28,8 @@ const EXPERIMENTS: Record<string, Partial<ModelConfig>> = {
   'lr decay 0.1': { lrDecay: 0.1 },
   'window 3': { window: 3 },
   'batch 16': { batch: 16 },
+  'gazetteer of the training entities': { gazetteerFromTrain: true },
+  'gazetteer of the training entities, not jackknifed': { gazetteerFromTrain: true, gazetteerFolds: 0 },
 };
 
 function arg(name: string): string | undefined {

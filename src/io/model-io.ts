@@ -17,6 +17,8 @@ import { type Subwords, newSubwords } from '../model/subword.js';
 import { type Params, ACTIVATIONS, HEADS, checkParams, groups } from '../model/model.js';
 import { DEFAULT_CONFIG, type ModelConfig, type NerModel } from '../model/ner-model.js';
 import { epochRecordProblem } from './history.js';
+import { GAZETTEER_GROUP, type Gazetteer, gazetteerClassCount, gazetteerFeature, gazetteerFromJson, gazetteerToJson } from '../data/gazetteer.js';
+import type { OneHot, TokenFeature } from '../model/features.js';
 
 export const FORMAT = 'ner-window-classifier';
 export const VERSION = 1;
@@ -82,6 +84,7 @@ export function serialiseModel(m: NerModel): string {
       U: pack(m.params.U, [dims.K, dims.H]),
       c: pack(m.params.c, [dims.K]),
     },
+    ...(m.gazetteer ? { gazetteer: gazetteerToJson(m.gazetteer) } : {}),
     ...(m.packed ? { vectors: m.packed } : {}),
   };
   return JSON.stringify(doc) + '\n';
@@ -176,6 +179,9 @@ export function parseModel(text: string, file: string): ModelFile {
   const e = doc.embeddings;
   if (!e || typeof e.source !== 'string' || typeof e.fingerprint !== 'string' || e.d !== shape.d) throw bad('embeddings info is missing');
   const packaged = doc.vectors === undefined ? undefined : unpackVectors(doc.vectors, e, file);
+  const gazetteer = doc.gazetteer === undefined ? undefined : gazetteerFromJson(doc.gazetteer); // files before gazetteers have none
+  if (typeof gazetteer === 'string') throw bad(gazetteer);
+  const features = tokenFeatures(windowShape.groups ?? [], gazetteer, bad);
   return {
     config,
     labels,
@@ -193,7 +199,21 @@ export function parseModel(text: string, file: string): ModelFile {
     file,
     ...(typeof doc.nerVersion === 'string' ? { nerVersion: doc.nerVersion } : {}),
     ...(packaged ? { packaged, packed: doc.vectors } : {}),
+    ...(gazetteer ? { gazetteer } : {}),
+    ...(features.length > 0 ? { features } : {}),
   };
+}
+
+/** The rule of each one-hot group of a model's window blocks, made from the data the file carries. */
+function tokenFeatures(groups: OneHot[], gazetteer: Gazetteer | undefined, bad: (what: string) => DataError): TokenFeature[] {
+  const features = groups.map((g) => {
+    if (g.name !== GAZETTEER_GROUP) throw bad(`window.groups has a group ${JSON.stringify(g.name)} this ner does not know`);
+    if (!gazetteer) throw bad('window.groups has a gazetteer group but the file has no gazetteer');
+    if (g.size !== gazetteerClassCount(gazetteer)) throw bad(`the gazetteer group has ${g.size} classes but the gazetteer's ${gazetteer.types.length} types make ${gazetteerClassCount(gazetteer)}`);
+    return gazetteerFeature(gazetteer);
+  });
+  if (gazetteer && features.length === 0) throw bad('the file has a gazetteer but window.groups has no gazetteer group');
+  return features;
 }
 
 /** A DataError for text that JSON.parse rejected: says when the file was cut short, and where the error is. */

@@ -6,6 +6,7 @@ import type { Activation, Dims, Head, Params } from './model.js';
 import type { LabelSet, TargetScheme } from './labels.js';
 import type { TokenFeature, WindowShape, WordTable } from './features.js';
 import type { PackedVectors } from '../embeddings/packaged.js';
+import type { Gazetteer, GazetteerCase } from '../data/gazetteer.js';
 
 /** Every choice that shapes training; stored whole in the model file. */
 export interface ModelConfig {
@@ -30,6 +31,10 @@ export interface ModelConfig {
   wordDropout: number; // probability of replacing a singleton training word with <unk>
   threshold: number; // ovr: minimum σ(s) for an entity
   entity: string[]; // restrict to these types (empty: all types in the training data)
+  gazetteers: string[]; // gazetteer files (their phrases travel in the model file: NerModel.gazetteer)
+  gazetteerFromTrain: boolean; // the training entities as a gazetteer too
+  gazetteerFolds: number; // training sentences see the training entities of the other folds only (0: all, their own too)
+  gazetteerCase: GazetteerCase;
   seed: number;
 }
 
@@ -58,6 +63,10 @@ export const DEFAULT_CONFIG: ModelConfig = {
   wordDropout: 0,
   threshold: 0.5,
   entity: [],
+  gazetteers: [],
+  gazetteerFromTrain: false,
+  gazetteerFolds: 5,
+  gazetteerCase: 'exact',
   seed: 1,
 };
 
@@ -97,4 +106,5 @@ export interface NerModel {
   /** The rules that give each token its class of the one-hot groups of shape.groups, in the same order
    *  (built from the config and the model file's data; not stored themselves). */
   features?: TokenFeature[];
+  gazetteer?: Gazetteer; // the phrase lists whose matches are a feature of each window position
 }
