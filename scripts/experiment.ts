@@ -22,6 +22,8 @@ import { train } from '../src/train/train.js';
 const EXPERIMENTS: Record<string, Partial<ModelConfig>> = {
   default: {},
   'ovr head (lecture)': { head: 'ovr' },
+  'softmax head': { head: 'softmax' },
+  'logistic head (σ per tag)': { head: 'logistic' },
   'BIO targets': { scheme: 'BIO' },
   'no casing feature': { casing: false },
   'no own rows for OOV words': { minCount: 1e9 },
@@ -30,6 +32,9 @@ const EXPERIMENTS: Record<string, Partial<ModelConfig>> = {
   'shape, no casing': { shape: true, casing: false },
   'subword 16': { subword: 16 },
   'subword 16 + shape': { subword: 16, shape: true },
+  'gazetteer from train': { gazetteerFromTrain: true },
+  'gazetteer from train + shape': { gazetteerFromTrain: true, shape: true },
+  'subword 16 + gazetteer from train + shape': { subword: 16, gazetteerFromTrain: true, shape: true },
   'relu': { activation: 'relu' },
   'H = 300': { hidden: 300 },
   'fine-tune vectors': { fineTune: true, lrEmbed: 0.05 },
@@ -37,6 +42,8 @@ const EXPERIMENTS: Record<string, Partial<ModelConfig>> = {
   'lr decay 0.1': { lrDecay: 0.1 },
   'window 3': { window: 3 },
   'batch 16': { batch: 16 },
+  'gazetteer of the training entities': { gazetteerFromTrain: true },
+  'gazetteer of the training entities, not jackknifed': { gazetteerFromTrain: true, gazetteerFolds: 0 },
 };
 
 function arg(name: string): string | undefined {

@@ -105,7 +105,7 @@ for (const head of HEADS)
       const problem = randomProblem(emb, corpus(), spec(head, activation), 8, 1);
       const r = gradcheck(problem, { samples: 100_000 }); // small enough to check every entry
       assert.deepEqual(r.blocks.map((b) => b.name), ['W', 'b', 'U', 'c', 'x', 'e(w)']);
-      const K = head === 'ovr' ? 4 : 1 + 4 * 4; // PER LOC ORG MISC; softmax: O + IOBES tags
+      const K = head === 'ovr' ? 4 : 1 + 4 * 4; // PER LOC ORG MISC; softmax, logistic: O + IOBES tags
       const GH = (head === 'ovr' ? K : 1) * 6;
       const n = 5 * (D + 8);
       assert.equal(block(r, 'W').shape, `${GH}×${n}`);
@@ -173,6 +173,20 @@ test('a backward that forgets f\'(z) fails in W, b, x and the word rows, but not
   for (const name of ['U', 'c']) assert.equal(block(r, name).pass, true, name);
   assert.equal(r.pass, false);
 });
+
+// the logistic head's ∂J/∂s = σ(s) − y, planted wrong before the real backward: every block downstream fails
+for (const [bug, wrong] of [
+  ['−(σ(s) − y), the sign flipped', (dS: Float64Array) => dS.map((v) => -v)],
+  ['σ(s) without its −y term', (dS: Float64Array, y: Int32Array, K: number, B: number) => dS.map((v, j) => (j % K === y[Math.floor(j / K)] ? v + 1 / B : v))],
+] as const)
+  test(`logistic head: a ∂J/∂s of ${bug} fails in every block`, () => {
+    const problem = randomProblem(tinyEmbeddings(), corpus(), spec('logistic', 'tanh'), 8, 1);
+    const B = problem.y.length;
+    const broken: BackwardFn = (p, d, f, cache, dS, g, scratch, needDx) => backward(p, d, f, cache, wrong(dS, problem.y, d.K, B), g, scratch, needDx);
+    const r = gradcheck(problem, { samples: 300, backward: broken });
+    for (const b of r.blocks) assert.equal(b.pass, false, b.name);
+    assert.equal(r.pass, false);
+  });
 
 test('a backward that drops ∂J/∂x fails in x and e(w)', () => {
   const broken: BackwardFn = (p, d, f, cache, dS, g, scratch) => backward(p, d, f, cache, dS, g, scratch, false);
@@ -251,12 +265,12 @@ test('CLI: prints the table and the lecture statements, exits 0', () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('CLI: --all checks the six head × activation combinations', () => {
+test('CLI: --all checks the nine head × activation combinations', () => {
   const dir = fixtures();
   const r = ner(dir, '--all', '--hidden', '4', '--windows', '3', '--samples', '40');
   assert.equal(r.code, 0, r.stderr);
   for (const head of HEADS) for (const f of ACTIVATIONS) assert.match(r.stdout, new RegExp(`\\n${head} head, ${f}, H = 4`));
-  assert.match(r.stdout, /6 of 6 head × activation checks pass/);
+  assert.match(r.stdout, /9 of 9 head × activation checks pass/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

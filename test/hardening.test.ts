@@ -181,8 +181,9 @@ test('item 22: zero-width characters do not split words', () => {
 });
 
 test('item 23: options that mean nothing for the head are refused; dev types training lacks are warned of', () => {
-  fails(['train', '--train', 't.conll', ...quick, '--head', 'ovr', '--scheme', 'BIO', '-o', 'x.json'], /--scheme sets the tag scheme of the softmax head/);
+  fails(['train', '--train', 't.conll', ...quick, '--head', 'ovr', '--scheme', 'BIO', '-o', 'x.json'], /--scheme sets the tag scheme of the softmax and logistic heads/);
   fails(['train', '--train', 't.conll', ...quick, '--threshold', '0.3', '-o', 'x.json'], /--threshold is the one-vs-rest head's minimum probability/);
+  fails(['train', '--train', 't.conll', ...quick, '--head', 'logistic', '--threshold', '0.3', '-o', 'x.json'], /the logistic head decodes with Viterbi and has none/);
   fs.writeFileSync(at('dev-org.conll'), 'John B-PER\nat O\nGoogle B-ORG\n');
   const r = ner(['train', '--train', 't.conll', '--dev', 'dev-org.conll', ...quick, '-o', 'x.json']);
   assert.equal(r.code, 0, r.stderr);

@@ -199,7 +199,7 @@ test('Label Studio: /predict answers its documented request; /setup, /health and
   }
   const m = await call(`${s.url}/model`, 'GET');
   assert.deepEqual(m.json.labels, modelA.labels.types);
-  assert.equal(m.json.head, 'softmax');
+  assert.equal(m.json.head, ner.DEFAULT_CONFIG.head);
   assert.equal(m.json.model_version, r.json.model_version);
 });
 
@@ -341,8 +341,10 @@ test('a tagging thread that stops fails the request it held (500); the next requ
   const s = await serve({ threads: 1 });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const lane = () => (s.holder as any).pool.versions.get(s.holder.current.id).lanes[0];
-  const inFlight = call(`${s.url}/tag`, 'POST', { text: longText(30_000) });
-  while (s.holder.current.inflight === 0) await new Promise((r) => setTimeout(r, 1));
+  let done = false;
+  const inFlight = call(`${s.url}/tag`, 'POST', { text: longText(30_000) }).finally(() => (done = true));
+  while (s.holder.current.inflight === 0 && !done) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(done, false, 'the request ended before the thread was stopped: make its text longer');
   await lane().tagger.worker.terminate();
   const failed = await inFlight;
   assert.equal(failed.status, 500);

@@ -4,7 +4,7 @@
 //
 //   u(x) = −log P(ŷ | x),   P(y | x) = Π_i p_i(y_i) / Z,   Z = Σ over legal paths y' of Π_i p_i(y'_i)
 //
-// where ŷ is the Viterbi path the softmax head decodes (labels.ts) and Z sums over the tag sequences that
+// where ŷ is the Viterbi path the softmax and logistic heads decode (labels.ts) and Z sums over the tag sequences that
 // decoding allows (no I-X after O, …), by the forward algorithm. It asks "how likely is the labelling the
 // model shows to be wrong somewhere?", which is what a person then corrects. It is not divided by the
 // length: on CoNLL-2003 the length-normalised form (MNLP) filled each batch with two- to five-token
@@ -13,9 +13,10 @@
 // its tokens are independent, so P(ŷ | x) = Π_i max(σ_i, 1 − σ_i) of the chosen outputs.
 //
 // Two per-token alternatives (`--by`): margin, 1 − min_i (p_i(best) − p_i(second)), the sentence's least
-// decided token; entropy, the total over tokens of −Σ_k p_ik log p_ik.
+// decided token; entropy, the total over tokens of −Σ_k p_ik log p_ik (for the heads of K binary
+// classifiers, ovr and logistic, the sum of their binary entropies).
 
-import { chooseOutputs, spansOfChoice, transitions } from '../model/labels.js';
+import { chooseOutputs, spansOfChoice, tagOutputs, transitions } from '../model/labels.js';
 import type { Span } from '../data/tags.js';
 import type { NerModel } from '../model/ner-model.js';
 import { Tagger } from '../predict/predict.js';
@@ -81,7 +82,7 @@ export function sentenceUncertainty(model: NerModel, P: Float64Array, n: number,
     let logPath = 0;
     for (let i = 0; i < n; i++) logPath += Math.log(Math.max(prob[i], 1e-300));
     let logZ = 0;
-    if (labels.head === 'softmax') {
+    if (tagOutputs(labels.head)) {
       const logP = new Float64Array(n * K);
       for (let i = 0; i < n * K; i++) logP[i] = Math.log(Math.max(P[i], 1e-300));
       logZ = logPartition(logP, n, K, tr ?? transitions(labels));
@@ -90,7 +91,7 @@ export function sentenceUncertainty(model: NerModel, P: Float64Array, n: number,
   } else if (by === 'margin') {
     let least = Infinity;
     for (let i = 0; i < n; i++) {
-      // ovr: the two outcomes of the chosen classifier; softmax: the two most probable tags
+      // ovr: the two outcomes of the chosen classifier; softmax, logistic: the two most probable tags
       let p1 = 0;
       let p2 = 0;
       if (labels.head === 'ovr') {
@@ -111,7 +112,8 @@ export function sentenceUncertainty(model: NerModel, P: Float64Array, n: number,
   } else {
     let H = 0;
     for (let i = 0; i < n; i++) {
-      if (labels.head === 'ovr') {
+      if (labels.head !== 'softmax') {
+        // K binary classifiers (ovr, logistic): the sum of their binary entropies
         for (let k = 0; k < K; k++) {
           const p = P[i * K + k];
           if (p > 0 && p < 1) H -= p * Math.log(p) + (1 - p) * Math.log(1 - p);
@@ -132,7 +134,7 @@ export function sentenceUncertainty(model: NerModel, P: Float64Array, n: number,
 export function scoreSentences(model: NerModel, sentences: string[][], by: Measure): Scored[] {
   const K = model.dims.K;
   const out: Scored[] = [];
-  const tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
+  const tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
   // in slices, so that P for a large pool is never held whole
   const SLICE = 2000;
   const tagger = new Tagger(model);

@@ -76,7 +76,7 @@ export interface GradcheckProblem {
   outputs: string[]; // names of the K scores
   encoded: Encoded;
   centres: Int32Array; // B: token index (into encoded) of each window's centre word
-  y: Int32Array; // B: targets (ovr: 0 = O, k+1 = type k; softmax: tag index)
+  y: Int32Array; // B: targets (ovr: 0 = O, k+1 = type k; softmax, logistic: tag index)
   tokens: string[]; // B: the centre words, for the report
 }
 
@@ -490,7 +490,7 @@ interface GraphGradients {
 }
 
 /** The loss of model.ts rebuilt in the graph engine: x from word-row leaves, ovr as K binary classifiers
- *  with their own W_k, b_k, u_k, c_k. X (B×n) supplies only the casing part; ids (B×P) the word rows. */
+ *  with their own W_k, b_k, u_k, c_k, logistic as K binary classifiers on one shared h. X (B×n) supplies only the casing part; ids (B×P) the word rows. */
 function graphGradients(problem: GradcheckProblem, X: Float64Array, ids: Int32Array): GraphGradients {
   const { dims, f, params, words, shape, y } = problem;
   const { n, H, K } = dims;
@@ -581,7 +581,15 @@ function graphGradients(problem: GradcheckProblem, X: Float64Array, ids: Int32Ar
     for (let i = 0; i < B; i++) {
       const h = g.activate(f, g.add(g.matmul(W, xs[i]), b)); // h = f(W x + b)
       const s = g.add(g.matmul(U, h), c); // s = U h + c
-      terms.push(g.neg(g.pick(g.logSoftmax(s), y[i]))); // −log softmax(s)_y
+      if (dims.head === 'softmax') terms.push(g.neg(g.pick(g.logSoftmax(s), y[i]))); // −log softmax(s)_y
+      else {
+        // logistic: −Σ_k [y_k log σ(s_k) + (1 − y_k) log σ(−s_k)], y = onehot(tag), constants as leaves
+        const yk = new Float64Array(K);
+        yk[y[i]] = 1;
+        const on = g.leaf(`y${i}`, yk, K, 1);
+        const off = g.leaf(`1−y${i}`, yk.map((v) => 1 - v), K, 1);
+        terms.push(g.neg(g.sum(g.add(g.mul(on, g.logSigmoid(s)), g.mul(off, g.logSigmoid(g.neg(s)))))));
+      }
     }
   }
   let total = terms[0];
@@ -617,8 +625,8 @@ function slope(f: Activation, z: number): number {
 }
 
 /**
- * For window 0 and the score s of its target (ovr: its type's classifier, or the first for O; softmax: its
- * tag), runs the backward under test with ∂J/∂s = 1 and checks ∂s/∂W = δ xᵀ, ∂s/∂b = δ, ∂s/∂u = h and
+ * For window 0 and the score s of its target (ovr: its type's classifier, or the first for O; softmax,
+ * logistic: its tag), runs the backward under test with ∂J/∂s = 1 and checks ∂s/∂W = δ xᵀ, ∂s/∂b = δ, ∂s/∂u = h and
  * ∂s/∂x = Wᵀδ, with δ = u ∘ f'(z) computed here. W: GH×n, x: n, δ: GH, u and h: H.
  */
 function lectureStatements(problem: GradcheckProblem, X: Float64Array, bwd: BackwardFn, tolerance: number) {
@@ -636,7 +644,7 @@ function lectureStatements(problem: GradcheckProblem, X: Float64Array, bwd: Back
   const scratch = newBackScratch(dims, 1);
   bwd(params, dims, f, cache, dS, grads, scratch, true);
 
-  // δ = u_k ∘ f'(z) on the hidden units that feed s_k (ovr: group k only; softmax: all of h)
+  // δ = u_k ∘ f'(z) on the hidden units that feed s_k (ovr: group k only; softmax, logistic: all of h)
   const g0 = ovr ? k * H : 0;
   const delta = new Float64Array(GH);
   const h = new Float64Array(H);

@@ -60,12 +60,13 @@ export async function runServe(opts: ServeOpts): Promise<void> {
   }
   const token = opts.token ?? (process.env.NER_TOKEN || undefined);
   if (token !== undefined && token.length < 8) throw new UsageError('--token: use at least 8 characters', 'e.g. --token $(openssl rand -hex 16)');
+  const threads = opts.threads ?? defaultThreads();
   const server = await startServer({
     model: opts.model,
     host: opts.host,
     port: opts.port,
     token,
-    threads: opts.threads ?? defaultThreads(),
+    threads,
     embeddings: opts.embeddings,
     maxBodyBytes: Math.round(opts.maxBody * 2 ** 20),
     timeoutMs: opts.timeout * 1000,
@@ -76,7 +77,7 @@ export async function runServe(opts: ServeOpts): Promise<void> {
     log: requestLog,
   });
   const v = server.holder.current;
-  log(`ner serve: ${server.url} (model ${shown(opts.model)} = ${v.name}, ${v.model.labels.types.join(' ')}; ${opts.threads ?? defaultThreads()} tagging thread${(opts.threads ?? defaultThreads()) === 1 ? '' : 's'}${token ? '; token required' : ''})`);
+  log(`ner serve: ${server.url} (model ${shown(opts.model)} = ${v.name}, ${v.model.labels.types.join(' ')}; ${threads} tagging thread${threads === 1 ? '' : 's'}${token ? '; token required' : ''})`);
   await new Promise<void>((resolve, reject) => {
     let stopping = false;
     const stop = (signal: string) => {

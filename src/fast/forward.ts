@@ -57,6 +57,6 @@ export function forward(p: Params<Float32Array>, d: Dims, f: Activation, w: Work
     if (f === 'relu') for (let i = 0; i < m; i++) Hh[i] = Z[i] > 0 ? Z[i] : 0;
     else for (let i = 0; i < m; i++) Hh[i] = 1 / (1 + Math.exp(-Z[i]));
   }
-  if (d.head === 'softmax') gemmXWt(Hh, U, c, S, B, H, K); // s = U h + c
+  if (d.head !== 'ovr') gemmXWt(Hh, U, c, S, B, H, K); // s = U h + c (softmax, logistic: one shared h)
   else ovrScores(Hh, U, c, S, B, H, K); // s_k = u_k · h_k + c_k (group k)
 }

@@ -7,6 +7,8 @@
 //   'softmax' one output per tag of the target scheme (BIO or IOBES). Decoding: Viterbi over the
 //             log-probabilities restricted to legal tag sequences (no I-X after O, …), so the output is
 //             always a well-formed sequence.
+//   'logistic' the same outputs, targets and decoding as 'softmax', each output a binary classifier:
+//             Viterbi over log σ(s_k) (model.ts's probabilities says why they are not normalised).
 
 import type { Head } from './model.js';
 import { type Span, encodeSpans, spansFromTags } from '../data/tags.js';
@@ -16,8 +18,8 @@ export type TargetScheme = 'BIO' | 'IOBES';
 export interface LabelSet {
   head: Head;
   types: string[];
-  scheme: TargetScheme; // softmax only; ovr always uses inside/outside targets
-  outputs: string[]; // ovr: the types; softmax: the tags, 'O' first
+  scheme: TargetScheme; // softmax and logistic; ovr always uses inside/outside targets
+  outputs: string[]; // ovr: the types; softmax, logistic: the tags, 'O' first
 }
 
 export function makeLabels(head: Head, types: string[], scheme: TargetScheme): LabelSet {
@@ -40,6 +42,12 @@ export function targets(labels: LabelSet, tags: string[]): Int32Array {
   const encoded = encodeSpans(spans, tags.length, labels.scheme === 'IOBES' ? 'IOBES' : 'IOB2');
   for (let i = 0; i < tags.length; i++) y[i] = index.get(encoded[i]) ?? 0;
   return y;
+}
+
+/** Whether the head's outputs are the tags of a scheme, decoded by Viterbi (softmax, logistic), rather
+ *  than one inside/outside classifier per type (ovr). */
+export function tagOutputs(head: Head): boolean {
+  return head !== 'ovr';
 }
 
 /** Number of outputs K. */
@@ -153,7 +161,7 @@ export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType
 }
 
 /**
- * Per-token probabilities P (N×K, σ(s) for ovr, softmax(s) for softmax) → entity spans with a
+ * Per-token probabilities P (N×K, σ(s) for ovr and logistic, softmax(s) for softmax) → entity spans with a
  * probability each (the mean over its tokens of the chosen output's probability) and IOB2 tags.
  */
 export function decode(labels: LabelSet, P: Float64Array, N: number, threshold = 0.5, tr?: ReturnType<typeof transitions>): Decoded {
@@ -165,7 +173,7 @@ export function decode(labels: LabelSet, P: Float64Array, N: number, threshold =
 }
 
 /**
- * The numbers of decoding: for each of the N tokens, the output chosen (softmax: an index into
+ * The numbers of decoding: for each of the N tokens, the output chosen (softmax, logistic: an index into
  * labels.outputs, along the best path; ovr: the most probable type if its probability reaches the
  * threshold, else −1 for O) into choice, and the probability of that choice into prob.
  */

@@ -9,16 +9,20 @@
 //   h = f(z)                                       ∈ R^{GH}   f ∈ {tanh, relu, sigmoid}
 //   s = U h + c                                    ∈ R^K      one score per output
 //
-// Two heads share this code:
+// Three heads share this code:
 //   'ovr'      one binary classifier per entity type (the lecture's "is the centre word a LOC?"), run side
 //              by side: group k has its own W_k (H×n), b_k, u_k, so s_k = u_kᵀ h_k + c_k and G = K. Stacking
 //              the W_k gives one GH×n matrix product for all classifiers. U (K×H) holds u_k in row k.
 //              J = Σ_k −[y_k log σ(s_k) + (1−y_k) log(1−σ(s_k))]  (= Σ_k softplus(s_k) − y_k s_k)
 //   'softmax'  one shared hidden layer (G = 1) and a softmax over the K tags:
 //              J = −log softmax(s)_y  (= logsumexp(s) − s_y)
+//   'logistic' one shared hidden layer (G = 1) and the lecture's binary logistic classifier per tag:
+//              s_k = u_kᵀ h + c_k, y = onehot(gold tag), and the lecture's loss summed over the K tags:
+//              J = Σ_k −[y_k log σ(s_k) + (1−y_k) log(1−σ(s_k))]  (= Σ_k softplus(s_k) − y_k s_k)
 //
 // ── The gradients (derived by hand) ────────────────────────────────────────────────────────────────
-//   ∂J/∂s  = σ(s) − y              (ovr, per output)        = softmax(s) − onehot(y)  (softmax)
+//   ∂J/∂s  = σ(s) − y              (ovr, logistic: per output; from d softplus(s)/ds = σ(s))
+//          = softmax(s) − onehot(y)  (softmax)
 //   ∂J/∂U  = (∂J/∂s) hᵀ            (ovr: only row k, only group k's h_k)
 //   ∂J/∂c  = ∂J/∂s
 //   ∂J/∂h  = Uᵀ ∂J/∂s              (ovr: group k gets (∂J/∂s_k) u_k)
@@ -41,11 +45,11 @@ import { assertShape } from '../errors.js';
 import type { FloatArray } from '../fast/arena.js';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid';
-export type Head = 'ovr' | 'softmax';
+export type Head = 'ovr' | 'softmax' | 'logistic';
 export const ACTIVATIONS: readonly Activation[] = ['tanh', 'relu', 'sigmoid'];
-export const HEADS: readonly Head[] = ['ovr', 'softmax'];
+export const HEADS: readonly Head[] = ['ovr', 'softmax', 'logistic'];
 
-/** Sizes: n inputs, H hidden units per group, K outputs; G = K groups for 'ovr', 1 for 'softmax'. */
+/** Sizes: n inputs, H hidden units per group, K outputs; G = K groups for 'ovr', 1 for 'softmax' and 'logistic'. */
 export interface Dims {
   head: Head;
   n: number;
@@ -159,7 +163,7 @@ export function forward(p: Params, d: Dims, f: Activation, cache: Cache, B: numb
   const Z = mmul(X, W.transpose(), 'Z = X Wᵀ').addRowVector(p.b); // z = W x + b, one row per window
   const Hh = map(Z, (z) => activation(f, z)); // h = f(z)
   let S: Matrix;
-  if (d.head === 'softmax') S = mmul(Hh, U.transpose(), 'S = H Uᵀ').addRowVector(p.c); // s = U h + c
+  if (d.head !== 'ovr') S = mmul(Hh, U.transpose(), 'S = H Uᵀ').addRowVector(p.c); // s = U h + c
   else {
     // classifier k: s_k = u_kᵀ h_k + c_k, h_k its own group of H hidden units
     S = new Matrix(B, K);
@@ -186,7 +190,7 @@ export function sigmoid(s: number): number {
 
 /**
  * Loss of a minibatch and ∂J/∂s. S: B×K scores; y: B targets (ovr: 0 = no entity, k+1 = type k;
- * softmax: the tag index); weight: per-target weight (length K+1 for ovr, K for softmax) or null.
+ * softmax, logistic: the tag index); weight: per-target weight (length K+1 for ovr, K otherwise) or null.
  * Returns Σ_i w_i J_i and writes dS = scale · w_i ∂J_i/∂s (B×K).
  */
 export function lossAndGrad(
@@ -204,10 +208,12 @@ export function lossAndGrad(
     const so = i * K;
     const yi = y[i];
     const w = weight ? weight[yi] : 1;
-    if (d.head === 'ovr') {
+    if (d.head !== 'softmax') {
+      // K binary classifiers; y_k = 1 for the target's output (ovr: type y−1, none for O; logistic: tag y)
+      const target = d.head === 'ovr' ? yi - 1 : yi;
       for (let k = 0; k < K; k++) {
         const s = S[so + k];
-        const yk = yi === k + 1 ? 1 : 0;
+        const yk = k === target ? 1 : 0;
         J += w * (softplus(s) - yk * s);
         dS[so + k] = scale * w * (sigmoid(s) - yk);
       }
@@ -224,12 +230,18 @@ export function lossAndGrad(
   return J;
 }
 
-/** Output probabilities from scores, in place into P (B×K): σ(s_k) for ovr, softmax(s) for softmax. */
+/**
+ * Output probabilities from scores, in place into P (B×K): σ(s_k) for ovr and logistic, softmax(s) for
+ * softmax. The logistic head's σ(s_k) are K separate binary probabilities, left unnormalised: decoding
+ * adds one log-probability per token along every path, so dividing a token's row by Σ_k σ(s_k) would
+ * shift every path by the same amount and change no decision; unnormalised, an entity's probability
+ * is its tag classifiers' own σ.
+ */
 export function probabilities(d: Dims, S: FloatArray, B: number, P: FloatArray): void {
   const K = d.K;
   for (let i = 0; i < B; i++) {
     const so = i * K;
-    if (d.head === 'ovr') {
+    if (d.head !== 'softmax') {
       for (let k = 0; k < K; k++) P[so + k] = sigmoid(S[so + k]);
     } else {
       let m = -Infinity;
@@ -252,11 +264,14 @@ export function newBackScratch(d: Dims, maxB: number): BackScratch {
   return { dX: new Float64Array(maxB * d.n) };
 }
 
-/** Which blocks of x need ∂J/∂x: x is P blocks of m values; need[i·P + p] for window i, block p. */
+/** Which blocks of x need ∂J/∂x: x is P blocks of m values; need[i·P + p] for window i, block p: 0 none,
+ *  1 all of the block, 2 its columns from `from` on (a block whose word vector is fixed needs only the
+ *  columns after it). */
 export interface DxMask {
   need: Uint8Array;
   P: number;
   m: number;
+  from?: number; // default 0
 }
 
 /**
@@ -274,7 +289,7 @@ export function backward(p: Params, d: Dims, f: Activation, cache: Cache, dS: Fl
   const U = mat(p.U, K, H);
   const G = mat(dS, B, K); // ∂J/∂s, one row per window
   let dH: Matrix;
-  if (d.head === 'softmax') {
+  if (d.head !== 'ovr') {
     addInto(g.U, mmul(G.transpose(), Hh, 'dU = dSᵀ H')); // ∂J/∂U = (∂J/∂s) hᵀ, summed over windows
     dH = mmul(G, U, 'dH = dS U'); // ∂J/∂h = Uᵀ ∂J/∂s
   } else {
@@ -292,7 +307,10 @@ export function backward(p: Params, d: Dims, f: Activation, cache: Cache, dS: Fl
   addInto(g.b, new Matrix([Delta.sum('column')])); // ∂J/∂b = δ
   if (dx === false) return;
   const dX = mmul(Delta, W, 'dX = Δ W'); // ∂J/∂x = Wᵀ δ
-  const { need, P, m } = dx === true ? { need: new Uint8Array(B).fill(1), P: 1, m: n } : dx;
+  const { need, P, m, from = 0 } = dx === true ? { need: new Uint8Array(B).fill(1), P: 1, m: n } : dx;
   for (let i = 0; i < B; i++)
-    for (let q = 0; q < P; q++) if (need[i * P + q]) for (let t = q * m; t < (q + 1) * m; t++) scratch.dX[i * n + t] = dX.get(i, t);
+    for (let q = 0; q < P; q++) {
+      const t0 = need[i * P + q] === 0 ? m : need[i * P + q] === 1 ? 0 : from;
+      for (let t = q * m + t0; t < (q + 1) * m; t++) scratch.dX[i * n + t] = dX.get(i, t);
+    }
 }

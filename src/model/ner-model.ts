@@ -6,6 +6,7 @@ import type { Activation, Dims, Head, Params } from './model.js';
 import type { LabelSet, TargetScheme } from './labels.js';
 import type { TokenFeature, WindowShape, WordTable } from './features.js';
 import type { PackedVectors } from '../embeddings/packaged.js';
+import type { Gazetteer, GazetteerCase } from '../data/gazetteer.js';
 
 /** Every choice that shapes training; stored whole in the model file. */
 export interface ModelConfig {
@@ -19,7 +20,7 @@ export interface ModelConfig {
   buckets: number; // rows of the n-gram table
   lrSubword: number; // learning rate of the n-gram table
   fineTune: boolean;
-  scheme: TargetScheme; // softmax targets
+  scheme: TargetScheme; // softmax and logistic targets
   epochs: number;
   patience: number;
   lr: number;
@@ -31,11 +32,18 @@ export interface ModelConfig {
   wordDropout: number; // probability of replacing a singleton training word with <unk>
   threshold: number; // ovr: minimum σ(s) for an entity
   entity: string[]; // restrict to these types (empty: all types in the training data)
+  gazetteers: string[]; // gazetteer files (their phrases travel in the model file: NerModel.gazetteer)
+  gazetteerFromTrain: boolean; // the training entities as a gazetteer too
+  gazetteerFolds: number; // training sentences see the training entities of the other folds only (0: all, their own too)
+  gazetteerCase: GazetteerCase;
   seed: number;
 }
 
+// head: the lecture's binary logistic classifier, one per IOBES tag on a shared hidden layer. On
+// CoNLL-2003 dev (seeds 1, 2, 3) it scores 91.72 against the softmax head's 91.89: within the 0.3 that
+// issue 18 set for the mission's classifier to be the default (commit message: the runs).
 export const DEFAULT_CONFIG: ModelConfig = {
-  head: 'softmax',
+  head: 'logistic',
   activation: 'tanh',
   hidden: 100,
   window: 2,
@@ -57,6 +65,10 @@ export const DEFAULT_CONFIG: ModelConfig = {
   wordDropout: 0,
   threshold: 0.5,
   entity: [],
+  gazetteers: [],
+  gazetteerFromTrain: false,
+  gazetteerFolds: 5,
+  gazetteerCase: 'exact',
   seed: 1,
 };
 
@@ -96,4 +108,5 @@ export interface NerModel {
   /** The rules that give each token its class of the one-hot groups of shape.groups, in the same order
    *  (built from the config and the model file's data; not stored themselves). */
   features?: TokenFeature[];
+  gazetteer?: Gazetteer; // the phrase lists whose matches are a feature of each window position
 }

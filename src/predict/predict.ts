@@ -1,6 +1,6 @@
 // Prediction: tokens → windows → scores → probabilities → entity spans. Pure (no I/O).
 
-import { type Decoded, decode, transitions } from '../model/labels.js';
+import { type Decoded, decode, tagOutputs, transitions } from '../model/labels.js';
 import { type Encoded, type TokenFeature, casing, encodeFeatures, wordId } from '../model/features.js';
 import type { NerModel } from '../model/ner-model.js';
 import { WindowScorer } from './fast-scorer.js';
@@ -61,7 +61,7 @@ export class Tagger {
     opts: { budgetBytes?: number } = {},
   ) {
     this.scorer = new WindowScorer(model, opts.budgetBytes);
-    this.tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
+    this.tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
     this.encoder = new WordEncoder(model.words, model.features);
   }
 

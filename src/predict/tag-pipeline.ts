@@ -20,7 +20,7 @@ import { NerError } from '../errors.js';
 import type { Encoded } from '../model/features.js';
 import { type Subwords, gramsOf } from '../model/subword.js';
 import { WindowScorer } from './fast-scorer.js';
-import { type Decoded, chooseOutputs, spansOfChoice, transitions } from '../model/labels.js';
+import { type Decoded, chooseOutputs, spansOfChoice, tagOutputs, transitions } from '../model/labels.js';
 import type { NerModel } from '../model/ner-model.js';
 import { Tagger, WordEncoder } from './predict.js';
 
@@ -207,7 +207,7 @@ function serve(part: ModelPart): void {
   const words = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
   const model = { ...part.model, words } as NerModel;
   const scorer = new WindowScorer(model, part.budgetBytes);
-  const tr = model.labels.head === 'softmax' ? transitions(model.labels) : undefined;
+  const tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
   const K = model.dims.K;
   parentPort!.on('message', (job: Job) => {
     try {

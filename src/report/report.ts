@@ -315,7 +315,7 @@ ${confusionTable(r)}</div>`;
   const cfg = Object.entries(model.config).map(([k, v]): [string, string] => [k, Array.isArray(v) ? (v.length ? v.join(', ') : '(all)') : String(v)]);
   const about: [string, string][] = [
     ['labels', model.labels.types.join(', ')],
-    ['outputs', `${model.labels.outputs.length} (${model.labels.head === 'softmax' ? `${model.labels.scheme} tags` : 'one sigmoid per type'})`],
+    ['outputs', `${model.labels.outputs.length} (${model.labels.head === 'ovr' ? 'one sigmoid per type' : `${model.labels.scheme} tags${model.labels.head === 'logistic' ? ', one sigmoid each' : ''}`})`],
     ['training data scheme', model.inputScheme],
     ['dims', `n=${model.dims.n}, H=${model.dims.H}, K=${model.dims.K}`],
     ['embeddings', `${model.embeddings.source} (${num(model.embeddings.count)} × ${model.embeddings.d}, fingerprint ${model.embeddings.fingerprint})`],

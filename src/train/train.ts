@@ -38,10 +38,12 @@ import { scoreCorpus } from '../eval/analysis.js';
 import { type Dims, type Params, initParams, lossAndGrad, snapshotParams } from '../model/model.js';
 import { type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
 import { needArena, wasmAlloc, wasmAlloc32, wasmFree } from '../fast/arena.js';
+import { releaseSubwordTable } from '../fast/kernels.js';
 import { forward, free32, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
 import { backwardAndStep, stepSubwordRows, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
 import { detectScheme, entityTypes } from '../data/tags.js';
+import { GAZETTEER_GROUP, type Gazetteer, gazetteerFeature, gazetteerWithTraining, jackknifeClasses } from '../data/gazetteer.js';
 
 export interface TrainHooks {
   onBatch?: (done: number, total: number, meanLoss: number) => void;
@@ -180,6 +182,9 @@ export function checkConfig(c: ModelConfig): void {
   if (!Number.isInteger(c.buckets) || c.buckets < 1 || c.buckets > 2 ** 24) bad(`--buckets ${c.buckets}`, 'use a whole number from 1 to 16777216');
   if (!Number.isInteger(c.minCount) || c.minCount < 1) bad(`--min-count ${c.minCount}`, 'use a whole number ≥ 1');
   if (!Number.isInteger(c.seed) || c.seed < 0) bad(`--seed ${c.seed}`, 'use a whole number ≥ 0');
+  if (!Number.isInteger(c.gazetteerFolds) || c.gazetteerFolds < 0 || c.gazetteerFolds === 1 || c.gazetteerFolds > 100) {
+    bad(`--gazetteer-folds ${c.gazetteerFolds}`, 'use 2 to 100 folds, or 0 to let each training sentence see its own entities');
+  }
 }
 
 /** Entity-level P/R/F1 of a model on a labelled corpus: the numbers `ner eval` prints (scoreCorpus writes
@@ -199,8 +204,12 @@ export async function train(
   config: ModelConfig,
   hooks: TrainHooks = {},
   resume?: TrainState,
+  lists: Gazetteer | null = null, // phrase lists: the files of config.gazetteers (read by the caller), or a model's gazetteer
 ): Promise<TrainResult> {
   checkConfig(config);
+  if (lists === null && config.gazetteers.length > 0) {
+    throw new NerError(`config.gazetteers lists ${config.gazetteers.length} files but no gazetteer was given`, 'read them with readGazetteers(config.gazetteers, config.gazetteerCase)');
+  }
   const now = hooks.now ?? (() => performance.now());
   const rng = new Rng(config.seed);
   const data = sentencesOf(trainCorpora);
@@ -216,8 +225,10 @@ export async function train(
   const labels = makeLabels(config.head, types, config.scheme);
 
   const words = buildWordTable(emb, data.tokens, config, rng);
-  // the one-hot groups after casing, from the config
-  const features: TokenFeature[] = featuresOf(config);
+  // the one-hot groups after casing: those the config asks for (word shape), then the gazetteer's matches
+  // (external lists, and the training entities)
+  const gazetteer = config.gazetteerFromTrain ? gazetteerWithTraining(data.tokens, data.tags, lists, config.gazetteerCase) : lists;
+  const features: TokenFeature[] = [...featuresOf(config), ...(gazetteer ? [gazetteerFeature(gazetteer)] : [])];
   const shape: WindowShape = {
     window: config.window,
     d: emb.d,
@@ -231,6 +242,14 @@ export async function train(
   const params = toArena32(initParams(dims, (a) => rng.uniform(a)));
 
   const e = encode(words, data.tokens, features);
+  // the training tokens' gazetteer classes: the training entities' part from the other folds only (see
+  // gazetteer.ts), in place of the classes the full gazetteer gives
+  if (gazetteer && config.gazetteerFromTrain && config.gazetteerFolds > 0) {
+    const jk = jackknifeClasses(data.tokens, data.tags, lists, gazetteer, config.gazetteerFolds, config.seed);
+    const G = features.length;
+    const g = features.findIndex((f) => f.name === GAZETTEER_GROUP);
+    for (let i = 0; i < e.N; i++) e.feat![i * G + g] = jk[i];
+  }
   const y = new Int32Array(e.N);
   {
     let o = 0;
@@ -254,6 +273,7 @@ export async function train(
     bestEpoch: 0,
     trainedOn: { files: trainCorpora.map((c) => c.file), sentences: data.tokens.length, tokens: e.N },
     ...(features.length > 0 ? { features } : {}),
+    ...(gazetteer ? { gazetteer } : {}),
   };
 
   const B = config.batch;
@@ -269,6 +289,12 @@ export async function train(
   arenaRows.set(words.rows);
   words.rows = arenaRows;
   const near = withNearRows(words, e);
+  // the subword table too, where its kernels (gather's ch(w), the step on Z) work on it in place
+  const arenaZ = words.sub ? wasmAlloc32(words.sub.Z.length) : undefined;
+  if (words.sub && arenaZ) {
+    arenaZ.set(words.sub.Z);
+    words.sub.Z = arenaZ;
+  }
   const ids = new Int32Array(B * P);
   const need = new Uint8Array(B * P);
   const idx = new Int32Array(B);
@@ -357,10 +383,11 @@ export async function train(
         break;
       }
       // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows
-      // or has n-grams, and not at all when the word vectors do not learn (--lr-embed 0)
+      // (all of the block: need 1) or has n-grams (the columns from ch(w) on: need 2), and not at all
+      // when the word vectors do not learn (--lr-embed 0)
       for (let k = 0; k < b * P; k++) {
         rowIds[k] = ids[k] >= firstForm ? 2 : ids[k];
-        need[k] = (lrEmbed > 0 && rowIds[k] < V) || (sub !== undefined && lrSubword > 0 && gramsOf(sub, ids[k]).length > 0) ? 1 : 0;
+        need[k] = lrEmbed > 0 && rowIds[k] < V ? 1 : sub !== undefined && lrSubword > 0 && gramsOf(sub, ids[k]).length > 0 ? 2 : 0;
       }
       // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
       const rowStep = lrEmbed > 0 || (sub && lrSubword > 0)
@@ -369,7 +396,7 @@ export async function train(
             if (sub && lrSubword > 0) stepSubwordRows(sub, shape, ids, work.dX, b, lrSubword);
           }
         : undefined;
-      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: blockSize(shape) }, lr, config.l2, rowStep);
+      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: blockSize(shape), from: shape.d }, lr, config.l2, rowStep);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
     }
@@ -424,6 +451,8 @@ export async function train(
   free32(params.W, params.b, params.U, params.c, grads.W, grads.b, grads.U, grads.c, dS);
   free32(work.X, work.Z, work.Hh, work.S, work.Delta, work.dX);
   wasmFree(arenaRows);
+  if (arenaZ) wasmFree(arenaZ);
+  releaseSubwordTable();
   if (near.near) wasmFree(near.near.rows);
   return { model, stop, state, diverged };
 }
