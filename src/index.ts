@@ -35,6 +35,7 @@ export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig
 export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report/report.js';
 export { asciiChart, sparkline, trainingChart } from './report/chart.js';
 export { SentenceSplitter, tokenize, type Token } from './data/tokenize.js';
+export { SHAPES, shape } from './model/shape.js';
 export { buildGazetteer, gazetteerClasses, parseGazetteer, readGazetteers, type Gazetteer, type GazetteerCase, type GazetteerEntry } from './data/gazetteer.js';
 export { kernelThreads, setKernelThreads } from './fast/team.js';
 export { packageModel, type PackageOptions } from './io/package.js';
