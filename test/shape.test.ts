@@ -26,6 +26,8 @@ const EMB = path.join(tmp, 'emb.txt');
 writeTinyVectors(EMB);
 const corpus = readConll(path.join(ROOT, 'data/demo/train.conll'));
 const dev = readConll(path.join(ROOT, 'data/demo/dev.conll'));
+// the defaults without the other optional parts of x (subword vectors, the training gazetteer)
+const BASE = { ...DEFAULT_CONFIG, subword: 0, gazetteerFromTrain: false };
 
 const name = (t: string): string => SHAPES[shape(t)];
 
@@ -136,7 +138,7 @@ const SENTENCES = [
 
 test('a model with the shape group: the tagger (1 and 2 threads) and a saved and loaded copy score as the reference', async () => {
   const emb = await loadEmbeddings(EMB, { cacheDir: tmp });
-  const m = (await train([corpus], dev, emb, { ...DEFAULT_CONFIG, hidden: 8, shape: true, epochs: 2, seed: 3 })).model;
+  const m = (await train([corpus], dev, emb, { ...BASE, hidden: 8, shape: true, epochs: 2, seed: 3 })).model;
   assert.deepEqual(m.shape.groups, [{ name: 'shape', size: S }]);
   assert.equal(m.dims.n, 5 * (16 + 8 + S));
   const ref = predictProbabilities(m, encode(m.words, SENTENCES, m.features));
@@ -171,13 +173,13 @@ test('a model with the shape group: the tagger (1 and 2 threads) and a saved and
 
 test('model files: one without the shape group loads as before; a group this ner does not know is refused', async () => {
   const emb = await loadEmbeddings(EMB, { cacheDir: tmp });
-  const m = (await train([corpus], dev, emb, { ...DEFAULT_CONFIG, hidden: 4, epochs: 1, seed: 1 })).model;
+  const m = (await train([corpus], dev, emb, { ...BASE, hidden: 4, epochs: 1, seed: 1 })).model;
   const doc = JSON.parse(serialiseModel(m));
   delete doc.config.shape; // as written before the option existed
   const old = parseModel(JSON.stringify(doc), 'old.json');
   assert.equal(old.config.shape, false);
   assert.equal(old.features, undefined);
-  const withShape = JSON.parse(serialiseModel((await train([corpus], dev, emb, { ...DEFAULT_CONFIG, hidden: 4, shape: true, epochs: 1, seed: 1 })).model));
+  const withShape = JSON.parse(serialiseModel((await train([corpus], dev, emb, { ...BASE, hidden: 4, shape: true, epochs: 1, seed: 1 })).model));
   const wrong = structuredClone(withShape);
   wrong.window.groups[0].name = 'moon-phase';
   assert.throws(() => parseModel(JSON.stringify(wrong), 'w.json'), /one-hot group "moon-phase" this ner does not know/);
@@ -204,4 +206,17 @@ test("gradient check with the shape group: W's shape columns pass", async () => 
   }
   const r = gradcheck(p, { samples: 200 });
   assert.ok(r.pass, JSON.stringify(r.blocks));
+});
+
+test('with the other defaults (subword vectors, the training gazetteer): shape first, then the gazetteer, kept by the file', async () => {
+  const emb = await loadEmbeddings(EMB, { cacheDir: tmp });
+  const m = (await train([corpus], dev, emb, { ...DEFAULT_CONFIG, hidden: 4, subword: 4, buckets: 64, shape: true, epochs: 1, seed: 2 })).model;
+  assert.deepEqual(m.shape.groups!.map((g) => g.name), m.config.gazetteerFromTrain ? ['shape', 'gazetteer'] : ['shape']);
+  const loaded = attachEmbeddings(parseModel(serialiseModel(m), 'm.json'), emb);
+  assert.deepEqual(loaded.features!.map((f) => f.name), m.shape.groups!.map((g) => g.name));
+  const a = new Tagger(m);
+  const b = new Tagger(loaded);
+  assert.deepEqual(b.probabilities(SENTENCES), a.probabilities(SENTENCES));
+  a.close();
+  b.close();
 });
