@@ -28,7 +28,8 @@ interface Problem {
   p: Params; // float64 values that float32 holds exactly
   X: Float64Array;
   y: Int32Array;
-  need: Uint8Array;
+  need: Uint8Array; // 0, 1 (all of the block) or 2 (its columns from `from` on)
+  from: number;
 }
 
 function problem(d: Dims, f: Activation, B: number, P: number, seed: number, needRate: number): Problem {
@@ -38,8 +39,13 @@ function problem(d: Dims, f: Activation, B: number, P: number, seed: number, nee
   for (let i = 0; i < p.c.length; i++) p.c[i] = Math.fround(rng.uniform(0.5));
   const X = Float64Array.from({ length: B * d.n }, () => Math.fround(rng.uniform(1)));
   const y = Int32Array.from({ length: B }, () => Math.floor(rng.next() * (d.head === 'ovr' ? d.K + 1 : d.K)));
-  const need = Uint8Array.from({ length: B * P }, () => (rng.next() < needRate ? 1 : 0));
-  return { d, f, B, P, p, X, y, need };
+  const need = Uint8Array.from({ length: B * P }, () => {
+    const r = rng.next();
+    return r < needRate / 2 ? 1 : r < needRate ? 2 : 0;
+  });
+  // in the middle of a block and of a tile of gemmDW32's
+  const from = Math.floor(d.n / P / 2) + 1;
+  return { d, f, B, P, p, X, y, need, from };
 }
 
 const SENTINEL = 7;
@@ -58,7 +64,7 @@ function fast(q: Problem) {
   lossAndGrad(d, w.S, q.y, B, dS, 1 / B);
   let calls = 0;
   let dXThen = new Float32Array(0);
-  backwardAndStep(p, d, f, w, dS, g, { need: q.need, P, m: d.n / P }, LR, L2, () => {
+  backwardAndStep(p, d, f, w, dS, g, { need: q.need, P, m: d.n / P, from: q.from }, LR, L2, () => {
     calls++;
     dXThen = w.dX.slice(0, B * d.n);
   });
@@ -81,7 +87,7 @@ function reference(q: Problem) {
   const g = zerosLike(q.p);
   const scratch = newBackScratch(d, B);
   scratch.dX.fill(SENTINEL);
-  backward(q.p, d, f, cache, dS, g, scratch, { need: q.need, P, m: d.n / P });
+  backward(q.p, d, f, cache, dS, g, scratch, { need: q.need, P, m: d.n / P, from: q.from });
   const step = (theta: Float64Array, grad: Float64Array, l2: number) => theta.map((v, i) => v - LR * (grad[i] + l2 * v));
   return { S: cache.S, p: { W: step(q.p.W, g.W, L2), b: step(q.p.b, g.b, 0), U: step(q.p.U, g.U, L2), c: step(q.p.c, g.c, 0) }, dX: scratch.dX };
 }
@@ -128,7 +134,11 @@ for (const f of ['tanh', 'relu', 'sigmoid'] as const)
           const grad = (p: Float64Array) => p.map((v, i) => (q.p[k][i] - v) / LR);
           assertClose(grad(got.p[k]), grad(want.p[k]), 1e-3, 2e-6, `${k}'s step`);
         }
-        assertClose(got.dX, want.dX, 1e-4, 1e-9, '∂J/∂x (SENTINEL off the needed blocks)');
+        // need 2 asks for a block's columns from `from` on: the rest of it may hold anything
+        const m = d.n / P;
+        for (let k = 0; k < B * P; k++) if (q.need[k] === 2) got.dX.fill(SENTINEL, k * m, k * m + q.from);
+        assert.ok(q.need.includes(2) || needRate === 0);
+        assertClose(got.dX, want.dX, 1e-4, 1e-9, '∂J/∂x (SENTINEL off the needed blocks and columns)');
       });
 
 test('threads: the forward pass, backward pass and step are bit-identical on 1, 2 and 3 threads', () => {

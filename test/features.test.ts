@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { Embeddings } from '../src/embeddings/embeddings.js';
 import { type WindowShape, C, blockSize, casing, encode, gather, inputSize, newWordTable, withNearRows } from '../src/model/features.js';
 import { wasmAlloc, wasmAlloc32 } from '../src/fast/arena.js';
-import { newSubwords } from '../src/model/subword.js';
+import { newSubwords, noteGrams, subwordVector } from '../src/model/subword.js';
+import { subwordVectorsInArena } from '../src/fast/kernels.js';
 import { Rng } from '../src/rng.js';
 
 const D = 8;
@@ -39,7 +40,7 @@ test('gather: the SIMD copy into the arena equals the plain copy, with and witho
     ['qwerty', '1996', 'sat'],
   ];
   const lengthClass = { name: 'length', size: 4, classes: (s: string[]) => s.map((t) => Math.min(t.length, 3) - 1) };
-  for (const [useCasing, D_s, groups] of [[true, 0, []], [false, 0, []], [true, 4, []], [true, 4, [lengthClass]], [false, 8, [lengthClass]]] as const) {
+  for (const [useCasing, D_s, groups] of [[true, 0, []], [false, 0, []], [true, 4, []], [true, 7, []], [true, 4, [lengthClass]], [false, 8, [lengthClass]]] as const) {
     const shape: WindowShape = { window: 2, d: D, useCasing, ...(D_s ? { sub: D_s } : {}), groups: groups.map(({ name, size }) => ({ name, size })) };
     const sub = D_s ? newSubwords(D_s, 64) : undefined;
     if (sub) sub.Z.forEach((_, i) => (sub.Z[i] = rng.uniform(1)));
@@ -50,7 +51,10 @@ test('gather: the SIMD copy into the arena equals the plain copy, with and witho
     arenaRows.set(plainRows);
     const plainTable = newWordTable(D, keys, plainRows, emb, sub);
     const e = encode(plainTable, sentences, groups);
-    const fast = withNearRows(newWordTable(D, keys, arenaRows, emb, sub), e);
+    // the fast table's n-gram table in the arena too (the same values and n-gram rows): ch(w) by the SIMD kernel
+    const arenaSub = sub ? { ...sub, Z: wasmAlloc32(sub.Z.length) } : undefined;
+    if (sub && arenaSub) arenaSub.Z.set(sub.Z);
+    const fast = withNearRows(newWordTable(D, keys, arenaRows, emb, arenaSub), e);
     const dropped = e.word.map((id, i) => (i % 3 === 0 ? 2 : id)); // as word dropout does
     const B = e.N;
     const idx = Array.from({ length: B }, (_, i) => (i * 5) % B);
@@ -122,3 +126,22 @@ test('one-hot groups: gather sets one column per group (pad class outside the se
 function oneHot(size: number, k: number): number[] {
   return Array.from({ length: size }, (_, i) => (i === k ? 1 : 0));
 }
+
+test("ch(w) by the SIMD kernel (Z in the arena) equals subword.ts's subwordVector bit for bit, for any D", () => {
+  const rng = new Rng(9);
+  for (const Ds of [1, 2, 5, 8, 16, 19]) {
+    const sw = newSubwords(Ds, 97);
+    sw.Z = wasmAlloc32(97 * Ds).map(() => rng.uniform(1));
+    const Z = wasmAlloc32(97 * Ds);
+    Z.set(sw.Z);
+    sw.Z = Z;
+    ['paris', 'berlin', 'a', 'zoë', 'internationalisation'].forEach((w, i) => noteGrams(sw, 10 + i, w));
+    const ids = Int32Array.of(10, 11, 0, 12, 10, 13, 1, 14, 11, 99, 14, 12); // repeats, padding, an id never noted
+    const m = 3 + Ds + 2;
+    const X = wasmAlloc32(ids.length * m);
+    assert.ok(subwordVectorsInArena(sw, ids, ids.length, X, m, 3), 'the kernel ran');
+    const want = new Float32Array(ids.length * m);
+    ids.forEach((id, k) => subwordVector(sw, id, want, k * m + 3));
+    assert.deepEqual(Array.from(X), Array.from(want), `D ${Ds}`);
+  }
+});

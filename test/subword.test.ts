@@ -21,6 +21,7 @@ import { Tagger } from '../src/predict/predict.js';
 import { batchTagger } from '../src/predict/tag-pipeline.js';
 import { predictProbabilities } from './helpers/reference.js';
 import { Rng } from '../src/rng.js';
+import { wasmAlloc32 } from '../src/fast/arena.js';
 import { writeTinyVectors } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -100,6 +101,29 @@ test("training's fused step on Z = Z − lr · ∂J/∂Z from the checked scatte
     if (dZ[i] !== 0) moved++;
   }
   assert.ok(moved > 0);
+});
+
+test("the step on Z in WebAssembly (Z and ∂J/∂x in the arena) = the JavaScript step, bit for bit, for any D", () => {
+  const rng = new Rng(4);
+  for (const D of [1, 3, 4, 8, 16, 19]) {
+    const plain = newSubwords(D, 41);
+    plain.Z.forEach((_, i) => (plain.Z[i] = rng.uniform(1)));
+    ['paris', 'berlin', 'the', 'zoë', 'a', 'internationalisation'].forEach((w, i) => noteGrams(plain, 10 + i, w));
+    const inArena = { ...plain, Z: wasmAlloc32(plain.Z.length) };
+    inArena.Z.set(plain.Z);
+    const shape = { window: 1, d: 5, useCasing: true, sub: D };
+    const m = 5 + D + 8;
+    const B = 5;
+    const ids = Int32Array.of(10, 11, 12, 12, 13, 10, 0, 12, 1, 14, 15, 14, 1, 10, 99); // repeats, padding, an id never noted
+    const dXPlain = new Float32Array(B * 3 * m).map(() => rng.uniform(1));
+    const dX = wasmAlloc32(dXPlain.length);
+    dX.set(dXPlain);
+    for (const lr of [0.1, 3]) {
+      stepSubwordRows(plain, shape, ids, dXPlain, B, lr);
+      stepSubwordRows(inArena, shape, ids, dX, B, lr);
+      assert.deepEqual(Array.from(inArena.Z), Array.from(plain.Z), `D ${D}, lr ${lr}`);
+    }
+  }
 });
 
 const SENTENCES = [

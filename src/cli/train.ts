@@ -70,7 +70,7 @@ export function trainCommand(): Command {
     .option('--threshold <p>', 'ovr head: minimum probability for an entity', numberOption('--threshold', (v) => v > 0 && v < 1, 'a probability in (0, 1)'), D.threshold)
     .option('--entity <type>', 'train only this entity type, e.g. --entity LOC (repeatable; default: every type in the data)', collect)
     .option('--gazetteer <file>', 'phrase list, one TYPE<TAB>phrase a line: whether a token begins / is inside / ends / is a listed phrase of each type is a feature (repeatable; the phrases are kept in the model file)', collect)
-    .option('--gazetteer-from-train', 'also list the training data\'s own entities as a gazetteer (each training sentence sees only the other folds\' entities)')
+    .option('--no-gazetteer-from-train', 'do not also list the training data\'s own entities as a gazetteer (by default they are, each training sentence seeing only the other folds\' entities)')
     .option('--gazetteer-folds <k>', 'folds for --gazetteer-from-train (0: every training sentence sees its own entities too)', intOption('--gazetteer-folds', 0, 100), D.gazetteerFolds)
     .addOption(new Option('--gazetteer-case <mode>', 'exact: phrases match as written; fold: also in any case (exact preferred)').choices(GAZETTEER_CASES).default(D.gazetteerCase))
     .option('--tag-column <n>', 'column holding the tag (1-based; default: the last)', intOption('--tag-column', 2, 1000))
@@ -119,7 +119,7 @@ interface TrainOpts extends InputFormatOpts {
   threshold: number;
   entity?: string[];
   gazetteer?: string[];
-  gazetteerFromTrain?: boolean;
+  gazetteerFromTrain: boolean;
   gazetteerFolds: number;
   gazetteerCase: GazetteerCase;
   tagColumn?: number;
@@ -170,7 +170,7 @@ function configFrom(opts: TrainOpts): ModelConfig {
     threshold: opts.threshold,
     entity: opts.entity ?? [],
     gazetteers: (opts.gazetteer ?? []).map((f) => path.resolve(f)),
-    gazetteerFromTrain: !!opts.gazetteerFromTrain,
+    gazetteerFromTrain: opts.gazetteerFromTrain,
     gazetteerFolds: opts.gazetteerFolds,
     gazetteerCase: opts.gazetteerCase,
     seed: opts.seed,

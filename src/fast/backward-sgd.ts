@@ -22,7 +22,7 @@
 // of threads, so the model file is the same for any --threads.
 
 import { KERNEL, arena, needArena, scratch } from './arena.js';
-import { dXByHalves, gemmDW, gemmDtX, halvesScratch, sgd } from './kernels.js';
+import { dXByHalves, gemmDW, gemmDtX, halvesScratch, packSubwords, sgd, subwordSums } from './kernels.js';
 import type { Workspace } from './forward.js';
 import { type Part, rowsOfW, runByRows } from './team.js';
 import { type WindowShape, blockSize, inputSize, scatterWordGrads } from '../model/features.js';
@@ -50,6 +50,7 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
   const B = w.B;
   const M = groups(d) * H; // rows of W
   const { need, P, m } = dx;
+  const from = dx.from ?? 0;
   const { Hh, X, Delta, Z } = w;
   needArena(dS, Hh, X, Delta, w.dX, p.W, p.b, p.U, p.c, g.W, g.b, g.U, g.c);
   if (ones.length < B) ones = new Uint8Array(B).fill(1);
@@ -60,7 +61,7 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
     if (f === 'relu') for (let i = 0; i < mm; i++) Delta[i] *= Z[i] > 0 ? 1 : 0;
     else for (let i = 0; i < mm; i++) Delta[i] *= Hh[i] * (1 - Hh[i]);
     gemmDtX(Delta, X, g.W, g.b, B, n, M); // dW += δ xᵀ ; db += δ
-    gemmDW(Delta, p.W, w.dX, B, n, M, need, P, m); // dx = Wᵀ δ
+    gemmDW(Delta, p.W, w.dX, B, n, M, need, P, m, from); // dx = Wᵀ δ
     sgdStep(p, g, lr, l2);
     then?.();
     return;
@@ -82,9 +83,9 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
   if (need.subarray(0, B * P).some((v) => v !== 0)) {
     const deltaDx = (r0: number, r1: number, into: number, list: number, mask: number): Part =>
       d.head === 'ovr'
-        ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1], reals: [] }
-        : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1], reals: [] };
-    dXByHalves(M, B, n, P, m, need, w.dX.byteOffset, deltaDx);
+        ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1, from], reals: [] }
+        : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1, from], reals: [] };
+    dXByHalves(M, B, n, P, m, need, from, w.dX.byteOffset, deltaDx);
     runByRows(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] }), then);
   } else {
     // no ∂J/∂x to make: each thread makes δ on its own rows of W and steps them, in one hand-off
@@ -169,13 +170,20 @@ export function stepWordRows(s: WindowShape, V: number, ids: Int32Array, dX: Flo
  * d … d+D in each block) are summed by word first (a word is often in several windows of a minibatch):
  * g_w = Σ_{blocks of w} ∂J/∂ch(w). Then each word's share goes to its n-gram rows as they are stepped,
  * Z[r] −= lr · g_w / |G(w)| for each n-gram r of w (in float32), without storing ∂J/∂Z: the rows of
- * different words are summed in the order the words first appear in the minibatch.
+ * different words are summed in the order the words first appear in the minibatch. In one WebAssembly
+ * call (subwordStep32, the same operations in the same order) when Z and dX are in the arena.
  */
 export function stepSubwordRows(sw: Subwords, s: WindowShape, ids: Int32Array, dX: Float32Array, B: number, lr: number): void {
   const P = 2 * s.window + 1;
   const m = blockSize(s);
   const D = sw.D;
   const K = B * P;
+  const L = arena();
+  if (sw.Z instanceof Float32Array && sw.Z.buffer === L.buffer && dX.buffer === L.buffer) {
+    const p = packSubwords(sw, ids, K, true);
+    const acc = p ? subwordSums(p.U, D) : -1;
+    if (p && acc >= 0) return L.k[KERNEL.subwordStep32](sw.Z.byteOffset, D, dX.byteOffset, m, s.d, K, p.U, p.word, p.span, p.rows, acc, lr);
+  }
   if (dWord.length < K * D) dWord = new Float32Array(K * D);
   if (words.length < K) words = new Int32Array(K);
   byWord.clear();

@@ -432,15 +432,18 @@
       (local.get $M) (local.get $S) (local.get $ld) (i32.const 0) (f32.const 0) (f32.const 0)))
 
   ;; ── gemmDW32 ──────────────────────────────────────────────────────────────────────────────────────
-  ;; dX[i, p·m + t] = Σ_j Δ[i,j] W[j, p·m + t] for the blocks p with need[i·P + p] ≠ 0; other entries of
-  ;; dX are not touched. For each block p the windows that need it are listed in scratch $S and taken
-  ;; two at a time (an odd last one is paired with itself), so every W vector loaded serves two windows.
-  ;; Scratch: $S needs (B + 1)·4 bytes.
+  ;; dX[i, p·m + t] = Σ_j Δ[i,j] W[j, p·m + t] for the blocks p with need[i·P + p] ≠ 0: all of the block's
+  ;; columns where need is 1, those from column $from on (at least) where it is 2; other entries of dX are
+  ;; not touched. For each block p the windows that need it are listed in scratch $S, those with need 1
+  ;; first, and taken two at a time (an odd last one of each part is paired with itself), so every W vector
+  ;; loaded serves two windows; a tile that ends at or before $from goes over the first part only. Each
+  ;; value is the same sum in the same order whichever windows a tile goes over.
+  ;; Scratch: $S needs (B + 2)·4 bytes.
   (func $gemmDW32 (export "gemmDW32")
     (param $Delta i32) (param $W i32) (param $dX i32) (param $B i32) (param $n i32) (param $M i32)
-    (param $need i32) (param $P i32) (param $m i32) (param $S i32) (param $ld i32)
+    (param $need i32) (param $P i32) (param $m i32) (param $S i32) (param $ld i32) (param $from i32)
     (local $ldb i32) (local $nb i32) (local $Mb i32) (local $mb i32) (local $m8b i32) (local $m2b i32)
-    (local $p i32) (local $c0 i32) (local $i i32) (local $cnt i32) (local $k i32) (local $t i32)
+    (local $p i32) (local $c0 i32) (local $i i32) (local $cnt i32) (local $cnt1 i32) (local $lim i32) (local $fromb i32) (local $k i32) (local $t i32)
     (local $da i32) (local $dc i32) (local $wp i32) (local $jj i32) (local $xa i32) (local $xc i32)
     (local $sa v128) (local $sc v128) (local $w v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
@@ -452,37 +455,26 @@
     (local.set $mb (i32.shl (local.get $m) (i32.const 2)))
     (local.set $m8b (i32.shl (i32.and (local.get $m) (i32.const -16)) (i32.const 2)))
     (local.set $m2b (i32.shl (i32.and (local.get $m) (i32.const -4)) (i32.const 2)))
+    (local.set $fromb (i32.shl (local.get $from) (i32.const 2)))
     (local.set $p (i32.const 0))
     (block $done_p
       (loop $next_p
         (br_if $done_p (i32.ge_u (local.get $p) (local.get $P)))
         (local.set $c0 (i32.mul (local.get $p) (local.get $mb)))
-        ;; list the windows that need block p
-        (local.set $cnt (i32.const 0))
-        (local.set $i (i32.const 0))
-        (block $done_list
-          (loop $next_list
-            (br_if $done_list (i32.ge_u (local.get $i) (local.get $B)))
-            (i32.store (i32.add (local.get $S) (i32.shl (local.get $cnt) (i32.const 2))) (local.get $i))
-            (local.set $cnt (i32.add (local.get $cnt)
-              (i32.ne (i32.load8_u (i32.add (local.get $need)
-                (i32.add (i32.mul (local.get $i) (local.get $P)) (local.get $p)))) (i32.const 0))))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $next_list)))
-        (if (i32.and (local.get $cnt) (i32.const 1))
-          (then
-            (i32.store (i32.add (local.get $S) (i32.shl (local.get $cnt) (i32.const 2)))
-              (i32.load (i32.add (local.get $S) (i32.shl (i32.sub (local.get $cnt) (i32.const 1)) (i32.const 2)))))
-            (local.set $cnt (i32.add (local.get $cnt) (i32.const 1)))))
+        ;; list the windows that need all of block p, then those that need its columns from $from on
+        (local.set $cnt (call $listNeed (local.get $S) (i32.const 0) (local.get $need) (local.get $B) (local.get $P) (local.get $p) (i32.const 1)))
+        (local.set $cnt1 (local.get $cnt))
+        (local.set $cnt (call $listNeed (local.get $S) (local.get $cnt) (local.get $need) (local.get $B) (local.get $P) (local.get $p) (i32.const 2)))
         ;; 16 columns × 2 windows at a time
         (local.set $t (i32.const 0))
         (block $done_t
           (loop $next_t
             (br_if $done_t (i32.ge_u (local.get $t) (local.get $m8b)))
+            (local.set $lim (select (local.get $cnt1) (local.get $cnt) (i32.le_u (i32.add (local.get $t) (i32.const 64)) (local.get $fromb))))
             (local.set $k (i32.const 0))
             (block $done_k
               (loop $next_k
-                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $lim)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
                 (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
@@ -534,10 +526,11 @@
         (block $done_t12
           (loop $next_t12
             (br_if $done_t12 (i32.gt_u (i32.add (local.get $t) (i32.const 48)) (local.get $m2b)))
+            (local.set $lim (select (local.get $cnt1) (local.get $cnt) (i32.le_u (i32.add (local.get $t) (i32.const 48)) (local.get $fromb))))
             (local.set $k (i32.const 0))
             (block $done_k
               (loop $next_k
-                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $lim)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
                 (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
@@ -583,10 +576,11 @@
         (block $done_t2
           (loop $next_t2
             (br_if $done_t2 (i32.ge_u (local.get $t) (local.get $m2b)))
+            (local.set $lim (select (local.get $cnt1) (local.get $cnt) (i32.le_u (i32.add (local.get $t) (i32.const 16)) (local.get $fromb))))
             (local.set $k (i32.const 0))
             (block $done_k
               (loop $next_k
-                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $lim)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
                 (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
@@ -619,10 +613,11 @@
         ;; odd m: the last column
         (block $done_c (loop $next_c
             (br_if $done_c (i32.ge_u (local.get $t) (local.get $mb)))
+            (local.set $lim (select (local.get $cnt1) (local.get $cnt) (i32.le_u (i32.add (local.get $t) (i32.const 4)) (local.get $fromb))))
             (local.set $k (i32.const 0))
             (block $done_k
               (loop $next_k
-                (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+                (br_if $done_k (i32.ge_u (local.get $k) (local.get $lim)))
                 (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
                 (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
                 (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
@@ -655,7 +650,28 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $next_p))))
 
-  ;; ── sgd32 ──────────────────────────────────────────────────────────────────────────────────────
+;; Appends to the list at $S (holding $cnt windows) the windows i < B with need[i·P + p] = $want (2: any
+  ;; value above 1), padded to an even count with its last window twice; returns the new count.
+  (func $listNeed (param $S i32) (param $cnt i32) (param $need i32) (param $B i32) (param $P i32) (param $p i32) (param $want i32)
+    (result i32)
+    (local $i i32) (local $v i32) (local $c0 i32)
+    (local.set $c0 (local.get $cnt))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $B)))
+      (i32.store (i32.add (local.get $S) (i32.shl (local.get $cnt) (i32.const 2))) (local.get $i))
+      (local.set $v (i32.load8_u (i32.add (local.get $need) (i32.add (i32.mul (local.get $i) (local.get $P)) (local.get $p)))))
+      (local.set $cnt (i32.add (local.get $cnt)
+        (select (i32.eq (local.get $v) (i32.const 1)) (i32.gt_u (local.get $v) (i32.const 1)) (i32.eq (local.get $want) (i32.const 1)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (if (i32.and (i32.sub (local.get $cnt) (local.get $c0)) (i32.const 1))
+      (then
+        (i32.store (i32.add (local.get $S) (i32.shl (local.get $cnt) (i32.const 2)))
+          (i32.load (i32.add (local.get $S) (i32.shl (i32.sub (local.get $cnt) (i32.const 1)) (i32.const 2)))))
+        (local.set $cnt (i32.add (local.get $cnt) (i32.const 1)))))
+    (local.get $cnt))
+
+    ;; ── sgd32 ──────────────────────────────────────────────────────────────────────────────────────
   ;; sgd on float32 θ and g: the same operations as sgd, rounded to float32 at each step.
   (func $sgd32 (export "sgd32")
     (param $theta i32) (param $g i32) (param $len i32) (param $lr f64) (param $l2 f64)
@@ -808,6 +824,153 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $next))))
 
+  ;; ── subwordMean32, subwordStep32 ───────────────────────────────────────────────────────────────
+  ;; ch(w) of a minibatch's words and the step on their n-gram rows (subword.ts's meanRows32 and
+  ;; backward-sgd.ts's stepSubwordRows: the same float64 and float32 operations in the same order as those
+  ;; JavaScript loops, so the values are bit-identical). Z: R×D float32. A pack (kernels.ts's packSubwords)
+  ;; lists K blocks and the U distinct words among them that have n-grams: word[k] (block k's word, −1
+  ;; for none), first[v] (word v's first block), and word v's n-gram rows rows[g] for g in [span[2v], span[2v+1]).
+  ;;
+  ;; ch(w) = (Σ_g Z[g]) · (1/|G|), summed in float64 over g in order and rounded to float32 once, into X
+  ;; (block k at k·m, ch(w) at column d) at the word's first block, then copied to its other blocks.
+  ;; Blocks without n-grams are left as they are (gather32 wrote zeros there).
+  (func (export "subwordMean32")
+    (param $Z i32) (param $D i32) (param $X i32) (param $m i32) (param $d i32) (param $K i32) (param $U i32)
+    (param $word i32) (param $first i32) (param $span i32) (param $rows i32)
+    (local $v i32) (local $k i32) (local $g i32) (local $g1 i32) (local $t i32) (local $out i32) (local $z i32)
+    (local $a f64) (local $f f64) (local $s0 v128) (local $s1 v128) (local $Db i32) (local $from i32)
+    (local.set $Db (i32.shl (local.get $D) (i32.const 2)))
+    (block $done_v (loop $next_v
+      (br_if $done_v (i32.ge_u (local.get $v) (local.get $U)))
+      (local.set $g (i32.load (i32.add (local.get $span) (i32.shl (local.get $v) (i32.const 3)))))
+      (local.set $g1 (i32.load offset=4 (i32.add (local.get $span) (i32.shl (local.get $v) (i32.const 3)))))
+      (local.set $a (f64.div (f64.const 1) (f64.convert_i32_u (i32.sub (local.get $g1) (local.get $g)))))
+      (local.set $out (i32.add (local.get $X) (i32.shl (i32.add (local.get $d) (i32.mul (local.get $m)
+        (i32.load (i32.add (local.get $first) (i32.shl (local.get $v) (i32.const 2)))))) (i32.const 2))))
+      ;; four columns at a time (two float64x2 sums over the rows), then the rest one at a time
+      (local.set $t (i32.const 0))
+      (block $done_t (loop $next_t
+        (br_if $done_t (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $D)))
+        (local.set $s0 (v128.const f64x2 0 0))
+        (local.set $s1 (v128.const f64x2 0 0))
+        (local.set $k (local.get $g))
+        (block $done_g (loop $next_g
+          (br_if $done_g (i32.ge_u (local.get $k) (local.get $g1)))
+          (local.set $z (i32.add (local.get $Z) (i32.shl (i32.add (local.get $t) (i32.mul (local.get $D)
+            (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))))) (i32.const 2))))
+          (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $z)))))
+          (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $z)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $next_g)))
+        (local.set $z (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 2))))
+        (v128.store64_lane 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s0) (f64x2.splat (local.get $a)))))
+        (v128.store64_lane offset=8 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s1) (f64x2.splat (local.get $a)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (br $next_t)))
+      (block $done_t1 (loop $next_t1
+        (br_if $done_t1 (i32.ge_u (local.get $t) (local.get $D)))
+        (local.set $f (f64.const 0))
+        (local.set $k (local.get $g))
+        (block $done_g (loop $next_g
+          (br_if $done_g (i32.ge_u (local.get $k) (local.get $g1)))
+          (local.set $f (f64.add (local.get $f) (f64.promote_f32 (f32.load (i32.add (local.get $Z) (i32.shl (i32.add (local.get $t)
+            (i32.mul (local.get $D) (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))))) (i32.const 2)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $next_g)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $f) (local.get $a))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $next_t1)))
+      (local.set $v (i32.add (local.get $v) (i32.const 1)))
+      (br $next_v)))
+    ;; the word's other blocks: copies
+    (local.set $k (i32.const 0))
+    (block $done_k (loop $next_k
+      (br_if $done_k (i32.ge_u (local.get $k) (local.get $K)))
+      (local.set $v (i32.load (i32.add (local.get $word) (i32.shl (local.get $k) (i32.const 2)))))
+      (if (i32.ge_s (local.get $v) (i32.const 0))
+        (then
+          (local.set $from (i32.load (i32.add (local.get $first) (i32.shl (local.get $v) (i32.const 2)))))
+          (if (i32.ne (local.get $from) (local.get $k))
+            (then (memory.copy
+              (i32.add (local.get $X) (i32.shl (i32.add (local.get $d) (i32.mul (local.get $k) (local.get $m))) (i32.const 2)))
+              (i32.add (local.get $X) (i32.shl (i32.add (local.get $d) (i32.mul (local.get $from) (local.get $m))) (i32.const 2)))
+              (local.get $Db))))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $next_k))))
+
+  ;; The step on Z from ∂J/∂x (dX: block k at k·m, ∂J/∂ch(w) at column d): g_v = Σ of the D columns over the
+  ;; blocks of word v in block order (float32 sums from 0, in acc: U·D float32s); then, word after word,
+  ;; Z[r] ← float32(Z[r] − (lr/|G|)·g_v) in float64 for each n-gram row r of the word in turn.
+  (func (export "subwordStep32")
+    (param $Z i32) (param $D i32) (param $dX i32) (param $m i32) (param $d i32) (param $K i32) (param $U i32)
+    (param $word i32) (param $span i32) (param $rows i32) (param $acc i32) (param $lr f64)
+    (local $v i32) (local $k i32) (local $g i32) (local $g1 i32) (local $t i32) (local $a i32) (local $x i32) (local $z i32)
+    (local $c f64) (local $gv v128) (local $f f64) (local $D4 i32) (local $D2 i32)
+    (local.set $D4 (i32.and (local.get $D) (i32.const -4)))
+    (local.set $D2 (i32.and (local.get $D) (i32.const -2)))
+    (memory.fill (local.get $acc) (i32.const 0) (i32.shl (i32.mul (local.get $U) (local.get $D)) (i32.const 2)))
+    (block $done_k (loop $next_k
+      (br_if $done_k (i32.ge_u (local.get $k) (local.get $K)))
+      (local.set $v (i32.load (i32.add (local.get $word) (i32.shl (local.get $k) (i32.const 2)))))
+      (if (i32.ge_s (local.get $v) (i32.const 0))
+        (then
+          (local.set $a (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $v) (local.get $D)) (i32.const 2))))
+          (local.set $x (i32.add (local.get $dX) (i32.shl (i32.add (local.get $d) (i32.mul (local.get $k) (local.get $m))) (i32.const 2))))
+          (local.set $t (i32.const 0))
+          (block $done_t (loop $next_t
+            (br_if $done_t (i32.ge_u (local.get $t) (local.get $D4)))
+            (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $x))))
+            (local.set $a (i32.add (local.get $a) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $t (i32.add (local.get $t) (i32.const 4)))
+            (br $next_t)))
+          (block $done_t1 (loop $next_t1
+            (br_if $done_t1 (i32.ge_u (local.get $t) (local.get $D)))
+            (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32.load (local.get $x))))
+            (local.set $a (i32.add (local.get $a) (i32.const 4)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $next_t1)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $next_k)))
+    (local.set $v (i32.const 0))
+    (block $done_v (loop $next_v
+      (br_if $done_v (i32.ge_u (local.get $v) (local.get $U)))
+      (local.set $g (i32.load (i32.add (local.get $span) (i32.shl (local.get $v) (i32.const 3)))))
+      (local.set $g1 (i32.load offset=4 (i32.add (local.get $span) (i32.shl (local.get $v) (i32.const 3)))))
+      (local.set $c (f64.div (local.get $lr) (f64.convert_i32_u (i32.sub (local.get $g1) (local.get $g)))))
+      (local.set $a (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $v) (local.get $D)) (i32.const 2))))
+      ;; two columns at a time: (lr/|G|)·g_v in float64 lanes, subtracted from each row's two values
+      (local.set $t (i32.const 0))
+      (block $done_t (loop $next_t
+        (br_if $done_t (i32.ge_u (local.get $t) (local.get $D2)))
+        (local.set $gv (f64x2.mul (f64x2.splat (local.get $c))
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 2)))))))
+        (local.set $k (local.get $g))
+        (block $done_g (loop $next_g
+          (br_if $done_g (i32.ge_u (local.get $k) (local.get $g1)))
+          (local.set $z (i32.add (local.get $Z) (i32.shl (i32.add (local.get $t) (i32.mul (local.get $D)
+            (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))))) (i32.const 2))))
+          (v128.store64_lane 0 (local.get $z)
+            (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $z))) (local.get $gv))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $next_g)))
+        (local.set $t (i32.add (local.get $t) (i32.const 2)))
+        (br $next_t)))
+      (if (i32.lt_u (local.get $t) (local.get $D))
+        (then
+          (local.set $f (f64.mul (local.get $c) (f64.promote_f32 (f32.load (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 2)))))))
+          (local.set $k (local.get $g))
+          (block $done_g (loop $next_g
+            (br_if $done_g (i32.ge_u (local.get $k) (local.get $g1)))
+            (local.set $z (i32.add (local.get $Z) (i32.shl (i32.add (local.get $t) (i32.mul (local.get $D)
+              (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))))) (i32.const 2))))
+            (f32.store (local.get $z) (f32.demote_f64 (f64.sub (f64.promote_f32 (f32.load (local.get $z))) (local.get $f))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $next_g)))))
+      (local.set $v (i32.add (local.get $v) (i32.const 1)))
+      (br $next_v))))
+
   ;; ── gemmXWtTanh32 ──────────────────────────────────────────────────────────────────────────────
   ;; The forward pass's first layer in one call: Z (B×M, row stride ldz) = X Wᵀ + b, then H = tanh Z on the
   ;; same columns (H has Z's layout). A thread that owns rows j … j+M of W computes its columns of both.
@@ -881,14 +1044,14 @@
   (func (export "ovrDeltaDx32")
     (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $Delta i32) (param $W i32) (param $dX i32)
     (param $need i32) (param $P i32) (param $m i32) (param $Sl i32)
-    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32)
+    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32) (param $from i32)
     (call $ovrDelta32 (local.get $dS) (local.get $Hh) (local.get $U) (local.get $dU) (local.get $Delta)
       (local.get $B) (local.get $H) (local.get $K) (local.get $r0) (local.get $r1))
     (if (i32.gt_u (local.get $r1) (local.get $r0))
       (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
         (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
         (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
-        (local.get $Sl) (i32.mul (local.get $K) (local.get $H))))))
+        (local.get $Sl) (i32.mul (local.get $K) (local.get $H)) (local.get $from)))))
 
   ;; ovrDeltaDx32's first half: dU and δ on hidden units r0 … r1, window by window, classifier by classifier,
   ;; two units at a time in float64x2 lanes (the same float64 operations and roundings as one at a time).
@@ -947,13 +1110,13 @@
   (func (export "tanhDeltaDx32")
     (param $Hh i32) (param $Delta i32) (param $W i32) (param $dX i32)
     (param $need i32) (param $P i32) (param $m i32) (param $Sl i32)
-    (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32)
+    (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $from i32)
     (call $tanhDelta32 (local.get $Hh) (local.get $Delta) (local.get $B) (local.get $GH) (local.get $r0) (local.get $r1))
     (if (i32.gt_u (local.get $r1) (local.get $r0))
       (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
         (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
         (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
-        (local.get $Sl) (local.get $GH)))))
+        (local.get $Sl) (local.get $GH) (local.get $from)))))
 
   ;; tanhDeltaDx32's first half: δ on hidden units r0 … r1.
   (func $tanhDelta32
@@ -1011,20 +1174,23 @@
     (call $dWStep32 (local.get $Delta) (local.get $X) (local.get $W) (local.get $dW) (local.get $b) (local.get $db) (local.get $Sc)
       (local.get $B) (local.get $n) (local.get $GH) (local.get $r0) (local.get $r1) (local.get $lr) (local.get $l2)))
 
-  ;; dX[i, p·m … p·m + m) += T[i, p·m … p·m + m) for the blocks with need[i·P + p] ≠ 0 (dX and T: B×n
-  ;; float32; need: B·P bytes): add32 on each marked block, in one call.
+  ;; dX[i, p·m + t] += T[i, p·m + t] for the blocks with need[i·P + p] ≠ 0 (dX and T: B×n float32; need:
+  ;; B·P bytes), on columns t = 0 … m where need is 1 and t = from … m where it is 2 (gemmDW32's columns):
+  ;; add32 on each marked block, in one call.
   (func (export "addBlocks32")
-    (param $dX i32) (param $T i32) (param $need i32) (param $B i32) (param $P i32) (param $m i32) (param $n i32)
-    (local $i i32) (local $p i32) (local $o i32)
+    (param $dX i32) (param $T i32) (param $need i32) (param $B i32) (param $P i32) (param $m i32) (param $n i32) (param $from i32)
+    (local $i i32) (local $p i32) (local $o i32) (local $v i32) (local $c i32)
     (block $done_i (loop $next_i
       (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
       (local.set $p (i32.const 0))
       (block $done_p (loop $next_p
         (br_if $done_p (i32.ge_u (local.get $p) (local.get $P)))
-        (if (i32.load8_u (i32.add (local.get $need) (i32.add (i32.mul (local.get $i) (local.get $P)) (local.get $p))))
+        (local.set $v (i32.load8_u (i32.add (local.get $need) (i32.add (i32.mul (local.get $i) (local.get $P)) (local.get $p)))))
+        (if (local.get $v)
           (then
-            (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (i32.mul (local.get $p) (local.get $m))) (i32.const 2)))
-            (call $add32 (i32.add (local.get $dX) (local.get $o)) (i32.add (local.get $T) (local.get $o)) (local.get $m))))
+            (local.set $c (select (i32.const 0) (local.get $from) (i32.eq (local.get $v) (i32.const 1))))
+            (local.set $o (i32.shl (i32.add (i32.add (i32.mul (local.get $i) (local.get $n)) (i32.mul (local.get $p) (local.get $m))) (local.get $c)) (i32.const 2)))
+            (call $add32 (i32.add (local.get $dX) (local.get $o)) (i32.add (local.get $T) (local.get $o)) (i32.sub (local.get $m) (local.get $c)))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $next_p)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))

@@ -129,7 +129,7 @@ export function parseModel(text: string, file: string): ModelFile {
       newer ? 'upgrade ner to read it' : 'retrain the model with this version of ner');
   }
   // options a file older than them lacks are off in it (not the current defaults)
-  const config: ModelConfig = { ...DEFAULT_CONFIG, subword: 0, ...doc.config };
+  const config: ModelConfig = { ...DEFAULT_CONFIG, subword: 0, gazetteerFromTrain: false, ...doc.config };
   const bad = (what: string) => new DataError(file, undefined, `model file is inconsistent: ${what}`, 'retrain the model with `ner train`');
   if (!HEADS.includes(config.head)) throw bad(`unknown head ${JSON.stringify(config.head)} (this ner knows ${HEADS.join(', ')})`);
   if (!ACTIVATIONS.includes(config.activation)) throw bad(`unknown activation ${JSON.stringify(config.activation)}`);

@@ -11,7 +11,7 @@ import type { Embeddings } from '../embeddings/embeddings.js';
 import { findWord } from '../embeddings/embeddings.js';
 import type { FloatArray } from '../fast/kernels.js';
 import { wasmAlloc32 } from '../fast/arena.js';
-import { gatherInArena } from '../fast/kernels.js';
+import { gatherInArena, subwordVectorsInArena } from '../fast/kernels.js';
 import { type Subwords, noteGrams, scatterSubwordGrad, subwordVector } from './subword.js';
 
 // ── casing ──────────────────────────────────────────────────────────────────────────────────────
@@ -321,7 +321,7 @@ export function gather(
   // the SIMD gather writes e(w) and zeros after it, with the first one-hot column set; the rest here
   if (fromNear && X instanceof Float32Array && gatherInArena(X, t.rows, t.near!.rows, src, cases, B * P, m, s.d)) {
     if (!t.sub && !s.groups?.length) return;
-    if (t.sub) subwordVectors(t.sub, ids, B * P, X, m, s.d);
+    if (t.sub && !subwordVectorsInArena(t.sub, ids, B * P, X, m, s.d)) subwordVectors(t.sub, ids, B * P, X, m, s.d);
     if (!s.groups?.length) return;
     for (let bi = 0; bi < B; bi++)
       for (let p = -w; p <= w; p++) {

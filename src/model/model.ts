@@ -264,11 +264,14 @@ export function newBackScratch(d: Dims, maxB: number): BackScratch {
   return { dX: new Float64Array(maxB * d.n) };
 }
 
-/** Which blocks of x need ∂J/∂x: x is P blocks of m values; need[i·P + p] for window i, block p. */
+/** Which blocks of x need ∂J/∂x: x is P blocks of m values; need[i·P + p] for window i, block p: 0 none,
+ *  1 all of the block, 2 its columns from `from` on (a block whose word vector is fixed needs only the
+ *  columns after it). */
 export interface DxMask {
   need: Uint8Array;
   P: number;
   m: number;
+  from?: number; // default 0
 }
 
 /**
@@ -304,7 +307,10 @@ export function backward(p: Params, d: Dims, f: Activation, cache: Cache, dS: Fl
   addInto(g.b, new Matrix([Delta.sum('column')])); // ∂J/∂b = δ
   if (dx === false) return;
   const dX = mmul(Delta, W, 'dX = Δ W'); // ∂J/∂x = Wᵀ δ
-  const { need, P, m } = dx === true ? { need: new Uint8Array(B).fill(1), P: 1, m: n } : dx;
+  const { need, P, m, from = 0 } = dx === true ? { need: new Uint8Array(B).fill(1), P: 1, m: n } : dx;
   for (let i = 0; i < B; i++)
-    for (let q = 0; q < P; q++) if (need[i * P + q]) for (let t = q * m; t < (q + 1) * m; t++) scratch.dX[i * n + t] = dX.get(i, t);
+    for (let q = 0; q < P; q++) {
+      const t0 = need[i * P + q] === 0 ? m : need[i * P + q] === 1 ? 0 : from;
+      for (let t = q * m + t0; t < (q + 1) * m; t++) scratch.dX[i * n + t] = dX.get(i, t);
+    }
 }

@@ -37,6 +37,7 @@ import { scoreCorpus } from '../eval/analysis.js';
 import { type Dims, type Params, initParams, lossAndGrad, snapshotParams } from '../model/model.js';
 import { type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
 import { needArena, wasmAlloc, wasmAlloc32, wasmFree } from '../fast/arena.js';
+import { releaseSubwordTable } from '../fast/kernels.js';
 import { forward, free32, newWorkspace, toArena32, zerosLike32 } from '../fast/forward.js';
 import { backwardAndStep, stepSubwordRows, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
@@ -286,6 +287,12 @@ export async function train(
   arenaRows.set(words.rows);
   words.rows = arenaRows;
   const near = withNearRows(words, e);
+  // the subword table too, where its kernels (gather's ch(w), the step on Z) work on it in place
+  const arenaZ = words.sub ? wasmAlloc32(words.sub.Z.length) : undefined;
+  if (words.sub && arenaZ) {
+    arenaZ.set(words.sub.Z);
+    words.sub.Z = arenaZ;
+  }
   const ids = new Int32Array(B * P);
   const need = new Uint8Array(B * P);
   const idx = new Int32Array(B);
@@ -374,10 +381,11 @@ export async function train(
         break;
       }
       // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows
-      // or has n-grams, and not at all when the word vectors do not learn (--lr-embed 0)
+      // (all of the block: need 1) or has n-grams (the columns from ch(w) on: need 2), and not at all
+      // when the word vectors do not learn (--lr-embed 0)
       for (let k = 0; k < b * P; k++) {
         rowIds[k] = ids[k] >= firstForm ? 2 : ids[k];
-        need[k] = (lrEmbed > 0 && rowIds[k] < V) || (sub !== undefined && lrSubword > 0 && gramsOf(sub, ids[k]).length > 0) ? 1 : 0;
+        need[k] = lrEmbed > 0 && rowIds[k] < V ? 1 : sub !== undefined && lrSubword > 0 && gramsOf(sub, ids[k]).length > 0 ? 2 : 0;
       }
       // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
       const rowStep = lrEmbed > 0 || (sub && lrSubword > 0)
@@ -386,7 +394,7 @@ export async function train(
             if (sub && lrSubword > 0) stepSubwordRows(sub, shape, ids, work.dX, b, lrSubword);
           }
         : undefined;
-      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: blockSize(shape) }, lr, config.l2, rowStep);
+      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: blockSize(shape), from: shape.d }, lr, config.l2, rowStep);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
     }
@@ -441,6 +449,8 @@ export async function train(
   free32(params.W, params.b, params.U, params.c, grads.W, grads.b, grads.U, grads.c, dS);
   free32(work.X, work.Z, work.Hh, work.S, work.Delta, work.dX);
   wasmFree(arenaRows);
+  if (arenaZ) wasmFree(arenaZ);
+  releaseSubwordTable();
   if (near.near) wasmFree(near.near.rows);
   return { model, stop, state, diverged };
 }
