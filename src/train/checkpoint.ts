@@ -72,7 +72,8 @@ export function serialiseCheckpoint(c: Checkpoint): string {
         history: s.history,
         params: packParams(s.params),
         rows: pack(s.rows, [s.rows.length]),
-        best: s.best ? { f1: s.best.f1, params: packParams(s.best.params), rows: pack(s.best.rows, [s.best.rows.length]) } : null,
+        ...(s.sub ? { sub: pack(s.sub, [s.sub.length]) } : {}),
+        best: s.best ? { f1: s.best.f1, params: packParams(s.best.params), rows: pack(s.best.rows, [s.best.rows.length]), ...(s.best.sub ? { sub: pack(s.best.sub, [s.best.sub.length]) } : {}) } : null,
       },
     }) + '\n'
   );
@@ -139,8 +140,17 @@ export function readCheckpoint(file: string): Checkpoint {
     history: st.history,
     params,
     rows: unpack(st.rows, 'rows', [st.rows?.shape?.[0] ?? -1], file),
-    best: st.best ? { f1: st.best.f1, params: unpackParams(st.best.params, file, params), rows: unpack(st.best.rows, 'best rows', [st.best.rows?.shape?.[0] ?? -1], file) } : null,
+    ...(st.sub ? { sub: Float32Array.from(unpack(st.sub, 'sub', [st.sub?.shape?.[0] ?? -1], file)) } : {}),
+    best: st.best
+      ? {
+          f1: st.best.f1,
+          params: unpackParams(st.best.params, file, params),
+          rows: unpack(st.best.rows, 'best rows', [st.best.rows?.shape?.[0] ?? -1], file),
+          ...(st.best.sub ? { sub: Float32Array.from(unpack(st.best.sub, 'best sub', [st.best.sub?.shape?.[0] ?? -1], file)) } : {}),
+        }
+      : null,
   };
+  if (state.best && (state.best.sub?.length ?? -1) !== (state.sub?.length ?? -1)) throw bad('state.best.sub and state.sub differ in size');
   if (state.best && state.best.rows.length !== state.rows.length) throw bad('state.best.rows and state.rows differ in size');
   return { run, state };
 }
