@@ -1,7 +1,13 @@
-// Reproduces the ablation table of the README: trains each named configuration on CoNLL-2003 train,
-// scores dev every epoch (early stopping on dev, as `ner train` does) and prints one Markdown row per run.
+// Reproduces the ablation tables of docs/accuracy.md: trains each named configuration on a corpus's train
+// split, scores its dev split every epoch (early stopping on dev, as `ner train` does) and prints one
+// Markdown row per run, then the mean over the seeds of each configuration.
 //
-//   npm run experiment -- --data ../shared/data/conll2003 [--only default,ovr] [--seeds 1,2,3]
+//   npm run experiment -- [--data DIR[,DIR…]] [--only NAME,NAME…] [--seeds 1,2,3] [--embeddings FILE]
+//   npm run experiment -- --list
+//
+// DIR holds train.txt + dev.txt (CoNLL-2003: ../shared/data/conll2003, the default) or esp.train +
+// esp.testa (CoNLL-2002 Spanish: ../shared/data/conll2002). The full grid is long (a run takes 20 s to
+// 2 min): --only and --seeds choose a subset, e.g. --only default,"no shape" --seeds 1,2,3.
 //
 // Every configuration is the default config plus the few changes listed below, so each row says what
 // one choice is worth. Runs are sequential (one core each); the seed makes every number reproducible.
@@ -21,6 +27,14 @@ const EXPERIMENTS: Record<string, Partial<ModelConfig>> = {
   'BIO targets': { scheme: 'BIO' },
   'no casing feature': { casing: false },
   'no own rows for OOV words': { minCount: 1e9 },
+  'min count 1': { minCount: 1 },
+  'shape': { shape: true },
+  'shape, no casing': { shape: true, casing: false },
+  'subword 16': { subword: 16 },
+  'subword 16 + shape': { subword: 16, shape: true },
+  'gazetteer from train': { gazetteerFromTrain: true },
+  'gazetteer from train + shape': { gazetteerFromTrain: true, shape: true },
+  'subword 16 + gazetteer from train + shape': { subword: 16, gazetteerFromTrain: true, shape: true },
   'relu': { activation: 'relu' },
   'H = 300': { hidden: 300 },
   'fine-tune vectors': { fineTune: true, lrEmbed: 0.05 },
@@ -28,6 +42,8 @@ const EXPERIMENTS: Record<string, Partial<ModelConfig>> = {
   'lr decay 0.1': { lrDecay: 0.1 },
   'window 3': { window: 3 },
   'batch 16': { batch: 16 },
+  'gazetteer of the training entities': { gazetteerFromTrain: true },
+  'gazetteer of the training entities, not jackknifed': { gazetteerFromTrain: true, gazetteerFolds: 0 },
 };
 
 function arg(name: string): string | undefined {
@@ -35,39 +51,58 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-async function main(): Promise<void> {
-  const dataDir = arg('--data') ?? '../shared/data/conll2003';
-  const trainFile = path.join(dataDir, 'train.txt');
-  if (!fs.existsSync(trainFile)) {
-    process.stderr.write(`no CoNLL-2003 data at ${dataDir}: pass --data DIR with train.txt and dev.txt\n`);
-    process.exit(1);
+/** The train and dev files of a corpus folder, in either layout. */
+function splits(dir: string): { name: string; train: string; dev: string } {
+  for (const [train, dev] of [['train.txt', 'dev.txt'], ['esp.train', 'esp.testa']]) {
+    const t = path.join(dir, train);
+    if (fs.existsSync(t)) return { name: `${path.basename(dir)}/${dev}`, train: t, dev: path.join(dir, dev) };
   }
+  process.stderr.write(`no corpus at ${dir}: pass --data DIR with train.txt and dev.txt, or esp.train and esp.testa\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--list')) {
+    for (const [n, c] of Object.entries(EXPERIMENTS)) console.log(`${n}\t${JSON.stringify(c)}`);
+    return;
+  }
+  const corpora = (arg('--data') ?? '../shared/data/conll2003').split(',').map(splits);
   const only = arg('--only')?.split(',');
   const seeds = (arg('--seeds') ?? String(DEFAULT_CONFIG.seed)).split(',').map(Number);
   const names = only ?? Object.keys(EXPERIMENTS);
   for (const n of names) if (!(n in EXPERIMENTS)) throw new Error(`unknown experiment ${n}; known: ${Object.keys(EXPERIMENTS).join(', ')}`);
 
-  const corpus = readConll(trainFile);
-  const dev = readConll(path.join(dataDir, 'dev.txt'));
   const emb = await loadEmbeddings(arg('--embeddings'));
-  console.log('| configuration | seed | dev P | dev R | dev F1 | best epoch / epochs | train tok/s | time |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const name of names) {
-    for (const seed of seeds) {
-      const config: ModelConfig = { ...DEFAULT_CONFIG, ...EXPERIMENTS[name], seed };
-      const t0 = performance.now();
-      const { model } = await train([corpus], dev, emb, config, {
-        onEpoch: (r) => process.stderr.write(`  ${name} seed ${seed} epoch ${r.epoch}: F1 ${r.dev?.f1.toFixed(2)} (${r.seconds.toFixed(0)} s)\n`),
-      });
-      const s = (performance.now() - t0) / 1000;
-      const best = model.history[model.bestEpoch - 1];
-      const tps = model.history.reduce((a, r) => a + r.tokensPerSecond, 0) / model.history.length;
-      const f = (v: number) => v.toFixed(2);
-      console.log(
-        `| ${name} | ${seed} | ${f(best.dev!.precision)} | ${f(best.dev!.recall)} | ${f(best.dev!.f1)} | ${model.bestEpoch} / ${model.history.length} | ${Math.round(tps).toLocaleString('en-US')} | ${s.toFixed(0)} s |`,
-      );
+  const f = (v: number) => v.toFixed(2);
+  const means: string[] = [];
+  console.log('| data | configuration | seed | dev P | dev R | dev F1 | best epoch / epochs | train tok/s | time |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const data of corpora) {
+    const corpus = readConll(data.train);
+    const dev = readConll(data.dev);
+    for (const name of names) {
+      const f1s: number[] = [];
+      for (const seed of seeds) {
+        const config: ModelConfig = { ...DEFAULT_CONFIG, ...EXPERIMENTS[name], seed };
+        const t0 = performance.now();
+        const { model } = await train([corpus], dev, emb, config, {
+          onEpoch: (r) => process.stderr.write(`  ${data.name} ${name} seed ${seed} epoch ${r.epoch}: F1 ${r.dev?.f1.toFixed(2)} (${r.seconds.toFixed(0)} s)\n`),
+        });
+        const s = (performance.now() - t0) / 1000;
+        const best = model.history[model.bestEpoch - 1];
+        const tps = model.history.reduce((a, r) => a + r.tokensPerSecond, 0) / model.history.length;
+        f1s.push(best.dev!.f1);
+        console.log(
+          `| ${data.name} | ${name} | ${seed} | ${f(best.dev!.precision)} | ${f(best.dev!.recall)} | ${f(best.dev!.f1)} | ${model.bestEpoch} / ${model.history.length} | ${Math.round(tps).toLocaleString('en-US')} | ${s.toFixed(0)} s |`,
+        );
+      }
+      const mean = f1s.reduce((a, b) => a + b, 0) / f1s.length;
+      const sd = Math.sqrt(f1s.reduce((a, b) => a + (b - mean) ** 2, 0) / f1s.length);
+      means.push(`| ${data.name} | ${name} | ${seeds.join(', ')} | ${f(mean)} | ${f(sd)} |`);
     }
   }
+  console.log('\n| data | configuration | seeds | mean dev F1 | sd |\n|---|---|---|---|---|');
+  for (const m of means) console.log(m);
 }
 
 main().catch((err) => {

@@ -8,6 +8,7 @@
 //   evaluate(model, DEMO.dev).f1;
 
 import { fileURLToPath } from 'node:url';
+import { readGazetteers } from './data/gazetteer.js';
 import { setKernelThreads } from './fast/team.js';
 import { evaluateWithOov, type OovSplit } from './eval/analysis.js';
 import { readConll, type ConllOptions, type Corpus } from './data/conll.js';
@@ -34,6 +35,8 @@ export { DEFAULT_CONFIG, type EmbeddingsInfo, type EpochRecord, type ModelConfig
 export { evalReportHtml, reportHtml, trainReportHtml, type EvalSection, type ModelSummary, type ReportInput } from './report/report.js';
 export { asciiChart, sparkline, trainingChart } from './report/chart.js';
 export { SentenceSplitter, tokenize, type Token } from './data/tokenize.js';
+export { SHAPES, shape } from './model/shape.js';
+export { buildGazetteer, gazetteerClasses, parseGazetteer, readGazetteers, type Gazetteer, type GazetteerCase, type GazetteerEntry } from './data/gazetteer.js';
 export { kernelThreads, setKernelThreads } from './fast/team.js';
 export { packageModel, type PackageOptions } from './io/package.js';
 export { QUANTIZE, type Quantize } from './embeddings/packaged.js';
@@ -136,6 +139,6 @@ export async function train(opts: TrainOptions): Promise<NerModel> {
   const devCorpus = dev === undefined ? null : corpusOf(dev, conllOpts);
   const emb = await embeddingsOf(embeddings, DEFAULT_EMBEDDINGS, onProgress);
   if (threads !== undefined) setKernelThreads(threads);
-  const result = await trainLoop(corpora, devCorpus, emb, config, { onEpoch });
+  const result = await trainLoop(corpora, devCorpus, emb, config, { onEpoch }, undefined, readGazetteers(config.gazetteers, config.gazetteerCase));
   return result.model;
 }

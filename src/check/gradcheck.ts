@@ -21,6 +21,7 @@
 // (∂J/∂s set to 1 for that score): ∂s/∂W = δ xᵀ (W's shape), ∂s/∂b = δ, ∂s/∂u = h (u's shape),
 // ∂s/∂x = Wᵀ δ (x's shape), with δ = u ∘ f'(z) recomputed here from z.
 
+import { SHAPE_FEATURE } from '../model/shape.js';
 import type { Embeddings } from '../embeddings/embeddings.js';
 import { NerError } from '../errors.js';
 import {
@@ -227,6 +228,7 @@ export interface RandomModelSpec {
   scheme: 'BIO' | 'IOBES'; // softmax targets
   subword?: number; // D of the subword vectors (0 or absent: none)
   buckets?: number; // their table's rows (default 64: small, so that n-grams share rows as they do in training)
+  shape?: boolean; // the word-shape one-hot group
 }
 
 /** A freshly initialised model (seeded) on `count` windows of the corpus. */
@@ -243,13 +245,14 @@ export function randomProblem(emb: Embeddings, corpus: LabelledSentence[], spec:
     for (let i = 0; i < words.sub.Z.length; i++) words.sub.Z[i] = rng.uniform(0.5);
     words.forms = new Map();
   }
-  const shape: WindowShape = { window: spec.window, d: emb.d, useCasing: spec.casing, ...(spec.subword ? { sub: spec.subword } : {}) };
+  const features = spec.shape ? [SHAPE_FEATURE] : [];
+  const shape: WindowShape = { window: spec.window, d: emb.d, useCasing: spec.casing, ...(spec.subword ? { sub: spec.subword } : {}), ...(spec.shape ? { groups: [SHAPE_FEATURE] } : {}) };
   const dims: Dims = { head: spec.head, n: inputSize(shape), H: spec.hidden, K: outputCount(labels) };
   const params = initParams(dims, (a) => rng.uniform(a));
   // Training starts the biases at 0; small random ones here make every term of the forward pass matter.
   for (let i = 0; i < params.b.length; i++) params.b[i] = rng.uniform(0.1);
   for (let i = 0; i < params.c.length; i++) params.c[i] = rng.uniform(0.1);
-  return { dims, f: spec.activation, params, words, shape, outputs: labels.outputs, encoded: encode(words, sample.sentences), ...windowsOf(sample) };
+  return { dims, f: spec.activation, params, words, shape, outputs: labels.outputs, encoded: encode(words, sample.sentences, features), ...windowsOf(sample) };
 }
 
 /** A trained model (its own parameters and word table) on `count` windows of the corpus. */

@@ -22,7 +22,7 @@ import { DEMO_TRAIN, ink, intOption, loadEmbeddingsFor, loadModelFor, numberOpti
 const D = DEFAULT_CONFIG;
 const DEFAULT_WINDOWS = 8;
 /** Options that describe a fresh model, so they make no sense with --model. */
-const MODEL_SHAPE_OPTIONS = ['head', 'activation', 'hidden', 'window', 'casing', 'subword', 'all'];
+const MODEL_SHAPE_OPTIONS = ['head', 'activation', 'hidden', 'window', 'casing', 'subword', 'shape', 'all'];
 
 export function gradcheckCommand(): Command {
   return new Command('gradcheck')
@@ -34,6 +34,7 @@ export function gradcheckCommand(): Command {
     .option('--hidden <H>', 'hidden units (per classifier for ovr)', intOption('--hidden', 1, 4096), D.hidden)
     .option('--window <w>', 'words on each side of the centre word', intOption('--window', 0, 10), D.window)
     .option('--no-casing', 'drop the casing feature from x')
+    .option('--shape', 'add the word-shape one-hot group to x')
     .option('--subword <D>', 'size of the character n-gram vector in each block of x (0: none); its table rows are checked too', intOption('--subword', 0, 1024), D.subword)
     .option('--all', `check every head × activation combination (${HEADS.length * ACTIVATIONS.length} checks)`)
     .option('--data <file>', 'CoNLL file the windows are taken from (default: the demo corpus data/demo/train.conll)')
@@ -75,6 +76,7 @@ interface GradcheckOpts {
   hidden: number;
   window: number;
   casing: boolean;
+  shape?: boolean;
   subword: number;
   all?: boolean;
   data?: string;
@@ -102,7 +104,7 @@ export async function runGradcheck(opts: GradcheckOpts): Promise<void> {
     const emb: Embeddings = await loadEmbeddingsFor(opts.embeddings ?? DEFAULT_EMBEDDINGS, !!opts.quiet);
     const combos = opts.all ? HEADS.flatMap((head) => ACTIVATIONS.map((activation) => ({ head, activation }))) : [{ head: opts.head, activation: opts.activation }];
     for (const c of combos) {
-      const spec = { ...c, hidden: opts.hidden, window: opts.window, casing: opts.casing, subword: opts.subword, scheme: D.scheme };
+      const spec = { ...c, hidden: opts.hidden, window: opts.window, casing: opts.casing, shape: !!opts.shape, subword: opts.subword, scheme: D.scheme };
       problems.push(() => randomProblem(emb, corpus.sentences, spec, opts.windows, opts.seed));
     }
   }

@@ -4,6 +4,8 @@
 
 import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gazetteerClassCount } from '../data/gazetteer.js';
 import { asciiChart, sparkline } from '../report/chart.js';
 import { C } from '../model/features.js';
 import { groups } from '../model/model.js';
@@ -52,6 +54,7 @@ export interface ModelInfo {
   config: ModelFile['config'];
   input: { window: number; positions: number; wordDim: number; subwordDim: number; casingDim: number; groups: { name: string; size: number }[]; n: number };
   embeddings: ModelFile['embeddings'];
+  gazetteer: { sources: string[]; types: string[]; phrases: number; match: string; classes: number } | null;
   parameters: { blocks: ParameterBlock[]; total: number; frozenPretrained: number };
   trainedOn: ModelFile['trainedOn'];
   training: {
@@ -94,6 +97,9 @@ export function describeModel(mf: ModelFile, bytes: number): ModelInfo {
     config,
     input: { window: shape.window, positions: 2 * shape.window + 1, wordDim: shape.d, subwordDim: shape.sub ?? 0, casingDim, groups: shape.groups ?? [], n: dims.n },
     embeddings: mf.embeddings,
+    gazetteer: mf.gazetteer
+      ? { sources: mf.gazetteer.sources, types: mf.gazetteer.types, phrases: mf.gazetteer.phrases.length, match: mf.gazetteer.match, classes: gazetteerClassCount(mf.gazetteer) }
+      : null,
     parameters: { blocks, total: blocks.reduce((a, b) => a + b.count, 0), frozenPretrained: mf.embeddings.count * mf.embeddings.d },
     trainedOn: mf.trainedOn,
     training: {
@@ -126,6 +132,10 @@ export function formatInfo(i: ModelInfo, verbose: boolean): string {
   const block = [`${i.input.wordDim} vector`, ...(i.input.subwordDim ? [`${i.input.subwordDim} subword`] : []), ...(i.input.casingDim ? [`${i.input.casingDim} casing`] : []), ...i.input.groups.map((g) => `${g.size} ${g.name}`)];
   L.push(`${key('input x')}${i.input.positions} words (window ${i.input.window}) × (${block.join(' + ')}) = ${int(i.input.n)}`);
   L.push(`${key('embeddings')}${i.embeddings.source}  ${int(i.embeddings.count)} × ${i.embeddings.d}  ${ink.dim(`fingerprint ${i.embeddings.fingerprint}`)}`);
+  if (i.gazetteer) {
+    const g = i.gazetteer;
+    L.push(`${key('gazetteer')}${g.sources.join(', ')}: ${int(g.phrases)} phrases of ${g.types.join(' ')} (${g.match} match), ${g.classes} classes per word`);
+  }
   if (i.packaged) L.push(`${key('')}${int(i.packaged.words)} of its vectors are in this file (${i.packaged.dtype}): it needs no other`);
   const files = i.trainedOn.files.map(shown).join(', ') || '–';
   L.push(`${key('trained on')}${files}: ${int(i.trainedOn.sentences)} sentences, ${int(i.trainedOn.tokens)} tokens`);
@@ -143,7 +153,7 @@ export function formatInfo(i: ModelInfo, verbose: boolean): string {
 
   L.push('');
   L.push(ink.bold('hyperparameters'));
-  const entries = Object.entries(i.config).map(([k, v]) => `${k} ${Array.isArray(v) ? (v.length ? v.join(',') : 'all') : String(v)}`);
+  const entries = Object.entries(i.config).map(([k, v]) => `${k} ${Array.isArray(v) ? (v.length ? v.map((x) => (k === 'gazetteers' ? path.basename(x) : x)).join(',') : k === 'gazetteers' ? 'none' : 'all') : String(v)}`);
   let line = ' ';
   for (const e of entries) {
     if (line.length + e.length + 3 > 100) {

@@ -22,6 +22,7 @@ import { guardRun } from '../io/outputs.js';
 import { setKernelThreads, splitsWork } from '../fast/team.js';
 import { DEFAULT_CONFIG, type EpochRecord, type ModelConfig, type NerModel } from '../model/ner-model.js';
 import { train, type TrainState } from '../train/train.js';
+import { GAZETTEER_CASES, type GazetteerCase, readGazetteers } from '../data/gazetteer.js';
 import {
   DEFAULT_MODEL,
   DEMO_DEV,
@@ -59,6 +60,8 @@ export function trainCommand(): Command {
     .option('--batch <B>', 'minibatch size (loss is the mean over the batch)', intOption('--batch', 1, 4096), D.batch)
     .option('--l2 <lambda>', 'L2 weight decay on W and U', numberOption('--l2', (v) => v >= 0, 'a number ≥ 0'), D.l2)
     .option('--no-casing', 'drop the casing feature (the default vectors are lowercase only)')
+    .option('--shape', 'add the word shape of any script (capitalisation, length, marks, digits: 37 classes) to each window position', D.shape)
+    .option('--no-shape', 'leave the word shape out')
     .option('--subword <D>', 'size of each window position\'s character n-gram vector (0: none)', intOption('--subword', 0, 1024), D.subword)
     .option('--buckets <R>', 'rows of the hashed character n-gram table', intOption('--buckets', 1, 2 ** 24), D.buckets)
     .option('--lr-subword <rate>', 'learning rate of the n-gram table: its rows are sparse and each gets 1/|n-grams| of a word\'s gradient, so it is higher than --lr', numberOption('--lr-subword', (v) => v >= 0, 'a number ≥ 0'), D.lrSubword)
@@ -68,6 +71,10 @@ export function trainCommand(): Command {
     .option('--word-dropout <p>', 'replace singleton training words by <unk> with this probability', numberOption('--word-dropout', (v) => v >= 0 && v < 1, 'a probability in [0, 1)'), D.wordDropout)
     .option('--threshold <p>', 'ovr head: minimum probability for an entity', numberOption('--threshold', (v) => v > 0 && v < 1, 'a probability in (0, 1)'), D.threshold)
     .option('--entity <type>', 'train only this entity type, e.g. --entity LOC (repeatable; default: every type in the data)', collect)
+    .option('--gazetteer <file>', 'phrase list, one TYPE<TAB>phrase a line: whether a token begins / is inside / ends / is a listed phrase of each type is a feature (repeatable; the phrases are kept in the model file)', collect)
+    .option('--no-gazetteer-from-train', 'do not also list the training data\'s own entities as a gazetteer (by default they are, each training sentence seeing only the other folds\' entities)')
+    .option('--gazetteer-folds <k>', 'folds for --gazetteer-from-train (0: every training sentence sees its own entities too)', intOption('--gazetteer-folds', 0, 100), D.gazetteerFolds)
+    .addOption(new Option('--gazetteer-case <mode>', 'exact: phrases match as written; fold: also in any case (exact preferred)').choices(GAZETTEER_CASES).default(D.gazetteerCase))
     .option('--tag-column <n>', 'column holding the tag (1-based; default: the last)', intOption('--tag-column', 2, 1000))
     .option('--seed <n>', 'random seed: the same seed and data give the same model file', intOption('--seed', 0, 2 ** 31 - 1), D.seed)
     .option('--threads <n>', `threads for the matrix products (the model file is the same for any number) (default: ${CORES} when the minibatch's products are big enough to share (1.5M+ multiply-adds, as both heads' are with the defaults), else 1)`, intOption('--threads', 1, 64))
@@ -104,6 +111,7 @@ interface TrainOpts extends InputFormatOpts {
   batch: number;
   l2: number;
   casing: boolean;
+  shape: boolean;
   subword: number;
   buckets: number;
   lrSubword: number;
@@ -113,6 +121,10 @@ interface TrainOpts extends InputFormatOpts {
   wordDropout: number;
   threshold: number;
   entity?: string[];
+  gazetteer?: string[];
+  gazetteerFromTrain: boolean;
+  gazetteerFolds: number;
+  gazetteerCase: GazetteerCase;
   tagColumn?: number;
   seed: number;
   threads?: number;
@@ -144,6 +156,7 @@ function configFrom(opts: TrainOpts): ModelConfig {
     hidden: opts.hidden,
     window: opts.window,
     casing: opts.casing,
+    shape: opts.shape,
     subword: opts.subword,
     buckets: opts.buckets,
     lrSubword: opts.lrSubword,
@@ -160,6 +173,10 @@ function configFrom(opts: TrainOpts): ModelConfig {
     wordDropout: opts.wordDropout,
     threshold: opts.threshold,
     entity: opts.entity ?? [],
+    gazetteers: (opts.gazetteer ?? []).map((f) => path.resolve(f)),
+    gazetteerFromTrain: opts.gazetteerFromTrain,
+    gazetteerFolds: opts.gazetteerFolds,
+    gazetteerCase: opts.gazetteerCase,
     seed: opts.seed,
   };
 }
@@ -187,6 +204,13 @@ function runSpec(opts: TrainOpts, given: string[]): { run: Omit<RunSpec, 'finger
 
 /** Options that mean nothing for the chosen head: refused rather than silently ignored. */
 function refuseConflicts(config: ModelConfig, given: string[]): void {
+  const gazetteerOptions = given.filter((o) => o === '--gazetteer-folds' || o === '--gazetteer-case');
+  if (gazetteerOptions.length > 0 && config.gazetteers.length === 0 && !config.gazetteerFromTrain) {
+    throw new UsageError(`${gazetteerOptions.join(' and ')} ${gazetteerOptions.length > 1 ? 'set' : 'sets'} how gazetteers are used, but none is given`, 'add --gazetteer FILE or --gazetteer-from-train, or leave it out');
+  }
+  if (given.includes('--gazetteer-folds') && !config.gazetteerFromTrain) {
+    throw new UsageError('--gazetteer-folds splits the training entities of --gazetteer-from-train into folds; the --gazetteer files are used whole', 'add --gazetteer-from-train, or leave out --gazetteer-folds');
+  }
   if (config.head === 'ovr' && given.includes('--scheme')) {
     throw new UsageError('--scheme sets the tag scheme of the softmax and logistic heads\' outputs; --head ovr has one binary classifier per type and no scheme', 'leave out --scheme, or use --head softmax');
   }
@@ -246,6 +270,7 @@ export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<v
   guardRun({
     inputs: [
       ...run.train.map((file) => ({ option: '--train', file: shown(file) })),
+      ...config.gazetteers.map((file) => ({ option: '--gazetteer', file: shown(file) })),
       { option: '--dev', file: run.dev ? shown(run.dev) : undefined },
       { option: '--embeddings', file: run.embeddings === DEFAULT_EMBEDDINGS ? undefined : run.embeddings },
       { option: '--resume', file: resume && !sameOutput ? opts.resume : undefined },
@@ -271,6 +296,8 @@ export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<v
   const devOnly = dev ? dev.types.filter((t) => !trainTypes.has(t)) : [];
   if (devOnly.length > 0) warn(`${shown(dev!.file)} has entity types the training data lacks: ${devOnly.join(', ')}; the model cannot find them, so they count as misses in dev F1`);
   const tokens = corpora.reduce((a, c) => a + c.tokens, 0);
+  const lists = readGazetteers(config.gazetteers, config.gazetteerCase);
+  if (lists) say(`gazetteers ${lists.sources.join(', ')}: ${lists.phrases.length.toLocaleString('en-US')} phrases, types ${lists.types.join(' ')}`);
   const emb = await loadEmbeddingsFor(run.embeddings, quiet, true, run.maxWords);
   if (resume && (resume.run.fingerprint !== emb.fingerprint || resume.run.tokens !== tokens)) {
     throw new NerError(`${shown(opts.resume!)}: the training files or embeddings changed since the checkpoint was written`, 'resume only with the same data, or train again without --resume');
@@ -343,6 +370,7 @@ export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<v
         shouldStop: () => signalled !== null,
       },
       resume?.state,
+      lists,
     );
   } finally {
     if (bar && barStarted) bar.stop();

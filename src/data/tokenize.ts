@@ -13,6 +13,10 @@
 //   - hyphenated words stay whole: Stuttgart-based, two-year, U.S.-led, mid-1997
 //   - runs of periods or hyphens stay whole: ... -- ---
 //   - a ranking number at the start of a line stays whole: "1. Michael Johnson" → 1. Michael Johnson
+//   - any script: letters, digits and combining marks of every script make words; invisible joiners
+//     never split one; ¿ ¡ « » are split off like other punctuation; each Han character is a token
+//     (Chinese has no spaces between words). Scripts that need a dictionary to find words (Thai, Lao,
+//     Khmer, Japanese kana) stay as they are written, one token per whitespace-free run.
 // Sentences end:
 //   - after . ? ! ... (plus any closing quotes or brackets that follow), unless the next token starts
 //     with a lowercase letter or is , ; : (then it was not a sentence end);
@@ -40,6 +44,8 @@ const ABBREVIATIONS = new Set([
   'Mr', 'Mrs', 'Ms', 'Dr', 'Prof', 'Gen', 'Col', 'Lt', 'Maj', 'Sgt', 'Capt', 'Cmdr', 'Adm', 'Gov',
   'Sen', 'Rep', 'Rev', 'Hon', 'St', 'Mt', 'Ft', 'Ave', 'Blvd', 'Rd', 'Dept', 'Univ', 'vs', 'approx',
   'No', 'Nos', 'Jan', 'Feb', 'Mar', 'Apr', 'Jun', 'Jul', 'Aug', 'Sep', 'Sept', 'Oct', 'Nov', 'Dec',
+  // Spanish titles and street words before a name (no English word is spelled so)
+  'Sra', 'Srta', 'Sres', 'Dña', 'Av', 'Avda',
 ]);
 // Abbreviations that can also end a sentence (company suffixes, U.S. states): at a line end or before
 // a sentence starter, CoNLL splits the period off ("Lear Corp ." , "Jacksonville , Fla .").
@@ -55,8 +61,9 @@ const URL = /(?:https?:\/\/|www\.)[^\s"()<>]*[^\s"()<>.,;:!?']/uy;
 const EMAIL = /[\p{L}\p{N}_.+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/uy;
 const CURRENCY = /\p{Lu}{1,3}\$/uy; // C$ US$ HK$
 const CLITIC = /['’](?:s|re|ve|ll|d|m)(?![\p{L}\p{N}])/iuy; // a standalone 's (already split text)
-// Letters with periods (U.S., a.m.), optionally hyphenated onwards (U.S.-led).
-const DOTTED = /(?:\p{L}\.){2,}(?:-[\p{L}\p{N}]+)*/uy;
+// Letters with periods (U.S., a.m.), or capitals in ones and twos with periods (EE.UU., FF.AA.: plurals
+// written by doubling the letter, as Spanish does), optionally hyphenated onwards (U.S.-led).
+const DOTTED = /(?:(?:\p{L}\.){2,}|\p{Lu}{1,2}\.(?:\p{Lu}{1,2}\.)+)(?:-[\p{L}\p{N}]+)*/uy;
 // Capitalised words that start a new sentence after an abbreviation such as "Inc." or "U.S.".
 const STARTERS = new Set([
   'The', 'A', 'An', 'He', 'She', 'It', 'They', 'We', 'I', 'You', 'In', 'On', 'At', 'But', 'And', 'This',
@@ -68,6 +75,9 @@ const STARTERS = new Set([
 // are invisible and occur inside words (pasted text, emoji, Persian, Indic scripts): they never split one.
 const WORD =
   /(?:\+(?=\d)|\.(?=\d))?[\p{L}\p{N}\p{M}\u200B-\u200D\u2060\uFEFF]+(?:(?:-+|(?<=\p{N})[.,:/](?=\p{N})|(?<=\p{L})[&'’](?=\p{L}))[\p{L}\p{N}\p{M}\u200B-\u200D\u2060\uFEFF]+)*/uy;
+// Chinese is written without spaces between words, and Chinese NER corpora in CoNLL form have one
+// character a line: each Han character is a token (as BERT's basic tokenizer splits them too).
+const HAN = /\p{sc=Han}/u;
 const PUNCT_RUN = /\.{2,}|-{2,}|…/uy;
 const PLAIN_WORD = /^[A-Za-z0-9]+$/;
 
@@ -106,6 +116,14 @@ function splitWord(word: string, nextWord: string | undefined, lineInitial: bool
       } else out.push([p, p + len]);
       p += len;
     } else if ((m = at(WORD)) !== null) {
+      const han = HAN.exec(m[0]);
+      if (han !== null) {
+        // a Han character is a token of its own; the letters before one are a word
+        const len = han.index > 0 ? han.index : han[0].length;
+        out.push([p, p + len]);
+        p += len;
+        continue;
+      }
       const len = m[0].length;
       if (word[p + len] === '.' && keepsPeriod(m[0], word, p + len, nextWord)) {
         out.push([p, p + len + 1]);
@@ -162,7 +180,8 @@ function keepsPeriod(written: string, word: string, dot: number, nextWord: strin
 const NEWLINE_BEFORE = 1; // a line break between the previous token and this one
 const GLUED_RIGHT = 2; // no whitespace after (inside a word, not its last token)
 
-const SENTENCE_END = new Set(['.', '?', '!', '...', '…', '....']);
+// with the full stops and question marks of other scripts: CJK 。！？, Arabic ؟, Devanagari । ॥
+const SENTENCE_END = new Set(['.', '?', '!', '...', '…', '....', '。', '！', '？', '؟', '।', '॥']);
 const CLOSERS = new Set([')', ']', '}', "'", '’', '»']);
 const NOT_A_START = new Set([',', ';', ':', '%']);
 

@@ -12,11 +12,14 @@ import { unpackVectors } from '../embeddings/packaged.js';
 import { NER_VERSION } from '../version.js';
 import { DataError, NerError } from '../errors.js';
 import { C, inputSize, newWordTable } from '../model/features.js';
+import { featureFor } from '../model/groups.js';
 import { makeLabels, outputCount } from '../model/labels.js';
 import { type Subwords, newSubwords } from '../model/subword.js';
 import { type Params, ACTIVATIONS, HEADS, checkParams, groups } from '../model/model.js';
 import { DEFAULT_CONFIG, type ModelConfig, type NerModel } from '../model/ner-model.js';
 import { epochRecordProblem } from './history.js';
+import { GAZETTEER_GROUP, type Gazetteer, gazetteerClassCount, gazetteerFeature, gazetteerFromJson, gazetteerToJson } from '../data/gazetteer.js';
+import type { OneHot, TokenFeature } from '../model/features.js';
 
 export const FORMAT = 'ner-window-classifier';
 export const VERSION = 1;
@@ -82,6 +85,7 @@ export function serialiseModel(m: NerModel): string {
       U: pack(m.params.U, [dims.K, dims.H]),
       c: pack(m.params.c, [dims.K]),
     },
+    ...(m.gazetteer ? { gazetteer: gazetteerToJson(m.gazetteer) } : {}),
     ...(m.packed ? { vectors: m.packed } : {}),
   };
   return JSON.stringify(doc) + '\n';
@@ -126,7 +130,7 @@ export function parseModel(text: string, file: string): ModelFile {
       newer ? 'upgrade ner to read it' : 'retrain the model with this version of ner');
   }
   // options a file older than them lacks are off in it (not the current defaults)
-  const config: ModelConfig = { ...DEFAULT_CONFIG, subword: 0, ...doc.config };
+  const config: ModelConfig = { ...DEFAULT_CONFIG, subword: 0, shape: false, gazetteerFromTrain: false, ...doc.config };
   const bad = (what: string) => new DataError(file, undefined, `model file is inconsistent: ${what}`, 'retrain the model with `ner train`');
   if (!HEADS.includes(config.head)) throw bad(`unknown head ${JSON.stringify(config.head)} (this ner knows ${HEADS.join(', ')})`);
   if (!ACTIVATIONS.includes(config.activation)) throw bad(`unknown activation ${JSON.stringify(config.activation)}`);
@@ -146,6 +150,10 @@ export function parseModel(text: string, file: string): ModelFile {
   const subwords = sw === undefined ? undefined : newSubwords(D, sw.R, sw.minn, sw.maxn, Float32Array.from(unpack(sw.Z, 'words.subword.Z', [sw.R, D], file)));
   const groupsOk = shape.groups === undefined || (Array.isArray(shape.groups) && shape.groups.every((g: any) => typeof g?.name === 'string' && Number.isInteger(g.size) && g.size >= 2));
   if (!groupsOk) throw bad('window.groups should be a list of {name, size ≥ 2}');
+  const gazetteer = doc.gazetteer === undefined ? undefined : gazetteerFromJson(doc.gazetteer); // files before gazetteers have none
+  if (typeof gazetteer === 'string') throw bad(gazetteer);
+  const features = tokenFeatures(shape.groups ?? [], gazetteer, bad, file);
+  if (config.shape !== features.some((f: OneHot) => f.name === 'shape')) throw bad(`config.shape is ${config.shape} but window.groups ${config.shape ? 'lacks' : 'has'} the word shape`);
   const windowShape = { window: shape.window, d: shape.d, useCasing: shape.useCasing, ...(D > 0 ? { sub: D } : {}), ...(shape.groups?.length ? { groups: shape.groups } : {}) };
   const dims = { head: config.head, n: inputSize(windowShape), H: config.hidden, K: outputCount(labels) };
   if (doc.dims?.n !== dims.n || doc.dims?.K !== dims.K || doc.dims?.H !== dims.H) {
@@ -193,7 +201,25 @@ export function parseModel(text: string, file: string): ModelFile {
     file,
     ...(typeof doc.nerVersion === 'string' ? { nerVersion: doc.nerVersion } : {}),
     ...(packaged ? { packaged, packed: doc.vectors } : {}),
+    ...(gazetteer ? { gazetteer } : {}),
+    ...(features.length > 0 ? { features } : {}),
   };
+}
+
+/** The rule of each one-hot group of a model's window blocks, made from the data the file carries. */
+function tokenFeatures(groups: OneHot[], gazetteer: Gazetteer | undefined, bad: (what: string) => DataError, file: string): TokenFeature[] {
+  const features = groups.map((g) => {
+    if (g.name !== GAZETTEER_GROUP) {
+      const f = featureFor(g); // the groups without data of their own (word shape)
+      if (typeof f === 'string') throw new DataError(file, undefined, `this ner cannot tag with the model: ${f}`, 'tag it with the ner version that trained it, or retrain it with this one');
+      return f;
+    }
+    if (!gazetteer) throw bad('window.groups has a gazetteer group but the file has no gazetteer');
+    if (g.size !== gazetteerClassCount(gazetteer)) throw bad(`the gazetteer group has ${g.size} classes but the gazetteer's ${gazetteer.types.length} types make ${gazetteerClassCount(gazetteer)}`);
+    return gazetteerFeature(gazetteer);
+  });
+  if (gazetteer && features.length === 0) throw bad('the file has a gazetteer but window.groups has no gazetteer group');
+  return features;
 }
 
 /** A DataError for text that JSON.parse rejected: says when the file was cut short, and where the error is. */

@@ -78,14 +78,66 @@ export function normaliseDigits(w: string): string {
   return w.replace(/[0-9]/g, '0');
 }
 
-/** The keys a token is looked up by, in order: exact → lowercase → digits normalised. */
+/** The keys a token is looked up by, in order: exact → lowercase → digits normalised; then, for a token
+ *  outside ASCII, the same three for its Unicode-normalised spelling (unicodeKey). */
 export function lookupKeys(token: string): string[] {
+  const keys = asciiKeys(token);
+  if (isAscii(token)) return keys;
+  const u = unicodeKey(token);
+  for (const k of asciiKeys(u)) if (!keys.includes(k)) keys.push(k);
+  const folded = foldAccents(u);
+  for (const k of asciiKeys(folded)) if (!keys.includes(k)) keys.push(k);
+  return keys;
+}
+
+/** The word without the diacritics of the Latin, Greek and Cyrillic alphabets (U+0300–U+036F after NFD:
+ *  "Bogotá" → "Bogota", "Björk" → "Bjork"), as English text often writes foreign names. The vowel signs of
+ *  other scripts are letters' parts, in other blocks, and stay. */
+export function foldAccents(w: string): string {
+  return w.normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC');
+}
+
+function asciiKeys(token: string): string[] {
   const lower = token.toLowerCase();
   const digits = normaliseDigits(lower);
   const keys = [token];
   if (lower !== token) keys.push(lower);
   if (digits !== lower) keys.push(digits);
   return keys;
+}
+
+// Characters that never change a word: zero-width space, non-joiner and joiner, word joiner, byte order
+// mark, soft hyphen. Pasted text carries them inside words ("Pa\u200dris"); vector files rarely do.
+const INVISIBLE = /[\u00AD\u200B-\u200D\u2060\uFEFF]/gu;
+
+/**
+ * A token's spelling as vector files write it: NFC (text may arrive decomposed, "Ngu\u0303gi\u0303"),
+ * without invisible characters, and with the digits of any script as ASCII digits ("١٩٩٦" → "1996").
+ * These keys come after the exact ones, so every token found before is found as before: a model file
+ * tags the text it tagged the same way, and only tokens that were <unk> gain a row.
+ */
+export function unicodeKey(token: string): string {
+  return token
+    .normalize('NFC')
+    .replace(INVISIBLE, '')
+    .replace(/\p{Nd}/gu, (ch) => (ch >= '0' && ch <= '9' ? ch : String(digitValue(ch))));
+}
+
+/** The value 0–9 of a decimal digit of any script: Unicode encodes \p{Nd} in runs of ten, 0 to 9 (a few
+ *  runs touch, as the five of mathematical digits do), so it is the distance from its run's start mod 10. */
+function digitValue(ch: string): number {
+  let c = ch.codePointAt(0)!;
+  let n = 0;
+  while (/\p{Nd}/u.test(String.fromCodePoint(c - 1))) {
+    c--;
+    n++;
+  }
+  return n % 10;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 export type Found = 'model' | 'pretrained' | 'unk';

@@ -6,6 +6,7 @@ import type { Activation, Dims, Head, Params } from './model.js';
 import type { LabelSet, TargetScheme } from './labels.js';
 import type { TokenFeature, WindowShape, WordTable } from './features.js';
 import type { PackedVectors } from '../embeddings/packaged.js';
+import type { Gazetteer, GazetteerCase } from '../data/gazetteer.js';
 
 /** Every choice that shapes training; stored whole in the model file. */
 export interface ModelConfig {
@@ -14,6 +15,7 @@ export interface ModelConfig {
   hidden: number;
   window: number;
   casing: boolean;
+  shape: boolean; // the word-shape one-hot group (shape.ts) after casing
   subword: number; // D: size of the subword (character n-gram) vector of each window position; 0: none
   buckets: number; // rows of the n-gram table
   lrSubword: number; // learning rate of the n-gram table
@@ -30,6 +32,10 @@ export interface ModelConfig {
   wordDropout: number; // probability of replacing a singleton training word with <unk>
   threshold: number; // ovr: minimum σ(s) for an entity
   entity: string[]; // restrict to these types (empty: all types in the training data)
+  gazetteers: string[]; // gazetteer files (their phrases travel in the model file: NerModel.gazetteer)
+  gazetteerFromTrain: boolean; // the training entities as a gazetteer too
+  gazetteerFolds: number; // training sentences see the training entities of the other folds only (0: all, their own too)
+  gazetteerCase: GazetteerCase;
   seed: number;
 }
 
@@ -42,7 +48,8 @@ export const DEFAULT_CONFIG: ModelConfig = {
   hidden: 100,
   window: 2,
   casing: true,
-  subword: 0,
+  shape: false,
+  subword: 16,
   buckets: 2 ** 16,
   lrSubword: 6,
   fineTune: false,
@@ -58,6 +65,10 @@ export const DEFAULT_CONFIG: ModelConfig = {
   wordDropout: 0,
   threshold: 0.5,
   entity: [],
+  gazetteers: [],
+  gazetteerFromTrain: true,
+  gazetteerFolds: 5,
+  gazetteerCase: 'exact',
   seed: 1,
 };
 
@@ -97,4 +108,5 @@ export interface NerModel {
   /** The rules that give each token its class of the one-hot groups of shape.groups, in the same order
    *  (built from the config and the model file's data; not stored themselves). */
   features?: TokenFeature[];
+  gazetteer?: Gazetteer; // the phrase lists whose matches are a feature of each window position
 }

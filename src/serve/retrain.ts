@@ -42,7 +42,8 @@ export async function retrain(job: RetrainJob): Promise<{ text: string; current:
   const emb = await embeddingsForModel(mf, job.embeddings, { lazyVectors: true });
   const current = attachEmbeddings(mf, emb);
   // the annotations' own types, not the ones the current model was restricted to
-  const result = await train([job.train], null, emb, { ...mf.config, entity: [] });
+  // and the current model's gazetteer as a fixed list (its files may not be on this machine)
+  const result = await train([job.train], null, emb, { ...mf.config, entity: [], gazetteers: [], gazetteerFromTrain: false }, {}, undefined, mf.gazetteer ?? null);
   return {
     text: serialiseModel(result.model),
     current: devScore(current, job.heldOut),

@@ -32,6 +32,7 @@ import {
   firstFormId,
 } from '../model/features.js';
 import { type Subwords, gramsOf, newSubwords } from '../model/subword.js';
+import { featuresOf } from '../model/groups.js';
 import { makeLabels, outputCount, targets } from '../model/labels.js';
 import { scoreCorpus } from '../eval/analysis.js';
 import { type Dims, type Params, initParams, lossAndGrad, snapshotParams } from '../model/model.js';
@@ -42,6 +43,7 @@ import { forward, free32, newWorkspace, toArena32, zerosLike32 } from '../fast/f
 import { backwardAndStep, stepSubwordRows, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
 import { detectScheme, entityTypes } from '../data/tags.js';
+import { GAZETTEER_GROUP, type Gazetteer, gazetteerFeature, gazetteerWithTraining, jackknifeClasses } from '../data/gazetteer.js';
 
 export interface TrainHooks {
   onBatch?: (done: number, total: number, meanLoss: number) => void;
@@ -180,6 +182,9 @@ export function checkConfig(c: ModelConfig): void {
   if (!Number.isInteger(c.buckets) || c.buckets < 1 || c.buckets > 2 ** 24) bad(`--buckets ${c.buckets}`, 'use a whole number from 1 to 16777216');
   if (!Number.isInteger(c.minCount) || c.minCount < 1) bad(`--min-count ${c.minCount}`, 'use a whole number ≥ 1');
   if (!Number.isInteger(c.seed) || c.seed < 0) bad(`--seed ${c.seed}`, 'use a whole number ≥ 0');
+  if (!Number.isInteger(c.gazetteerFolds) || c.gazetteerFolds < 0 || c.gazetteerFolds === 1 || c.gazetteerFolds > 100) {
+    bad(`--gazetteer-folds ${c.gazetteerFolds}`, 'use 2 to 100 folds, or 0 to let each training sentence see its own entities');
+  }
 }
 
 /** Entity-level P/R/F1 of a model on a labelled corpus: the numbers `ner eval` prints (scoreCorpus writes
@@ -199,8 +204,12 @@ export async function train(
   config: ModelConfig,
   hooks: TrainHooks = {},
   resume?: TrainState,
+  lists: Gazetteer | null = null, // phrase lists: the files of config.gazetteers (read by the caller), or a model's gazetteer
 ): Promise<TrainResult> {
   checkConfig(config);
+  if (lists === null && config.gazetteers.length > 0) {
+    throw new NerError(`config.gazetteers lists ${config.gazetteers.length} files but no gazetteer was given`, 'read them with readGazetteers(config.gazetteers, config.gazetteerCase)');
+  }
   const now = hooks.now ?? (() => performance.now());
   const rng = new Rng(config.seed);
   const data = sentencesOf(trainCorpora);
@@ -216,8 +225,10 @@ export async function train(
   const labels = makeLabels(config.head, types, config.scheme);
 
   const words = buildWordTable(emb, data.tokens, config, rng);
-  // the one-hot groups after casing, from the config (none yet)
-  const features: TokenFeature[] = [];
+  // the one-hot groups after casing: those the config asks for (word shape), then the gazetteer's matches
+  // (external lists, and the training entities)
+  const gazetteer = config.gazetteerFromTrain ? gazetteerWithTraining(data.tokens, data.tags, lists, config.gazetteerCase) : lists;
+  const features: TokenFeature[] = [...featuresOf(config), ...(gazetteer ? [gazetteerFeature(gazetteer)] : [])];
   const shape: WindowShape = {
     window: config.window,
     d: emb.d,
@@ -231,6 +242,14 @@ export async function train(
   const params = toArena32(initParams(dims, (a) => rng.uniform(a)));
 
   const e = encode(words, data.tokens, features);
+  // the training tokens' gazetteer classes: the training entities' part from the other folds only (see
+  // gazetteer.ts), in place of the classes the full gazetteer gives
+  if (gazetteer && config.gazetteerFromTrain && config.gazetteerFolds > 0) {
+    const jk = jackknifeClasses(data.tokens, data.tags, lists, gazetteer, config.gazetteerFolds, config.seed);
+    const G = features.length;
+    const g = features.findIndex((f) => f.name === GAZETTEER_GROUP);
+    for (let i = 0; i < e.N; i++) e.feat![i * G + g] = jk[i];
+  }
   const y = new Int32Array(e.N);
   {
     let o = 0;
@@ -254,6 +273,7 @@ export async function train(
     bestEpoch: 0,
     trainedOn: { files: trainCorpora.map((c) => c.file), sentences: data.tokens.length, tokens: e.N },
     ...(features.length > 0 ? { features } : {}),
+    ...(gazetteer ? { gazetteer } : {}),
   };
 
   const B = config.batch;
