@@ -251,7 +251,7 @@ export function subwordVectorsInArena(sw: Subwords, ids: Int32Array, K: number, 
   return true;
 }
 
-/** Scratch for subwordStep32's sums g_v (U·D float32s), or −1. */
+/** Scratch for subwordStep32's sums g_v (U·D float32s, padded to 16 bytes) and one word's step (D float64s), or −1. */
 export function subwordSums(U: number, D: number): number {
-  return scratch(arena(), U * D * 4, SUBWORD_SUMS);
+  return scratch(arena(), Math.ceil((U * D) / 4) * 16 + D * 8, SUBWORD_SUMS);
 }

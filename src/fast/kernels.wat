@@ -899,15 +899,16 @@
       (br $next_k))))
 
   ;; The step on Z from ∂J/∂x (dX: block k at k·m, ∂J/∂ch(w) at column d): g_v = Σ of the D columns over the
-  ;; blocks of word v in block order (float32 sums from 0, in acc: U·D float32s); then, word after word,
-  ;; Z[r] ← float32(Z[r] − (lr/|G|)·g_v) in float64 for each n-gram row r of the word in turn.
+  ;; blocks of word v in block order (float32 sums from 0, in acc: U·D float32s, then D float64s for the
+  ;; word in hand at acc + ⌈U·D/4⌉·16); then, word after word, Z[r] ← float32(Z[r] − (lr/|G|)·g_v) in float64
+  ;; for each n-gram row r of the word in turn (a row met twice is stepped twice, one after the other).
   (func (export "subwordStep32")
     (param $Z i32) (param $D i32) (param $dX i32) (param $m i32) (param $d i32) (param $K i32) (param $U i32)
     (param $word i32) (param $span i32) (param $rows i32) (param $acc i32) (param $lr f64)
     (local $v i32) (local $k i32) (local $g i32) (local $g1 i32) (local $t i32) (local $a i32) (local $x i32) (local $z i32)
-    (local $c f64) (local $gv v128) (local $f f64) (local $D4 i32) (local $D2 i32)
+    (local $c f64) (local $f f64) (local $D4 i32) (local $gb i32) (local $zv v128)
     (local.set $D4 (i32.and (local.get $D) (i32.const -4)))
-    (local.set $D2 (i32.and (local.get $D) (i32.const -2)))
+    (local.set $gb (i32.add (local.get $acc) (i32.shl (i32.shr_u (i32.add (i32.mul (local.get $U) (local.get $D)) (i32.const 3)) (i32.const 2)) (i32.const 4))))
     (memory.fill (local.get $acc) (i32.const 0) (i32.shl (i32.mul (local.get $U) (local.get $D)) (i32.const 2)))
     (block $done_k (loop $next_k
       (br_if $done_k (i32.ge_u (local.get $k) (local.get $K)))
@@ -939,35 +940,44 @@
       (local.set $g (i32.load (i32.add (local.get $span) (i32.shl (local.get $v) (i32.const 3)))))
       (local.set $g1 (i32.load offset=4 (i32.add (local.get $span) (i32.shl (local.get $v) (i32.const 3)))))
       (local.set $c (f64.div (local.get $lr) (f64.convert_i32_u (i32.sub (local.get $g1) (local.get $g)))))
+      ;; (lr/|G|)·g_v in float64, once
       (local.set $a (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $v) (local.get $D)) (i32.const 2))))
-      ;; two columns at a time: (lr/|G|)·g_v in float64 lanes, subtracted from each row's two values
       (local.set $t (i32.const 0))
       (block $done_t (loop $next_t
-        (br_if $done_t (i32.ge_u (local.get $t) (local.get $D2)))
-        (local.set $gv (f64x2.mul (f64x2.splat (local.get $c))
-          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 2)))))))
-        (local.set $k (local.get $g))
-        (block $done_g (loop $next_g
-          (br_if $done_g (i32.ge_u (local.get $k) (local.get $g1)))
-          (local.set $z (i32.add (local.get $Z) (i32.shl (i32.add (local.get $t) (i32.mul (local.get $D)
-            (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))))) (i32.const 2))))
-          (v128.store64_lane 0 (local.get $z)
-            (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $z))) (local.get $gv))))
-          (local.set $k (i32.add (local.get $k) (i32.const 1)))
-          (br $next_g)))
-        (local.set $t (i32.add (local.get $t) (i32.const 2)))
+        (br_if $done_t (i32.ge_u (local.get $t) (local.get $D)))
+        (f64.store (i32.add (local.get $gb) (i32.shl (local.get $t) (i32.const 3)))
+          (f64.mul (local.get $c) (f64.promote_f32 (f32.load (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 2)))))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $next_t)))
-      (if (i32.lt_u (local.get $t) (local.get $D))
-        (then
-          (local.set $f (f64.mul (local.get $c) (f64.promote_f32 (f32.load (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 2)))))))
-          (local.set $k (local.get $g))
-          (block $done_g (loop $next_g
-            (br_if $done_g (i32.ge_u (local.get $k) (local.get $g1)))
-            (local.set $z (i32.add (local.get $Z) (i32.shl (i32.add (local.get $t) (i32.mul (local.get $D)
-              (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))))) (i32.const 2))))
-            (f32.store (local.get $z) (f32.demote_f64 (f64.sub (f64.promote_f32 (f32.load (local.get $z))) (local.get $f))))
-            (local.set $k (i32.add (local.get $k) (i32.const 1)))
-            (br $next_g)))))
+      ;; row after row: four columns at a time (two float64x2 halves), then one at a time
+      (local.set $k (local.get $g))
+      (block $done_g (loop $next_g
+        (br_if $done_g (i32.ge_u (local.get $k) (local.get $g1)))
+        (local.set $z (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $D)
+          (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2))))) (i32.const 2))))
+        (local.set $x (local.get $gb))
+        (local.set $t (i32.const 0))
+        (block $done_t (loop $next_t
+          (br_if $done_t (i32.ge_u (local.get $t) (local.get $D4)))
+          (local.set $zv (v128.load (local.get $z)))
+          (v128.store (local.get $z) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (local.get $zv)) (v128.load (local.get $x))))
+            (f32x4.demote_f64x2_zero (f64x2.sub
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $zv) (local.get $zv)))
+              (v128.load offset=16 (local.get $x))))))
+          (local.set $z (i32.add (local.get $z) (i32.const 16)))
+          (local.set $x (i32.add (local.get $x) (i32.const 32)))
+          (local.set $t (i32.add (local.get $t) (i32.const 4)))
+          (br $next_t)))
+        (block $done_t1 (loop $next_t1
+          (br_if $done_t1 (i32.ge_u (local.get $t) (local.get $D)))
+          (f32.store (local.get $z) (f32.demote_f64 (f64.sub (f64.promote_f32 (f32.load (local.get $z))) (f64.load (local.get $x)))))
+          (local.set $z (i32.add (local.get $z) (i32.const 4)))
+          (local.set $x (i32.add (local.get $x) (i32.const 8)))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $next_t1)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next_g)))
       (local.set $v (i32.add (local.get $v) (i32.const 1)))
       (br $next_v))))
 

@@ -305,6 +305,11 @@ export async function train(
   // the own row each block's e(w) is: a form found nowhere (subword models) is <unk>'s
   const rowIds = new Int32Array(B * P);
   const firstForm = firstFormId(words);
+  // the word ids with n-grams (their blocks' ∂J/∂ch(w) steps Z): the training words, padding and <unk>
+  let maxId = 2;
+  for (let i = 0; i < e.N; i++) maxId = Math.max(maxId, e.word[i]);
+  const hasGrams = new Uint8Array(maxId + 1);
+  if (sub) for (let id = 0; id <= maxId; id++) hasGrams[id] = gramsOf(sub, id).length > 0 ? 1 : 0;
   const order = new Int32Array(e.N);
   for (let i = 0; i < e.N; i++) order[i] = i;
   const dropped = single ? new Int32Array(e.N) : undefined;
@@ -387,7 +392,7 @@ export async function train(
       // when the word vectors do not learn (--lr-embed 0)
       for (let k = 0; k < b * P; k++) {
         rowIds[k] = ids[k] >= firstForm ? 2 : ids[k];
-        need[k] = lrEmbed > 0 && rowIds[k] < V ? 1 : sub !== undefined && lrSubword > 0 && gramsOf(sub, ids[k]).length > 0 ? 2 : 0;
+        need[k] = lrEmbed > 0 && rowIds[k] < V ? 1 : lrSubword > 0 && hasGrams[ids[k]] === 1 ? 2 : 0;
       }
       // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
       const rowStep = lrEmbed > 0 || (sub && lrSubword > 0)
