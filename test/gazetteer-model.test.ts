@@ -79,7 +79,7 @@ test('model file: the gazetteer travels with the model; files without one still 
   doc.gazetteer.phrases[0] = [99, ['x']];
   assert.throws(() => parseModel(JSON.stringify(doc), 'bad.json'), /bad\.json: model file is inconsistent: gazetteer\.phrases\[0\]/);
   // a model trained without gazetteers has none in its file, and loads
-  const plain = (await train([corpus], null, emb, { ...DEFAULT_CONFIG, hidden: 8, epochs: 1 })).model;
+  const plain = (await train([corpus], null, emb, { ...DEFAULT_CONFIG, hidden: 8, epochs: 1, gazetteerFromTrain: false })).model;
   const plainText = serialiseModel(plain);
   assert.ok(!plainText.includes('"gazetteer"'));
   assert.equal(parseModel(plainText, 'old.json').gazetteer, undefined);
@@ -142,19 +142,19 @@ test('ner train --gazetteer: a bad file or a useless option is a clear error; ne
   const bad = path.join(tmp, 'bad.tsv');
   fs.writeFileSync(bad, 'LOC\tParis\nLOC Berlin\n');
   const out = path.join(tmp, 'm.json');
-  const quick = ['--embeddings', EMB, '--epochs', '1', '--hidden', '8', '-q', '-o', out];
+  const quick = ['--embeddings', EMB, '--epochs', '1', '--hidden', '8', '--subword', '0', '-q', '-o', out];
   let r = ner(['train', ...quick, '--gazetteer', bad]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /bad\.tsv:2: expected TYPE<TAB>phrase, found no tab in "LOC Berlin"/);
   assert.match(r.stderr, /fix: .*not a tab/);
   assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/);
   assert.ok(!fs.existsSync(out), 'no model written');
-  r = ner(['train', ...quick, '--gazetteer-case', 'fold']);
+  r = ner(['train', ...quick, '--no-gazetteer-from-train', '--gazetteer-case', 'fold']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--gazetteer-case sets how gazetteers are used, but none is given/);
-  r = ner(['train', ...quick, '--gazetteer', LIST, '--gazetteer-folds', '3']);
-  assert.match(r.stderr, /--gazetteer-folds splits the training entities of --gazetteer-from-train/);
-  r = ner(['train', ...quick, '--gazetteer', LIST, '--gazetteer-from-train']);
+  r = ner(['train', ...quick, '--gazetteer', LIST, '--no-gazetteer-from-train', '--gazetteer-folds', '3']);
+  assert.match(r.stderr, /--gazetteer-folds splits the training entities \(listed unless --no-gazetteer-from-train\)/);
+  r = ner(['train', ...quick, '--gazetteer', LIST]); // the training entities too, by default
   assert.equal(r.code, 0, r.stderr);
   r = ner(['info', '-m', out]);
   assert.match(r.stdout, /gazetteer\s+places\.tsv, training entities: [\d,]+ phrases of DATE LOC MISC ORG PER \(exact match\), 22 classes per word/);

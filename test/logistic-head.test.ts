@@ -97,7 +97,7 @@ test('a trained logistic model: the fast scorer gives the reference σ(s_k); the
   assert.equal(model.dims.K, 1 + 4 * model.labels.types.length, 'O and four IOBES tags per type');
   assert.equal(model.params.W.length, model.config.hidden * model.dims.n, 'one shared hidden layer');
   const sentences = ['Samuel Quinn was arrested in the Hilton Hotel in Paris in April 1989 .', 'Peter Blackburn met Angela Merkel in Tokyo .'].map((s) => s.split(' '));
-  const e = encode(model.words, sentences);
+  const e = encode(model.words, sentences, model.features); // the gazetteer's classes too (on by default)
   const want = predictProbabilities(model, e);
   const scorer = new WindowScorer(model);
   const got = scorer.probabilities(e);

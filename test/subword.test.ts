@@ -142,7 +142,7 @@ test('a trained subword model: the tagger (1 and 2 threads) and a saved and load
   const a = wordId(m.words, 'Qwertyville').id;
   const b = wordId(m.words, 'Blorpco').id;
   assert.ok(a >= firstFormId(m.words) && b >= firstFormId(m.words) && a !== b);
-  const e = encode(m.words, SENTENCES);
+  const e = encode(m.words, SENTENCES, m.features); // the gazetteer's classes too (on by default)
   const ref = predictProbabilities(m, e);
   const tagger = new Tagger(m);
   const fast = tagger.probabilities(SENTENCES);

@@ -206,10 +206,10 @@ function runSpec(opts: TrainOpts, given: string[]): { run: Omit<RunSpec, 'finger
 function refuseConflicts(config: ModelConfig, given: string[]): void {
   const gazetteerOptions = given.filter((o) => o === '--gazetteer-folds' || o === '--gazetteer-case');
   if (gazetteerOptions.length > 0 && config.gazetteers.length === 0 && !config.gazetteerFromTrain) {
-    throw new UsageError(`${gazetteerOptions.join(' and ')} ${gazetteerOptions.length > 1 ? 'set' : 'sets'} how gazetteers are used, but none is given`, 'add --gazetteer FILE or --gazetteer-from-train, or leave it out');
+    throw new UsageError(`${gazetteerOptions.join(' and ')} ${gazetteerOptions.length > 1 ? 'set' : 'sets'} how gazetteers are used, but none is given`, 'add --gazetteer FILE, or leave out --no-gazetteer-from-train or this option');
   }
   if (given.includes('--gazetteer-folds') && !config.gazetteerFromTrain) {
-    throw new UsageError('--gazetteer-folds splits the training entities of --gazetteer-from-train into folds; the --gazetteer files are used whole', 'add --gazetteer-from-train, or leave out --gazetteer-folds');
+    throw new UsageError('--gazetteer-folds splits the training entities (listed unless --no-gazetteer-from-train) into folds; the --gazetteer files are used whole', 'leave out --no-gazetteer-from-train or --gazetteer-folds');
   }
   if (config.head === 'ovr' && given.includes('--scheme')) {
     throw new UsageError('--scheme sets the tag scheme of the softmax and logistic heads\' outputs; --head ovr has one binary classifier per type and no scheme', 'leave out --scheme, or use --head softmax');
