@@ -7,7 +7,7 @@
 //
 // DIR holds train.txt + dev.txt (CoNLL-2003: ../shared/data/conll2003, the default) or esp.train +
 // esp.testa (CoNLL-2002 Spanish: ../shared/data/conll2002). The full grid is long (a run takes 20 s to
-// 2 min): --only and --seeds choose a subset, e.g. --only default,"no shape" --seeds 1,2,3.
+// 2 min): --only and --seeds choose a subset, e.g. --only default,shape --seeds 1,2,3.
 //
 // Every configuration is the default config plus the few changes listed below, so each row says what
 // one choice is worth. Runs are sequential (one core each); the seed makes every number reproducible.
