@@ -239,7 +239,7 @@ if (isMainThread) {
   test.before(() => {
     fs.writeFileSync(path.join(tmp, 'e.txt'), 'the 0.1 0.2 0.3\nparis 0.3 -0.1 0.2\njohn -0.2 0.4 0.1\n');
     fs.writeFileSync(path.join(tmp, 't.conll'), 'John B-PER\nlives O\nin O\nParis B-LOC\n. O\n\nthe O\nParis B-LOC\n');
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/ner.js'), 'train', '--train', 't.conll', '--embeddings', 'e.txt', '--epochs', '1', '--hidden', '4', '--output', 'm.json', '-q'],
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/ner.js'), 'train', '--train', 't.conll', '--embeddings', 'e.txt', '--epochs', '1', '--hidden', '4', '--buckets', '256', '--output', 'm.json', '-q'],
       { cwd: tmp, encoding: 'utf8', env: { ...process.env, NER_CACHE_DIR: path.join(tmp, 'cache'), NO_COLOR: '1' } });
     assert.equal(r.status, 0, r.stderr);
     modelText = fs.readFileSync(path.join(tmp, 'm.json'), 'utf8');

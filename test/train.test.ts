@@ -24,7 +24,7 @@ const base: ModelConfig = { ...DEFAULT_CONFIG, hidden: 8, seed: 2 };
 
 // With a learning rate of 1e-9 the parameters hardly move, so every epoch's dev F1 is the first one's:
 // no epoch after the first is better.
-const still = { ...base, lr: 1e-9, lrEmbed: 1e-9, epochs: 6 };
+const still = { ...base, lr: 1e-9, lrEmbed: 1e-9, lrSubword: 1e-9, epochs: 6 };
 
 for (const patience of [1, 2, 3]) {
   test(`early stopping: dev F1 flat → stops after 1 + ${patience} epochs, keeping epoch 1`, async () => {

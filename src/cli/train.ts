@@ -316,7 +316,12 @@ export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<v
   const GH = (config.head === 'ovr' ? types : 1) * config.hidden;
   const n = inputSize({ window: config.window, d: emb.d, useCasing: config.casing });
   const threads = setKernelThreads(opts.threads ?? (splitsWork(config.batch * n * GH) ? CORES : 1));
-  say(`training: ${config.head} head, ${config.activation}, H=${config.hidden}, window ${config.window}, lr ${config.lr}, batch ${config.batch}, seed ${config.seed}${config.fineTune ? ', fine-tuning the vectors' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`);
+  const features = [
+    ...(config.subword > 0 ? [`subword ${config.subword}`] : []),
+    ...(config.shape ? ['shape'] : []),
+    ...(config.gazetteerFromTrain || config.gazetteers.length > 0 ? [`gazetteer (${[...(config.gazetteerFromTrain ? ['training entities'] : []), ...config.gazetteers.map((f) => path.basename(f))].join(', ')})`] : []),
+  ];
+  say(`training: ${config.head} head, ${config.activation}, H=${config.hidden}, window ${config.window}${features.map((f) => ', ' + f).join('')}, lr ${config.lr}, batch ${config.batch}, seed ${config.seed}${config.fineTune ? ', fine-tuning the vectors' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`);
   say(paint.bold('epoch     loss  dev P  dev R dev F1    tok/s    time'));
 
   const runOf = (): RunSpec => ({ ...run, output, fingerprint: emb.fingerprint, tokens, bestTo });
