@@ -166,7 +166,7 @@ function nerTrain(o: Options, head: 'ovr' | 'softmax', threads: number, dir: str
   const train = path.join(o.data, 'train.txt');
   // the reference's configuration: BIO tags for the softmax head (9 outputs on CoNLL-2003)
   const args = [NER, 'train', '--train', train, '--dev', path.join(o.data, 'dev.txt'), '--output', model, '--head', head,
-    '--scheme', 'BIO', '--subword', '0', '--no-gazetteer-from-train', '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1', ...(threads > 0 ? ['--threads', String(threads)] : []),
+    ...(head === 'ovr' ? [] : ['--scheme', 'BIO']), '--subword', '0', '--no-gazetteer-from-train', '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1', ...(threads > 0 ? ['--threads', String(threads)] : []),
     ...VECTOR_FLAGS[vectors]];
   log(`ner train --head ${head}${threads > 0 ? ` --threads ${threads}` : ''} ${VECTOR_FLAGS[vectors].join(' ')} (one epoch) …`);
   const r = run(process.execPath, args, env);
