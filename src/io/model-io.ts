@@ -143,7 +143,7 @@ export function parseModel(text: string, file: string): ModelFile {
   if (config.window !== shape.window) throw bad(`config.window is ${config.window} but the parameters are for window ${shape.window}`);
   if (config.casing !== shape.useCasing) throw bad(`config.casing is ${config.casing} but the parameters are for casing ${shape.useCasing}`);
   if (!Number.isInteger(config.hidden) || config.hidden < 1) throw bad(`config.hidden is ${JSON.stringify(config.hidden)}, expected a whole number ≥ 1`);
-  const sw = doc.words?.subword;
+  const sw = doc.words?.subword ?? undefined; // null counts as absent
   const D = shape.sub ?? 0;
   if (!Number.isInteger(D) || D < 0 || D !== config.subword || (D > 0) !== (sw !== undefined)) throw bad(`the subword vector size (window.sub ${JSON.stringify(shape.sub)}, config.subword ${config.subword}) and words.subword disagree`);
   if (sw !== undefined && !(Number.isInteger(sw.R) && sw.R >= 1 && sw.D === D && Number.isInteger(sw.minn) && Number.isInteger(sw.maxn) && sw.minn >= 1 && sw.maxn >= sw.minn)) throw bad('words.subword should hold D, R, minn ≤ maxn (whole numbers) and Z');
