@@ -12,7 +12,7 @@ import { findWord } from '../embeddings/embeddings.js';
 import type { FloatArray } from '../fast/kernels.js';
 import { wasmAlloc32 } from '../fast/arena.js';
 import { gatherInArena, subwordVectorsInArena } from '../fast/kernels.js';
-import { type Subwords, noteGrams, scatterSubwordGrad, subwordVector } from './subword.js';
+import { type Subwords, noteGrams, subwordVector } from './subword.js';
 
 // ── casing ──────────────────────────────────────────────────────────────────────────────────────
 // The default vectors are lowercase only, so capitalisation has to come in as a feature.

@@ -69,42 +69,12 @@ export function gramsOf(sw: Subwords, id: number): Int32Array {
   return sw.grams.get(id) ?? NONE;
 }
 
-/** out[o … o+D) = ch(w) of word id: the mean of its n-gram rows (zeros when it has none). */
+/** out[o … o+D) = ch(w) of word id: the mean of its n-gram rows (zeros when it has none). Each column is
+ *  summed over the rows in float64, in row order, then scaled: training's kernel (subwordMean32) does the
+ *  same operations, so the tagger and the plain gather get its bits. */
 export function subwordVector(sw: Subwords, id: number, out: Float32Array | Float64Array, o: number): void {
-  // one loop per array type: V8 then compiles each with monomorphic typed-array access (this runs for
-  // every window position of training)
-  if (sw.Z instanceof Float32Array && out instanceof Float32Array) meanRows32(sw.Z, gramsOf(sw, id), sw.D, out, o);
-  else meanRows(sw.Z, gramsOf(sw, id), sw.D, out, o);
-}
-
-function meanRows32(Z: Float32Array, rows: Int32Array, D: number, out: Float32Array, o: number): void {
-  // four columns at a time, summed over the rows in float64 locals, stored once (3× faster than adding
-  // row after row into out)
-  const n = rows.length;
-  const a = n > 0 ? 1 / n : 0;
-  let j = 0;
-  for (; j + 4 <= D; j += 4) {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0; // prettier-ignore
-    for (let g = 0; g < n; g++) {
-      const r = rows[g] * D + j;
-      s0 += Z[r];
-      s1 += Z[r + 1];
-      s2 += Z[r + 2];
-      s3 += Z[r + 3];
-    }
-    out[o + j] = s0 * a;
-    out[o + j + 1] = s1 * a;
-    out[o + j + 2] = s2 * a;
-    out[o + j + 3] = s3 * a;
-  }
-  for (; j < D; j++) {
-    let s0 = 0;
-    for (let g = 0; g < n; g++) s0 += Z[rows[g] * D + j];
-    out[o + j] = s0 * a;
-  }
-}
-
-function meanRows(Z: ArrayLike<number>, rows: Int32Array, D: number, out: Float32Array | Float64Array, o: number): void {
+  const { Z, D } = sw;
+  const rows = gramsOf(sw, id);
   const n = rows.length;
   const a = n > 0 ? 1 / n : 0;
   for (let j = 0; j < D; j++) {
