@@ -20,7 +20,7 @@ import { parseConll, readConll } from '../src/data/conll.js';
 import { UsageError } from '../src/errors.js';
 import type { NerModel } from '../src/model/ner-model.js';
 import { Rng } from '../src/rng.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-annotate-unit-'));
@@ -204,7 +204,7 @@ test('ner select: the n least certain sentences, pre-annotated, in CoNLL, doccan
   if (!fs.existsSync(vec)) writeTinyVectors(vec);
   const model = path.join(work, 'sel.json');
   const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  assert.equal(run('train', '--train', path.join(ROOT, 'data/demo/train.conll'), '--embeddings', vec, '--epochs', '3', '-q', '--output', model).status, 0);
+  assert.equal(run('train', '--train', path.join(ROOT, 'data/demo/train.conll'), '--embeddings', vec, '--epochs', '3', ...TEST_BUCKETS_ARGS, '-q', '--output', model).status, 0);
   const text = path.join(work, 'sel.txt');
   fs.writeFileSync(text, fs.readFileSync(path.join(ROOT, 'data/sample.txt'), 'utf8'));
   const conll = run('select', text, '-n', '4', '--model', model, '-q');

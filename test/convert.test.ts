@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -60,7 +60,7 @@ test('train and eval read every format; the problems are shown even with -q', ()
   const emb = path.join(tmp, 'emb.txt');
   writeTinyVectors(emb);
   const model = path.join(tmp, 'm.json');
-  const r = ner(['train', '--train', path.join(FIX, 'labelstudio.json'), path.join(FIX, 'spacy.jsonl'), '--dev', path.join(FIX, 'doccano-entities.jsonl'), '--embeddings', emb, '--epochs', '2', '-q', '-o', model]);
+  const r = ner(['train', '--train', path.join(FIX, 'labelstudio.json'), path.join(FIX, 'spacy.jsonl'), '--dev', path.join(FIX, 'doccano-entities.jsonl'), '--embeddings', emb, '--epochs', '2', ...TEST_BUCKETS_ARGS, '-q', '-o', model]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /skipped in .*spacy\.jsonl: 2 records rejected or ignored/);
   assert.match(r.stderr, /warning: .*labelstudio\.json: 1 span boundaries inside a token/);

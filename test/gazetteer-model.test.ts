@@ -19,7 +19,7 @@ import { Tagger } from '../src/predict/predict.js';
 import { batchTagger } from '../src/predict/tag-pipeline.js';
 import { train } from '../src/train/train.js';
 import { predictProbabilities } from './helpers/reference.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-gaz-'));
@@ -29,7 +29,7 @@ const LIST = path.join(tmp, 'places.tsv');
 fs.writeFileSync(LIST, '# a few places\nLOC\tZorbland\nLOC\tNew Quux City\nPER\tBlixa Quorn\n');
 const corpus = readConll(path.join(ROOT, 'data/demo/train.conll'));
 const dev = readConll(path.join(ROOT, 'data/demo/dev.conll'));
-const config = { ...DEFAULT_CONFIG, hidden: 8, epochs: 2, seed: 3, gazetteers: [LIST], gazetteerFromTrain: true };
+const config = { ...DEFAULT_CONFIG, hidden: 8, buckets: TEST_BUCKETS, epochs: 2, seed: 3, gazetteers: [LIST], gazetteerFromTrain: true };
 
 const SENTENCES = [
   'Blixa Quorn flew from Zorbland to New Quux City on Monday .',
@@ -79,7 +79,7 @@ test('model file: the gazetteer travels with the model; files without one still 
   doc.gazetteer.phrases[0] = [99, ['x']];
   assert.throws(() => parseModel(JSON.stringify(doc), 'bad.json'), /bad\.json: model file is inconsistent: gazetteer\.phrases\[0\]/);
   // a model trained without gazetteers has none in its file, and loads
-  const plain = (await train([corpus], null, emb, { ...DEFAULT_CONFIG, hidden: 8, epochs: 1, gazetteerFromTrain: false })).model;
+  const plain = (await train([corpus], null, emb, { ...DEFAULT_CONFIG, hidden: 8, buckets: TEST_BUCKETS, epochs: 1, gazetteerFromTrain: false })).model;
   const plainText = serialiseModel(plain);
   assert.ok(!plainText.includes('"gazetteer"'));
   assert.equal(parseModel(plainText, 'old.json').gazetteer, undefined);

@@ -18,6 +18,7 @@ import { ACTIVATIONS, HEADS, backward, groups, newCache, forward } from '../src/
 import { DEFAULT_CONFIG } from '../src/model/ner-model.js';
 import { Rng } from '../src/rng.js';
 import { train } from '../src/train/train.js';
+import { TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -309,7 +310,7 @@ test('CLI: --model checks a trained model file, with its embeddings read lazily 
   const dir = fixtures();
   const env = { ...process.env, NER_CACHE_DIR: path.join(dir, 'cache'), NO_COLOR: '1' };
   const model = path.join(dir, 'm.json');
-  const t = spawnSync(process.execPath, [BIN, 'train', '--train', path.join(dir, 'tiny.conll'), '--embeddings', path.join(dir, 'emb.txt'), '--epochs', '2', '--hidden', '4', '-q', '--output', model], { encoding: 'utf8', env });
+  const t = spawnSync(process.execPath, [BIN, 'train', '--train', path.join(dir, 'tiny.conll'), '--embeddings', path.join(dir, 'emb.txt'), '--epochs', '2', '--hidden', '4', ...TEST_BUCKETS_ARGS, '-q', '--output', model], { encoding: 'utf8', env });
   assert.equal(t.status, 0, t.stderr);
   // the cache now exists, so this load is lazy (rows read on demand)
   const r = ner(dir, '--model', model, '--windows', '3', '--samples', '40');

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConll } from '../src/data/conll.js';
 import { SentenceSplitter, tokenize } from '../src/data/tokenize.js';
 import { writeErrorHint } from '../src/io/atomic.js';
+import { TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -42,7 +43,7 @@ const TRAIN = [
   'Mary B-PER\nvisited O\nLondon B-LOC\n. O\n',
   'John B-PER\nand O\nMary B-PER\nvisited O\nParis B-LOC\n',
 ].join('\n');
-const quick = ['--embeddings', 'e.txt', '--epochs', '2', '--hidden', '8', '-q'];
+const quick = ['--embeddings', 'e.txt', '--epochs', '2', '--hidden', '8', ...TEST_BUCKETS_ARGS, '-q'];
 
 test.before(() => {
   fs.writeFileSync(at('e.txt'), WORDS.map((w, i) => `${w} ${vector(i)}\n`).join(''));
@@ -140,7 +141,7 @@ test('items 17 and 21: hand-edited models are named with exit 1, not an internal
 
 test('items 17 and 20: hand-edited checkpoints are refused with exit 1 and what is wrong', async () => {
   // a checkpoint: interrupt a run at once (SIGINT before the first epoch ends is fine: the state is saved)
-  const c = spawn(process.execPath, [BIN, 'train', '--train', 't.conll', '--embeddings', 'e.txt', '--hidden', '8', '--epochs', '10000', '--patience', '10000', '--output', 'ck.json'], { cwd: tmp, env: ENV });
+  const c = spawn(process.execPath, [BIN, 'train', '--train', 't.conll', '--embeddings', 'e.txt', '--hidden', '8', ...TEST_BUCKETS_ARGS, '--epochs', '10000', '--patience', '10000', '--output', 'ck.json'], { cwd: tmp, env: ENV });
   let stderr = '';
   c.stderr.on('data', (d) => {
     stderr += d;

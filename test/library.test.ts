@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ner from '../src/index.js';
 import type { NerModel } from '../src/index.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS } from './tiny-vectors.js';
 import { kernelThreadStats } from '../src/fast/team.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,7 +26,7 @@ const epochs: number[] = [];
 
 before(async () => {
   writeTinyVectors(vectors);
-  model = await ner.train({ train: TRAIN, dev: DEV, embeddings: vectors, epochs: 3, hidden: 20, seed: 5, onEpoch: (r) => epochs.push(r.epoch) });
+  model = await ner.train({ train: TRAIN, dev: DEV, embeddings: vectors, epochs: 3, hidden: 20, buckets: TEST_BUCKETS, seed: 5, onEpoch: (r) => epochs.push(r.epoch) });
 });
 
 test('the package name resolves (package.json "exports") to the same module', async () => {
@@ -115,8 +115,9 @@ test('train({ threads }): the ovr head on 1 and 2 threads gives the same model, 
   const vectors = path.join(tmp, 'threads-vectors.txt');
   writeTinyVectors(vectors);
   const emb = await ner.loadEmbeddings(vectors);
-  // H = 1000 per classifier: products big enough to be split over the threads
-  const opts = { train: TRAIN, embeddings: emb, epochs: 1, head: 'ovr' as const, hidden: 1000, seed: 3 };
+  // H = 100 per classifier: products above the size that is split over the threads (team.ts
+  // MIN_PARALLEL_WORK; the byWorkers check below fails if they fall under it)
+  const opts = { train: TRAIN, embeddings: emb, epochs: 1, head: 'ovr' as const, hidden: 100, buckets: TEST_BUCKETS, seed: 3 };
   try {
     const one = ner.serialiseModel(await ner.train({ ...opts, threads: 1 }));
     const before = kernelThreadStats().byWorkers;
@@ -129,7 +130,7 @@ test('train({ threads }): the ovr head on 1 and 2 threads gives the same model, 
 });
 
 test('train({ lrEmbed: 0 }): the word vectors keep their first values; with a rate they learn', async () => {
-  const opts = { train: TRAIN, embeddings: vectors, hidden: 10, seed: 4, patience: 5 };
+  const opts = { train: TRAIN, embeddings: vectors, hidden: 10, buckets: TEST_BUCKETS, seed: 4, patience: 5 };
   const rows = async (epochs: number, lrEmbed?: number) => Array.from((await ner.train({ ...opts, epochs, lrEmbed })).words.rows);
   assert.deepEqual(await rows(2, 0), await rows(1, 0), 'the own rows changed with --lr-embed 0');
   assert.notDeepEqual(await rows(2), await rows(1), 'the own rows did not learn with the default rate');

@@ -19,7 +19,7 @@ import { type Dims, lossAndGrad, probabilities, sigmoid } from '../src/model/mod
 import { WindowScorer } from '../src/predict/fast-scorer.js';
 import { Rng } from '../src/rng.js';
 import { predictProbabilities } from './helpers/reference.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const labels = makeLabels('logistic', ['LOC', 'PER'], 'IOBES'); // O B-LOC I-LOC E-LOC S-LOC B-PER I-PER E-PER S-PER
@@ -89,7 +89,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-logistic-'));
 process.env.NER_CACHE_DIR = path.join(tmp, 'cache');
 const vectors = path.join(tmp, 'tiny.txt');
 writeTinyVectors(vectors);
-const trained = ner.train({ train: path.join(ROOT, 'data/demo/train.conll'), embeddings: vectors, epochs: 2, hidden: 12, head: 'logistic', seed: 4 });
+const trained = ner.train({ train: path.join(ROOT, 'data/demo/train.conll'), embeddings: vectors, epochs: 2, hidden: 12, buckets: TEST_BUCKETS, head: 'logistic', seed: 4 });
 
 test('a trained logistic model: the fast scorer gives the reference σ(s_k); the model file round trip tags the same', async () => {
   const model = await trained;

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { guardRun } from '../src/io/outputs.js';
 import { readModelFile } from '../src/io/model-io.js';
 import { readCheckpoint } from '../src/train/checkpoint.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -29,10 +29,10 @@ writeTinyVectors(EMB);
 fs.copyFileSync(TRAIN, at('t.conll'));
 fs.copyFileSync(DEV, at('d.conll'));
 
-const base = ['--train', 't.conll', '--dev', 'd.conll', '--embeddings', 'emb.txt', '--hidden', '20', '--seed', '3'];
+const base = ['--train', 't.conll', '--dev', 'd.conll', '--embeddings', 'emb.txt', '--hidden', '20', ...TEST_BUCKETS_ARGS, '--seed', '3'];
 const quick = [...base, '--epochs', '2', '-q'];
-/** Long enough to interrupt after the second epoch: 10 epochs of 50-300 ms. */
-const long = ['train', ...base, '--hidden', '100', '--epochs', '10', '--patience', '100'];
+/** Long enough to interrupt after the second epoch: 10 epochs of about 0.3 s. */
+const long = ['train', ...base, '--epochs', '10', '--patience', '100'];
 const eight = long.map((a) => (a === '10' ? '8' : a));
 
 function ner(args: string[], stdio?: ('pipe' | 'ignore' | number)[]) {

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { guardRun } from '../src/io/outputs.js';
+import { TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -59,7 +60,7 @@ const SENTENCES = [
   'John B-PER\nand O\nMary B-PER\nvisited O\nParis B-LOC\n',
 ];
 const TRAIN = SENTENCES.join('\n');
-const quick = ['--embeddings', 'e.txt', '--epochs', '2', '--hidden', '8', '-q'];
+const quick = ['--embeddings', 'e.txt', '--epochs', '2', '--hidden', '8', ...TEST_BUCKETS_ARGS, '-q'];
 const train = (file: string, ...more: string[]) => ['train', '--train', file, ...quick, '--output', 'out.json', ...more];
 
 test.before(() => {

@@ -15,7 +15,7 @@ import { loadEmbeddings } from '../src/embeddings/embeddings.js';
 import { serialiseModel } from '../src/io/model-io.js';
 import { DEFAULT_CONFIG, type ModelConfig } from '../src/model/ner-model.js';
 import { train } from '../src/train/train.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS, TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-resume-'));
@@ -25,7 +25,7 @@ const DEV = path.join(ROOT, 'data/demo/dev.conll');
 const EMB = path.join(tmp, 'emb.txt');
 writeTinyVectors(EMB);
 
-const config: ModelConfig = { ...DEFAULT_CONFIG, hidden: 20, epochs: 4, patience: 10, wordDropout: 0.1, seed: 5 };
+const config: ModelConfig = { ...DEFAULT_CONFIG, hidden: 20, buckets: TEST_BUCKETS, epochs: 4, patience: 10, wordDropout: 0.1, seed: 5 };
 
 test('library: stop at any step, checkpoint, resume → the same model as an uninterrupted run', async () => {
   const emb = await loadEmbeddings(EMB, { cacheDir: tmp });
@@ -52,7 +52,9 @@ function ner(args: string[]) {
 }
 
 test('CLI: SIGINT saves a checkpoint and exits 130; --resume finishes with the same model file', async () => {
-  const args = ['train', '--train', TRAIN, '--dev', DEV, '--embeddings', EMB, '--epochs', '60', '--patience', '100', '--hidden', '100', '--seed', '9'];
+  // 8 epochs of about 0.3 s: the interrupt after the second leaves six to cut into; H = 20, not the
+  // default 100, so a resume that took any option from the defaults instead of the checkpoint shows
+  const args = ['train', '--train', TRAIN, '--dev', DEV, '--embeddings', EMB, '--epochs', '8', '--patience', '100', '--hidden', '20', ...TEST_BUCKETS_ARGS, '--seed', '9'];
   const whole = path.join(tmp, 'whole.json');
   assert.equal(ner([...args, '-q', '--output', whole]).status, 0);
 

@@ -8,7 +8,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -27,7 +27,7 @@ import { startServer, type RunningServer, type ServeOptions } from '../src/serve
 import { MAPPING_TEMPLATE } from '../src/serve/doccano.js';
 import { versionName } from '../src/serve/model-holder.js';
 import { isLoopback } from '../src/io/http.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS } from './tiny-vectors.js';
 import { OffsetMap, type OffsetUnit } from '../src/data/formats/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -56,8 +56,8 @@ function longText(tokens: number): string {
 before(async () => {
   writeTinyVectors(vectors);
   const TRAIN = path.join(ROOT, 'data/demo/train.conll');
-  modelA = await ner.train({ train: TRAIN, embeddings: vectors, epochs: 2, hidden: 20, seed: 3 });
-  modelB = await ner.train({ train: TRAIN, embeddings: vectors, epochs: 1, hidden: 12, seed: 4, head: 'ovr' });
+  modelA = await ner.train({ train: TRAIN, embeddings: vectors, epochs: 2, hidden: 20, buckets: TEST_BUCKETS, seed: 3 });
+  modelB = await ner.train({ train: TRAIN, embeddings: vectors, epochs: 1, hidden: 12, buckets: TEST_BUCKETS, seed: 4, head: 'ovr' });
   ner.saveModel(modelA, fileA);
   ner.saveModel(modelB, fileB);
   textA = fs.readFileSync(fileA, 'utf8');
@@ -94,6 +94,19 @@ function expected(model: NerModel, text: string, minProb = 0, unit: OffsetUnit =
     jsonEntity(text.slice(e.start, e.end), e.type, map.fromUtf16(e.start, unit), map.fromUtf16(e.end, unit), e.prob)));
 }
 
+/** `ner args` with `input` on stdin, without blocking the event loop (the servers under test share it). */
+function run(args: string[], input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ner.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (b) => (stdout += b));
+  child.stderr.on('data', (b) => (stderr += b));
+  child.stdin.end(input);
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
 const TEXT = 'Peter Blackburn visited the European Commission in Brussels on Thursday with Werner Zwingmann of Germany.';
 
 test('POST /tag: one text, several, documents with ids; the entities of ner tag --format json', async () => {
@@ -111,7 +124,9 @@ test('POST /tag: one text, several, documents with ids; the entities of ner tag 
   assert.ok(s.lines.some((l) => /^POST \/tag 200 \d+ tokens [\d.]+ ms$/.test(l)), s.lines.join('\n'));
   // what the command line gives, offsets in code points by default, UTF-16 units when asked
   const emoji = `😀 ${TEXT}\nAnd 🎉 ${TEXT}`;
-  const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin/ner.js'), 'tag', '--model', fileA, '--format', 'json', '-q'], { input: emoji, encoding: 'utf8' });
+  // asynchronously: a spawnSync blocks this process's event loop, and a block longer than the server's
+  // keep-alive (5 s, under load) lets the server close the socket fetch reuses next (ECONNRESET)
+  const cli = await run(['tag', '--model', fileA, '--format', 'json', '-q'], emoji);
   assert.equal(cli.status, 0, cli.stderr);
   const served = await call(`${s.url}/tag`, 'POST', { text: emoji });
   assert.deepEqual(served.json.entities, JSON.parse(cli.stdout));

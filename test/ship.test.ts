@@ -14,7 +14,7 @@ import { readConll } from '../src/data/conll.js';
 import { loadEmbeddings } from '../src/embeddings/embeddings.js';
 import { fromHalf, toHalf } from '../src/embeddings/packaged.js';
 import { DEMO, evaluate, loadModel, NER_VERSION, packageModel, readModelFile, saveModel, tag } from '../src/index.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -33,7 +33,7 @@ function ner(args: string[], env: Record<string, string> = {}, cwd = tmp) {
 before(() => {
   fs.mkdirSync(path.dirname(vectors));
   writeTinyVectors(vectors);
-  const r = ner(['train', '--embeddings', vectors, '--epochs', '3', '--hidden', '20', '-q', '--output', model]);
+  const r = ner(['train', '--embeddings', vectors, '--epochs', '3', '--hidden', '20', ...TEST_BUCKETS_ARGS, '-q', '--output', model]);
   assert.equal(r.code, 0, r.stderr);
 });
 
@@ -189,7 +189,7 @@ test('one embeddings line per command, with the counts written one way', () => {
 
 test('train --max-words N: the model records the cap, and tag reads the same N words', () => {
   const capped = at('capped.json');
-  const r = ner(['train', '--embeddings', vectors, '--max-words', '50', '--epochs', '1', '--hidden', '8', '-q', '--output', capped]);
+  const r = ner(['train', '--embeddings', vectors, '--max-words', '50', '--epochs', '1', '--hidden', '8', ...TEST_BUCKETS_ARGS, '-q', '--output', capped]);
   assert.equal(r.code, 0, r.stderr);
   const info = readModelFile(capped).embeddings;
   assert.equal(info.maxWords, 50);

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConll } from '../src/data/conll.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -23,7 +23,7 @@ function setup(): { model: string; emb: string; text: string } {
   writeTinyVectors(emb);
   const sentences = readConll(TRAIN).sentences.map((s) => s.tokens);
   const model = path.join(tmp, 'm.json');
-  const r = spawnSync(process.execPath, [BIN, 'train', '--embeddings', emb, '--epochs', '2', '--hidden', '20', '-q', '--output', model], { cwd: ROOT, encoding: 'utf8', env });
+  const r = spawnSync(process.execPath, [BIN, 'train', '--embeddings', emb, '--epochs', '2', '--hidden', '20', ...TEST_BUCKETS_ARGS, '-q', '--output', model], { cwd: ROOT, encoding: 'utf8', env });
   assert.equal(r.status, 0, r.stderr);
   return { model, emb, text: sentences.map((s) => s.join(' ')).join('\n') + '\n' };
 }

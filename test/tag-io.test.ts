@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -34,7 +34,7 @@ function write(name: string, content: string): string {
 before(() => {
   const emb = path.join(tmp, 'emb.txt');
   writeTinyVectors(emb);
-  const r = spawnSync(process.execPath, [BIN, 'train', '--embeddings', emb, '--epochs', '3', '--hidden', '20', '-q', '--output', model], { cwd: ROOT, encoding: 'utf8', env });
+  const r = spawnSync(process.execPath, [BIN, 'train', '--embeddings', emb, '--epochs', '3', '--hidden', '20', ...TEST_BUCKETS_ARGS, '-q', '--output', model], { cwd: ROOT, encoding: 'utf8', env });
   assert.equal(r.status, 0, r.stderr);
 });
 

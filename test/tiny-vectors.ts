@@ -23,3 +23,11 @@ export function writeTinyVectors(file: string): void {
   }
   fs.writeFileSync(file, lines.join('\n') + '\n');
 }
+
+/**
+ * Rows of the hashed n-gram table for the tests' models. The default 65,536 rows make each model file and
+ * checkpoint about 6 MB, and writing both after every epoch took most of a demo training's time (and
+ * reading the model most of a `ner tag`'s). Tests about the default configuration keep the default.
+ */
+export const TEST_BUCKETS = 1024;
+export const TEST_BUCKETS_ARGS = ['--buckets', String(TEST_BUCKETS)];

@@ -12,7 +12,7 @@ import { readConll } from '../src/data/conll.js';
 import { loadEmbeddings } from '../src/embeddings/embeddings.js';
 import { DEFAULT_CONFIG, type ModelConfig } from '../src/model/ner-model.js';
 import { train } from '../src/train/train.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ner-train-'));
@@ -20,7 +20,7 @@ const EMB = path.join(tmp, 'emb.txt');
 writeTinyVectors(EMB);
 const corpus = readConll(path.join(ROOT, 'data/demo/train.conll'));
 const dev = readConll(path.join(ROOT, 'data/demo/dev.conll'));
-const base: ModelConfig = { ...DEFAULT_CONFIG, hidden: 8, seed: 2 };
+const base: ModelConfig = { ...DEFAULT_CONFIG, hidden: 8, buckets: TEST_BUCKETS, seed: 2 };
 
 // With a learning rate of 1e-9 the parameters hardly move, so every epoch's dev F1 is the first one's:
 // no epoch after the first is better.

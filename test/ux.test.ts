@@ -18,7 +18,7 @@ import { formatConlleval } from '../src/eval/conlleval.js';
 import { evaluate as scoreTags } from '../src/eval/metrics.js';
 import { loadModel } from '../src/index.js';
 import { tokenize } from '../src/data/tokenize.js';
-import { writeTinyVectors } from './tiny-vectors.js';
+import { writeTinyVectors, TEST_BUCKETS_ARGS } from './tiny-vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/ner.js');
@@ -38,7 +38,7 @@ function ner(args: string[], opts: { input?: string; env?: Record<string, string
 
 before(() => {
   writeTinyVectors(vectors);
-  const r = ner(['train', '--embeddings', vectors, '--epochs', '3', '--hidden', '20', '--seed', '3', '-q', '--output', model]);
+  const r = ner(['train', '--embeddings', vectors, '--epochs', '3', '--hidden', '20', ...TEST_BUCKETS_ARGS, '--seed', '3', '-q', '--output', model]);
   assert.equal(r.code, 0, r.stderr);
 });
 
