@@ -31,9 +31,11 @@ fs.copyFileSync(DEV, at('d.conll'));
 
 const base = ['--train', 't.conll', '--dev', 'd.conll', '--embeddings', 'emb.txt', '--hidden', '20', ...TEST_BUCKETS_ARGS, '--seed', '3'];
 const quick = [...base, '--epochs', '2', '-q'];
-/** Long enough to interrupt after the second epoch: 10 epochs of about 0.3 s. */
-const long = ['train', ...base, '--epochs', '10', '--patience', '100'];
-const eight = long.map((a) => (a === '10' ? '8' : a));
+/** Long enough to interrupt after the second epoch: LONG epochs of about 0.1 s (the signal comes
+ *  while the rest, over a second, runs). */
+const LONG = 16;
+const long = ['train', ...base, '--epochs', String(LONG), '--patience', '100'];
+const shorter = long.map((a) => (a === String(LONG) ? String(LONG - 2) : a));
 
 function ner(args: string[], stdio?: ('pipe' | 'ignore' | number)[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: ENV, stdio });
@@ -145,17 +147,17 @@ test('item 4: Ctrl-C never replaces an existing model with a partial one; the be
   // resuming finishes the run: the finished model replaces keep.json, the partial one is removed
   const done = ner(['train', '--resume', 'keep.json.ckpt', '-q']);
   assert.equal(done.code, 0, done.stderr);
-  assert.equal(readModelFile(at('keep.json')).history.length, 10);
+  assert.equal(readModelFile(at('keep.json')).history.length, LONG);
   assert.ok(!fs.existsSync(at('keep.partial.json')) && !fs.existsSync(at('keep.json.ckpt')));
 });
 
 test('item 4: kill -9 after some epochs leaves a complete model at --output, and the checkpoint resumes to the uninterrupted model', async () => {
-  assert.equal(ner([...eight, '-q', '-o', 'whole.json']).code, 0);
-  const args = [...eight, '-o', 'killed.json'];
+  assert.equal(ner([...shorter, '-q', '-o', 'whole.json']).code, 0);
+  const args = [...shorter, '-o', 'killed.json'];
   const r = await interrupt(args, 'SIGKILL', 3);
   assert.equal(r.sig, 'SIGKILL');
   const m = readModelFile(at('killed.json')); // complete: it parses and its parameters check out
-  assert.ok(m.history.length >= 1 && m.history.length <= 8);
+  assert.ok(m.history.length >= 1 && m.history.length <= LONG - 2);
   const ckpt = readCheckpoint(at('killed.json.ckpt'));
   assert.ok(ckpt.state.epoch >= 2 && ckpt.state.step === 0);
   const done = ner(['train', '--resume', 'killed.json.ckpt', '-q']);
@@ -187,7 +189,7 @@ test('item 6: --resume refuses options that would change the run, and honours --
   refused(['train', '--resume', 'seven.json.ckpt', '--lr', '0.1', '--epochs', '3'], /--resume continues the interrupted run .*; --epochs, --lr cannot change them/);
   const r = ner(['train', '--resume', 'seven.json.ckpt', '--output', 'elsewhere.json', '-q']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(readModelFile(at('elsewhere.json')).history.length, 10);
+  assert.equal(readModelFile(at('elsewhere.json')).history.length, LONG);
   assert.ok(bytes('seven.json').equals(first), 'the original output was rewritten');
 });
 

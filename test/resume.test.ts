@@ -52,9 +52,10 @@ function ner(args: string[]) {
 }
 
 test('CLI: SIGINT saves a checkpoint and exits 130; --resume finishes with the same model file', async () => {
-  // 8 epochs of about 0.3 s: the interrupt after the second leaves six to cut into; H = 20, not the
-  // default 100, so a resume that took any option from the defaults instead of the checkpoint shows
-  const args = ['train', '--train', TRAIN, '--dev', DEV, '--embeddings', EMB, '--epochs', '8', '--patience', '100', '--hidden', '20', ...TEST_BUCKETS_ARGS, '--seed', '9'];
+  // 14 epochs of about 0.1 s: the interrupt after the second comes while twelve (over a second) run;
+  // H = 20, not the default 100, so a resume that took any option from the defaults instead of the
+  // checkpoint shows
+  const args = ['train', '--train', TRAIN, '--dev', DEV, '--embeddings', EMB, '--epochs', '14', '--patience', '100', '--hidden', '20', ...TEST_BUCKETS_ARGS, '--seed', '9'];
   const whole = path.join(tmp, 'whole.json');
   assert.equal(ner([...args, '-q', '--output', whole]).status, 0);
 
