@@ -66,8 +66,9 @@ function splitTag(t: string): [string, string] {
   return t === 'O' ? ['O', ''] : [t.slice(0, 1), t.slice(2)];
 }
 
-/** allowed[a·K + b] = 1 when tag b may follow tag a; start[b] / end[a]: may begin / end a sentence; preds[b]: b's allowed predecessors. */
-export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uint8Array; end: Uint8Array; preds: (Int32Array | null)[] } {
+/** allowed[a·K + b] = 1 when tag b may follow tag a; start[b] / end[a]: may begin / end a sentence;
+ *  sets: the distinct lists of allowed predecessors (each in tag order), setOf[b]: b's list in sets. */
+export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uint8Array; end: Uint8Array; sets: Int32Array[]; setOf: Int32Array } {
   const tags = labels.outputs;
   const K = tags.length;
   const iobes = labels.scheme === 'IOBES';
@@ -93,58 +94,62 @@ export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uin
       allowed[a * K + b] = ok ? 1 : 0;
     }
   }
-  // preds[b] = the tags that may precede b in increasing order, or null when every tag may (for viterbi)
-  const preds: (Int32Array | null)[] = [];
+  // many tags share their predecessors (O, B-X and S-X may all follow O, E-Y or S-Y): viterbi finds the
+  // best of each distinct list once per token
+  const sets: Int32Array[] = [];
+  const index = new Map<string, number>();
+  const setOf = new Int32Array(K);
   for (let b = 0; b < K; b++) {
     const from: number[] = [];
     for (let a = 0; a < K; a++) if (allowed[a * K + b]) from.push(a);
-    preds.push(from.length === K ? null : Int32Array.from(from));
+    const key = from.join(',');
+    if (!index.has(key)) {
+      index.set(key, sets.length);
+      sets.push(Int32Array.from(from));
+    }
+    setOf[b] = index.get(key)!;
   }
-  return { allowed, start, end, preds };
+  return { allowed, start, end, sets, setOf };
 }
 
 /**
  * Most probable legal tag sequence. logP: N×K log-probabilities. Each step takes, for every tag b, the
- * best-scoring allowed predecessor (the first in tag order on a tie). Most tags may follow any tag, so
- * their best predecessor is the best tag overall, found once per step; the rest (I-X, E-X) look only at
- * their few allowed predecessors, in tag order: the same choices as trying every pair.
+ * best-scoring allowed predecessor (the first in tag order on a tie). The best of each distinct list of
+ * predecessors is found once per step, in tag order: the same choices as trying every pair.
  */
 export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType<typeof transitions>): Int32Array {
   const path = new Int32Array(N);
   if (N === 0) return path;
-  const preds = tr.preds;
+  const { sets, setOf } = tr;
+  const L = sets.length;
+  if (setBest.length < L) [setBest, setArg] = [new Float64Array(L), new Int32Array(L)];
   let score = new Float64Array(K);
   let next = new Float64Array(K);
   const back = new Int32Array(N * K);
   for (let b = 0; b < K; b++) score[b] = tr.start[b] ? logP[b] : -Infinity;
   for (let i = 1; i < N; i++) {
-    let top = -Infinity;
-    let topArg = 0;
-    for (let a = 0; a < K; a++) {
-      if (score[a] > top) {
-        top = score[a];
-        topArg = a;
-      }
-    }
-    for (let b = 0; b < K; b++) {
-      const from = preds[b];
-      let best = top;
-      let arg = topArg;
-      if (from !== null) {
-        best = -Infinity;
-        arg = 0;
-        for (let q = 0; q < from.length; q++) {
-          const v = score[from[q]];
-          if (v > best) {
-            best = v;
-            arg = from[q];
-          }
+    for (let l = 0; l < L; l++) {
+      const from = sets[l];
+      let best = -Infinity;
+      let arg = 0;
+      for (let q = 0; q < from.length; q++) {
+        const v = score[from[q]];
+        if (v > best) {
+          best = v;
+          arg = from[q];
         }
       }
-      next[b] = best + logP[i * K + b];
-      back[i * K + b] = arg;
+      setBest[l] = best;
+      setArg[l] = arg;
     }
-    [score, next] = [next, score];
+    for (let b = 0; b < K; b++) {
+      const l = setOf[b];
+      next[b] = setBest[l] + logP[i * K + b];
+      back[i * K + b] = setArg[l];
+    }
+    const t = score;
+    score = next;
+    next = t;
   }
   let best = -Infinity;
   let arg = 0;
@@ -159,6 +164,10 @@ export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType
   for (let i = N - 1; i > 0; i--) path[i - 1] = back[i * K + path[i]];
   return path;
 }
+
+// viterbi's best score and predecessor of each list of predecessors, at one step
+let setBest = new Float64Array(0);
+let setArg = new Int32Array(0);
 
 /**
  * Per-token probabilities P (N×K, σ(s) for ovr and logistic, softmax(s) for softmax) → entity spans with a

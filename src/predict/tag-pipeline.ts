@@ -17,7 +17,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Embeddings } from '../embeddings/embeddings.js';
 import { NerError } from '../errors.js';
-import type { Encoded } from '../model/features.js';
+import { type Encoded, firstFormId } from '../model/features.js';
 import { type Subwords, gramsOf } from '../model/subword.js';
 import { WindowScorer } from './fast-scorer.js';
 import { type Decoded, chooseOutputs, spansOfChoice, tagOutputs, transitions } from '../model/labels.js';
@@ -46,6 +46,7 @@ interface Job {
   gramIds: Int32Array; // subword models: the word ids whose n-gram rows come with this batch
   gramEnds: Int32Array; // where each one's rows end in gramRows
   gramRows: Int32Array;
+  formsCleared: number; // the calling side's words.formsCleared: ids of forms found nowhere start over when it changes
 }
 
 /** chooseOutputs for every token of a batch, and the scorer's cache figures. */
@@ -65,15 +66,18 @@ export class TagPipeline implements BatchTagger {
   private readonly worker: Worker;
   private readonly encoder: WordEncoder;
   private readonly sent: Uint8Array; // pretrained row r has been sent
-  private readonly gramsSent = new Set<number>(); // word ids whose n-gram rows have been sent
+  private gramsSent: Uint8Array; // word id → its n-gram rows have been sent (1)
+  private formsCleared: number; // model.words.formsCleared when gramsSent was started
   private readonly pending = new Map<number, { resolve: (a: Answer) => void; reject: (e: Error) => void }>();
   private seq = 0;
   private failure: Error | null = null;
   private stats = { capacity: 0, fills: 0 };
 
+  /** maxForms: the forms found nowhere kept between batches (predict.ts MAX_FORMS). */
   constructor(
     private readonly model: NerModel,
     budgetBytes?: number,
+    maxForms?: number,
   ) {
     const { words, packed: _packed, features: _features, ...rest } = model; // a packaged model's vectors stay here: rows are sent as needed; the feature rules run here
     // the model's own rows (13 MB with --fine-tune), moved into shared memory, which the thread reads
@@ -85,8 +89,10 @@ export class TagPipeline implements BatchTagger {
     }
     const sub = words.sub ? { ...words.sub, grams: new Map() } : undefined;
     const part: ModelPart = { model: rest, d: words.d, keys: words.keys.length, rows: words.rows, pretrained: words.emb ? words.emb.count : 0, budgetBytes: budgetBytes ?? 32 * 2 ** 20, ...(sub ? { sub } : {}) };
-    this.encoder = new WordEncoder(words, model.features);
+    this.encoder = new WordEncoder(words, model.features, maxForms);
     this.sent = new Uint8Array(part.pretrained);
+    this.gramsSent = new Uint8Array(sub ? firstFormId(words) : 0);
+    this.formsCleared = words.formsCleared ?? 0;
     this.worker = new Worker(new URL(import.meta.url), { workerData: { kind: KIND, part }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.unref(); // idle, it never keeps the process alive
     const failed = (what: string) => new NerError(`the tagger's second thread ${what}`, 'run ner tag again with --threads 1');
@@ -141,6 +147,11 @@ export class TagPipeline implements BatchTagger {
     const gramIds: number[] = [];
     const gramEnds: number[] = [];
     const gramRows: number[] = [];
+    const formsCleared = words.formsCleared ?? 0;
+    if (formsCleared !== this.formsCleared) {
+      this.gramsSent.fill(0, firstFormId(words)); // those ids are other forms now
+      this.formsCleared = formsCleared;
+    }
     for (let i = 0; i < e.N; i++) {
       const id = e.word[i];
       const r = id - V;
@@ -148,8 +159,13 @@ export class TagPipeline implements BatchTagger {
         this.sent[r] = 1;
         fresh.push(r);
       }
-      if (words.sub && !this.gramsSent.has(id)) {
-        this.gramsSent.add(id);
+      if (words.sub && this.gramsSent[id] !== 1) {
+        if (id >= this.gramsSent.length) {
+          const grown = new Uint8Array(Math.max(id + 1, Math.ceil(this.gramsSent.length * 1.25)));
+          grown.set(this.gramsSent);
+          this.gramsSent = grown;
+        }
+        this.gramsSent[id] = 1;
         gramIds.push(id);
         gramRows.push(...gramsOf(words.sub, id));
         gramEnds.push(gramRows.length);
@@ -157,7 +173,7 @@ export class TagPipeline implements BatchTagger {
     }
     const newRows = new Float32Array(fresh.length * d);
     fresh.forEach((r, k) => words.emb!.readRow(r, newRows, k * d));
-    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows, gramIds: Int32Array.from(gramIds), gramEnds: Int32Array.from(gramEnds), gramRows: Int32Array.from(gramRows) };
+    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows, gramIds: Int32Array.from(gramIds), gramEnds: Int32Array.from(gramEnds), gramRows: Int32Array.from(gramRows), formsCleared };
   }
 
   /** The thread's scorer cache: words it holds at most, and word products computed so far. */
@@ -204,7 +220,7 @@ function serve(part: ModelPart): void {
       throw new Error(`pretrained row ${r} was never sent`);
     },
   } as unknown as Embeddings;
-  const words = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
+  const words: NerModel['words'] = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
   const model = { ...part.model, words } as NerModel;
   const scorer = new WindowScorer(model, part.budgetBytes);
   const tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
@@ -219,6 +235,11 @@ function serve(part: ModelPart): void {
       }
       near.rows.set(job.newRows, held * d);
       for (let k = 0; k < job.newIds.length; k++) near.slot[job.newIds[k]] = held++;
+      if (job.formsCleared !== (words.formsCleared ?? 0)) {
+        // the ids of forms found nowhere start over: their n-grams go, and the scorer forgets their products
+        for (const id of part.sub!.grams.keys()) if (id >= V + part.pretrained) part.sub!.grams.delete(id);
+        words.formsCleared = job.formsCleared;
+      }
       for (let k = 0; k < job.gramIds.length; k++) part.sub!.grams.set(job.gramIds[k], job.gramRows.slice(k ? job.gramEnds[k - 1] : 0, job.gramEnds[k]));
       const { e } = job;
       const P = scorer.probabilities(e);
