@@ -385,7 +385,8 @@ export class WindowScorer {
     const w = (P - 1) / 2;
     const { word, sentStart, sentEnd } = enc;
     const { codes, rowOf, tokCode } = this;
-    if (1 + this.nCombos + (i1 - i0) * P > this.comboCap) {
+    // (a table that holds every combination is never emptied)
+    if (codes > CHUNK && 1 + this.nCombos + (i1 - i0) * P > this.comboCap) {
       rowOf.fill(0);
       this.nCombos = 0;
     }
