@@ -123,9 +123,10 @@ export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType
   const { sets, setOf } = tr;
   const L = sets.length;
   if (setBest.length < L) [setBest, setArg] = [new Float64Array(L), new Int32Array(L)];
-  let score = new Float64Array(K);
-  let next = new Float64Array(K);
-  const back = new Int32Array(N * K);
+  if (scoreA.length < K) [scoreA, scoreB] = [new Float64Array(K), new Float64Array(K)];
+  if (back.length < N * K) back = new Int32Array(2 * N * K);
+  let score = scoreA;
+  let next = scoreB;
   for (let b = 0; b < K; b++) score[b] = tr.start[b] ? logP[b] : -Infinity;
   for (let i = 1; i < N; i++) {
     for (let l = 0; l < L; l++) {
@@ -165,9 +166,14 @@ export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType
   return path;
 }
 
-// viterbi's best score and predecessor of each list of predecessors, at one step
+// viterbi's scratch (kept across calls: it runs once per sentence): the best score and predecessor of each
+// list of predecessors at one step, the scores of each tag at two steps, each step's choices (back)
 let setBest = new Float64Array(0);
 let setArg = new Int32Array(0);
+let scoreA = new Float64Array(0);
+let scoreB = new Float64Array(0);
+let back = new Int32Array(0);
+let logScratch = new Float64Array(0); // chooseOutputs' log-probabilities
 
 /**
  * Per-token probabilities P (N×K, σ(s) for ovr and logistic, softmax(s) for softmax) → entity spans with a
@@ -198,7 +204,8 @@ export function chooseOutputs(labels: LabelSet, P: Float64Array, N: number, choi
       prob[i] = p >= threshold ? p : 1 - p;
     }
   } else {
-    const logP = new Float64Array(N * K);
+    if (logScratch.length < N * K) logScratch = new Float64Array(2 * N * K);
+    const logP = logScratch;
     for (let i = 0; i < N * K; i++) logP[i] = Math.log(Math.max(P[i], 1e-300));
     const path = viterbi(logP, N, K, tr ?? transitions(labels));
     for (let i = 0; i < N; i++) {
