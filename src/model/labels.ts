@@ -11,7 +11,7 @@
 //             Viterbi over log σ(s_k) (model.ts's probabilities says why they are not normalised).
 
 import type { Head } from './model.js';
-import { type Span, encodeSpans, spansFromTags } from '../data/tags.js';
+import { type ParsedTag, type Span, encodeSpans, parseTag, spansFromTags, spansOfParsed } from '../data/tags.js';
 
 export type TargetScheme = 'BIO' | 'IOBES';
 
@@ -215,11 +215,19 @@ export function chooseOutputs(labels: LabelSet, P: Float64Array, N: number, choi
   }
 }
 
+const parsedOutputs = new WeakMap<LabelSet, ParsedTag[]>(); // spansOfChoice's tags of each output
+
 /** The entity spans of chooseOutputs' choices, each with the mean probability of its tokens' choices. */
 export function spansOfChoice(labels: LabelSet, choice: Int32Array, prob: Float64Array): Decoded['spans'] {
-  const ovr = labels.head === 'ovr';
-  const chosen = Array.from(choice, (c) => (ovr ? (c < 0 ? 'O' : `I-${labels.types[c]}`) : labels.outputs[c]));
-  return spansFromTags(chosen).map((s) => {
+  let tags = parsedOutputs.get(labels);
+  if (!tags) {
+    // ovr: −1 is O, type c is I-type; the other heads: the output's tag. Kept at index c + 1.
+    const ovr = labels.head === 'ovr';
+    tags = [parseTag('O'), ...(ovr ? labels.types.map((t) => parseTag(`I-${t}`)) : labels.outputs.map(parseTag))];
+    parsedOutputs.set(labels, tags);
+  }
+  const parsed = tags;
+  return spansOfParsed(choice.length, (i) => parsed[choice[i] + 1]).map((s) => {
     let m = 0;
     for (let i = s.start; i < s.end; i++) m += prob[i];
     return { ...s, prob: m / (s.end - s.start) };
