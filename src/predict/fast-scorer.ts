@@ -432,9 +432,11 @@ export class WindowScorer {
       kernels.part(...partArgs(p1, plan, B, nFills));
       const S0 = p0.S;
       const S1 = p1.S;
-      for (let i = 0, o = (i0 - from) * K; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = c[k] + S0[i + k] + S1[i + k];
+      const o = (i0 - from) * K;
+      for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = c[k] + S0[i + k] + S1[i + k];
+      const chunk = Pout.subarray(o, o + B * K);
+      probabilities(dims, chunk, B, chunk); // from the scores, in place (while they are in the cache)
     }
-    probabilities(dims, Pout, N, Pout); // the scores S, in place
     return Pout;
   }
 }
