@@ -7,10 +7,10 @@
 // not been sent before (as float32, the values the scorer would read itself), so the thread needs no
 // embeddings: its word table has the model's own rows and the rows it was sent (with subword vectors, also
 // the n-gram table and the n-gram rows of each word id the first time it comes). The thread runs a
-// Tagger's scorer on each batch in the order they come, then the numeric half of decoding (the output
-// chosen for each token, and its probability: labels.ts chooseOutputs), and answers with those; the
-// calling thread makes the spans (spansOfChoice). The same scorer on the same batches in the same order,
-// and the same decoding: the same spans as a Tagger on one thread.
+// Tagger's scorer on each batch in the order they come and answers with the probabilities; the calling
+// thread decodes them (labels.ts chooseOutputs, Viterbi, then spansOfChoice): the scorer is the larger
+// half of the work, so the decoding goes to the thread that has time to spare. The same scorer on the
+// same batches in the same order, and the same decoding: the same spans as a Tagger on one thread.
 //
 // This file is both the thread's code (run by `new Worker`) and the calling side (TagPipeline).
 
@@ -49,11 +49,10 @@ interface Job {
   formsCleared: number; // the calling side's words.formsCleared: ids of forms found nowhere start over when it changes
 }
 
-/** chooseOutputs for every token of a batch, and the scorer's cache figures. */
+/** The output probabilities of every token of a batch (N × K), and the scorer's cache figures. */
 interface Answer {
   seq: number;
-  choice: Int32Array;
-  prob: Float64Array;
+  P: Float64Array;
   fills: number;
   capacity: number;
   error?: string;
@@ -72,6 +71,7 @@ export class TagPipeline implements BatchTagger {
   private seq = 0;
   private failure: Error | null = null;
   private stats = { capacity: 0, fills: 0 };
+  private readonly tr: ReturnType<typeof transitions> | undefined;
 
   /** maxForms: the forms found nowhere kept between batches (predict.ts MAX_FORMS). */
   constructor(
@@ -90,6 +90,7 @@ export class TagPipeline implements BatchTagger {
     const sub = words.sub ? { ...words.sub, grams: new Map() } : undefined;
     const part: ModelPart = { model: rest, d: words.d, keys: words.keys.length, rows: words.rows, pretrained: words.emb ? words.emb.count : 0, budgetBytes: budgetBytes ?? 32 * 2 ** 20, ...(sub ? { sub } : {}) };
     this.encoder = new WordEncoder(words, model.features, maxForms);
+    this.tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
     this.sent = new Uint8Array(part.pretrained);
     this.gramsSent = new Uint8Array(sub ? firstFormId(words) : 0);
     this.formsCleared = words.formsCleared ?? 0;
@@ -129,10 +130,17 @@ export class TagPipeline implements BatchTagger {
       this.worker.postMessage(job, moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows, job.gramIds, job.gramEnds, job.gramRows, ...(job.e.feat ? [job.e.feat] : [])));
     }).then((a) => {
       this.stats = { capacity: a.capacity, fills: a.fills };
+      const { labels, config } = this.model;
+      const K = labels.outputs.length;
+      const N = a.P.length / K;
+      const choice = new Int32Array(N);
+      const prob = new Float64Array(N);
       const out: Pick<Decoded, 'spans'>[] = [];
       for (let s = 0, o = 0; s < sentences.length; o += sentences[s].length, s++) {
-        const end = o + sentences[s].length;
-        out.push({ spans: spansOfChoice(this.model.labels, a.choice.subarray(o, end), a.prob.subarray(o, end)) });
+        const n = sentences[s].length;
+        const [c, p] = [choice.subarray(o, o + n), prob.subarray(o, o + n)];
+        chooseOutputs(labels, a.P.subarray(o * K, (o + n) * K), n, c, p, config.threshold, this.tr);
+        out.push({ spans: spansOfChoice(labels, c, p) });
       }
       return out;
     });
@@ -223,8 +231,6 @@ function serve(part: ModelPart): void {
   const words: NerModel['words'] = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
   const model = { ...part.model, words } as NerModel;
   const scorer = new WindowScorer(model, part.budgetBytes);
-  const tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
-  const K = model.dims.K;
   parentPort!.on('message', (job: Job) => {
     try {
       // the rows sent with this batch join the table (grown by doubling)
@@ -241,15 +247,8 @@ function serve(part: ModelPart): void {
         words.formsCleared = job.formsCleared;
       }
       for (let k = 0; k < job.gramIds.length; k++) part.sub!.grams.set(job.gramIds[k], job.gramRows.slice(k ? job.gramEnds[k - 1] : 0, job.gramEnds[k]));
-      const { e } = job;
-      const P = scorer.probabilities(e);
-      const a: Answer = { seq: job.seq, choice: new Int32Array(e.N), prob: new Float64Array(e.N), fills: scorer.fills, capacity: scorer.capacity };
-      // sentence by sentence: the one starting at token o ends at e.sentEnd[o]
-      for (let o = 0; o < e.N; o = e.sentEnd[o]) {
-        const n = e.sentEnd[o] - o;
-        chooseOutputs(model.labels, P.subarray(o * K, (o + n) * K), n, a.choice.subarray(o, o + n), a.prob.subarray(o, o + n), model.config.threshold, tr);
-      }
-      parentPort!.postMessage(a, moved(a.choice, a.prob));
+      const a: Answer = { seq: job.seq, P: scorer.probabilities(job.e), fills: scorer.fills, capacity: scorer.capacity };
+      parentPort!.postMessage(a, moved(a.P));
     } catch (err) {
       parentPort!.postMessage({ seq: job.seq, error: (err as Error).message });
     }
