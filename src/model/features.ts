@@ -59,6 +59,9 @@ export interface WordTable {
    *  gets an id of its own (≥ V + |E|, by form, in `forms`) so that its ch(w) is its own. */
   sub?: Subwords;
   forms?: Map<string, number>;
+  /** How many times `forms` was emptied (clearForms): each time the ids of the forms found nowhere start
+   *  over, so whatever is kept by word id for those ids is stale. Absent: never. */
+  formsCleared?: number;
   /** Training only (withNearRows): float32 copies of the pretrained rows a corpus uses, by slot[id − V]
    *  (or −1). Gathering windows then reads a few MB, not rows scattered over the whole table. */
   near?: { slot: Int32Array; rows: Float32Array };
@@ -160,6 +163,15 @@ export function wordId(t: WordTable, token: string): { id: number; found: Found 
     noteGrams(t.sub, id, token);
   }
   return { id, found: 'unk' };
+}
+
+/** Forgets the forms found nowhere and their n-grams (a tagger bounds its memory so, between batches):
+ *  the next such forms take their ids again. */
+export function clearForms(t: WordTable): void {
+  if (!t.forms) return;
+  for (const id of t.forms.values()) t.sub?.grams.delete(id);
+  t.forms.clear();
+  t.formsCleared = (t.formsCleared ?? 0) + 1;
 }
 
 function noted(t: WordTable, id: number, key: string): object {
