@@ -58,15 +58,37 @@ test('gather: the SIMD copy into the arena equals the plain copy, with and witho
     const dropped = e.word.map((id, i) => (i % 3 === 0 ? 2 : id)); // as word dropout does
     const B = e.N;
     const idx = Array.from({ length: B }, (_, i) => (i * 5) % B);
+    let kept = new Float32Array(0);
     for (const override of [undefined, dropped]) {
       const want = new Float32Array(B * n);
       const wantIds = new Int32Array(B * 5);
-      gather(plainTable, shape, e, idx, B, want, wantIds, override);
+      const wantE = new Int32Array(B * 5);
+      gather(plainTable, shape, e, idx, B, want, wantIds, override, wantE);
       const got = wasmAlloc32(B * n);
       const gotIds = new Int32Array(B * 5);
-      gather(fast, shape, e, idx, B, got, gotIds, override);
+      const gotE = new Int32Array(B * 5);
+      gather(fast, shape, e, idx, B, got, gotIds, override, gotE);
       assert.deepEqual(gotIds, wantIds);
+      assert.deepEqual(gotE, wantE);
       assert.deepEqual(Array.from(got), Array.from(want), `casing ${useCasing}, override ${override !== undefined}`);
+      if (!override) {
+        kept = want;
+        continue;
+      }
+      // a dropped word's block: e(w) is <unk>'s row, everything after it (ch(w), one-hots) stays the word's
+      const m = n / 5;
+      let droppedBlocks = 0;
+      for (let k = 0; k < B * 5; k++) {
+        const block = (x: Float32Array, from: number, to: number) => Array.from(x.subarray(k * m + from, k * m + to));
+        assert.deepEqual(block(want, D, m), block(kept, D, m), `block ${k}: all but e(w) as without dropout`);
+        if (wantE[k] === wantIds[k]) assert.deepEqual(block(want, 0, D), block(kept, 0, D));
+        else {
+          droppedBlocks++;
+          assert.equal(wantE[k], 2);
+          assert.deepEqual(block(want, 0, D), Array.from(Float32Array.from(plainRows.subarray(2 * D, 3 * D))));
+        }
+      }
+      assert.ok(droppedBlocks > 0);
     }
   }
 });

@@ -77,3 +77,19 @@ test('training returns its WebAssembly buffers: the arena holds no more after th
   for (let i = 0; i < 2; i++) await train([corpus], dev, emb, config);
   assert.equal(wasmMemoryUsage().used, after1);
 });
+
+test("word dropout: a dropped token's ∂J/∂e(w) goes to <unk>'s row, not to the word's own row", async () => {
+  const emb = await loadEmbeddings(EMB, { cacheDir: tmp });
+  const cfg = { ...base, epochs: 1, patience: 10 };
+  const start = (await train([corpus], null, emb, { ...cfg, lrEmbed: 0 })).model.words; // rows as initialised
+  const all = (await train([corpus], null, emb, { ...cfg, wordDropout: 0.999 })).model.words;
+  const none = (await train([corpus], null, emb, { ...cfg, wordDropout: 0 })).model.words;
+  const d = start.d;
+  const moved = (w: typeof start, r: number) => w.rows.slice(r * d, (r + 1) * d).some((v, j) => v !== start.rows[r * d + j]);
+  const own = Array.from({ length: start.keys.length - 3 }, (_, i) => i + 3);
+  assert.ok(own.length >= 5, `the demo data gives words own rows (${own.length})`);
+  assert.ok(moved(all, 2) && moved(none, 2), "<unk>'s row learns");
+  assert.equal(own.filter((r) => moved(none, r)).length, own.length, 'without dropout every own row learns');
+  const movedAll = own.filter((r) => moved(all, r)).length;
+  assert.ok(movedAll <= own.length / 10, `with p = 0.999 almost no own row is in any window: ${movedAll} of ${own.length} moved`);
+});

@@ -79,6 +79,11 @@ export type TaggedEntity = Entity;
 // (the most frequent). The process stays under 300 MB peak.
 const TAG_CACHE_BYTES = 96 * 2 ** 20;
 
+// Sentences are tagged a batch at a time: at most this many tokens, or what one read of the input (64 KB,
+// about 12k tokens of English) completes, so that output starts while input still arrives. Each batch costs
+// a round trip to the second thread, so a read is one batch, not three or four.
+const BATCH_TOKENS = 16_384;
+
 /** The default --threads on this machine: 2 with two cores or more. */
 function defaultThreads(): number {
   return os.availableParallelism() >= 2 ? 2 : 1;
@@ -261,7 +266,7 @@ export async function runTag(args: string[], opts: TagOpts): Promise<void> {
         batch.push(it);
         if (it.kind !== 'sentence') continue;
         tokens += it.tokens.length;
-        if (tokens >= 4096) await flush();
+        if (tokens >= BATCH_TOKENS) await flush();
       }
       if (tokens > 0) await flush();
     }

@@ -68,7 +68,7 @@ export function trainCommand(): Command {
     .option('--fine-tune', 'also update the pretrained word vectors of the training words', D.fineTune)
     .addOption(new Option('--scheme <scheme>', 'softmax and logistic heads: tag scheme of the targets').choices(['BIO', 'IOBES']).default(D.scheme))
     .option('--min-count <n>', 'give training words without a pretrained vector their own vector from this count on', intOption('--min-count', 1), D.minCount)
-    .option('--word-dropout <p>', 'replace singleton training words by <unk> with this probability', numberOption('--word-dropout', (v) => v >= 0 && v < 1, 'a probability in [0, 1)'), D.wordDropout)
+    .option('--word-dropout <p>', "give a training token <unk>'s vector e(w) with this probability (its subword vector and features stay)", numberOption('--word-dropout', (v) => v >= 0 && v < 1, 'a probability in [0, 1)'), D.wordDropout)
     .option('--threshold <p>', 'ovr head: minimum probability for an entity', numberOption('--threshold', (v) => v > 0 && v < 1, 'a probability in (0, 1)'), D.threshold)
     .option('--entity <type>', 'train only this entity type, e.g. --entity LOC (repeatable; default: every type in the data)', collect)
     .option('--gazetteer <file>', 'phrase list, one TYPE<TAB>phrase a line: whether a token begins / is inside / ends / is a listed phrase of each type is a feature (repeatable; the phrases are kept in the model file)', collect)

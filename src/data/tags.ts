@@ -73,11 +73,17 @@ const OUTSIDE: ParsedTag = { prefix: 'O', type: '' };
  * (conlleval's sentence boundary), so no chunk runs past its end. Linear in the number of tags.
  */
 export function spansFromTags(tags: string[]): Span[] {
+  return spansOfParsed(tags.length, (i) => parseTag(tags[i]));
+}
+
+/** spansFromTags of n tags already parsed: tag(i) is token i's (a tagger's outputs are parsed once, not
+ *  once a token). */
+export function spansOfParsed(n: number, tag: (i: number) => ParsedTag): Span[] {
   const spans: Span[] = [];
   let open: Span | undefined;
   let prev = OUTSIDE;
-  for (let i = 0; i < tags.length; i++) {
-    const cur = parseTag(tags[i]);
+  for (let i = 0; i < n; i++) {
+    const cur = tag(i);
     if (open && endOfChunk(prev, cur)) {
       open.end = i;
       spans.push(open);
@@ -94,7 +100,7 @@ export function spansFromTags(tags: string[]): Span[] {
     prev = cur;
   }
   if (open) {
-    open.end = tags.length;
+    open.end = n;
     spans.push(open);
   }
   return spans;

@@ -174,6 +174,12 @@
       (i32.load (i32.add (local.get $segs) (i32.shl (i32.shr_u (local.get $e) (i32.const 10)) (i32.const 2))))
       (i32.mul (i32.and (local.get $e) (i32.const 1023)) (local.get $entryBytes))))
 
+  ;; the four lanes of v summed as (l0 + l1) + (l2 + l3)
+  (func $lanes (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
   ;; ── part ───────────────────────────────────────────────────────────────────────────────────────
   ;; Windows [0, B) of a planned chunk for one part (see the top of the file). wo[i, p]: the store entry
   ;; of window i's word at position p; co[i, p]: the row of caseT (p·C + casing) for it. Fill f (in
@@ -189,6 +195,8 @@
     (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $w4 i32)
     (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $c4 i32)
     (local $v v128) (local $acc0 v128) (local $acc1 v128) (local $u i32) (local $hh i32)
+    (local $b0 v128) (local $b1 v128) (local $c0v v128) (local $c1v v128) (local $d0 v128) (local $d1 v128)
+    (local $h0 v128) (local $h1 v128)
     (local.set $wb (i32.shl (local.get $w) (i32.const 2))) ;; bytes of one position's units
     (local.set $entryBytes (i32.mul (local.get $P) (local.get $wb)))
     (local.set $blockBytes (i32.mul (local.get $d) (local.get $wb))) ;; one position's WT
@@ -312,8 +320,63 @@
                 (local.set $j (i32.add (local.get $j) (i32.const 16)))
                 (br $anext)))))
         ;; S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j: two running sums (alternate groups of four units),
-        ;; added, then the four lanes as (l0 + l1) + (l2 + l3)
+        ;; added, then the four lanes as (l0 + l1) + (l2 + l3). Four outputs that use the same units (every
+        ;; output of the softmax and logistic heads) are summed together: each h is loaded once for them and
+        ;; the eight running sums are independent chains, with each s_k's operations in the same order.
         (local.set $k (i32.const 0))
+        (block $k4done
+          (loop $k4next
+            (br_if $k4done (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $K)))
+            (local.set $j (i32.add (local.get $kr) (i32.shl (local.get $k) (i32.const 3))))
+            (br_if $k4done (i32.eqz (i64.eq (i64.load (local.get $j)) (i64.load offset=8 (local.get $j)))))
+            (br_if $k4done (i32.eqz (i64.eq (i64.load (local.get $j)) (i64.load offset=16 (local.get $j)))))
+            (br_if $k4done (i32.eqz (i64.eq (i64.load (local.get $j)) (i64.load offset=24 (local.get $j)))))
+            (local.set $end (i32.shl (i32.load offset=4 (local.get $j)) (i32.const 2)))
+            (local.set $j (i32.shl (i32.load (local.get $j)) (i32.const 2)))
+            (local.set $u (i32.add (local.get $U) (i32.mul (local.get $k) (local.get $wb))))
+            (local.set $acc0 (v128.const i32x4 0 0 0 0)) (local.set $acc1 (v128.const i32x4 0 0 0 0))
+            (local.set $b0 (v128.const i32x4 0 0 0 0)) (local.set $b1 (v128.const i32x4 0 0 0 0))
+            (local.set $c0v (v128.const i32x4 0 0 0 0)) (local.set $c1v (v128.const i32x4 0 0 0 0))
+            (local.set $d0 (v128.const i32x4 0 0 0 0)) (local.set $d1 (v128.const i32x4 0 0 0 0))
+            (block $u4done
+              (loop $u4next
+                (br_if $u4done (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $end)))
+                (local.set $hh (i32.add (local.get $h) (local.get $j)))
+                (local.set $h0 (v128.load (local.get $hh)))
+                (local.set $h1 (v128.load offset=16 (local.get $hh)))
+                (local.set $hh (i32.add (local.get $u) (local.get $j)))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load (local.get $hh)) (local.get $h0))))
+                (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (v128.load offset=16 (local.get $hh)) (local.get $h1))))
+                (local.set $hh (i32.add (local.get $hh) (local.get $wb)))
+                (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (v128.load (local.get $hh)) (local.get $h0))))
+                (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul (v128.load offset=16 (local.get $hh)) (local.get $h1))))
+                (local.set $hh (i32.add (local.get $hh) (local.get $wb)))
+                (local.set $c0v (f32x4.add (local.get $c0v) (f32x4.mul (v128.load (local.get $hh)) (local.get $h0))))
+                (local.set $c1v (f32x4.add (local.get $c1v) (f32x4.mul (v128.load offset=16 (local.get $hh)) (local.get $h1))))
+                (local.set $hh (i32.add (local.get $hh) (local.get $wb)))
+                (local.set $d0 (f32x4.add (local.get $d0) (f32x4.mul (v128.load (local.get $hh)) (local.get $h0))))
+                (local.set $d1 (f32x4.add (local.get $d1) (f32x4.mul (v128.load offset=16 (local.get $hh)) (local.get $h1))))
+                (local.set $j (i32.add (local.get $j) (i32.const 32)))
+                (br $u4next)))
+            (if (i32.lt_u (local.get $j) (local.get $end))
+              (then
+                (local.set $h0 (v128.load (i32.add (local.get $h) (local.get $j))))
+                (local.set $hh (i32.add (local.get $u) (local.get $j)))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load (local.get $hh)) (local.get $h0))))
+                (local.set $hh (i32.add (local.get $hh) (local.get $wb)))
+                (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (v128.load (local.get $hh)) (local.get $h0))))
+                (local.set $hh (i32.add (local.get $hh) (local.get $wb)))
+                (local.set $c0v (f32x4.add (local.get $c0v) (f32x4.mul (v128.load (local.get $hh)) (local.get $h0))))
+                (local.set $hh (i32.add (local.get $hh) (local.get $wb)))
+                (local.set $d0 (f32x4.add (local.get $d0) (f32x4.mul (v128.load (local.get $hh)) (local.get $h0))))))
+            (local.set $hh (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))
+            (f32.store (local.get $hh) (call $lanes (f32x4.add (local.get $acc0) (local.get $acc1))))
+            (f32.store offset=4 (local.get $hh) (call $lanes (f32x4.add (local.get $b0) (local.get $b1))))
+            (f32.store offset=8 (local.get $hh) (call $lanes (f32x4.add (local.get $c0v) (local.get $c1v))))
+            (f32.store offset=12 (local.get $hh) (call $lanes (f32x4.add (local.get $d0) (local.get $d1))))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $k4next)))
+        ;; the other outputs one at a time
         (block $kdone
           (loop $knext
             (br_if $kdone (i32.ge_u (local.get $k) (local.get $K)))
@@ -334,11 +397,8 @@
               (then
                 (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load (i32.add (local.get $u) (local.get $j)))
                   (v128.load (i32.add (local.get $h) (local.get $j))))))))
-            (local.set $v (f32x4.add (local.get $acc0) (local.get $acc1)))
             (f32.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2)))
-              (f32.add
-                (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
-                (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+              (call $lanes (f32x4.add (local.get $acc0) (local.get $acc1))))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $knext)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))

@@ -59,6 +59,9 @@ export interface WordTable {
    *  gets an id of its own (≥ V + |E|, by form, in `forms`) so that its ch(w) is its own. */
   sub?: Subwords;
   forms?: Map<string, number>;
+  /** How many times `forms` was emptied (clearForms): each time the ids of the forms found nowhere start
+   *  over, so whatever is kept by word id for those ids is stale. Absent: never. */
+  formsCleared?: number;
   /** Training only (withNearRows): float32 copies of the pretrained rows a corpus uses, by slot[id − V]
    *  (or −1). Gathering windows then reads a few MB, not rows scattered over the whole table. */
   near?: { slot: Int32Array; rows: Float32Array };
@@ -160,6 +163,15 @@ export function wordId(t: WordTable, token: string): { id: number; found: Found 
     noteGrams(t.sub, id, token);
   }
   return { id, found: 'unk' };
+}
+
+/** Forgets the forms found nowhere and their n-grams (a tagger bounds its memory so, between batches):
+ *  the next such forms take their ids again. */
+export function clearForms(t: WordTable): void {
+  if (!t.forms) return;
+  for (const id of t.forms.values()) t.sub?.grams.delete(id);
+  t.forms.clear();
+  t.formsCleared = (t.formsCleared ?? 0) + 1;
 }
 
 function noted(t: WordTable, id: number, key: string): object {
@@ -332,7 +344,8 @@ export function oneHotColumns(s: WindowShape, e: Encoded, i: number, p: number, 
 
 /**
  * Gathers x for the windows centred on tokens idx[0 … B) into X (B×n), and records each block's word
- * id in ids (B×(2w+1)) so the backward pass can route ∂J/∂x to the right rows.
+ * id in ids (B×(2w+1)) and the word whose e(w) it holds in eIds (they differ where wordOverride drops a
+ * word), so the backward pass can route ∂J/∂x to the right rows.
  */
 export function gather(
   t: WordTable,
@@ -343,6 +356,7 @@ export function gather(
   X: FloatArray,
   ids: Int32Array,
   wordOverride?: Int32Array,
+  eIds: Int32Array = ids,
 ): void {
   const w = s.window;
   const P = 2 * w + 1;
@@ -358,13 +372,16 @@ export function gather(
     const i = idx[bi];
     for (let p = -w; p <= w; p++) {
       const k = bi * P + p + w;
-      const id = neighbourWord(e, i, p, wordOverride);
+      // word dropout swaps e(w) for <unk>'s row; ch(w) stays the word's, as for a word no vector knows
+      const id = neighbourWord(e, i, p);
+      const eid = wordOverride ? neighbourWord(e, i, p, wordOverride) : id;
       ids[k] = id;
+      eIds[k] = eid;
       cases[k] = oneHotColumns(s, e, i, p, cols) > 0 ? dw - s.d + cols[0] : -1;
-      if (id < V) src[k] = id;
-      else if (t.forms && id >= firstForm) src[k] = 2;
+      if (eid < V) src[k] = eid;
+      else if (t.forms && eid >= firstForm) src[k] = 2;
       else {
-        const slot = t.near ? t.near.slot[id - V] : -1;
+        const slot = t.near ? t.near.slot[eid - V] : -1;
         if (slot < 0) fromNear = false; // not among the near rows: the plain copy below reads it
         src[k] = -slot - 1;
       }
@@ -386,7 +403,8 @@ export function gather(
     for (let p = -w; p <= w; p++) {
       const k = bi * P + p + w;
       const o = k * m;
-      copyWordRow(t, ids[k], X, o);
+      copyWordRow(t, eIds[k], X, o);
+      if (t.sub && eIds[k] !== ids[k]) subwordVector(t.sub, ids[k], X, o + s.d);
       X.fill(0, o + dw, o + m);
       const c = oneHotColumns(s, e, idx[bi], p, cols);
       for (let q = 0; q < c; q++) X[o + dw + cols[q]] = 1;

@@ -11,7 +11,7 @@
 //             Viterbi over log σ(s_k) (model.ts's probabilities says why they are not normalised).
 
 import type { Head } from './model.js';
-import { type Span, encodeSpans, spansFromTags } from '../data/tags.js';
+import { type ParsedTag, type Span, encodeSpans, parseTag, spansFromTags, spansOfParsed } from '../data/tags.js';
 
 export type TargetScheme = 'BIO' | 'IOBES';
 
@@ -66,8 +66,9 @@ function splitTag(t: string): [string, string] {
   return t === 'O' ? ['O', ''] : [t.slice(0, 1), t.slice(2)];
 }
 
-/** allowed[a·K + b] = 1 when tag b may follow tag a; start[b] / end[a]: may begin / end a sentence; preds[b]: b's allowed predecessors. */
-export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uint8Array; end: Uint8Array; preds: (Int32Array | null)[] } {
+/** allowed[a·K + b] = 1 when tag b may follow tag a; start[b] / end[a]: may begin / end a sentence;
+ *  sets: the distinct lists of allowed predecessors (each in tag order), setOf[b]: b's list in sets. */
+export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uint8Array; end: Uint8Array; sets: Int32Array[]; setOf: Int32Array } {
   const tags = labels.outputs;
   const K = tags.length;
   const iobes = labels.scheme === 'IOBES';
@@ -93,58 +94,63 @@ export function transitions(labels: LabelSet): { allowed: Uint8Array; start: Uin
       allowed[a * K + b] = ok ? 1 : 0;
     }
   }
-  // preds[b] = the tags that may precede b in increasing order, or null when every tag may (for viterbi)
-  const preds: (Int32Array | null)[] = [];
+  // many tags share their predecessors (O, B-X and S-X may all follow O, E-Y or S-Y): viterbi finds the
+  // best of each distinct list once per token
+  const sets: Int32Array[] = [];
+  const index = new Map<string, number>();
+  const setOf = new Int32Array(K);
   for (let b = 0; b < K; b++) {
     const from: number[] = [];
     for (let a = 0; a < K; a++) if (allowed[a * K + b]) from.push(a);
-    preds.push(from.length === K ? null : Int32Array.from(from));
+    const key = from.join(',');
+    if (!index.has(key)) {
+      index.set(key, sets.length);
+      sets.push(Int32Array.from(from));
+    }
+    setOf[b] = index.get(key)!;
   }
-  return { allowed, start, end, preds };
+  return { allowed, start, end, sets, setOf };
 }
 
 /**
  * Most probable legal tag sequence. logP: N×K log-probabilities. Each step takes, for every tag b, the
- * best-scoring allowed predecessor (the first in tag order on a tie). Most tags may follow any tag, so
- * their best predecessor is the best tag overall, found once per step; the rest (I-X, E-X) look only at
- * their few allowed predecessors, in tag order: the same choices as trying every pair.
+ * best-scoring allowed predecessor (the first in tag order on a tie). The best of each distinct list of
+ * predecessors is found once per step, in tag order: the same choices as trying every pair.
  */
 export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType<typeof transitions>): Int32Array {
   const path = new Int32Array(N);
   if (N === 0) return path;
-  const preds = tr.preds;
-  let score = new Float64Array(K);
-  let next = new Float64Array(K);
-  const back = new Int32Array(N * K);
+  const { sets, setOf } = tr;
+  const L = sets.length;
+  if (setBest.length < L) [setBest, setArg] = [new Float64Array(L), new Int32Array(L)];
+  if (scoreA.length < K) [scoreA, scoreB] = [new Float64Array(K), new Float64Array(K)];
+  if (back.length < N * K) back = new Int32Array(2 * N * K);
+  let score = scoreA;
+  let next = scoreB;
   for (let b = 0; b < K; b++) score[b] = tr.start[b] ? logP[b] : -Infinity;
   for (let i = 1; i < N; i++) {
-    let top = -Infinity;
-    let topArg = 0;
-    for (let a = 0; a < K; a++) {
-      if (score[a] > top) {
-        top = score[a];
-        topArg = a;
-      }
-    }
-    for (let b = 0; b < K; b++) {
-      const from = preds[b];
-      let best = top;
-      let arg = topArg;
-      if (from !== null) {
-        best = -Infinity;
-        arg = 0;
-        for (let q = 0; q < from.length; q++) {
-          const v = score[from[q]];
-          if (v > best) {
-            best = v;
-            arg = from[q];
-          }
+    for (let l = 0; l < L; l++) {
+      const from = sets[l];
+      let best = -Infinity;
+      let arg = 0;
+      for (let q = 0; q < from.length; q++) {
+        const v = score[from[q]];
+        if (v > best) {
+          best = v;
+          arg = from[q];
         }
       }
-      next[b] = best + logP[i * K + b];
-      back[i * K + b] = arg;
+      setBest[l] = best;
+      setArg[l] = arg;
     }
-    [score, next] = [next, score];
+    for (let b = 0; b < K; b++) {
+      const l = setOf[b];
+      next[b] = setBest[l] + logP[i * K + b];
+      back[i * K + b] = setArg[l];
+    }
+    const t = score;
+    score = next;
+    next = t;
   }
   let best = -Infinity;
   let arg = 0;
@@ -159,6 +165,15 @@ export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType
   for (let i = N - 1; i > 0; i--) path[i - 1] = back[i * K + path[i]];
   return path;
 }
+
+// viterbi's scratch (kept across calls: it runs once per sentence): the best score and predecessor of each
+// list of predecessors at one step, the scores of each tag at two steps, each step's choices (back)
+let setBest = new Float64Array(0);
+let setArg = new Int32Array(0);
+let scoreA = new Float64Array(0);
+let scoreB = new Float64Array(0);
+let back = new Int32Array(0);
+let logScratch = new Float64Array(0); // chooseOutputs' log-probabilities
 
 /**
  * Per-token probabilities P (N×K, σ(s) for ovr and logistic, softmax(s) for softmax) → entity spans with a
@@ -189,7 +204,8 @@ export function chooseOutputs(labels: LabelSet, P: Float64Array, N: number, choi
       prob[i] = p >= threshold ? p : 1 - p;
     }
   } else {
-    const logP = new Float64Array(N * K);
+    if (logScratch.length < N * K) logScratch = new Float64Array(2 * N * K);
+    const logP = logScratch;
     for (let i = 0; i < N * K; i++) logP[i] = Math.log(Math.max(P[i], 1e-300));
     const path = viterbi(logP, N, K, tr ?? transitions(labels));
     for (let i = 0; i < N; i++) {
@@ -199,11 +215,19 @@ export function chooseOutputs(labels: LabelSet, P: Float64Array, N: number, choi
   }
 }
 
+const parsedOutputs = new WeakMap<LabelSet, ParsedTag[]>(); // spansOfChoice's tags of each output
+
 /** The entity spans of chooseOutputs' choices, each with the mean probability of its tokens' choices. */
 export function spansOfChoice(labels: LabelSet, choice: Int32Array, prob: Float64Array): Decoded['spans'] {
-  const ovr = labels.head === 'ovr';
-  const chosen = Array.from(choice, (c) => (ovr ? (c < 0 ? 'O' : `I-${labels.types[c]}`) : labels.outputs[c]));
-  return spansFromTags(chosen).map((s) => {
+  let tags = parsedOutputs.get(labels);
+  if (!tags) {
+    // ovr: −1 is O, type c is I-type; the other heads: the output's tag. Kept at index c + 1.
+    const ovr = labels.head === 'ovr';
+    tags = [parseTag('O'), ...(ovr ? labels.types.map((t) => parseTag(`I-${t}`)) : labels.outputs.map(parseTag))];
+    parsedOutputs.set(labels, tags);
+  }
+  const parsed = tags;
+  return spansOfParsed(choice.length, (i) => parsed[choice[i] + 1]).map((s) => {
     let m = 0;
     for (let i = s.start; i < s.end; i++) m += prob[i];
     return { ...s, prob: m / (s.end - s.start) };

@@ -29,7 +29,7 @@ export interface ModelConfig {
   batch: number;
   l2: number;
   minCount: number; // training words without a pretrained vector get their own row from this count on
-  wordDropout: number; // probability of replacing a singleton training word with <unk>
+  wordDropout: number; // probability of giving a training token <unk>'s e(w) (its ch(w) and features stay)
   threshold: number; // ovr: minimum σ(s) for an entity
   entity: string[]; // restrict to these types (empty: all types in the training data)
   gazetteers: string[]; // gazetteer files (their phrases travel in the model file: NerModel.gazetteer)
@@ -62,7 +62,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
   batch: 32,
   l2: 0,
   minCount: 2,
-  wordDropout: 0,
+  wordDropout: 0.1,
   threshold: 0.5,
   entity: [],
   gazetteers: [],

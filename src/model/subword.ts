@@ -49,12 +49,22 @@ export function fnv1a(s: string): number {
 
 /** The table rows of form's n-grams (with repeats, so a repeated n-gram weighs more, as in fastText). */
 export function ngramRows(sw: Pick<Subwords, 'R' | 'minn' | 'maxn'>, form: string): Int32Array {
-  const cps = Array.from('<' + form + '>');
-  const rows: number[] = [];
+  // fnv1a of each n-gram's string, hashed from its code units in place (no string made per n-gram)
+  const w = '<' + form + '>';
+  const at: number[] = []; // where each code point starts in w
+  for (let i = 0; i < w.length; i += (w.codePointAt(i)! > 0xffff ? 2 : 1)) at.push(i);
+  at.push(w.length);
+  const C = at.length - 1;
+  const rows = new Int32Array(Math.max(0, sw.maxn - sw.minn + 1) * C);
+  let r = 0;
   for (let n = sw.minn; n <= sw.maxn; n++) {
-    for (let i = 0; i + n <= cps.length; i++) rows.push(fnv1a(cps.slice(i, i + n).join('')) % sw.R);
+    for (let i = 0; i + n <= C; i++) {
+      let h = 0x811c9dc5;
+      for (let u = at[i]; u < at[i + n]; u++) h = Math.imul(h ^ w.charCodeAt(u), 0x01000193);
+      rows[r++] = (h >>> 0) % sw.R;
+    }
   }
-  return Int32Array.from(rows);
+  return rows.slice(0, r);
 }
 
 /** Records word id's n-grams (from the key it was found by, or the token) the first time it is seen. */

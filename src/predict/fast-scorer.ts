@@ -26,7 +26,7 @@
 // word vector) before which window; then each part fills its side of those entries and computes its h
 // and S for every window of the chunk.
 
-import { type Encoded, blockSize, copyWordRow, oneHotColumns, wordSize } from '../model/features.js';
+import { type Encoded, blockSize, copyWordRow, wordSize } from '../model/features.js';
 import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from '../fast/arena.js';
 import { NerError } from '../errors.js';
 import { type Activation, groups, probabilities } from '../model/model.js';
@@ -114,6 +114,8 @@ export class WindowScorer {
   private readonly alloc: (length: number) => Float32Array;
   private readonly padFilled = [false, false];
   private slotOf: Int32Array; // word id → entry, or −1 (grown for the ids of forms found nowhere)
+  private readonly ids: number; // the word ids of the own and pretrained rows
+  private formsCleared = 0; // model.words.formsCleared when the store was started
   private readonly owner: Int32Array; // entry → word id
   private count: Uint8Array; // word id → occurrences, saturating at 255
   private hand: number; // the next entry to look at for displacing
@@ -121,9 +123,15 @@ export class WindowScorer {
   private readonly tokEntry: Int32Array; // entry of each of the last R tokens planned (by index mod R)
   private nextTok = 0; // the next token to plan
   private nFills = 0;
-  private readonly combos = new Map<number, number>(); // (position, classes) key → caseT row
+  // A position's one-hot classes (casing, then each group's class) are one number, their code in mixed
+  // radix; (position p, code) has its caseT row at rowOf[p · codes + code], 0 until summed. Positions
+  // outside the sentence have every group's last class ('pad'), so the code codes − 1.
+  private readonly radix: number[]; // one-hot column count of each group (casing first)
+  private readonly codes: number; // Π radix
+  private readonly rowOf: Int32Array; // P × codes
+  private readonly tokCode: Int32Array; // the code of each of the last R tokens planned (by index mod R)
+  private nCombos = 0; // caseT rows in use after row 0
   private readonly comboCap: number; // caseT rows
-  private readonly radix: number[]; // one-hot column count of each group (casing first), for the keys
   private readonly dw: number; // the word part's size: d (+ D with subword vectors)
   private readonly c: Float64Array; // K: the output biases
   /** Word products computed so far (a word's 2w+1 products count once). */
@@ -148,7 +156,9 @@ export class WindowScorer {
     this.radix = [...(shape.useCasing ? [m - d - (shape.groups ?? []).reduce((a, g) => a + g.size, 0)] : []), ...(shape.groups ?? []).map((g) => g.size)];
     // every combination a position can meet, up to what one chunk can need (the table is then refilled
     // from empty when a chunk might not fit)
-    this.comboCap = 1 + Math.min(P * this.radix.reduce((a, r) => a * r, 1), CHUNK * P);
+    this.codes = this.radix.reduce((a, r) => a * r, 1);
+    this.comboCap = 1 + Math.min(P * this.codes, CHUNK * P);
+    this.rowOf = new Int32Array(P * this.codes);
     this.P = P;
     this.R = P + 1;
     this.first = 2 + this.R;
@@ -206,14 +216,13 @@ export class WindowScorer {
     }
     this.kernels = scorerKernels();
     const words = model.words;
-    const ids = words.keys.length + (words.emb ? words.emb.count : 0);
-    this.slotOf = new Int32Array(ids).fill(-1);
-    this.slotOf[0] = 0;
-    this.slotOf[1] = 1;
-    this.count = new Uint8Array(ids);
+    this.ids = words.keys.length + (words.emb ? words.emb.count : 0);
+    [this.slotOf, this.count] = [new Int32Array(0), new Uint8Array(0)];
     this.owner = new Int32Array(this.capacity);
-    this.recent = new Int32Array(this.R).fill(-1);
+    this.recent = new Int32Array(this.R);
+    this.forget();
     this.tokEntry = new Int32Array(this.R);
+    this.tokCode = new Int32Array(this.R);
     this.c = Float64Array.from(model.params.c);
   }
 
@@ -244,16 +253,29 @@ export class WindowScorer {
     copyWordRow(this.model.words, id, pl.rows, f * pl.d);
   }
 
-  /** The caseT row of the one-hot columns cols[0 … c) at position p (offsets after the word part),
-   *  summing those columns of W into it the first time. */
-  private comboRow(p: number, cols: Int32Array, c: number): number {
-    if (c === 0) return 0;
-    let key = p;
-    for (let q = 0, o = 0; q < c; o += this.radix[q], q++) key = key * this.radix[q] + (cols[q] - o);
-    let row = this.combos.get(key);
-    if (row !== undefined) return row;
-    row = 1 + this.combos.size;
-    this.combos.set(key, row);
+  /** The code of token k's one-hot classes (see rowOf). */
+  private classCode(enc: Encoded, k: number): number {
+    const { radix } = this;
+    const casing = this.model.shape.useCasing ? 1 : 0;
+    const G = radix.length - casing;
+    let code = casing ? enc.caseId[k] : 0;
+    for (let g = 0; g < G; g++) code = code * radix[casing + g] + enc.feat![k * G + g];
+    return code;
+  }
+
+  /** The caseT row of the classes `code` at position p, summing their columns of W into it the first time. */
+  private comboRow(p: number, code: number): number {
+    const key = p * this.codes + code;
+    if (this.rowOf[key] > 0 || this.radix.length === 0) return this.rowOf[key];
+    const row = ++this.nCombos;
+    this.rowOf[key] = row;
+    // the classes' columns (offsets after the word part), casing first
+    const c = this.radix.length;
+    for (let q = c - 1, rest = code, o = this.radix.reduce((a, r) => a + r, 0); q >= 0; q--) {
+      o -= this.radix[q];
+      cols[q] = o + (rest % this.radix[q]);
+      rest = Math.floor(rest / this.radix[q]);
+    }
     const { W } = this.model.params;
     const n = this.model.dims.n;
     const at = p * blockSize(this.model.shape) + this.dw;
@@ -291,6 +313,19 @@ export class WindowScorer {
     return slot;
   }
 
+  /** Empties the store (the pads' entries stay): the ids of forms found nowhere were given to other forms
+   *  (features.ts clearForms), and slotOf and count shrink back to the own and pretrained rows. */
+  private forget(): void {
+    this.slotOf = new Int32Array(this.ids).fill(-1);
+    this.slotOf[0] = 0;
+    this.slotOf[1] = 1;
+    this.count = new Uint8Array(this.ids);
+    this.recent.fill(-1);
+    this.used = this.first;
+    this.hand = this.first;
+    this.formsCleared = this.model.words.formsCleared ?? 0;
+  }
+
   /** Room in slotOf and count for word ids up to id (the forms found nowhere get ids as they come). */
   private growIds(id: number): void {
     const size = Math.max(id + 1, Math.ceil(this.slotOf.length * 1.5));
@@ -304,7 +339,7 @@ export class WindowScorer {
   /** The next unused entry (allocating its segment when it starts one), or −1 when the arena is full. */
   private newEntry(): number {
     const e = this.used;
-    if (e % SEG === 0 && !this.addSegment(e / SEG)) {
+    if (e % SEG === 0 && !this.parts[0].segs[e / SEG] && !this.addSegment(e / SEG)) {
       // the arena is full: the store ends here (the segment's blocks go back)
       for (let q = 0; q < 2; q++) wasmFree(this.blocks.pop()!);
       this.capacity = e;
@@ -349,8 +384,12 @@ export class WindowScorer {
     const { wo, co } = this.plan;
     const w = (P - 1) / 2;
     const { word, sentStart, sentEnd } = enc;
-    const shape = this.model.shape;
-    if (1 + this.combos.size + (i1 - i0) * P > this.comboCap) this.combos.clear();
+    const { codes, rowOf, tokCode } = this;
+    // (a table that holds every combination is never emptied)
+    if (codes > CHUNK && 1 + this.nCombos + (i1 - i0) * P > this.comboCap) {
+      rowOf.fill(0);
+      this.nCombos = 0;
+    }
     this.nFills = 0;
     for (let i = i0; i < i1; i++) {
       const at = i - i0;
@@ -360,11 +399,13 @@ export class WindowScorer {
       for (; this.nextTok <= last; this.nextTok++) {
         const k = this.nextTok;
         this.tokEntry[k % R] = this.planToken(word[k], k, at);
+        tokCode[k % R] = this.classCode(enc, k);
       }
       for (let p = 0; p < P; p++) {
         const k = i + p - w;
         wo[at * P + p] = k < s0 ? this.padEntry(0, at) : k >= s1 ? this.padEntry(1, at) : this.tokEntry[k % R];
-        co[at * P + p] = this.comboRow(p, cols, oneHotColumns(shape, enc, i, p - w, cols));
+        const code = k < s0 || k >= s1 ? codes - 1 : tokCode[k % R];
+        co[at * P + p] = rowOf[p * codes + code] || this.comboRow(p, code);
       }
     }
     this.fills += this.nFills;
@@ -379,6 +420,7 @@ export class WindowScorer {
     const Pout = new Float64Array(Math.max(N, 0) * K);
     if (N <= 0) return Pout;
     const w = (this.P - 1) / 2;
+    if ((this.model.words.formsCleared ?? 0) !== this.formsCleared) this.forget();
     this.nextTok = Math.max(enc.sentStart[from], from - w);
     const [p0, p1] = this.parts;
     const { c, kernels, plan } = this;
@@ -390,9 +432,11 @@ export class WindowScorer {
       kernels.part(...partArgs(p1, plan, B, nFills));
       const S0 = p0.S;
       const S1 = p1.S;
-      for (let i = 0, o = (i0 - from) * K; i < B * K; i++) Pout[o + i] = c[i % K] + S0[i] + S1[i];
+      const o = (i0 - from) * K;
+      for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = c[k] + S0[i + k] + S1[i + k];
+      const chunk = Pout.subarray(o, o + B * K);
+      probabilities(dims, chunk, B, chunk); // from the scores, in place (while they are in the cache)
     }
-    probabilities(dims, Pout, N, Pout); // the scores S, in place
     return Pout;
   }
 }

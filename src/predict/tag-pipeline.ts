@@ -7,17 +7,17 @@
 // not been sent before (as float32, the values the scorer would read itself), so the thread needs no
 // embeddings: its word table has the model's own rows and the rows it was sent (with subword vectors, also
 // the n-gram table and the n-gram rows of each word id the first time it comes). The thread runs a
-// Tagger's scorer on each batch in the order they come, then the numeric half of decoding (the output
-// chosen for each token, and its probability: labels.ts chooseOutputs), and answers with those; the
-// calling thread makes the spans (spansOfChoice). The same scorer on the same batches in the same order,
-// and the same decoding: the same spans as a Tagger on one thread.
+// Tagger's scorer on each batch in the order they come and answers with the probabilities; the calling
+// thread decodes them (labels.ts chooseOutputs, Viterbi, then spansOfChoice): the scorer is the larger
+// half of the work, so the decoding goes to the thread that has time to spare. The same scorer on the
+// same batches in the same order, and the same decoding: the same spans as a Tagger on one thread.
 //
 // This file is both the thread's code (run by `new Worker`) and the calling side (TagPipeline).
 
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Embeddings } from '../embeddings/embeddings.js';
 import { NerError } from '../errors.js';
-import type { Encoded } from '../model/features.js';
+import { type Encoded, firstFormId } from '../model/features.js';
 import { type Subwords, gramsOf } from '../model/subword.js';
 import { WindowScorer } from './fast-scorer.js';
 import { type Decoded, chooseOutputs, spansOfChoice, tagOutputs, transitions } from '../model/labels.js';
@@ -46,13 +46,13 @@ interface Job {
   gramIds: Int32Array; // subword models: the word ids whose n-gram rows come with this batch
   gramEnds: Int32Array; // where each one's rows end in gramRows
   gramRows: Int32Array;
+  formsCleared: number; // the calling side's words.formsCleared: ids of forms found nowhere start over when it changes
 }
 
-/** chooseOutputs for every token of a batch, and the scorer's cache figures. */
+/** The output probabilities of every token of a batch (N × K), and the scorer's cache figures. */
 interface Answer {
   seq: number;
-  choice: Int32Array;
-  prob: Float64Array;
+  P: Float64Array;
   fills: number;
   capacity: number;
   error?: string;
@@ -65,15 +65,19 @@ export class TagPipeline implements BatchTagger {
   private readonly worker: Worker;
   private readonly encoder: WordEncoder;
   private readonly sent: Uint8Array; // pretrained row r has been sent
-  private readonly gramsSent = new Set<number>(); // word ids whose n-gram rows have been sent
+  private gramsSent: Uint8Array; // word id → its n-gram rows have been sent (1)
+  private formsCleared: number; // model.words.formsCleared when gramsSent was started
   private readonly pending = new Map<number, { resolve: (a: Answer) => void; reject: (e: Error) => void }>();
   private seq = 0;
   private failure: Error | null = null;
   private stats = { capacity: 0, fills: 0 };
+  private readonly tr: ReturnType<typeof transitions> | undefined;
 
+  /** maxForms: the forms found nowhere kept between batches (predict.ts MAX_FORMS). */
   constructor(
     private readonly model: NerModel,
     budgetBytes?: number,
+    maxForms?: number,
   ) {
     const { words, packed: _packed, features: _features, ...rest } = model; // a packaged model's vectors stay here: rows are sent as needed; the feature rules run here
     // the model's own rows (13 MB with --fine-tune), moved into shared memory, which the thread reads
@@ -85,8 +89,11 @@ export class TagPipeline implements BatchTagger {
     }
     const sub = words.sub ? { ...words.sub, grams: new Map() } : undefined;
     const part: ModelPart = { model: rest, d: words.d, keys: words.keys.length, rows: words.rows, pretrained: words.emb ? words.emb.count : 0, budgetBytes: budgetBytes ?? 32 * 2 ** 20, ...(sub ? { sub } : {}) };
-    this.encoder = new WordEncoder(words, model.features);
+    this.encoder = new WordEncoder(words, model.features, maxForms);
+    this.tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
     this.sent = new Uint8Array(part.pretrained);
+    this.gramsSent = new Uint8Array(sub ? firstFormId(words) : 0);
+    this.formsCleared = words.formsCleared ?? 0;
     this.worker = new Worker(new URL(import.meta.url), { workerData: { kind: KIND, part }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.unref(); // idle, it never keeps the process alive
     const failed = (what: string) => new NerError(`the tagger's second thread ${what}`, 'run ner tag again with --threads 1');
@@ -123,10 +130,17 @@ export class TagPipeline implements BatchTagger {
       this.worker.postMessage(job, moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows, job.gramIds, job.gramEnds, job.gramRows, ...(job.e.feat ? [job.e.feat] : [])));
     }).then((a) => {
       this.stats = { capacity: a.capacity, fills: a.fills };
+      const { labels, config } = this.model;
+      const K = labels.outputs.length;
+      const N = a.P.length / K;
+      const choice = new Int32Array(N);
+      const prob = new Float64Array(N);
       const out: Pick<Decoded, 'spans'>[] = [];
       for (let s = 0, o = 0; s < sentences.length; o += sentences[s].length, s++) {
-        const end = o + sentences[s].length;
-        out.push({ spans: spansOfChoice(this.model.labels, a.choice.subarray(o, end), a.prob.subarray(o, end)) });
+        const n = sentences[s].length;
+        const [c, p] = [choice.subarray(o, o + n), prob.subarray(o, o + n)];
+        chooseOutputs(labels, a.P.subarray(o * K, (o + n) * K), n, c, p, config.threshold, this.tr);
+        out.push({ spans: spansOfChoice(labels, c, p) });
       }
       return out;
     });
@@ -141,6 +155,11 @@ export class TagPipeline implements BatchTagger {
     const gramIds: number[] = [];
     const gramEnds: number[] = [];
     const gramRows: number[] = [];
+    const formsCleared = words.formsCleared ?? 0;
+    if (formsCleared !== this.formsCleared) {
+      this.gramsSent.fill(0, firstFormId(words)); // those ids are other forms now
+      this.formsCleared = formsCleared;
+    }
     for (let i = 0; i < e.N; i++) {
       const id = e.word[i];
       const r = id - V;
@@ -148,8 +167,13 @@ export class TagPipeline implements BatchTagger {
         this.sent[r] = 1;
         fresh.push(r);
       }
-      if (words.sub && !this.gramsSent.has(id)) {
-        this.gramsSent.add(id);
+      if (words.sub && this.gramsSent[id] !== 1) {
+        if (id >= this.gramsSent.length) {
+          const grown = new Uint8Array(Math.max(id + 1, Math.ceil(this.gramsSent.length * 1.25)));
+          grown.set(this.gramsSent);
+          this.gramsSent = grown;
+        }
+        this.gramsSent[id] = 1;
         gramIds.push(id);
         gramRows.push(...gramsOf(words.sub, id));
         gramEnds.push(gramRows.length);
@@ -157,7 +181,7 @@ export class TagPipeline implements BatchTagger {
     }
     const newRows = new Float32Array(fresh.length * d);
     fresh.forEach((r, k) => words.emb!.readRow(r, newRows, k * d));
-    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows, gramIds: Int32Array.from(gramIds), gramEnds: Int32Array.from(gramEnds), gramRows: Int32Array.from(gramRows) };
+    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows, gramIds: Int32Array.from(gramIds), gramEnds: Int32Array.from(gramEnds), gramRows: Int32Array.from(gramRows), formsCleared };
   }
 
   /** The thread's scorer cache: words it holds at most, and word products computed so far. */
@@ -204,11 +228,9 @@ function serve(part: ModelPart): void {
       throw new Error(`pretrained row ${r} was never sent`);
     },
   } as unknown as Embeddings;
-  const words = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
+  const words: NerModel['words'] = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
   const model = { ...part.model, words } as NerModel;
   const scorer = new WindowScorer(model, part.budgetBytes);
-  const tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
-  const K = model.dims.K;
   parentPort!.on('message', (job: Job) => {
     try {
       // the rows sent with this batch join the table (grown by doubling)
@@ -219,16 +241,14 @@ function serve(part: ModelPart): void {
       }
       near.rows.set(job.newRows, held * d);
       for (let k = 0; k < job.newIds.length; k++) near.slot[job.newIds[k]] = held++;
-      for (let k = 0; k < job.gramIds.length; k++) part.sub!.grams.set(job.gramIds[k], job.gramRows.slice(k ? job.gramEnds[k - 1] : 0, job.gramEnds[k]));
-      const { e } = job;
-      const P = scorer.probabilities(e);
-      const a: Answer = { seq: job.seq, choice: new Int32Array(e.N), prob: new Float64Array(e.N), fills: scorer.fills, capacity: scorer.capacity };
-      // sentence by sentence: the one starting at token o ends at e.sentEnd[o]
-      for (let o = 0; o < e.N; o = e.sentEnd[o]) {
-        const n = e.sentEnd[o] - o;
-        chooseOutputs(model.labels, P.subarray(o * K, (o + n) * K), n, a.choice.subarray(o, o + n), a.prob.subarray(o, o + n), model.config.threshold, tr);
+      if (job.formsCleared !== (words.formsCleared ?? 0)) {
+        // the ids of forms found nowhere start over: their n-grams go, and the scorer forgets their products
+        for (const id of part.sub!.grams.keys()) if (id >= V + part.pretrained) part.sub!.grams.delete(id);
+        words.formsCleared = job.formsCleared;
       }
-      parentPort!.postMessage(a, moved(a.choice, a.prob));
+      for (let k = 0; k < job.gramIds.length; k++) part.sub!.grams.set(job.gramIds[k], job.gramRows.slice(k ? job.gramEnds[k - 1] : 0, job.gramEnds[k]));
+      const a: Answer = { seq: job.seq, P: scorer.probabilities(job.e), fills: scorer.fills, capacity: scorer.capacity };
+      parentPort!.postMessage(a, moved(a.P));
     } catch (err) {
       parentPort!.postMessage({ seq: job.seq, error: (err as Error).message });
     }

@@ -14,7 +14,6 @@ import type { Corpus } from '../data/conll.js';
 import { type Embeddings, embeddingsInfo } from '../embeddings/embeddings.js';
 import { NerError } from '../errors.js';
 import {
-  type Encoded,
   type WindowShape,
   PAD_END,
   PAD_START,
@@ -153,14 +152,6 @@ function buildWordTable(emb: Embeddings, tokens: string[][], config: ModelConfig
 }
 
 /** Marks the training tokens whose word occurs once (the candidates for word dropout); padding and <unk> never. */
-function singletons(e: Encoded): Uint8Array {
-  const count = new Map<number, number>();
-  for (let i = 0; i < e.N; i++) count.set(e.word[i], (count.get(e.word[i]) ?? 0) + 1);
-  const single = new Uint8Array(e.N);
-  for (let i = 0; i < e.N; i++) single[i] = count.get(e.word[i]) === 1 && e.word[i] > 2 ? 1 : 0;
-  return single;
-}
-
 export function checkConfig(c: ModelConfig): void {
   const bad = (what: string, fix: string) => {
     throw new NerError(`invalid option: ${what}`, fix);
@@ -258,7 +249,6 @@ export async function train(
       o += tags.length;
     }
   }
-  const single = config.wordDropout > 0 ? singletons(e) : null;
 
   const model: NerModel = {
     config,
@@ -304,6 +294,7 @@ export async function train(
   const sub = words.sub;
   // the own row each block's e(w) is: a form found nowhere (subword models) is <unk>'s
   const rowIds = new Int32Array(B * P);
+  const eIds = new Int32Array(B * P);
   const firstForm = firstFormId(words);
   // the word ids with n-grams (their blocks' ∂J/∂ch(w) steps Z): the training words, padding and <unk>
   let maxId = 2;
@@ -312,7 +303,9 @@ export async function train(
   if (sub) for (let id = 0; id <= maxId; id++) hasGrams[id] = gramsOf(sub, id).length > 0 ? 1 : 0;
   const order = new Int32Array(e.N);
   for (let i = 0; i < e.N; i++) order[i] = i;
-  const dropped = single ? new Int32Array(e.N) : undefined;
+  // word dropout: each epoch a token's e(w) is <unk>'s row with probability p, while its ch(w), casing and
+  // features stay, as for a word no vector knows; the model learns to read a word by what it looks like
+  const dropped = config.wordDropout > 0 ? new Int32Array(e.N) : undefined;
 
   let best: TrainState['best'] = null;
   let sinceBest = 0;
@@ -358,7 +351,7 @@ export async function train(
     const rngAtEpochStart = rng.state;
     for (let i = 0; i < e.N; i++) order[i] = i;
     rng.shuffle(order);
-    if (single && dropped) for (let i = 0; i < e.N; i++) dropped[i] = single[i] && rng.next() < config.wordDropout ? 2 : e.word[i];
+    if (dropped) for (let i = 0; i < e.N; i++) dropped[i] = e.word[i] > 2 && rng.next() < config.wordDropout ? 2 : e.word[i];
     let J = continuing ? resume.J : 0;
     let seen = continuing ? resume.seen : 0;
     for (let from = continuing ? resume.step : 0; from < e.N; from += B) {
@@ -376,7 +369,7 @@ export async function train(
         idx[i] = order[from + i];
         yb[i] = y[idx[i]];
       }
-      gather(near, shape, e, idx, b, work.X, ids, dropped);
+      gather(near, shape, e, idx, b, work.X, ids, dropped, eIds);
       forward(params, dims, config.activation, work, b);
       const Jb = lossAndGrad(dims, work.S, yb, b, dS, 1 / b);
       J += Jb;
@@ -391,7 +384,7 @@ export async function train(
       // (all of the block: need 1) or has n-grams (the columns from ch(w) on: need 2), and not at all
       // when the word vectors do not learn (--lr-embed 0)
       for (let k = 0; k < b * P; k++) {
-        rowIds[k] = ids[k] >= firstForm ? 2 : ids[k];
+        rowIds[k] = eIds[k] >= firstForm ? 2 : eIds[k];
         need[k] = lrEmbed > 0 && rowIds[k] < V ? 1 : lrSubword > 0 && hasGrams[ids[k]] === 1 ? 2 : 0;
       }
       // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
