@@ -139,26 +139,35 @@ const ODD: Dims[] = [
   { head: 'logistic', n: 21, H: 7, K: 5 },
 ];
 
+/** The fast path's result on q against the reference's; returns the fast one. */
+function assertFastIsReference(q: Problem): ReturnType<typeof fast> {
+  const { d, B, P } = q;
+  const got = fast(q);
+  const want = reference(q);
+  // float32 sums over n ≤ 540 terms: scores within 1e-5 of their scale
+  assertClose(got.S, want.S, 1e-5, 1e-6, 'S');
+  // the step: (θ₀ − θ₁)/α, the gradient plus decay, within 1e-3 of its scale (float32 rounding of
+  // the sums, and of θ₁ itself: 1e-7 · |θ| / α)
+  for (const k of ['W', 'b', 'U', 'c'] as const) {
+    const grad = (p: Float64Array) => p.map((v, i) => (q.p[k][i] - v) / LR);
+    assertClose(grad(got.p[k]), grad(want.p[k]), 1e-3, 2e-6, `${k}'s step`);
+  }
+  // ∂J/∂x on [0, to) (need 1) and [from, to) (need 2) only: the rest of a block may hold anything, and
+  // SENTINEL stays on the blocks not asked for and on the columns from `to` on
+  const m = d.n / P;
+  const dX = Float64Array.from(got.dX);
+  for (let k = 0; k < B * P; k++) if (q.need[k] === 2) dX.fill(SENTINEL, k * m, k * m + q.from);
+  assertClose(dX, want.dX, 1e-4, 1e-9, '∂J/∂x (SENTINEL off the needed blocks and columns)');
+  return got;
+}
+
 for (const f of ['tanh', 'relu', 'sigmoid'] as const)
   for (const [d, B, P] of [...MID.map((d) => [d, 32, 5] as const), ...ODD.map((d) => [d, 7, 3] as const)])
     for (const needRate of [0.3, 0])
       test(`fast = reference: ${d.head} ${f}, n ${d.n}, H ${d.H}, B ${B}, ${needRate ? 'with' : 'no'} ∂J/∂x`, () => {
         const q = problem(d, f, B, P, 7, needRate);
-        const got = fast(q);
-        const want = reference(q);
-        // float32 sums over n ≤ 540 terms: scores within 1e-5 of their scale
-        assertClose(got.S, want.S, 1e-5, 1e-6, 'S');
-        // the step: (θ₀ − θ₁)/α, the gradient plus decay, within 1e-3 of its scale (float32 rounding of
-        // the sums, and of θ₁ itself: 1e-7 · |θ| / α)
-        for (const k of ['W', 'b', 'U', 'c'] as const) {
-          const grad = (p: Float64Array) => p.map((v, i) => (q.p[k][i] - v) / LR);
-          assertClose(grad(got.p[k]), grad(want.p[k]), 1e-3, 2e-6, `${k}'s step`);
-        }
-        // need 2 asks for a block's columns from `from` on: the rest of it may hold anything
-        const m = d.n / P;
-        for (let k = 0; k < B * P; k++) if (q.need[k] === 2) got.dX.fill(SENTINEL, k * m, k * m + q.from);
         assert.ok(q.need.includes(2) || needRate === 0);
-        assertClose(got.dX, want.dX, 1e-4, 1e-9, '∂J/∂x (SENTINEL off the needed blocks and columns)');
+        assertFastIsReference(q);
       });
 
 for (const f of ['tanh', 'relu'] as const)
@@ -166,19 +175,11 @@ for (const f of ['tanh', 'relu'] as const)
     for (const needRate of [0.3, 0])
       test(`one-hot columns: fast = reference, and = the dense products bit for bit: ${d.head} ${f}, n ${d.n}, ${needRate ? 'with' : 'no'} ∂J/∂x`, () => {
         const q = withOneHot(problem(d, f, B, P, 7, needRate), to, first, 8);
-        const got = fast(q);
-        const want = reference(q);
-        assertClose(got.S, want.S, 1e-5, 1e-6, 'S');
-        for (const k of ['W', 'b', 'U', 'c'] as const) {
-          const grad = (p: Float64Array) => p.map((v, i) => (q.p[k][i] - v) / LR);
-          assertClose(grad(got.p[k]), grad(want.p[k]), 1e-3, 2e-6, `${k}'s step`);
-        }
-        // ∂J/∂x on [0, to) (need 1) and [from, to) (need 2) only: SENTINEL stays everywhere else
-        const m = d.n / P;
-        for (let k = 0; k < B * P; k++) if (q.need[k] === 2) got.dX.fill(SENTINEL, k * m, k * m + q.from);
-        assertClose(got.dX, want.dX, 1e-4, 1e-9, '∂J/∂x (SENTINEL off the needed blocks and columns)');
+        const got = assertFastIsReference(q);
         // the same problem without the one-hot layout runs the dense products: the same parameters, bit
         // for bit (the zeros' products add nothing), and the same ∂J/∂x where both computed it
+        const m = d.n / P;
+        for (let k = 0; k < B * P; k++) if (q.need[k] === 2) got.dX.fill(SENTINEL, k * m, k * m + q.from);
         const dense = fast({ ...q, to: undefined });
         assert.deepEqual(got.p, dense.p, 'parameters after the step');
         for (let k = 0; k < B * P; k++) dense.dX.fill(SENTINEL, k * m + to, (k + 1) * m);
