@@ -28,8 +28,9 @@ interface Problem {
   p: Params; // float64 values that float32 holds exactly
   X: Float64Array;
   y: Int32Array;
-  need: Uint8Array; // 0, 1 (all of the block) or 2 (its columns from `from` on)
+  need: Uint8Array; // 0, 1 (the block's columns [0, to)) or 2 (its columns [from, to))
   from: number;
+  to?: number; // the block's one-hot columns start here (default: none)
 }
 
 function problem(d: Dims, f: Activation, B: number, P: number, seed: number, needRate: number): Problem {
@@ -64,7 +65,7 @@ function fast(q: Problem) {
   lossAndGrad(d, w.S, q.y, B, dS, 1 / B);
   let calls = 0;
   let dXThen = new Float32Array(0);
-  backwardAndStep(p, d, f, w, dS, g, { need: q.need, P, m: d.n / P, from: q.from }, LR, L2, () => {
+  backwardAndStep(p, d, f, w, dS, g, { need: q.need, P, m: d.n / P, from: q.from, to: q.to }, LR, L2, () => {
     calls++;
     dXThen = w.dX.slice(0, B * d.n);
   });
@@ -87,7 +88,7 @@ function reference(q: Problem) {
   const g = zerosLike(q.p);
   const scratch = newBackScratch(d, B);
   scratch.dX.fill(SENTINEL);
-  backward(q.p, d, f, cache, dS, g, scratch, { need: q.need, P, m: d.n / P, from: q.from });
+  backward(q.p, d, f, cache, dS, g, scratch, { need: q.need, P, m: d.n / P, from: q.from, to: q.to });
   const step = (theta: Float64Array, grad: Float64Array, l2: number) => theta.map((v, i) => v - LR * (grad[i] + l2 * v));
   return { S: cache.S, p: { W: step(q.p.W, g.W, L2), b: step(q.p.b, g.b, 0), U: step(q.p.U, g.U, L2), c: step(q.p.c, g.c, 0) }, dX: scratch.dX };
 }
@@ -101,6 +102,25 @@ function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
     const err = Math.abs(got[i] - want[i]);
     if (!(err <= tol * scale + abs)) assert.fail(`${what}[${i}]: fast ${got[i]} vs reference ${want[i]} (scale ${scale})`);
   }
+}
+
+/**
+ * q with one-hot columns in every block, as gather makes them: columns [to, m) all 0 but one 1 in each of
+ * two groups (the first of `first` columns), or all 0 in some blocks (a one-hot value of another size).
+ */
+function withOneHot(q: Problem, to: number, first: number, seed: number): Problem {
+  const rng = new Rng(seed);
+  const { d, B, P } = q;
+  const m = d.n / P;
+  const X = Float64Array.from(q.X);
+  for (let k = 0; k < B * P; k++) {
+    const o = k * m;
+    X.fill(0, o + to, o + m);
+    if (rng.next() < 0.1) continue;
+    X[o + to + Math.floor(rng.next() * first)] = 1;
+    if (to + first < m) X[o + to + first + Math.floor(rng.next() * (m - to - first))] = rng.next() < 0.1 ? 0.5 : 1;
+  }
+  return { ...q, X, to };
 }
 
 const BIG: Dims[] = [
@@ -119,30 +139,57 @@ const ODD: Dims[] = [
   { head: 'logistic', n: 21, H: 7, K: 5 },
 ];
 
+/** The fast path's result on q against the reference's; returns the fast one. */
+function assertFastIsReference(q: Problem): ReturnType<typeof fast> {
+  const { d, B, P } = q;
+  const got = fast(q);
+  const want = reference(q);
+  // float32 sums over n ≤ 540 terms: scores within 1e-5 of their scale
+  assertClose(got.S, want.S, 1e-5, 1e-6, 'S');
+  // the step: (θ₀ − θ₁)/α, the gradient plus decay, within 1e-3 of its scale (float32 rounding of
+  // the sums, and of θ₁ itself: 1e-7 · |θ| / α)
+  for (const k of ['W', 'b', 'U', 'c'] as const) {
+    const grad = (p: Float64Array) => p.map((v, i) => (q.p[k][i] - v) / LR);
+    assertClose(grad(got.p[k]), grad(want.p[k]), 1e-3, 2e-6, `${k}'s step`);
+  }
+  // ∂J/∂x on [0, to) (need 1) and [from, to) (need 2) only: the rest of a block may hold anything, and
+  // SENTINEL stays on the blocks not asked for and on the columns from `to` on
+  const m = d.n / P;
+  const dX = Float64Array.from(got.dX);
+  for (let k = 0; k < B * P; k++) if (q.need[k] === 2) dX.fill(SENTINEL, k * m, k * m + q.from);
+  assertClose(dX, want.dX, 1e-4, 1e-9, '∂J/∂x (SENTINEL off the needed blocks and columns)');
+  return got;
+}
+
 for (const f of ['tanh', 'relu', 'sigmoid'] as const)
   for (const [d, B, P] of [...MID.map((d) => [d, 32, 5] as const), ...ODD.map((d) => [d, 7, 3] as const)])
     for (const needRate of [0.3, 0])
       test(`fast = reference: ${d.head} ${f}, n ${d.n}, H ${d.H}, B ${B}, ${needRate ? 'with' : 'no'} ∂J/∂x`, () => {
         const q = problem(d, f, B, P, 7, needRate);
-        const got = fast(q);
-        const want = reference(q);
-        // float32 sums over n ≤ 540 terms: scores within 1e-5 of their scale
-        assertClose(got.S, want.S, 1e-5, 1e-6, 'S');
-        // the step: (θ₀ − θ₁)/α, the gradient plus decay, within 1e-3 of its scale (float32 rounding of
-        // the sums, and of θ₁ itself: 1e-7 · |θ| / α)
-        for (const k of ['W', 'b', 'U', 'c'] as const) {
-          const grad = (p: Float64Array) => p.map((v, i) => (q.p[k][i] - v) / LR);
-          assertClose(grad(got.p[k]), grad(want.p[k]), 1e-3, 2e-6, `${k}'s step`);
-        }
-        // need 2 asks for a block's columns from `from` on: the rest of it may hold anything
+        assert.ok(q.need.includes(2) || needRate === 0);
+        assertFastIsReference(q);
+      });
+
+for (const f of ['tanh', 'relu'] as const)
+  for (const [d, B, P, to, first] of [...MID.map((d) => [d, 32, 5, 20, 3] as const), ...ODD.map((d) => [d, 7, 3, 5, 1] as const)])
+    for (const needRate of [0.3, 0])
+      test(`one-hot columns: fast = reference, and = the dense products bit for bit: ${d.head} ${f}, n ${d.n}, ${needRate ? 'with' : 'no'} ∂J/∂x`, () => {
+        const q = withOneHot(problem(d, f, B, P, 7, needRate), to, first, 8);
+        const got = assertFastIsReference(q);
+        // the same problem without the one-hot layout runs the dense products: the same parameters, bit
+        // for bit (the zeros' products add nothing), and the same ∂J/∂x where both computed it
         const m = d.n / P;
         for (let k = 0; k < B * P; k++) if (q.need[k] === 2) got.dX.fill(SENTINEL, k * m, k * m + q.from);
-        assert.ok(q.need.includes(2) || needRate === 0);
-        assertClose(got.dX, want.dX, 1e-4, 1e-9, '∂J/∂x (SENTINEL off the needed blocks and columns)');
+        const dense = fast({ ...q, to: undefined });
+        assert.deepEqual(got.p, dense.p, 'parameters after the step');
+        for (let k = 0; k < B * P; k++) dense.dX.fill(SENTINEL, k * m + to, (k + 1) * m);
+        for (let k = 0; k < B * P; k++) if (q.need[k] === 2) dense.dX.fill(SENTINEL, k * m, k * m + q.from);
+        assert.deepEqual(got.dX, dense.dX, '∂J/∂x');
       });
 
 test('threads: the forward pass, backward pass and step are bit-identical on 1, 2 and 3 threads', () => {
   const cases = BIG.flatMap((d) => (['tanh', 'relu'] as const).flatMap((f) => [0.3, 0].map((needRate) => problem(d, f, 32, 5, 11, needRate))));
+  cases.push(...BIG.flatMap((d) => [0.3, 0].map((needRate) => withOneHot(problem(d, 'tanh', 32, 5, 12, needRate), 100, 5, 13))));
   const one = cases.map(fast);
   try {
     for (const threads of [2, 3]) {

@@ -15,7 +15,7 @@ import * as ner from '../src/index.js';
 import { spansFromTags } from '../src/data/tags.js';
 import { encode } from '../src/model/features.js';
 import { decode, makeLabels, transitions, viterbi } from '../src/model/labels.js';
-import { type Dims, lossAndGrad, probabilities, sigmoid } from '../src/model/model.js';
+import { type Dims, lossAndGrad, probabilities, sigmoid, softplus } from '../src/model/model.js';
 import { WindowScorer } from '../src/predict/fast-scorer.js';
 import { Rng } from '../src/rng.js';
 import { predictProbabilities } from './helpers/reference.js';
@@ -52,6 +52,20 @@ test('loss: Σ_k −[y_k log σ(s_k) + (1 − y_k) log(1 − σ(s_k))] with y = 
   const P = new Float64Array(B * K);
   probabilities(d, S, B, P);
   for (let j = 0; j < B * K; j++) assert.equal(P[j], sigmoid(S[j]));
+});
+
+test('loss: one e^{−|s|} per output gives softplus(s) − y s and σ(s) − y of model.ts, bit for bit', () => {
+  const rng = new Rng(4);
+  const special = [0, -0, 1e-300, -1e-300, 1e-9, -1e-9, 0.5, -0.5, 30, -30, 37, -37, 710, -710, 800, -800];
+  const values = [...special, ...Array.from({ length: 400 }, () => rng.uniform(1) * 10 ** (rng.uniform(3)))];
+  const d: Dims = { head: 'logistic', n: 1, H: 1, K: 1 };
+  for (const s of values)
+    for (const y of [0, 1]) {
+      const dS = new Float64Array(1);
+      const J = lossAndGrad(d, Float64Array.of(s), [y === 1 ? 0 : 1], 1, dS, 0.25); // target 0 is output 0: y_0 = 1
+      assert.equal(J, softplus(s) - y * s, `J at s = ${s}, y = ${y}`);
+      assert.equal(dS[0], 0.25 * (sigmoid(s) - y), `dS at s = ${s}, y = ${y}`);
+    }
 });
 
 test('decode: Viterbi over log σ(s_k), legal IOBES only; normalising each token\'s σ changes no tag', () => {

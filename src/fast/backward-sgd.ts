@@ -22,7 +22,7 @@
 // of threads, so the model file is the same for any --threads.
 
 import { KERNEL, arena, needArena, scratch } from './arena.js';
-import { dXByHalves, gemmDW, gemmDtX, halvesScratch, packSubwords, sgd, subwordSums } from './kernels.js';
+import { type OneHotLayout, dXByHalves, dtxScratch, gemmDW, gemmDtX, halvesScratch, packSubwords, sgd, subwordSums } from './kernels.js';
 import type { Workspace } from './forward.js';
 import { type Part, rowsOfW, runByRows } from './team.js';
 import { type WindowShape, blockSize, inputSize, scatterWordGrads } from '../model/features.js';
@@ -51,6 +51,8 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
   const M = groups(d) * H; // rows of W
   const { need, P, m } = dx;
   const from = dx.from ?? 0;
+  const to = dx.to ?? m;
+  const x: OneHotLayout = { P, m, hot: to }; // the columns without ∂J/∂x are x's one-hot features
   const { Hh, X, Delta, Z } = w;
   needArena(dS, Hh, X, Delta, w.dX, p.W, p.b, p.U, p.c, g.W, g.b, g.U, g.c);
   if (ones.length < B) ones = new Uint8Array(B).fill(1);
@@ -60,18 +62,18 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
     const mm = B * M;
     if (f === 'relu') for (let i = 0; i < mm; i++) Delta[i] *= Z[i] > 0 ? 1 : 0;
     else for (let i = 0; i < mm; i++) Delta[i] *= Hh[i] * (1 - Hh[i]);
-    gemmDtX(Delta, X, g.W, g.b, B, n, M); // dW += δ xᵀ ; db += δ
-    gemmDW(Delta, p.W, w.dX, B, n, M, need, P, m, from); // dx = Wᵀ δ
+    gemmDtX(Delta, X, g.W, g.b, B, n, M, x); // dW += δ xᵀ ; db += δ
+    gemmDW(Delta, p.W, w.dX, B, n, M, need, P, m, from, to); // dx = Wᵀ δ
     sgdStep(p, g, lr, l2);
     then?.();
     return;
   }
   const L = arena();
   const e = rowsOfW(M, B * n * M);
-  // the scratch blocks all the calls below take (gemmDtX32's: B·36 bytes a part), reserved before
-  // anything changes, so that none of them can then fail for want of room
+  // the scratch blocks all the calls below take (gemmDtXCore32's a part), reserved before anything
+  // changes, so that none of them can then fail for want of room
   const [s0, s1] = halvesScratch(B, Math.max(n, H), P);
-  const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(t === 0 ? s0 : t === 1 ? s1 : 0, B * 36), t));
+  const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(t === 0 ? s0 : t === 1 ? s1 : 0, dtxScratch(B, x)), t));
   if (!S.every((x) => x >= 0)) needArena(new Float32Array(0));
   const [pS, pH, pU, pdU, pD, pW] = [dS, Hh, p.U, g.U, Delta, p.W].map((a) => a.byteOffset);
   if (d.head === 'ovr') L.k[KERNEL.ovrDc32](pS, g.c.byteOffset, B, K);
@@ -83,16 +85,16 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
   if (need.subarray(0, B * P).some((v) => v !== 0)) {
     const deltaDx = (r0: number, r1: number, into: number, list: number, mask: number): Part =>
       d.head === 'ovr'
-        ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1, from], reals: [] }
-        : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1, from], reals: [] };
-    dXByHalves(M, B, n, P, m, need, from, w.dX.byteOffset, deltaDx);
-    runByRows(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] }), then);
+        ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1, from, to], reals: [] }
+        : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1, from, to], reals: [] };
+    dXByHalves(M, B, n, P, m, need, from, to, w.dX.byteOffset, deltaDx);
+    runByRows(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1, P, m, to], reals: [lr, l2] }), then);
   } else {
     // no ∂J/∂x to make: each thread makes δ on its own rows of W and steps them, in one hand-off
     const deltaStep = (r0: number, r1: number, t: number): Part =>
       d.head === 'ovr'
-        ? { op: KERNEL.ovrDeltaStep32, args: [pS, pH, pU, pdU, pD, pX, pW, pdW, pb, pdb, S[t], B, n, H, K, r0, r1], reals: [lr, l2] }
-        : { op: KERNEL.tanhDeltaStep32, args: [pH, pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1], reals: [lr, l2] };
+        ? { op: KERNEL.ovrDeltaStep32, args: [pS, pH, pU, pdU, pD, pX, pW, pdW, pb, pdb, S[t], B, n, H, K, r0, r1, P, m, to], reals: [lr, l2] }
+        : { op: KERNEL.tanhDeltaStep32, args: [pH, pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1, P, m, to], reals: [lr, l2] };
     runByRows(e, deltaStep);
     then?.();
   }

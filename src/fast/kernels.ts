@@ -35,26 +35,41 @@ export function ovrScores(Hh: Float32Array, U: Float32Array, c: Float32Array, S:
   arena().k[KERNEL.ovrScores32](Hh.byteOffset, U.byteOffset, c.byteOffset, S.byteOffset, B, H, K);
 }
 
+/** How X's columns lie: P blocks of m columns, each block's columns `hot` … m one-hot features (mostly
+ *  zero: the products skip their zeros, with the same values). NO_ONE_HOT: none. */
+export interface OneHotLayout {
+  P: number;
+  m: number;
+  hot: number;
+}
+export const NO_ONE_HOT: OneHotLayout = { P: 0, m: 0, hot: 0 };
+
+/** Bytes of the scratch block gemmDtXCore32 (kernels.wat) takes for B windows of X laid out as `x`. */
+export function dtxScratch(B: number, x: OneHotLayout): number {
+  const nh = x.P > 0 && x.hot < x.m ? x.P * (x.m - x.hot) : 0;
+  return 28 * B + 4 * (B + 1) + 8 + 8 * B * nh + 16 + 16 * nh;
+}
+
 /** dW (M×n) += Δᵀ (Δ: B×M) · X (B×n), and db (M) += column sums of Δ. */
-export function gemmDtX(Delta: Float32Array, X: Float32Array, dW: Float32Array, db: Float32Array, B: number, n: number, M: number): void {
+export function gemmDtX(Delta: Float32Array, X: Float32Array, dW: Float32Array, db: Float32Array, B: number, n: number, M: number, x = NO_ONE_HOT): void {
   needArena(Delta, X, dW, db);
   const L = arena();
   const e = rowsOfW(M, B * n * M);
-  const S = e.slice(0, -1).map((_, t) => scratch(L, B * 36, t));
+  const S = e.slice(0, -1).map((_, t) => scratch(L, dtxScratch(B, x), t));
   if (!S.every((s) => s >= 0)) needArena(new Float32Array(0));
-  const [d, x, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
-  runByRows(e, (j, j1, t) => ({ op: KERNEL.gemmDtX32, args: [d + j * 4, x, w + j * n * 4, bb + j * 4, B, n, j1 - j, S[t], M], reals: [] }));
+  const [d, xx, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
+  runByRows(e, (j, j1, t) => ({ op: KERNEL.gemmDtX32, args: [d + j * 4, xx, w + j * n * 4, bb + j * 4, B, n, j1 - j, S[t], M, x.P, x.m, x.hot], reals: [] }));
 }
 
 /**
- * dX (B×n) = Δ (B×M) · W (M×n), only for the column blocks [p·m, (p+1)·m) with need[i·P + p] set: all of
- * the block where need is 1, its columns from `from` on where it is 2 (the block's other columns then hold
+ * dX (B×n) = Δ (B×M) · W (M×n), only for the column blocks [p·m, (p+1)·m) with need[i·P + p] set: the
+ * block's columns [0, to) where need is 1, [from, to) where it is 2 (the block's other columns then hold
  * anything); other entries of dX are left untouched. `need` may live anywhere (it is copied into the arena).
  */
-export function gemmDW(Delta: Float32Array, W: Float32Array, dX: Float32Array, B: number, n: number, M: number, need: Uint8Array, P: number, m: number, from = 0): void {
+export function gemmDW(Delta: Float32Array, W: Float32Array, dX: Float32Array, B: number, n: number, M: number, need: Uint8Array, P: number, m: number, from = 0, to = m): void {
   needArena(Delta, W, dX);
   const [d, w] = [Delta.byteOffset, W.byteOffset];
-  dXByHalves(M, B, n, P, m, need, from, dX.byteOffset, (r0, r1, into, list, mask) => ({ op: KERNEL.gemmDW32, args: [d + r0 * 4, w + r0 * n * 4, into, B, n, r1 - r0, mask, P, m, list, M, from], reals: [] }));
+  dXByHalves(M, B, n, P, m, need, from, to, dX.byteOffset, (r0, r1, into, list, mask) => ({ op: KERNEL.gemmDW32, args: [d + r0 * 4, w + r0 * n * 4, into, B, n, r1 - r0, mask, P, m, list, M, from, to], reals: [] }));
 }
 
 /** Bytes of the scratch blocks 0 and 1 dXByHalves takes: each a list of windows, then block 0 the mask
@@ -66,13 +81,14 @@ export function halvesScratch(B: number, n: number, P: number): [number, number]
 
 /**
  * dX (B×n, at byte offset dX) = Δ[:, 0 … h) W[0 … h) + Δ[:, h … M) W[h … M) on the blocks `need` marks
- * (need 2: on the columns from `from` on).
+ * (gemmDW's columns: [0, to) where need is 1, [from, to) where it is 2).
  * ∂J/∂x = Wᵀδ sums over all rows of W, so it is always these two sums (h = the middle of W in blocks of
  * four), added at the end, whether one thread computes them or two: the same values either way.
  * sum(r0, r1, into, list, mask) is the part that computes the sum over rows r0 … r1 into `into`. The
  * first goes straight into dX, the second into scratch, added to dX once both are done.
  */
-export function dXByHalves(M: number, B: number, n: number, P: number, m: number, need: Uint8Array, from: number, dX: number, sum: (r0: number, r1: number, into: number, list: number, mask: number) => Part): void {
+export function dXByHalves(M: number, B: number, n: number, P: number, m: number, need: Uint8Array, from: number, to: number, dX: number, sum: (r0: number, r1: number, into: number, list: number, mask: number) => Part): void {
+  if (!(0 <= from && from <= to && to <= m)) throw new RangeError(`∂J/∂x columns: need 0 ≤ from ≤ to ≤ m, got from ${from}, to ${to}, m ${m}`);
   const L = arena();
   const sizes = halvesScratch(B, n, P);
   const S = sizes.map((size, t) => scratch(L, size, t));
@@ -83,7 +99,7 @@ export function dXByHalves(M: number, B: number, n: number, P: number, m: number
   L.bytes.set(need.subarray(0, B * P), mask);
   const h = cut(M, 2, 4)[1];
   runParts([sum(0, h, dX, S[0], mask), h < M ? sum(h, M, second, S[1], mask) : null], threadsFor(B * M * P * m));
-  if (h < M) L.k[KERNEL.addBlocks32](dX, second, mask, B, P, m, n, from);
+  if (h < M) L.k[KERNEL.addBlocks32](dX, second, mask, B, P, m, n, from, to);
 }
 
 /** θ ← θ − lr · (g + l2 · θ) (just θ − lr · g when l2 = 0), rounded to float32, then g ← 0, over
@@ -99,17 +115,18 @@ const GATHER_SCRATCH = 64; // scratch slot of gather's lists (slots below 64 are
 
 /**
  * X's word blocks for a minibatch (float32): block k (m values at k·m) is word row src[k] — own row
- * src[k] (float64, rounded) when src[k] ≥ 0, near row −src[k] − 1 (float32) otherwise — then m − d casing
- * values, one-hot at cases[k]. Returns false, having done nothing, when the arrays are not in the arena.
+ * src[k] (float64, rounded) when src[k] ≥ 0, near row −src[k] − 1 (float32) otherwise — then m − d zeros
+ * but a 1 at column d + hot[k·Q + q] for each q < Q where that is ≥ 0 (the one-hot features). Returns
+ * false, having done nothing, when the arrays are not in the arena.
  */
-export function gatherInArena(X: Float32Array, own: Float64Array, near: Float32Array, src: Int32Array, cases: Int32Array, blocks: number, m: number, d: number): boolean {
+export function gatherInArena(X: Float32Array, own: Float64Array, near: Float32Array, src: Int32Array, hot: Int32Array, Q: number, blocks: number, m: number, d: number): boolean {
   const L = arena();
   if (d % 4 !== 0 || m < d || X.buffer !== L.buffer || X.length < blocks * m || own.buffer !== L.buffer || near.buffer !== L.buffer) return false;
-  const S = scratch(L, blocks * 8, GATHER_SCRATCH);
+  const S = scratch(L, blocks * 4 * (1 + Q), GATHER_SCRATCH);
   if (S < 0) return false;
   new Int32Array(L.buffer, S, blocks).set(src.subarray(0, blocks));
-  new Int32Array(L.buffer, S + blocks * 4, blocks).set(cases.subarray(0, blocks));
-  L.k[KERNEL.gather32](X.byteOffset, own.byteOffset, near.byteOffset, S, S + blocks * 4, blocks, m, d);
+  new Int32Array(L.buffer, S + blocks * 4, blocks * Q).set(hot.subarray(0, blocks * Q));
+  L.k[KERNEL.gather32](X.byteOffset, own.byteOffset, near.byteOffset, S, S + blocks * 4, blocks, m, d, Q);
   return true;
 }
 

@@ -11,6 +11,7 @@
 ;;
 ;;   gemmXWt32  Z (B×M, row stride ldz) = X (B×n) · Wᵀ (W: M×n) + b     tile: 2 windows × 4 rows of W
 ;;   gemmDtX32  dW (M×n) += Δᵀ (Δ: B×M, row stride ld) · X,  db += Σ_i Δ   tile: 4 rows of dW × 8 columns
+;;              (X's one-hot columns: the non-zero values only)
 ;;   gemmDW32   dX (B×n) = Δ (row stride ld) · W on the masked column blocks   tile: 2 windows × 16 columns
 ;;
 ;; Shapes that do not fill a tile are handled without separate code where possible: a missing second
@@ -142,13 +143,22 @@
   ;; Δ[i, j..j+3] of every window are first packed side by side into scratch $S (zeros past row M), and
   ;; windows whose 4 values are all zero (relu's dead units) are left out of the list. Then each 4×4
   ;; tile of dW is summed over the listed windows in registers and added to dW once.
-  ;; Scratch: $S needs B·32 bytes (packed Δ) + B·4 bytes (X row offsets of the listed windows).
+  ;; X may be P blocks of m columns whose columns hot … m are one-hot features (P = 0: no such columns):
+  ;; those are summed over their non-zero values only, which X's scan lists once per call (index, value)
+  ;; by window; each window then adds its packed Δ times the value to the 4 rows' sum of each listed
+  ;; column (in scratch, 4 rows side by side), in the order of the windows, as the tiles do. A product
+  ;; with x = 0 adds ±0 to a sum that is never −0, so the values are those of the dense sums, bit for bit.
+  ;; Scratch: $S needs dtxScratch32(B, P, m, hot) bytes (kernels.ts): packed Δ (B·16), X row offsets and
+  ;; entry spans of the listed windows (B·12), each window's first entry (B + 1), the entries
+  ;; (8 bytes each, at most B·P·(m − hot)), the sums (P·(m − hot)·16).
   (func $gemmDtXCore32
     (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
     (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32)
-    (param $W i32) (param $lr f32) (param $l2 f32)
+    (param $W i32) (param $lr f32) (param $l2 f32) (param $P i32) (param $m i32) (param $hot i32)
+    (local $Pd i32) (local $pb i32) (local $tend i32) (local $span i32) (local $first i32) (local $ent i32)
+    (local $A i32) (local $nh i32) (local $q i32) (local $q1 i32) (local $c i32) (local $r i32) (local $xs f32) (local $as f32)
     (local $step i32) (local $w2 i32) (local $wp i32) (local $lrv v128) (local $l2v v128) (local $th v128) (local $ths f32)
-    (local $nb i32) (local $Mb i32) (local $n4b i32) (local $n4b4 i32) (local $list i32)
+    (local $nb i32) (local $Mb i32) (local $list i32)
     (local $j i32) (local $rows i32) (local $i i32) (local $cnt i32) (local $k i32)
     (local $dp i32) (local $pk i32) (local $t i32) (local $xr i32) (local $dwp i32) (local $dbp i32)
     (local $d0 f32) (local $d1 f32) (local $d2 f32) (local $d3 f32)
@@ -163,9 +173,45 @@
     (local.set $l2v (f32x4.splat (local.get $l2)))
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $Mb (i32.shl (local.get $ld) (i32.const 2))) ;; Δ's row stride
-    (local.set $n4b (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
-    (local.set $n4b4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
     (local.set $list (i32.add (local.get $S) (i32.shl (local.get $B) (i32.const 4))))
+    (local.set $span (i32.add (local.get $list) (i32.shl (local.get $B) (i32.const 2))))
+    (local.set $first (i32.add (local.get $span) (i32.shl (local.get $B) (i32.const 3))))
+    (local.set $ent (i32.and (i32.add (i32.add (local.get $first) (i32.shl (i32.add (local.get $B) (i32.const 1)) (i32.const 2))) (i32.const 7)) (i32.const -8)))
+    ;; without one-hot columns: one block of n dense columns
+    (if (i32.or (i32.eqz (local.get $P)) (i32.ge_u (local.get $hot) (local.get $m)))
+      (then (local.set $P (i32.const 0)) (local.set $Pd (i32.const 1)) (local.set $m (local.get $n)) (local.set $hot (local.get $n)))
+      (else (local.set $Pd (local.get $P))))
+    (local.set $nh (i32.mul (local.get $P) (i32.sub (local.get $m) (local.get $hot))))
+    ;; the scan: every window's non-zero one-hot values, as (byte offset of the column's sums, value)
+    (local.set $q (local.get $ent))
+    (local.set $i (i32.const 0))
+    (block $done_si (loop $next_si
+      (br_if $done_si (i32.ge_u (local.get $i) (local.get $B)))
+      (i32.store (i32.add (local.get $first) (i32.shl (local.get $i) (i32.const 2))) (local.get $q))
+      (local.set $r (i32.const 0)) ;; the column's number among the one-hot ones
+      (local.set $pb (i32.const 0))
+      (block $done_sp (loop $next_sp
+        (br_if $done_sp (i32.ge_u (local.get $pb) (local.get $P)))
+        (local.set $c (i32.add (i32.add (local.get $X) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 2)))
+          (i32.shl (i32.add (i32.mul (local.get $pb) (local.get $m)) (local.get $hot)) (i32.const 2))))
+        (local.set $tend (i32.add (local.get $r) (i32.sub (local.get $m) (local.get $hot))))
+        (block $done_sc (loop $next_sc
+          (br_if $done_sc (i32.ge_u (local.get $r) (local.get $tend)))
+          (local.set $xs (f32.load (local.get $c)))
+          (if (f32.ne (local.get $xs) (f32.const 0))
+            (then
+              (i32.store (local.get $q) (i32.shl (local.get $r) (i32.const 4)))
+              (f32.store offset=4 (local.get $q) (local.get $xs))
+              (local.set $q (i32.add (local.get $q) (i32.const 8)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $next_sc)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
+        (br $next_sp)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next_si)))
+    (i32.store (i32.add (local.get $first) (i32.shl (local.get $B) (i32.const 2))) (local.get $q))
+    (local.set $A (i32.and (i32.add (local.get $q) (i32.const 15)) (i32.const -16)))
     (local.set $j (i32.const 0))
     (block $done_j
       (loop $next_j
@@ -199,6 +245,8 @@
             (f32.store offset=12 (local.get $pk) (local.get $d3))
             (i32.store (i32.add (local.get $list) (i32.shl (local.get $cnt) (i32.const 2)))
               (i32.mul (local.get $i) (local.get $nb)))
+            (i64.store (i32.add (local.get $span) (i32.shl (local.get $cnt) (i32.const 3)))
+              (i64.load (i32.add (local.get $first) (i32.shl (local.get $i) (i32.const 2)))))
             ;; keep this slot only if some value is non-zero (NaN counts as non-zero)
             (local.set $cnt (i32.add (local.get $cnt)
               (i32.or
@@ -215,11 +263,15 @@
           (then (f32.store offset=8 (local.get $dbp) (f32.add (f32.load offset=8 (local.get $dbp)) (local.get $e2)))))
         (if (i32.gt_u (local.get $rows) (i32.const 3))
           (then (f32.store offset=12 (local.get $dbp) (f32.add (f32.load offset=12 (local.get $dbp)) (local.get $e3)))))
-        ;; 4×4 tiles of dW
-        (local.set $t (i32.const 0))
+        ;; the dense columns of each block: 4×8 tiles of dW, then 4×4, then single columns
+        (local.set $pb (i32.const 0))
+        (block $done_pb (loop $next_pb
+        (br_if $done_pb (i32.ge_u (local.get $pb) (local.get $Pd)))
+        (local.set $t (i32.shl (i32.mul (local.get $pb) (local.get $m)) (i32.const 2)))
+        (local.set $tend (i32.add (local.get $t) (i32.shl (local.get $hot) (i32.const 2))))
         (block $done_t
           (loop $next_t
-            (br_if $done_t (i32.ge_u (local.get $t) (local.get $n4b)))
+            (br_if $done_t (i32.gt_u (i32.add (local.get $t) (i32.const 32)) (local.get $tend)))
             (local.set $a00 (v128.const f32x4 0 0 0 0)) (local.set $a01 (v128.const f32x4 0 0 0 0))
             (local.set $a10 (v128.const f32x4 0 0 0 0)) (local.set $a11 (v128.const f32x4 0 0 0 0))
             (local.set $a20 (v128.const f32x4 0 0 0 0)) (local.set $a21 (v128.const f32x4 0 0 0 0))
@@ -308,11 +360,10 @@
                   (else (v128.store offset=16 (local.get $dwp) (f32x4.add (v128.load offset=16 (local.get $dwp)) (local.get $a31)))))))
             (local.set $t (i32.add (local.get $t) (i32.const 32)))
             (br $next_t)))
-        ;; then 4 columns at a time (n = 540: the last 4), the same sums in the same order as the tiles
-        ;; above and the columns below
+        ;; then 4 columns at a time, the same sums in the same order as the tiles above and the columns below
         (block $done_t4
           (loop $next_t4
-            (br_if $done_t4 (i32.gt_u (i32.add (local.get $t) (i32.const 16)) (local.get $n4b4)))
+            (br_if $done_t4 (i32.gt_u (i32.add (local.get $t) (i32.const 16)) (local.get $tend)))
             (local.set $a00 (v128.const f32x4 0 0 0 0)) (local.set $a10 (v128.const f32x4 0 0 0 0))
             (local.set $a20 (v128.const f32x4 0 0 0 0)) (local.set $a30 (v128.const f32x4 0 0 0 0))
             (local.set $k (i32.const 0))
@@ -365,10 +416,10 @@
                   (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a30)))))))
             (local.set $t (i32.add (local.get $t) (i32.const 16)))
             (br $next_t4)))
-        ;; the last n mod 4 columns, one at a time
+        ;; the last columns, one at a time
         (block $done_c
           (loop $next_c
-            (br_if $done_c (i32.ge_u (local.get $t) (local.get $nb)))
+            (br_if $done_c (i32.ge_u (local.get $t) (local.get $tend)))
             (local.set $s0 (f32.const 0)) (local.set $s1 (f32.const 0))
             (local.set $s2 (f32.const 0)) (local.set $s3 (f32.const 0))
             (local.set $k (i32.const 0))
@@ -421,236 +472,330 @@
                   (else (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $s3)))))))
             (local.set $t (i32.add (local.get $t) (i32.const 4)))
             (br $next_c)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
+        (br $next_pb)))
+        ;; the one-hot columns: their sums over the listed windows' entries, then the step (or dW +=)
+        (if (local.get $nh)
+          (then
+            (memory.fill (local.get $A) (i32.const 0) (i32.shl (local.get $nh) (i32.const 4)))
+            (local.set $k (i32.const 0))
+            (local.set $pk (local.get $S))
+            (block $done_k (loop $next_k
+              (br_if $done_k (i32.ge_u (local.get $k) (local.get $cnt)))
+              (local.set $d (v128.load (local.get $pk)))
+              (local.set $q (i32.load (i32.add (local.get $span) (i32.shl (local.get $k) (i32.const 3)))))
+              (local.set $q1 (i32.load offset=4 (i32.add (local.get $span) (i32.shl (local.get $k) (i32.const 3)))))
+              (block $done_e (loop $next_e
+                (br_if $done_e (i32.ge_u (local.get $q) (local.get $q1)))
+                (local.set $c (i32.add (local.get $A) (i32.load (local.get $q))))
+                (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c))
+                  (f32x4.mul (local.get $d) (v128.load32_splat offset=4 (local.get $q)))))
+                (local.set $q (i32.add (local.get $q) (i32.const 8)))
+                (br $next_e)))
+              (local.set $pk (i32.add (local.get $pk) (i32.const 16)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br $next_k)))
+            (call $oneHotStep32 (local.get $A) (local.get $dW) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
+              (local.get $n) (local.get $j) (local.get $rows) (local.get $P) (local.get $m) (local.get $hot))))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $next_j))))
+
+  ;; gemmDtXCore32's step (or dW +=) on the one-hot columns of rows j … j+rows of dW from their sums A (4 rows
+  ;; side by side per column, column after column): four columns at a time, the 4×4 block of sums turned into
+  ;; rows (shuffles), then the columns left one at a time; the same float32 operations as the tiles'.
+  (func $oneHotStep32
+    (param $A i32) (param $dW i32) (param $w2 i32) (param $step i32) (param $lr f32) (param $l2 f32)
+    (param $n i32) (param $j i32) (param $rows i32) (param $P i32) (param $m i32) (param $hot i32)
+    (local $pb i32) (local $q i32) (local $L i32) (local $a i32) (local $dwp i32) (local $r i32) (local $nb i32)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $L (i32.sub (local.get $m) (local.get $hot)))
+    (block $done_pb (loop $next_pb
+      (br_if $done_pb (i32.ge_u (local.get $pb) (local.get $P)))
+      (local.set $a (i32.add (local.get $A) (i32.shl (i32.mul (local.get $pb) (local.get $L)) (i32.const 4))))
+      (local.set $dwp (i32.add (local.get $dW) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $n))
+        (i32.add (i32.mul (local.get $pb) (local.get $m)) (local.get $hot))) (i32.const 2))))
+      (local.set $q (i32.const 0))
+      (if (i32.eq (local.get $rows) (i32.const 4))
+        (then
+          (block $done_q (loop $next_q
+            (br_if $done_q (i32.gt_u (i32.add (local.get $q) (i32.const 4)) (local.get $L)))
+            (local.set $c0 (v128.load (local.get $a)))
+            (local.set $c1 (v128.load offset=16 (local.get $a)))
+            (local.set $c2 (v128.load offset=32 (local.get $a)))
+            (local.set $c3 (v128.load offset=48 (local.get $a)))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c0) (local.get $c1)))
+            (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c2) (local.get $c3)))
+            (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c0) (local.get $c1)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c2) (local.get $c3)))
+            (call $stepRow4 (local.get $dwp) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+            (call $stepRow4 (i32.add (local.get $dwp) (local.get $nb)) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+            (call $stepRow4 (i32.add (local.get $dwp) (i32.shl (local.get $nb) (i32.const 1))) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+            (call $stepRow4 (i32.add (local.get $dwp) (i32.mul (local.get $nb) (i32.const 3))) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+            (local.set $a (i32.add (local.get $a) (i32.const 64)))
+            (local.set $dwp (i32.add (local.get $dwp) (i32.const 16)))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (br $next_q)))))
+      ;; the columns left, row by row
+      (block $done_c (loop $next_c
+        (br_if $done_c (i32.ge_u (local.get $q) (local.get $L)))
+        (local.set $r (i32.const 0))
+        (block $done_r (loop $next_r
+          (br_if $done_r (i32.ge_u (local.get $r) (local.get $rows)))
+          (call $stepOne (i32.add (local.get $dwp) (i32.mul (local.get $r) (local.get $nb))) (local.get $w2) (local.get $step)
+            (local.get $lr) (local.get $l2) (f32.load (i32.add (local.get $a) (i32.shl (local.get $r) (i32.const 2)))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $next_r)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $dwp (i32.add (local.get $dwp) (i32.const 4)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $next_c)))
+      (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
+      (br $next_pb))))
+
+  ;; θ ← θ − lr·((0 + a) + l2·θ) on the four values of W at dwp + w2 (step), else dW += a at dwp: a tile's store.
+  (func $stepRow4 (param $dwp i32) (param $w2 i32) (param $step i32) (param $lr f32) (param $l2 f32) (param $a v128)
+    (local $wp i32) (local $th v128)
+    (if (local.get $step)
+      (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+        (local.set $th (v128.load (local.get $wp)))
+        (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (f32x4.splat (local.get $lr))
+          (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a)) (f32x4.mul (f32x4.splat (local.get $l2)) (local.get $th)))))))
+      (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a))))))
+
+  ;; stepRow4 on one value.
+  (func $stepOne (param $dwp i32) (param $w2 i32) (param $step i32) (param $lr f32) (param $l2 f32) (param $a f32)
+    (local $wp i32) (local $th f32)
+    (if (local.get $step)
+      (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
+        (local.set $th (f32.load (local.get $wp)))
+        (f32.store (local.get $wp) (f32.sub (local.get $th) (f32.mul (local.get $lr)
+          (f32.add (f32.add (f32.const 0) (local.get $a)) (f32.mul (local.get $l2) (local.get $th)))))))
+      (else (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $a))))))
 
   ;; dW += Δᵀ X, db += Σ Δ, as gemmDtXCore32 without a step.
   (func $gemmDtX32 (export "gemmDtX32")
     (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
-    (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32)
+    (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32) (param $P i32) (param $m i32) (param $hot i32)
     (call $gemmDtXCore32 (local.get $Delta) (local.get $X) (local.get $dW) (local.get $db) (local.get $B) (local.get $n)
-      (local.get $M) (local.get $S) (local.get $ld) (i32.const 0) (f32.const 0) (f32.const 0)))
+      (local.get $M) (local.get $S) (local.get $ld) (i32.const 0) (f32.const 0) (f32.const 0) (local.get $P) (local.get $m) (local.get $hot)))
 
   ;; ── gemmDW32 ──────────────────────────────────────────────────────────────────────────────────────
-  ;; dX[i, p·m + t] = Σ_j Δ[i,j] W[j, p·m + t] for the blocks p with need[i·P + p] ≠ 0: all of the block's
-  ;; columns where need is 1, those from column $from on (at least) where it is 2; other entries of dX are
-  ;; not touched. For each block p the windows that need it are listed in scratch $S, those with need 1
-  ;; first, and taken two at a time (an odd last one of each part is paired with itself), so every W vector
-  ;; loaded serves two windows; a tile that ends at or before $from goes over the first part only. Each
-  ;; value is the same sum in the same order whichever windows a tile goes over.
+  ;; dX[i, p·m + t] = Σ_j Δ[i,j] W[j, p·m + t] for the blocks p with need[i·P + p] ≠ 0, on the block's
+  ;; columns t = 0 … to where need is 1 and t = from … to where it is 2 (a block's columns from `to` on are
+  ;; one-hot features, which learn nothing); other entries of dX are not touched. For each block p the
+  ;; windows that need it are listed in scratch $S, those with need 1 first, each part padded to an even
+  ;; count (its last window twice), and taken two at a time, so that every W vector loaded serves two
+  ;; windows. Each value is Σ_j in order of j, whichever tile computes it.
   ;; Scratch: $S needs (B + 2)·4 bytes.
   (func $gemmDW32 (export "gemmDW32")
     (param $Delta i32) (param $W i32) (param $dX i32) (param $B i32) (param $n i32) (param $M i32)
-    (param $need i32) (param $P i32) (param $m i32) (param $S i32) (param $ld i32) (param $from i32)
-    (local $ldb i32) (local $nb i32) (local $Mb i32) (local $mb i32) (local $m8b i32) (local $m2b i32)
-    (local $p i32) (local $c0 i32) (local $i i32) (local $cnt i32) (local $cnt1 i32) (local $lim i32) (local $fromb i32) (local $k i32) (local $t i32)
-    (local $da i32) (local $dc i32) (local $wp i32) (local $jj i32) (local $xa i32) (local $xc i32)
-    (local $sa v128) (local $sc v128) (local $w v128)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $c0v v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
-    (local $fa f32) (local $fc f32) (local $fw f32)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $Mb (i32.shl (local.get $M) (i32.const 2)))
-    (local.set $ldb (i32.shl (local.get $ld) (i32.const 2))) ;; Δ's row stride (≥ M: columns j0…j0+M of a wider Δ)
-    (local.set $mb (i32.shl (local.get $m) (i32.const 2)))
-    (local.set $m8b (i32.shl (i32.and (local.get $m) (i32.const -16)) (i32.const 2)))
-    (local.set $m2b (i32.shl (i32.and (local.get $m) (i32.const -4)) (i32.const 2)))
-    (local.set $fromb (i32.shl (local.get $from) (i32.const 2)))
-    (local.set $p (i32.const 0))
+    (param $need i32) (param $P i32) (param $m i32) (param $S i32) (param $ld i32) (param $from i32) (param $to i32)
+    (local $p i32) (local $c0 i32) (local $cnt1 i32) (local $cnt i32)
     (block $done_p
       (loop $next_p
         (br_if $done_p (i32.ge_u (local.get $p) (local.get $P)))
-        (local.set $c0 (i32.mul (local.get $p) (local.get $mb)))
-        ;; list the windows that need all of block p, then those that need its columns from $from on
-        (local.set $cnt (call $listNeed (local.get $S) (i32.const 0) (local.get $need) (local.get $B) (local.get $P) (local.get $p) (i32.const 1)))
-        (local.set $cnt1 (local.get $cnt))
-        (local.set $cnt (call $listNeed (local.get $S) (local.get $cnt) (local.get $need) (local.get $B) (local.get $P) (local.get $p) (i32.const 2)))
-        ;; 16 columns × 2 windows at a time
-        (local.set $t (i32.const 0))
-        (block $done_t
-          (loop $next_t
-            (br_if $done_t (i32.ge_u (local.get $t) (local.get $m8b)))
-            (local.set $lim (select (local.get $cnt1) (local.get $cnt) (i32.le_u (i32.add (local.get $t) (i32.const 64)) (local.get $fromb))))
-            (local.set $k (i32.const 0))
-            (block $done_k
-              (loop $next_k
-                (br_if $done_k (i32.ge_u (local.get $k) (local.get $lim)))
-                (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
-                (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
-                  (i32.add (local.get $c0) (local.get $t))))
-                (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
-                (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
-                  (i32.add (local.get $c0) (local.get $t))))
-                (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
-                (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
-                (local.set $a2 (v128.const f32x4 0 0 0 0)) (local.set $a3 (v128.const f32x4 0 0 0 0))
-                (local.set $c0v (v128.const f32x4 0 0 0 0)) (local.set $c1 (v128.const f32x4 0 0 0 0))
-                (local.set $c2 (v128.const f32x4 0 0 0 0)) (local.set $c3 (v128.const f32x4 0 0 0 0))
-                (local.set $jj (i32.const 0))
-                (block $done_j
-                  (loop $next_j
-                    (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
-                    (local.set $sa (v128.load32_splat (i32.add (local.get $da) (local.get $jj))))
-                    (local.set $sc (v128.load32_splat (i32.add (local.get $dc) (local.get $jj))))
-                    (local.set $w (v128.load (local.get $wp)))
-                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $sa) (local.get $w))))
-                    (local.set $c0v (f32x4.add (local.get $c0v) (f32x4.mul (local.get $sc) (local.get $w))))
-                    (local.set $w (v128.load offset=16 (local.get $wp)))
-                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $sa) (local.get $w))))
-                    (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $sc) (local.get $w))))
-                    (local.set $w (v128.load offset=32 (local.get $wp)))
-                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $sa) (local.get $w))))
-                    (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $sc) (local.get $w))))
-                    (local.set $w (v128.load offset=48 (local.get $wp)))
-                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $sa) (local.get $w))))
-                    (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $sc) (local.get $w))))
-                    (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
-                    (local.set $jj (i32.add (local.get $jj) (i32.const 4)))
-                    (br $next_j)))
-                (v128.store (local.get $xa) (local.get $a0))
-                (v128.store offset=16 (local.get $xa) (local.get $a1))
-                (v128.store offset=32 (local.get $xa) (local.get $a2))
-                (v128.store offset=48 (local.get $xa) (local.get $a3))
-                (v128.store (local.get $xc) (local.get $c0v))
-                (v128.store offset=16 (local.get $xc) (local.get $c1))
-                (v128.store offset=32 (local.get $xc) (local.get $c2))
-                (v128.store offset=48 (local.get $xc) (local.get $c3))
-                (local.set $k (i32.add (local.get $k) (i32.const 2)))
-                (br $next_k)))
-            (local.set $t (i32.add (local.get $t) (i32.const 64)))
-            (br $next_t)))
-        ;; then 12 columns × 2 windows (m = 108: the last 12 of each block), the same sums as the tiles
-        ;; above and below, in the same order
-        (block $done_t12
-          (loop $next_t12
-            (br_if $done_t12 (i32.gt_u (i32.add (local.get $t) (i32.const 48)) (local.get $m2b)))
-            (local.set $lim (select (local.get $cnt1) (local.get $cnt) (i32.le_u (i32.add (local.get $t) (i32.const 48)) (local.get $fromb))))
-            (local.set $k (i32.const 0))
-            (block $done_k
-              (loop $next_k
-                (br_if $done_k (i32.ge_u (local.get $k) (local.get $lim)))
-                (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
-                (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
-                  (i32.add (local.get $c0) (local.get $t))))
-                (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
-                (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
-                  (i32.add (local.get $c0) (local.get $t))))
-                (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
-                (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
-                (local.set $a2 (v128.const f32x4 0 0 0 0))
-                (local.set $c0v (v128.const f32x4 0 0 0 0)) (local.set $c1 (v128.const f32x4 0 0 0 0))
-                (local.set $c2 (v128.const f32x4 0 0 0 0))
-                (local.set $jj (i32.const 0))
-                (block $done_j
-                  (loop $next_j
-                    (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
-                    (local.set $sa (v128.load32_splat (i32.add (local.get $da) (local.get $jj))))
-                    (local.set $sc (v128.load32_splat (i32.add (local.get $dc) (local.get $jj))))
-                    (local.set $w (v128.load (local.get $wp)))
-                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $sa) (local.get $w))))
-                    (local.set $c0v (f32x4.add (local.get $c0v) (f32x4.mul (local.get $sc) (local.get $w))))
-                    (local.set $w (v128.load offset=16 (local.get $wp)))
-                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $sa) (local.get $w))))
-                    (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $sc) (local.get $w))))
-                    (local.set $w (v128.load offset=32 (local.get $wp)))
-                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $sa) (local.get $w))))
-                    (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $sc) (local.get $w))))
-                    (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
-                    (local.set $jj (i32.add (local.get $jj) (i32.const 4)))
-                    (br $next_j)))
-                (v128.store (local.get $xa) (local.get $a0))
-                (v128.store offset=16 (local.get $xa) (local.get $a1))
-                (v128.store offset=32 (local.get $xa) (local.get $a2))
-                (v128.store (local.get $xc) (local.get $c0v))
-                (v128.store offset=16 (local.get $xc) (local.get $c1))
-                (v128.store offset=32 (local.get $xc) (local.get $c2))
-                (local.set $k (i32.add (local.get $k) (i32.const 2)))
-                (br $next_k)))
-            (local.set $t (i32.add (local.get $t) (i32.const 48)))
-            (br $next_t12)))
-        ;; then 4 columns at a time
-        (block $done_t2
-          (loop $next_t2
-            (br_if $done_t2 (i32.ge_u (local.get $t) (local.get $m2b)))
-            (local.set $lim (select (local.get $cnt1) (local.get $cnt) (i32.le_u (i32.add (local.get $t) (i32.const 16)) (local.get $fromb))))
-            (local.set $k (i32.const 0))
-            (block $done_k
-              (loop $next_k
-                (br_if $done_k (i32.ge_u (local.get $k) (local.get $lim)))
-                (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
-                (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
-                  (i32.add (local.get $c0) (local.get $t))))
-                (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
-                (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
-                  (i32.add (local.get $c0) (local.get $t))))
-                (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
-                (local.set $a0 (v128.const f32x4 0 0 0 0))
-                (local.set $c0v (v128.const f32x4 0 0 0 0))
-                (local.set $jj (i32.const 0))
-                (block $done_j
-                  (loop $next_j
-                    (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
-                    (local.set $w (v128.load (local.get $wp)))
-                    (local.set $a0 (f32x4.add (local.get $a0)
-                      (f32x4.mul (v128.load32_splat (i32.add (local.get $da) (local.get $jj))) (local.get $w))))
-                    (local.set $c0v (f32x4.add (local.get $c0v)
-                      (f32x4.mul (v128.load32_splat (i32.add (local.get $dc) (local.get $jj))) (local.get $w))))
-                    (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
-                    (local.set $jj (i32.add (local.get $jj) (i32.const 4)))
-                    (br $next_j)))
-                (v128.store (local.get $xa) (local.get $a0))
-                (v128.store (local.get $xc) (local.get $c0v))
-                (local.set $k (i32.add (local.get $k) (i32.const 2)))
-                (br $next_k)))
-            (local.set $t (i32.add (local.get $t) (i32.const 16)))
-            (br $next_t2)))
-        ;; odd m: the last column
-        (block $done_c (loop $next_c
-            (br_if $done_c (i32.ge_u (local.get $t) (local.get $mb)))
-            (local.set $lim (select (local.get $cnt1) (local.get $cnt) (i32.le_u (i32.add (local.get $t) (i32.const 4)) (local.get $fromb))))
-            (local.set $k (i32.const 0))
-            (block $done_k
-              (loop $next_k
-                (br_if $done_k (i32.ge_u (local.get $k) (local.get $lim)))
-                (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
-                (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
-                  (i32.add (local.get $c0) (local.get $t))))
-                (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
-                (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb)))
-                  (i32.add (local.get $c0) (local.get $t))))
-                (local.set $wp (i32.add (local.get $W) (i32.add (local.get $c0) (local.get $t))))
-                (local.set $fa (f32.const 0))
-                (local.set $fc (f32.const 0))
-                (local.set $jj (i32.const 0))
-                (block $done_j
-                  (loop $next_j
-                    (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
-                    (local.set $fw (f32.load (local.get $wp)))
-                    (local.set $fa (f32.add (local.get $fa)
-                      (f32.mul (f32.load (i32.add (local.get $da) (local.get $jj))) (local.get $fw))))
-                    (local.set $fc (f32.add (local.get $fc)
-                      (f32.mul (f32.load (i32.add (local.get $dc) (local.get $jj))) (local.get $fw))))
-                    (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
-                    (local.set $jj (i32.add (local.get $jj) (i32.const 4)))
-                    (br $next_j)))
-                (f32.store (local.get $xa) (local.get $fa))
-                (f32.store (local.get $xc) (local.get $fc))
-                (local.set $k (i32.add (local.get $k) (i32.const 2)))
-                (br $next_k)))
-            (local.set $t (i32.add (local.get $t) (i32.const 4)))
-            (br $next_c)))
+        (local.set $c0 (i32.mul (local.get $p) (local.get $m)))
+        (local.set $cnt1 (call $listNeed (local.get $S) (i32.const 0) (local.get $need) (local.get $B) (local.get $P) (local.get $p) (i32.const 1)))
+        (local.set $cnt (call $listNeed (local.get $S) (local.get $cnt1) (local.get $need) (local.get $B) (local.get $P) (local.get $p) (i32.const 2)))
+        (call $dWColumns32 (local.get $Delta) (local.get $W) (local.get $dX) (local.get $n) (local.get $M) (local.get $ld)
+          (local.get $S) (i32.const 0) (local.get $cnt1) (local.get $c0) (i32.add (local.get $c0) (local.get $to)))
+        (call $dWColumns32 (local.get $Delta) (local.get $W) (local.get $dX) (local.get $n) (local.get $M) (local.get $ld)
+          (local.get $S) (local.get $cnt1) (local.get $cnt) (i32.add (local.get $c0) (local.get $from)) (i32.add (local.get $c0) (local.get $to)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $next_p))))
 
-;; Appends to the list at $S (holding $cnt windows) the windows i < B with need[i·P + p] = $want (2: any
+  ;; gemmDW32's product on columns c0 … c1 of dX for the listed windows S[k0 … k1) (an even count):
+  ;; 16 columns × 2 windows at a time, then 12, then 4, then single columns.
+  (func $dWColumns32
+    (param $Delta i32) (param $W i32) (param $dX i32) (param $n i32) (param $M i32) (param $ld i32)
+    (param $S i32) (param $k0 i32) (param $k1 i32) (param $c0 i32) (param $c1 i32)
+    (local $ldb i32) (local $nb i32) (local $Mb i32) (local $t i32) (local $end i32) (local $k i32) (local $i i32)
+    (local $da i32) (local $dc i32) (local $wp i32) (local $jj i32) (local $xa i32) (local $xc i32)
+    (local $sa v128) (local $sc v128) (local $w v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $c0v v128) (local $c1v v128) (local $c2 v128) (local $c3 v128)
+    (local $fa f32) (local $fc f32) (local $fw f32)
+    (if (i32.ge_u (local.get $k0) (local.get $k1)) (then (return)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $Mb (i32.shl (local.get $M) (i32.const 2)))
+    (local.set $ldb (i32.shl (local.get $ld) (i32.const 2))) ;; Δ's row stride (≥ M: columns j0…j0+M of a wider Δ)
+    (local.set $t (i32.shl (local.get $c0) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $c1) (i32.const 2)))
+    ;; 16 columns × 2 windows
+    (block $done_t
+      (loop $next_t
+        (br_if $done_t (i32.gt_u (i32.add (local.get $t) (i32.const 64)) (local.get $end)))
+        (local.set $k (local.get $k0))
+        (block $done_k
+          (loop $next_k
+            (br_if $done_k (i32.ge_u (local.get $k) (local.get $k1)))
+            (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+            (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb))) (local.get $t)))
+            (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+            (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb))) (local.get $t)))
+            (local.set $wp (i32.add (local.get $W) (local.get $t)))
+            (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
+            (local.set $a2 (v128.const f32x4 0 0 0 0)) (local.set $a3 (v128.const f32x4 0 0 0 0))
+            (local.set $c0v (v128.const f32x4 0 0 0 0)) (local.set $c1v (v128.const f32x4 0 0 0 0))
+            (local.set $c2 (v128.const f32x4 0 0 0 0)) (local.set $c3 (v128.const f32x4 0 0 0 0))
+            (local.set $jj (i32.const 0))
+            (block $done_j
+              (loop $next_j
+                (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
+                (local.set $sa (v128.load32_splat (i32.add (local.get $da) (local.get $jj))))
+                (local.set $sc (v128.load32_splat (i32.add (local.get $dc) (local.get $jj))))
+                (local.set $w (v128.load (local.get $wp)))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $sa) (local.get $w))))
+                (local.set $c0v (f32x4.add (local.get $c0v) (f32x4.mul (local.get $sc) (local.get $w))))
+                (local.set $w (v128.load offset=16 (local.get $wp)))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $sa) (local.get $w))))
+                (local.set $c1v (f32x4.add (local.get $c1v) (f32x4.mul (local.get $sc) (local.get $w))))
+                (local.set $w (v128.load offset=32 (local.get $wp)))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $sa) (local.get $w))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $sc) (local.get $w))))
+                (local.set $w (v128.load offset=48 (local.get $wp)))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $sa) (local.get $w))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $sc) (local.get $w))))
+                (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
+                (local.set $jj (i32.add (local.get $jj) (i32.const 4)))
+                (br $next_j)))
+            (v128.store (local.get $xa) (local.get $a0))
+            (v128.store offset=16 (local.get $xa) (local.get $a1))
+            (v128.store offset=32 (local.get $xa) (local.get $a2))
+            (v128.store offset=48 (local.get $xa) (local.get $a3))
+            (v128.store (local.get $xc) (local.get $c0v))
+            (v128.store offset=16 (local.get $xc) (local.get $c1v))
+            (v128.store offset=32 (local.get $xc) (local.get $c2))
+            (v128.store offset=48 (local.get $xc) (local.get $c3))
+            (local.set $k (i32.add (local.get $k) (i32.const 2)))
+            (br $next_k)))
+        (local.set $t (i32.add (local.get $t) (i32.const 64)))
+        (br $next_t)))
+    ;; 12 columns × 2 windows (a block of 108: its last 12)
+    (block $done_t12
+      (loop $next_t12
+        (br_if $done_t12 (i32.gt_u (i32.add (local.get $t) (i32.const 48)) (local.get $end)))
+        (local.set $k (local.get $k0))
+        (block $done_k
+          (loop $next_k
+            (br_if $done_k (i32.ge_u (local.get $k) (local.get $k1)))
+            (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+            (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb))) (local.get $t)))
+            (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+            (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb))) (local.get $t)))
+            (local.set $wp (i32.add (local.get $W) (local.get $t)))
+            (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
+            (local.set $a2 (v128.const f32x4 0 0 0 0))
+            (local.set $c0v (v128.const f32x4 0 0 0 0)) (local.set $c1v (v128.const f32x4 0 0 0 0))
+            (local.set $c2 (v128.const f32x4 0 0 0 0))
+            (local.set $jj (i32.const 0))
+            (block $done_j
+              (loop $next_j
+                (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
+                (local.set $sa (v128.load32_splat (i32.add (local.get $da) (local.get $jj))))
+                (local.set $sc (v128.load32_splat (i32.add (local.get $dc) (local.get $jj))))
+                (local.set $w (v128.load (local.get $wp)))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $sa) (local.get $w))))
+                (local.set $c0v (f32x4.add (local.get $c0v) (f32x4.mul (local.get $sc) (local.get $w))))
+                (local.set $w (v128.load offset=16 (local.get $wp)))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $sa) (local.get $w))))
+                (local.set $c1v (f32x4.add (local.get $c1v) (f32x4.mul (local.get $sc) (local.get $w))))
+                (local.set $w (v128.load offset=32 (local.get $wp)))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $sa) (local.get $w))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $sc) (local.get $w))))
+                (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
+                (local.set $jj (i32.add (local.get $jj) (i32.const 4)))
+                (br $next_j)))
+            (v128.store (local.get $xa) (local.get $a0))
+            (v128.store offset=16 (local.get $xa) (local.get $a1))
+            (v128.store offset=32 (local.get $xa) (local.get $a2))
+            (v128.store (local.get $xc) (local.get $c0v))
+            (v128.store offset=16 (local.get $xc) (local.get $c1v))
+            (v128.store offset=32 (local.get $xc) (local.get $c2))
+            (local.set $k (i32.add (local.get $k) (i32.const 2)))
+            (br $next_k)))
+        (local.set $t (i32.add (local.get $t) (i32.const 48)))
+        (br $next_t12)))
+    ;; 4 columns × 2 windows
+    (block $done_t4
+      (loop $next_t4
+        (br_if $done_t4 (i32.gt_u (i32.add (local.get $t) (i32.const 16)) (local.get $end)))
+        (local.set $k (local.get $k0))
+        (block $done_k
+          (loop $next_k
+            (br_if $done_k (i32.ge_u (local.get $k) (local.get $k1)))
+            (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+            (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb))) (local.get $t)))
+            (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+            (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb))) (local.get $t)))
+            (local.set $wp (i32.add (local.get $W) (local.get $t)))
+            (local.set $a0 (v128.const f32x4 0 0 0 0))
+            (local.set $c0v (v128.const f32x4 0 0 0 0))
+            (local.set $jj (i32.const 0))
+            (block $done_j
+              (loop $next_j
+                (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
+                (local.set $w (v128.load (local.get $wp)))
+                (local.set $a0 (f32x4.add (local.get $a0)
+                  (f32x4.mul (v128.load32_splat (i32.add (local.get $da) (local.get $jj))) (local.get $w))))
+                (local.set $c0v (f32x4.add (local.get $c0v)
+                  (f32x4.mul (v128.load32_splat (i32.add (local.get $dc) (local.get $jj))) (local.get $w))))
+                (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
+                (local.set $jj (i32.add (local.get $jj) (i32.const 4)))
+                (br $next_j)))
+            (v128.store (local.get $xa) (local.get $a0))
+            (v128.store (local.get $xc) (local.get $c0v))
+            (local.set $k (i32.add (local.get $k) (i32.const 2)))
+            (br $next_k)))
+        (local.set $t (i32.add (local.get $t) (i32.const 16)))
+        (br $next_t4)))
+    ;; the last columns, one at a time
+    (block $done_c (loop $next_c
+        (br_if $done_c (i32.ge_u (local.get $t) (local.get $end)))
+        (local.set $k (local.get $k0))
+        (block $done_k
+          (loop $next_k
+            (br_if $done_k (i32.ge_u (local.get $k) (local.get $k1)))
+            (local.set $i (i32.load (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $da (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+            (local.set $xa (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb))) (local.get $t)))
+            (local.set $i (i32.load offset=4 (i32.add (local.get $S) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $dc (i32.add (local.get $Delta) (i32.mul (local.get $i) (local.get $ldb))))
+            (local.set $xc (i32.add (i32.add (local.get $dX) (i32.mul (local.get $i) (local.get $nb))) (local.get $t)))
+            (local.set $wp (i32.add (local.get $W) (local.get $t)))
+            (local.set $fa (f32.const 0))
+            (local.set $fc (f32.const 0))
+            (local.set $jj (i32.const 0))
+            (block $done_j
+              (loop $next_j
+                (br_if $done_j (i32.ge_u (local.get $jj) (local.get $Mb)))
+                (local.set $fw (f32.load (local.get $wp)))
+                (local.set $fa (f32.add (local.get $fa)
+                  (f32.mul (f32.load (i32.add (local.get $da) (local.get $jj))) (local.get $fw))))
+                (local.set $fc (f32.add (local.get $fc)
+                  (f32.mul (f32.load (i32.add (local.get $dc) (local.get $jj))) (local.get $fw))))
+                (local.set $wp (i32.add (local.get $wp) (local.get $nb)))
+                (local.set $jj (i32.add (local.get $jj) (i32.const 4)))
+                (br $next_j)))
+            (f32.store (local.get $xa) (local.get $fa))
+            (f32.store (local.get $xc) (local.get $fc))
+            (local.set $k (i32.add (local.get $k) (i32.const 2)))
+            (br $next_k)))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (br $next_c))))
+
+  ;; Appends to the list at $S (holding $cnt windows) the windows i < B with need[i·P + p] = $want (2: any
   ;; value above 1), padded to an even count with its last window twice; returns the new count.
   (func $listNeed (param $S i32) (param $cnt i32) (param $need i32) (param $B i32) (param $P i32) (param $p i32) (param $want i32)
     (result i32)
@@ -777,11 +922,12 @@
   ;; ── gather32 ───────────────────────────────────────────────────────────────────────────────────
   ;; The window vectors of a minibatch, block by block: block k (at X + k·m float32s) is word row
   ;; src[k] — own[src[k]] (float64, rounded to float32) when src[k] ≥ 0, near[−src[k] − 1] (float32) when
-  ;; it is negative — followed by m − d casing values, all 0 but a 1 at cases[k]. d is a multiple of 4.
+  ;; it is negative — followed by m − d zeros, but a 1 at column d + hot[k·Q + q] for each q < Q where that
+  ;; is ≥ 0 (the one-hot features). d is a multiple of 4.
   (func (export "gather32")
-    (param $X i32) (param $own i32) (param $near i32) (param $src i32) (param $cases i32)
-    (param $blocks i32) (param $m i32) (param $d i32)
-    (local $k i32) (local $r i32) (local $from i32) (local $to i32) (local $j i32) (local $db i32) (local $c i32)
+    (param $X i32) (param $own i32) (param $near i32) (param $src i32) (param $hot i32)
+    (param $blocks i32) (param $m i32) (param $d i32) (param $Q i32)
+    (local $k i32) (local $r i32) (local $from i32) (local $to i32) (local $j i32) (local $db i32) (local $c i32) (local $q i32) (local $h i32)
     (local.set $db (i32.shl (local.get $d) (i32.const 2)))
     (block $done
       (loop $next
@@ -805,22 +951,18 @@
           (else
             (local.set $from (i32.add (local.get $near)
               (i32.shl (i32.mul (i32.sub (i32.const -1) (local.get $r)) (local.get $d)) (i32.const 2))))
-            (block $done_near
-              (loop $next_near
-                (br_if $done_near (i32.ge_u (local.get $j) (local.get $db)))
-                (v128.store (i32.add (local.get $to) (local.get $j)) (v128.load (i32.add (local.get $from) (local.get $j))))
-                (local.set $j (i32.add (local.get $j) (i32.const 16)))
-                (br $next_near)))))
-        ;; the casing one-hot
-        (local.set $c (i32.load (i32.add (local.get $cases) (i32.shl (local.get $k) (i32.const 2)))))
-        (local.set $j (local.get $d))
-        (block $done_case
-          (loop $next_case
-            (br_if $done_case (i32.ge_u (local.get $j) (local.get $m)))
-            (f32.store (i32.add (local.get $to) (i32.shl (local.get $j) (i32.const 2)))
-              (select (f32.const 1) (f32.const 0) (i32.eq (i32.sub (local.get $j) (local.get $d)) (local.get $c))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $next_case)))
+            (memory.copy (local.get $to) (local.get $from) (local.get $db))))
+        ;; the rest of the block: zeros, then the ones
+        (memory.fill (i32.add (local.get $to) (local.get $db)) (i32.const 0) (i32.shl (i32.sub (local.get $m) (local.get $d)) (i32.const 2)))
+        (local.set $h (i32.add (local.get $hot) (i32.shl (i32.mul (local.get $k) (local.get $Q)) (i32.const 2))))
+        (local.set $q (i32.const 0))
+        (block $done_q (loop $next_q
+          (br_if $done_q (i32.ge_u (local.get $q) (local.get $Q)))
+          (local.set $c (i32.load (i32.add (local.get $h) (i32.shl (local.get $q) (i32.const 2)))))
+          (if (i32.ge_s (local.get $c) (i32.const 0))
+            (then (f32.store (i32.add (local.get $to) (i32.shl (i32.add (local.get $d) (local.get $c)) (i32.const 2))) (f32.const 1))))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $next_q)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $next))))
 
@@ -839,6 +981,7 @@
     (param $word i32) (param $first i32) (param $span i32) (param $rows i32)
     (local $v i32) (local $k i32) (local $g i32) (local $g1 i32) (local $t i32) (local $out i32) (local $z i32)
     (local $a f64) (local $f f64) (local $s0 v128) (local $s1 v128) (local $Db i32) (local $from i32)
+    (local $s2 v128) (local $s3 v128) (local $s4 v128) (local $s5 v128) (local $s6 v128) (local $s7 v128) (local $av v128)
     (local.set $Db (i32.shl (local.get $D) (i32.const 2)))
     (block $done_v (loop $next_v
       (br_if $done_v (i32.ge_u (local.get $v) (local.get $U)))
@@ -847,8 +990,42 @@
       (local.set $a (f64.div (f64.const 1) (f64.convert_i32_u (i32.sub (local.get $g1) (local.get $g)))))
       (local.set $out (i32.add (local.get $X) (i32.shl (i32.add (local.get $d) (i32.mul (local.get $m)
         (i32.load (i32.add (local.get $first) (i32.shl (local.get $v) (i32.const 2)))))) (i32.const 2))))
-      ;; four columns at a time (two float64x2 sums over the rows), then the rest one at a time
+      ;; sixteen columns at a time (eight float64x2 sums, each row's 64 bytes read once), then four (two
+      ;; sums), then the rest one at a time: each column is the same sum over the rows in order
       (local.set $t (i32.const 0))
+      (local.set $av (f64x2.splat (local.get $a)))
+      (block $done_t16 (loop $next_t16
+        (br_if $done_t16 (i32.gt_u (i32.add (local.get $t) (i32.const 16)) (local.get $D)))
+        (local.set $s0 (v128.const f64x2 0 0)) (local.set $s1 (v128.const f64x2 0 0))
+        (local.set $s2 (v128.const f64x2 0 0)) (local.set $s3 (v128.const f64x2 0 0))
+        (local.set $s4 (v128.const f64x2 0 0)) (local.set $s5 (v128.const f64x2 0 0))
+        (local.set $s6 (v128.const f64x2 0 0)) (local.set $s7 (v128.const f64x2 0 0))
+        (local.set $k (local.get $g))
+        (block $done_g (loop $next_g
+          (br_if $done_g (i32.ge_u (local.get $k) (local.get $g1)))
+          (local.set $z (i32.add (local.get $Z) (i32.shl (i32.add (local.get $t) (i32.mul (local.get $D)
+            (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))))) (i32.const 2))))
+          (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $z)))))
+          (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $z)))))
+          (local.set $s2 (f64x2.add (local.get $s2) (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (local.get $z)))))
+          (local.set $s3 (f64x2.add (local.get $s3) (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (local.get $z)))))
+          (local.set $s4 (f64x2.add (local.get $s4) (f64x2.promote_low_f32x4 (v128.load64_zero offset=32 (local.get $z)))))
+          (local.set $s5 (f64x2.add (local.get $s5) (f64x2.promote_low_f32x4 (v128.load64_zero offset=40 (local.get $z)))))
+          (local.set $s6 (f64x2.add (local.get $s6) (f64x2.promote_low_f32x4 (v128.load64_zero offset=48 (local.get $z)))))
+          (local.set $s7 (f64x2.add (local.get $s7) (f64x2.promote_low_f32x4 (v128.load64_zero offset=56 (local.get $z)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $next_g)))
+        (local.set $z (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 2))))
+        (v128.store64_lane 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s0) (local.get $av))))
+        (v128.store64_lane offset=8 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s1) (local.get $av))))
+        (v128.store64_lane offset=16 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s2) (local.get $av))))
+        (v128.store64_lane offset=24 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s3) (local.get $av))))
+        (v128.store64_lane offset=32 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s4) (local.get $av))))
+        (v128.store64_lane offset=40 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s5) (local.get $av))))
+        (v128.store64_lane offset=48 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s6) (local.get $av))))
+        (v128.store64_lane offset=56 0 (local.get $z) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $s7) (local.get $av))))
+        (local.set $t (i32.add (local.get $t) (i32.const 16)))
+        (br $next_t16)))
       (block $done_t (loop $next_t
         (br_if $done_t (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $D)))
         (local.set $s0 (v128.const f64x2 0 0))
@@ -1054,14 +1231,14 @@
   (func (export "ovrDeltaDx32")
     (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $Delta i32) (param $W i32) (param $dX i32)
     (param $need i32) (param $P i32) (param $m i32) (param $Sl i32)
-    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32) (param $from i32)
+    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32) (param $from i32) (param $to i32)
     (call $ovrDelta32 (local.get $dS) (local.get $Hh) (local.get $U) (local.get $dU) (local.get $Delta)
       (local.get $B) (local.get $H) (local.get $K) (local.get $r0) (local.get $r1))
     (if (i32.gt_u (local.get $r1) (local.get $r0))
       (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
         (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
         (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
-        (local.get $Sl) (i32.mul (local.get $K) (local.get $H)) (local.get $from)))))
+        (local.get $Sl) (i32.mul (local.get $K) (local.get $H)) (local.get $from) (local.get $to)))))
 
   ;; ovrDeltaDx32's first half: dU and δ on hidden units r0 … r1, window by window, classifier by classifier,
   ;; two units at a time in float64x2 lanes (the same float64 operations and roundings as one at a time).
@@ -1120,13 +1297,13 @@
   (func (export "tanhDeltaDx32")
     (param $Hh i32) (param $Delta i32) (param $W i32) (param $dX i32)
     (param $need i32) (param $P i32) (param $m i32) (param $Sl i32)
-    (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $from i32)
+    (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $from i32) (param $to i32)
     (call $tanhDelta32 (local.get $Hh) (local.get $Delta) (local.get $B) (local.get $GH) (local.get $r0) (local.get $r1))
     (if (i32.gt_u (local.get $r1) (local.get $r0))
       (then (call $gemmDW32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2)))
         (i32.add (local.get $W) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $dX)
         (local.get $B) (local.get $n) (i32.sub (local.get $r1) (local.get $r0)) (local.get $need) (local.get $P) (local.get $m)
-        (local.get $Sl) (local.get $GH) (local.get $from)))))
+        (local.get $Sl) (local.get $GH) (local.get $from) (local.get $to)))))
 
   ;; tanhDeltaDx32's first half: δ on hidden units r0 … r1.
   (func $tanhDelta32
@@ -1153,14 +1330,16 @@
   ;; decay on b): what backward-sgd.ts's sgdStep does on the whole arrays.
   (func $dWStep32 (export "dWStep32")
     (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32)
-    (param $Sc i32) (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
+    (param $Sc i32) (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32)
+    (param $P i32) (param $m i32) (param $hot i32) (param $lr f64) (param $l2 f64)
     (local $w i32) (local $rows i32)
     (local.set $rows (i32.sub (local.get $r1) (local.get $r0)))
     (local.set $w (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
     (call $gemmDtXCore32 (i32.add (local.get $Delta) (i32.shl (local.get $r0) (i32.const 2))) (local.get $X)
       (i32.add (local.get $dW) (local.get $w)) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
       (local.get $B) (local.get $n) (local.get $rows) (local.get $Sc) (local.get $GH)
-      (i32.add (local.get $W) (local.get $w)) (f32.demote_f64 (local.get $lr)) (f32.demote_f64 (local.get $l2)))
+      (i32.add (local.get $W) (local.get $w)) (f32.demote_f64 (local.get $lr)) (f32.demote_f64 (local.get $l2))
+      (local.get $P) (local.get $m) (local.get $hot))
     (call $sgd32 (i32.add (local.get $b) (i32.shl (local.get $r0) (i32.const 2))) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
       (local.get $rows) (local.get $lr) (f64.const 0)))
 
@@ -1171,24 +1350,28 @@
   (func (export "ovrDeltaStep32")
     (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $Delta i32) (param $X i32) (param $W i32)
     (param $dW i32) (param $b i32) (param $db i32) (param $Sc i32)
-    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
+    (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32)
+    (param $P i32) (param $m i32) (param $hot i32) (param $lr f64) (param $l2 f64)
     (call $ovrDelta32 (local.get $dS) (local.get $Hh) (local.get $U) (local.get $dU) (local.get $Delta)
       (local.get $B) (local.get $H) (local.get $K) (local.get $r0) (local.get $r1))
     (call $dWStep32 (local.get $Delta) (local.get $X) (local.get $W) (local.get $dW) (local.get $b) (local.get $db) (local.get $Sc)
-      (local.get $B) (local.get $n) (i32.mul (local.get $K) (local.get $H)) (local.get $r0) (local.get $r1) (local.get $lr) (local.get $l2)))
+      (local.get $B) (local.get $n) (i32.mul (local.get $K) (local.get $H)) (local.get $r0) (local.get $r1)
+      (local.get $P) (local.get $m) (local.get $hot) (local.get $lr) (local.get $l2)))
 
   (func (export "tanhDeltaStep32")
     (param $Hh i32) (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32) (param $Sc i32)
-    (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32) (param $lr f64) (param $l2 f64)
+    (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32)
+    (param $P i32) (param $m i32) (param $hot i32) (param $lr f64) (param $l2 f64)
     (call $tanhDelta32 (local.get $Hh) (local.get $Delta) (local.get $B) (local.get $GH) (local.get $r0) (local.get $r1))
     (call $dWStep32 (local.get $Delta) (local.get $X) (local.get $W) (local.get $dW) (local.get $b) (local.get $db) (local.get $Sc)
-      (local.get $B) (local.get $n) (local.get $GH) (local.get $r0) (local.get $r1) (local.get $lr) (local.get $l2)))
+      (local.get $B) (local.get $n) (local.get $GH) (local.get $r0) (local.get $r1)
+      (local.get $P) (local.get $m) (local.get $hot) (local.get $lr) (local.get $l2)))
 
   ;; dX[i, p·m + t] += T[i, p·m + t] for the blocks with need[i·P + p] ≠ 0 (dX and T: B×n float32; need:
-  ;; B·P bytes), on columns t = 0 … m where need is 1 and t = from … m where it is 2 (gemmDW32's columns):
-  ;; add32 on each marked block, in one call.
+  ;; B·P bytes), on columns t = 0 … to where need is 1 and t = from … to where it is 2 (gemmDW32's
+  ;; columns): add32 on each marked block, in one call.
   (func (export "addBlocks32")
-    (param $dX i32) (param $T i32) (param $need i32) (param $B i32) (param $P i32) (param $m i32) (param $n i32) (param $from i32)
+    (param $dX i32) (param $T i32) (param $need i32) (param $B i32) (param $P i32) (param $m i32) (param $n i32) (param $from i32) (param $to i32)
     (local $i i32) (local $p i32) (local $o i32) (local $v i32) (local $c i32)
     (block $done_i (loop $next_i
       (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
@@ -1200,7 +1383,7 @@
           (then
             (local.set $c (select (i32.const 0) (local.get $from) (i32.eq (local.get $v) (i32.const 1))))
             (local.set $o (i32.shl (i32.add (i32.add (i32.mul (local.get $i) (local.get $n)) (i32.mul (local.get $p) (local.get $m))) (local.get $c)) (i32.const 2)))
-            (call $add32 (i32.add (local.get $dX) (local.get $o)) (i32.add (local.get $T) (local.get $o)) (i32.sub (local.get $m) (local.get $c)))))
+            (call $add32 (i32.add (local.get $dX) (local.get $o)) (i32.add (local.get $T) (local.get $o)) (i32.sub (local.get $to) (local.get $c)))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $next_p)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))

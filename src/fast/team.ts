@@ -25,10 +25,10 @@ export const CONTROL = {
   FAILED: 2, // 1 once a job threw
   OP: 3, // the kernel (an index into KERNELS)
   CLAIM: 4, // 0: open; 1: taken by the worker; 2: taken by the caller
-  ARGS: 5, // the whole-number arguments, up to 18 (Int32s 5 … 22)
-  READY: 23, // 1 once the worker has its module instantiated and waits for jobs
+  ARGS: 5, // the whole-number arguments, up to 26 (Int32s 5 … 30)
+  READY: 31, // 1 once the worker has its module instantiated and waits for jobs
 } as const;
-export const CONTROL_INTS = 24; // (a multiple of two: the float64s follow)
+export const CONTROL_INTS = 32; // (a multiple of two: the float64s follow)
 export const CONTROL_REALS = 2; // the float64 arguments
 export const CONTROL_BYTES = CONTROL_INTS * 4 + CONTROL_REALS * 8;
 export const OP_STOP = 0;

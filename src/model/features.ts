@@ -364,9 +364,11 @@ export function gather(
   const dw = s.d + (s.sub ?? 0); // the word part [e(w); ch(w)]
   const V = t.keys.length;
   const firstForm = firstFormId(t);
-  if (src.length < B * P) [src, cases] = [new Int32Array(B * P), new Int32Array(B * P)];
-  // the word id and first one-hot column of every block; where each row comes from (own: r ≥ 0, near:
-  // −slot − 1; a form found nowhere: <unk>'s own row)
+  const Q = (s.useCasing ? 1 : 0) + (s.groups?.length ?? 0); // one-hot groups
+  if (src.length < B * P) src = new Int32Array(B * P);
+  if (hot.length < B * P * Q) hot = new Int32Array(B * P * Q);
+  // the word id and one-hot columns (after the word part) of every block; where each row comes from
+  // (own: r ≥ 0, near: −slot − 1; a form found nowhere: <unk>'s own row)
   let fromNear = t.near !== undefined;
   for (let bi = 0; bi < B; bi++) {
     const i = idx[bi];
@@ -377,7 +379,8 @@ export function gather(
       const eid = wordOverride ? neighbourWord(e, i, p, wordOverride) : id;
       ids[k] = id;
       eIds[k] = eid;
-      cases[k] = oneHotColumns(s, e, i, p, cols) > 0 ? dw - s.d + cols[0] : -1;
+      oneHotColumns(s, e, i, p, cols);
+      for (let q = 0; q < Q; q++) hot[k * Q + q] = dw - s.d + cols[q];
       if (eid < V) src[k] = eid;
       else if (t.forms && eid >= firstForm) src[k] = 2;
       else {
@@ -387,28 +390,18 @@ export function gather(
       }
     }
   }
-  // the SIMD gather writes e(w) and zeros after it, with the first one-hot column set; the rest here
-  if (fromNear && X instanceof Float32Array && gatherInArena(X, t.rows, t.near!.rows, src, cases, B * P, m, s.d)) {
-    if (!t.sub && !s.groups?.length) return;
+  // the SIMD gather writes e(w) and zeros after it, with the one-hot columns set; ch(w) here
+  if (fromNear && X instanceof Float32Array && gatherInArena(X, t.rows, t.near!.rows, src, hot, Q, B * P, m, s.d)) {
     if (t.sub && !subwordVectorsInArena(t.sub, ids, B * P, X, m, s.d)) subwordVectors(t.sub, ids, B * P, X, m, s.d);
-    if (!s.groups?.length) return;
-    for (let bi = 0; bi < B; bi++)
-      for (let p = -w; p <= w; p++) {
-        const c = oneHotColumns(s, e, idx[bi], p, cols);
-        for (let q = 1; q < c; q++) X[(bi * P + p + w) * m + dw + cols[q]] = 1;
-      }
     return;
   }
-  for (let bi = 0; bi < B; bi++)
-    for (let p = -w; p <= w; p++) {
-      const k = bi * P + p + w;
-      const o = k * m;
-      copyWordRow(t, eIds[k], X, o);
-      if (t.sub && eIds[k] !== ids[k]) subwordVector(t.sub, ids[k], X, o + s.d);
-      X.fill(0, o + dw, o + m);
-      const c = oneHotColumns(s, e, idx[bi], p, cols);
-      for (let q = 0; q < c; q++) X[o + dw + cols[q]] = 1;
-    }
+  for (let k = 0; k < B * P; k++) {
+    const o = k * m;
+    copyWordRow(t, eIds[k], X, o);
+    if (t.sub && eIds[k] !== ids[k]) subwordVector(t.sub, ids[k], X, o + s.d);
+    X.fill(0, o + dw, o + m);
+    for (let q = 0; q < Q; q++) X[o + s.d + hot[k * Q + q]] = 1;
+  }
 }
 
 const cols = new Int32Array(64); // one-hot columns of a block
@@ -430,7 +423,7 @@ const seen = new Map<number, number>(); // word id → where its ch(w) is in X
 
 // gather's per-block scratch (grown as needed)
 let src = new Int32Array(0);
-let cases = new Int32Array(0);
+let hot = new Int32Array(0);
 
 /**
  * Routes ∂J/∂x back to the word table: for every window block whose word is one of the model's own rows

@@ -214,8 +214,10 @@ export function lossAndGrad(
       for (let k = 0; k < K; k++) {
         const s = S[so + k];
         const yk = k === target ? 1 : 0;
-        J += w * (softplus(s) - yk * s);
-        dS[so + k] = scale * w * (sigmoid(s) - yk);
+        // softplus(s) and σ(s) from one e^{−|s|} (the values of softplus() and sigmoid(), bit for bit)
+        const e = Math.exp(-Math.abs(s));
+        J += w * ((s > 0 ? s : 0) + Math.log1p(e) - yk * s);
+        dS[so + k] = scale * w * ((s >= 0 ? 1 / (1 + e) : e / (1 + e)) - yk);
       }
     } else {
       let m = -Infinity;
@@ -265,13 +267,14 @@ export function newBackScratch(d: Dims, maxB: number): BackScratch {
 }
 
 /** Which blocks of x need ∂J/∂x: x is P blocks of m values; need[i·P + p] for window i, block p: 0 none,
- *  1 all of the block, 2 its columns from `from` on (a block whose word vector is fixed needs only the
- *  columns after it). */
+ *  1 the block's columns [0, to), 2 its columns [from, to) (a block whose word vector is fixed needs only
+ *  the columns after it; the one-hot columns from `to` on learn nothing). */
 export interface DxMask {
   need: Uint8Array;
   P: number;
   m: number;
   from?: number; // default 0
+  to?: number; // default m
 }
 
 /**
@@ -307,10 +310,10 @@ export function backward(p: Params, d: Dims, f: Activation, cache: Cache, dS: Fl
   addInto(g.b, new Matrix([Delta.sum('column')])); // ∂J/∂b = δ
   if (dx === false) return;
   const dX = mmul(Delta, W, 'dX = Δ W'); // ∂J/∂x = Wᵀ δ
-  const { need, P, m, from = 0 } = dx === true ? { need: new Uint8Array(B).fill(1), P: 1, m: n } : dx;
+  const { need, P, m, from = 0, to = m } = dx === true ? { need: new Uint8Array(B).fill(1), P: 1, m: n } : dx;
   for (let i = 0; i < B; i++)
     for (let q = 0; q < P; q++) {
-      const t0 = need[i * P + q] === 0 ? m : need[i * P + q] === 1 ? 0 : from;
-      for (let t = q * m + t0; t < (q + 1) * m; t++) scratch.dX[i * n + t] = dX.get(i, t);
+      const t0 = need[i * P + q] === 0 ? to : need[i * P + q] === 1 ? 0 : from;
+      for (let t = q * m + t0; t < q * m + to; t++) scratch.dX[i * n + t] = dX.get(i, t);
     }
 }

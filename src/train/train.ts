@@ -380,9 +380,9 @@ export async function train(
         J = Number.isFinite(J) ? Jb / b : J;
         break;
       }
-      // ∂J/∂x is needed only for the window positions whose word vector is one of the model's own rows
-      // (all of the block: need 1) or has n-grams (the columns from ch(w) on: need 2), and not at all
-      // when the word vectors do not learn (--lr-embed 0)
+      // ∂J/∂x is needed only on the word part [e(w); ch(w)] of the window positions whose word vector is
+      // one of the model's own rows (need 1) or has n-grams (ch(w) only: need 2), and not at all when the
+      // word vectors do not learn (--lr-embed 0); the one-hot columns after it learn nothing
       for (let k = 0; k < b * P; k++) {
         rowIds[k] = eIds[k] >= firstForm ? 2 : eIds[k];
         need[k] = lrEmbed > 0 && rowIds[k] < V ? 1 : lrSubword > 0 && hasGrams[ids[k]] === 1 ? 2 : 0;
@@ -394,7 +394,7 @@ export async function train(
             if (sub && lrSubword > 0) stepSubwordRows(sub, shape, ids, work.dX, b, lrSubword);
           }
         : undefined;
-      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: blockSize(shape), from: shape.d }, lr, config.l2, rowStep);
+      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: blockSize(shape), from: shape.d, to: shape.d + (shape.sub ?? 0) }, lr, config.l2, rowStep);
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
     }
