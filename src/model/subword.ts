@@ -37,10 +37,10 @@ export function formOf(token: string): string {
   return token.toLowerCase().replace(/\p{Nd}/gu, '0');
 }
 
-/** FNV-1a over the UTF-16 code units of s. */
-export function fnv1a(s: string): number {
+/** FNV-1a over the UTF-16 code units of s[from … to). */
+function fnv1a(s: string, from = 0, to = s.length): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = from; i < to; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
@@ -49,7 +49,7 @@ export function fnv1a(s: string): number {
 
 /** The table rows of form's n-grams (with repeats, so a repeated n-gram weighs more, as in fastText). */
 export function ngramRows(sw: Pick<Subwords, 'R' | 'minn' | 'maxn'>, form: string): Int32Array {
-  // fnv1a of each n-gram's string, hashed from its code units in place (no string made per n-gram)
+  // each n-gram hashed where it stands in w (no string made per n-gram)
   const w = '<' + form + '>';
   const at: number[] = []; // where each code point starts in w
   for (let i = 0; i < w.length; i += (w.codePointAt(i)! > 0xffff ? 2 : 1)) at.push(i);
@@ -58,11 +58,7 @@ export function ngramRows(sw: Pick<Subwords, 'R' | 'minn' | 'maxn'>, form: strin
   const rows = new Int32Array(Math.max(0, sw.maxn - sw.minn + 1) * C);
   let r = 0;
   for (let n = sw.minn; n <= sw.maxn; n++) {
-    for (let i = 0; i + n <= C; i++) {
-      let h = 0x811c9dc5;
-      for (let u = at[i]; u < at[i + n]; u++) h = Math.imul(h ^ w.charCodeAt(u), 0x01000193);
-      rows[r++] = (h >>> 0) % sw.R;
-    }
+    for (let i = 0; i + n <= C; i++) rows[r++] = fnv1a(w, at[i], at[i + n]) % sw.R;
   }
   return rows.slice(0, r);
 }
