@@ -180,11 +180,16 @@ let logScratch = new Float64Array(0); // chooseOutputs' log-probabilities
  * probability each (the mean over its tokens of the chosen output's probability) and IOB2 tags.
  */
 export function decode(labels: LabelSet, P: Float64Array, N: number, threshold = 0.5, tr?: ReturnType<typeof transitions>): Decoded {
+  const spans = decodeSpans(labels, P, N, threshold, tr);
+  return { spans, tags: encodeSpans(spans, N, 'IOB2') };
+}
+
+/** decode's spans alone, without the IOB2 tags. */
+export function decodeSpans(labels: LabelSet, P: Float64Array, N: number, threshold = 0.5, tr?: ReturnType<typeof transitions>): Decoded['spans'] {
   const choice = new Int32Array(N);
   const prob = new Float64Array(N);
   chooseOutputs(labels, P, N, choice, prob, threshold, tr);
-  const spans = spansOfChoice(labels, choice, prob);
-  return { spans, tags: encodeSpans(spans, N, 'IOB2') };
+  return spansOfChoice(labels, choice, prob);
 }
 
 /**

@@ -8,9 +8,9 @@
 // embeddings: its word table has the model's own rows and the rows it was sent (with subword vectors, also
 // the n-gram table and the n-gram rows of each word id the first time it comes). The thread runs a
 // Tagger's scorer on each batch in the order they come and answers with the probabilities; the calling
-// thread decodes them (labels.ts chooseOutputs, Viterbi, then spansOfChoice): the scorer is the larger
-// half of the work, so the decoding goes to the thread that has time to spare. The same scorer on the
-// same batches in the same order, and the same decoding: the same spans as a Tagger on one thread.
+// thread decodes them (labels.ts decodeSpans): the scorer is the larger half of the work, so the decoding
+// goes to the thread that has time to spare. The same scorer on the same batches in the same order, and
+// the same decoding: the same spans as a Tagger on one thread.
 //
 // This file is both the thread's code (run by `new Worker`) and the calling side (TagPipeline).
 
@@ -20,7 +20,7 @@ import { NerError } from '../errors.js';
 import { type Encoded, firstFormId } from '../model/features.js';
 import { type Subwords, gramsOf } from '../model/subword.js';
 import { WindowScorer } from './fast-scorer.js';
-import { type Decoded, chooseOutputs, spansOfChoice, tagOutputs, transitions } from '../model/labels.js';
+import { type Decoded, decodeSpans, tagOutputs, transitions } from '../model/labels.js';
 import type { NerModel } from '../model/ner-model.js';
 import { Tagger, WordEncoder } from './predict.js';
 
@@ -132,15 +132,10 @@ export class TagPipeline implements BatchTagger {
       this.stats = { capacity: a.capacity, fills: a.fills };
       const { labels, config } = this.model;
       const K = labels.outputs.length;
-      const N = a.P.length / K;
-      const choice = new Int32Array(N);
-      const prob = new Float64Array(N);
       const out: Pick<Decoded, 'spans'>[] = [];
       for (let s = 0, o = 0; s < sentences.length; o += sentences[s].length, s++) {
         const n = sentences[s].length;
-        const [c, p] = [choice.subarray(o, o + n), prob.subarray(o, o + n)];
-        chooseOutputs(labels, a.P.subarray(o * K, (o + n) * K), n, c, p, config.threshold, this.tr);
-        out.push({ spans: spansOfChoice(labels, c, p) });
+        out.push({ spans: decodeSpans(labels, a.P.subarray(o * K, (o + n) * K), n, config.threshold, this.tr) });
       }
       return out;
     });
