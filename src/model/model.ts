@@ -180,10 +180,6 @@ export function forward(p: Params, d: Dims, f: Activation, cache: Cache, B: numb
 // ── loss ────────────────────────────────────────────────────────────────────────────────────────
 
 /** log(1 + e^s) without overflow. */
-export function softplus(s: number): number {
-  return s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s));
-}
-
 export function sigmoid(s: number): number {
   return s >= 0 ? 1 / (1 + Math.exp(-s)) : Math.exp(s) / (1 + Math.exp(s));
 }
@@ -214,7 +210,7 @@ export function lossAndGrad(
       for (let k = 0; k < K; k++) {
         const s = S[so + k];
         const yk = k === target ? 1 : 0;
-        // softplus(s) and σ(s) from one e^{−|s|} (the values of softplus() and sigmoid(), bit for bit)
+        // softplus(s) = log(1 + e^s) and σ(s) from one e^{−|s|}, without overflow
         const e = Math.exp(-Math.abs(s));
         J += w * ((s > 0 ? s : 0) + Math.log1p(e) - yk * s);
         dS[so + k] = scale * w * ((s >= 0 ? 1 / (1 + e) : e / (1 + e)) - yk);
