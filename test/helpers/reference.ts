@@ -1,6 +1,7 @@
 // The reference forward pass (model.ts, ml-matrix, float64) over a whole encoded text: what the fast
 // scorer of the tagger must reproduce up to float32 rounding.
 
+import assert from 'node:assert/strict';
 import { type Encoded, gather } from '../../src/model/features.js';
 import { forward, newCache, probabilities } from '../../src/model/model.js';
 import type { NerModel } from '../../src/model/ner-model.js';
@@ -21,4 +22,10 @@ export function predictProbabilities(model: NerModel, e: Encoded, batch = 256): 
     probabilities(dims, cache.S, B, P.subarray(from * K, (from + B) * K));
   }
   return P;
+}
+
+/** The fast float32 path's probabilities against the reference's: equal up to float32 rounding (2e-5). */
+export function assertNearReference(got: ArrayLike<number>, want: ArrayLike<number>): void {
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 2e-5, `P[${i}] ${got[i]} vs ${want[i]}`);
 }
