@@ -433,7 +433,8 @@ export async function train(
     hooks.onEpoch?.(record, isBest, {
       last: early || epoch === config.epochs,
       model: () => ({ ...model, history: [...model.history], params: kept.params, words: withRows(words, kept) }),
-      state: () => ({ epoch: epoch + 1, step: 0, rngAtEpochStart: rng.state, J: 0, seen: 0, params: snapshotParams(params), rows: words.rows.slice(), ...subCopy(sub), best: kept, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] }),
+      // after an epoch that improved, the parameters are the best ones: the state shares their copies
+      state: () => ({ epoch: epoch + 1, step: 0, rngAtEpochStart: rng.state, J: 0, seen: 0, ...(isBest ? { params: kept.params, rows: kept.rows, ...(kept.sub ? { sub: kept.sub } : {}) } : { params: snapshotParams(params), rows: words.rows.slice(), ...subCopy(sub) }), best: kept, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] }),
     });
     if (early) {
       if (epoch < config.epochs) stop = 'early';
