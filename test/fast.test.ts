@@ -12,7 +12,7 @@ import { backwardAndStep, sgdRows, stepWordRows } from '../src/fast/backward-sgd
 import { forward as fastForward, free32, newWorkspace, toArena32, zerosLike32 } from '../src/fast/forward.js';
 import { gemmXWtTanh } from '../src/fast/kernels.js';
 import { scorerKernels } from '../src/fast/scorer-wasm.js';
-import { kernelThreadStats, newBeside, rowsBeside, rowsOfW, setKernelThreads } from '../src/fast/team.js';
+import { kernelThreadStats, setKernelThreads } from '../src/fast/team.js';
 import { blockSize, scatterWordGrads } from '../src/model/features.js';
 import { type Activation, type Dims, type Params, backward, forward, initParams, lossAndGrad, newBackScratch, newCache, zerosLike } from '../src/model/model.js';
 import { Rng } from '../src/rng.js';
@@ -53,7 +53,7 @@ function problem(d: Dims, f: Activation, B: number, P: number, seed: number, nee
 const SENTINEL = 7;
 
 /** The fast path on a problem: S after forward, the parameters after one step, ∂J/∂x (SENTINEL where not needed). */
-function fast(q: Problem, thenMs = 0) {
+function fast(q: Problem) {
   const { d, f, B, P } = q;
   const p = toArena32(q.p);
   const g = zerosLike32(p);
@@ -69,7 +69,6 @@ function fast(q: Problem, thenMs = 0) {
   backwardAndStep(p, d, f, w, dS, g, { need: q.need, P, m: d.n / P, from: q.from, to: q.to }, LR, q.l2 ?? L2, () => {
     calls++;
     dXThen = w.dX.slice(0, B * d.n);
-    for (const t0 = performance.now(); performance.now() - t0 < thenMs; ); // work beside the step on W
   });
   assert.equal(calls, 1, 'then runs once');
   assert.deepEqual(dXThen, w.dX.slice(0, B * d.n), 'then sees the finished ∂J/∂x');
@@ -207,26 +206,7 @@ test('threads: the forward pass, backward pass and step are bit-identical on 1, 
       while (kernelThreadStats().byWorkers === before && Date.now() < until) fast(cases[0]);
       assert.ok(kernelThreadStats().byWorkers > before, 'the workers run parts');
       cases.forEach((q, i) => assert.deepEqual(fast(q), one[i], `${q.d.head} ${q.f}, ${threads} threads`));
-      // a slow `then` on the calling thread: it takes fewer rows of W (rowsBeside), with the same values
-      for (let k = 0; k < 20; k++) fast(cases[0], 1);
-      cases.forEach((q, i) => assert.deepEqual(fast(q, 1), one[i], `${q.d.head} ${q.f}, ${threads} threads, beside other work`));
     }
-  } finally {
-    setKernelThreads(1);
-  }
-});
-
-test('rowsBeside: the calling thread takes fewer rows of W by the time of its other work', () => {
-  try {
-    setKernelThreads(2);
-    const work = 1e7;
-    assert.deepEqual(rowsBeside(100, work, newBeside()), rowsOfW(100, work), 'nothing measured yet: the usual cut');
-    assert.deepEqual(rowsBeside(100, work, { rowMs: 0.002, alsoMs: 0.072 }), [0, 32, 100], '32 rows + 0.072 ms = 68 rows');
-    assert.deepEqual(rowsBeside(100, work, { rowMs: 0.002, alsoMs: 0 }), rowsOfW(100, work));
-    assert.deepEqual(rowsBeside(100, work, { rowMs: 0.002, alsoMs: 1 }), [0, 0, 100], 'no rows when the other work is longer than all of them');
-    assert.deepEqual(rowsBeside(100, 1000, { rowMs: 0.002, alsoMs: 0.072 }), [0, 100], 'a product too small to share');
-    setKernelThreads(3);
-    assert.deepEqual(rowsBeside(100, work, { rowMs: 0.002, alsoMs: 0.072 }), [0, 8, 56, 100]);
   } finally {
     setKernelThreads(1);
   }

@@ -24,7 +24,7 @@
 import { KERNEL, arena, needArena, scratch } from './arena.js';
 import { type OneHotLayout, dXByHalves, dtxScratch, gemmDW, gemmDtX, halvesScratch, packSubwords, sgd, subwordSums } from './kernels.js';
 import type { Workspace } from './forward.js';
-import { type Part, newBeside, rowsBeside, rowsOfW, runByRows } from './team.js';
+import { type Part, rowsOfW, runByRows } from './team.js';
 import { type WindowShape, blockSize, inputSize, scatterWordGrads } from '../model/features.js';
 import { type Activation, type Dims, type DxMask, type Params, groups } from '../model/model.js';
 import { type Subwords, gramsOf } from '../model/subword.js';
@@ -39,7 +39,6 @@ export function sgdStep(p: Params<Float32Array>, g: Params<Float32Array>, lr: nu
 }
 
 let ones = new Uint8Array(0); // a mask of ones: every window
-const beside = newBeside(); // the times of the step on W and of `then` beside it
 
 /**
  * ∂J/∂θ from dS (B×K, scaled as lossAndGrad made it) and the cache w, then the SGD step on W, b, U, c;
@@ -89,9 +88,7 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
         ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1, from, to], reals: [] }
         : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1, from, to], reals: [] };
     dXByHalves(M, B, n, P, m, need, from, to, w.dX.byteOffset, deltaDx);
-    // this thread also runs `then` (the word rows' and n-gram rows' step): it takes fewer rows of W
-    const eb = then ? rowsBeside(M, B * n * M, beside) : e;
-    runByRows(eb, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1, P, m, to], reals: [lr, l2] }), then, then && beside);
+    runByRows(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1, P, m, to], reals: [lr, l2] }), then);
   } else {
     // no ∂J/∂x to make: each thread makes δ on its own rows of W and steps them, in one hand-off
     const deltaStep = (r0: number, r1: number, t: number): Part =>

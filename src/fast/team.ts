@@ -185,36 +185,6 @@ export function rowsOfW(M: number, work: number): number[] {
   return cut(M, threadsFor(work), 4);
 }
 
-/**
- * What a product whose calling thread also runs other work (runParts's alsoHere: the word rows' step
- * beside the step on W) took: ms per row of W on the calling thread and ms of the other work, each an
- * average over the last calls.
- */
-export interface Beside {
-  rowMs: number;
-  alsoMs: number;
-}
-
-export function newBeside(): Beside {
-  return { rowMs: 0, alsoMs: 0 };
-}
-
-/** Weight of the latest call in Beside's averages. */
-const BESIDE_RATE = 0.05;
-
-/**
- * rowsOfW's cut when the calling thread (thread 0) also runs the work `b` measures: it takes fewer rows,
- * so that it finishes its rows and that work when the other threads finish theirs. Any cut gives the
- * same values (each row's computation is the same); this one only spends less time waiting.
- */
-export function rowsBeside(M: number, work: number, b: Beside): number[] {
-  const t = threadsFor(work);
-  if (t === 1 || !(b.rowMs > 0)) return rowsOfW(M, work);
-  // h·rowMs + alsoMs = (M − h)/(t − 1)·rowMs
-  const h = Math.round(Math.max(0, Math.min(M / t, (M - ((t - 1) * b.alsoMs) / b.rowMs) / t)) / 4) * 4;
-  return [0, ...cut(M - h, t - 1, 4).map((r) => h + r)];
-}
-
 /** part(range t) for the ranges [e[t], e[t+1]), null for the empty ones. */
 export function partsOf(e: number[], part: (from: number, to: number, t: number) => Part): (Part | null)[] {
   const parts: (Part | null)[] = [];
@@ -231,7 +201,7 @@ function runHere(L: Arena, p: Part): void {
  * done; empty parts are null; with threads 1, all run here. alsoHere: work for this thread alone, done after its own part while the
  * workers do theirs. A part no worker has taken by the time this thread is free runs here.
  */
-export function runParts(parts: (Part | null)[], threads = parts.length, alsoHere?: () => void, beside?: { b: Beside; rows: number }): void {
+export function runParts(parts: (Part | null)[], threads = parts.length, alsoHere?: () => void): void {
   const L = arena();
   const t = team;
   if (t && !t.ready) t.ready = t.control.every((c) => Atomics.load(c, READY) === 1);
@@ -244,12 +214,12 @@ export function runParts(parts: (Part | null)[], threads = parts.length, alsoHer
   if (t.way.solo) {
     for (const p of parts) if (p) runHere(L, p);
     alsoHere?.();
-  } else runTogether(L, t, parts, alsoHere, beside);
+  } else runTogether(L, t, parts, alsoHere);
   countProduct(t.way, performance.now() - t0);
 }
 
 /** runParts with the workers. */
-function runTogether(L: Arena, t: Team, parts: (Part | null)[], alsoHere?: () => void, beside?: { b: Beside; rows: number }): void {
+function runTogether(L: Arena, t: Team, parts: (Part | null)[], alsoHere?: () => void): void {
   const seq = (t.seq + 1) & 0x3fffffff || 1; // never 0, the initial DONE
   t.seq = seq;
   for (let i = 1; i < parts.length; i++) {
@@ -263,15 +233,8 @@ function runTogether(L: Arena, t: Team, parts: (Part | null)[], alsoHere?: () =>
     Atomics.store(c, CLAIM, 0);
     Atomics.notify(c, CLAIM);
   }
-  const t0 = performance.now();
   if (parts[0]) runHere(L, parts[0]);
-  const t1 = performance.now();
   alsoHere?.();
-  if (beside) {
-    const { b, rows } = beside;
-    b.alsoMs += BESIDE_RATE * (performance.now() - t1 - b.alsoMs);
-    if (rows > 0) b.rowMs = b.rowMs > 0 ? b.rowMs + BESIDE_RATE * ((t1 - t0) / rows - b.rowMs) : (t1 - t0) / rows;
-  }
   for (let i = 1; i < parts.length; i++) {
     const p = parts[i];
     if (!p) continue;
@@ -293,7 +256,7 @@ function runTogether(L: Arena, t: Team, parts: (Part | null)[], alsoHere?: () =>
   }
 }
 
-/** Runs part(rows of W e[t] … e[t+1], t) on thread t; alsoHere as runParts, timed into `beside` when given. */
-export function runByRows(e: number[], part: (r0: number, r1: number, t: number) => Part, alsoHere?: () => void, beside?: Beside): void {
-  runParts(partsOf(e, part), e.length - 1, alsoHere, beside && { b: beside, rows: e[1] - e[0] });
+/** Runs part(rows of W e[t] … e[t+1], t) on thread t; alsoHere as runParts. */
+export function runByRows(e: number[], part: (r0: number, r1: number, t: number) => Part, alsoHere?: () => void): void {
+  runParts(partsOf(e, part), e.length - 1, alsoHere);
 }
