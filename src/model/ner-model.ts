@@ -25,7 +25,7 @@ export interface ModelConfig {
   patience: number;
   lr: number;
   lrEmbed: number;
-  lrDecay: number; // lr_epoch = lr / (1 + lrDecay · epoch)
+  lrDecay: number; // lr_epoch = lr / (1 + lrDecay · (epoch − 1))
   batch: number;
   l2: number;
   minCount: number; // training words without a pretrained vector get their own row from this count on
@@ -55,14 +55,14 @@ export const DEFAULT_CONFIG: ModelConfig = {
   fineTune: false,
   scheme: 'IOBES',
   epochs: 15,
-  patience: 3,
+  patience: 5,
   lr: 0.2,
   lrEmbed: 0.2,
-  lrDecay: 0,
+  lrDecay: 0.1,
   batch: 32,
   l2: 0,
   minCount: 2,
-  wordDropout: 0.1,
+  wordDropout: 0.125,
   threshold: 0.5,
   entity: [],
   gazetteers: [],
