@@ -20,6 +20,7 @@ import { NerError } from '../errors.js';
 import { type Encoded, firstFormId } from '../model/features.js';
 import { type Subwords, gramsOf } from '../model/subword.js';
 import { WindowScorer } from './fast-scorer.js';
+import { scorerKernels } from '../fast/scorer-wasm.js';
 import { type Decoded, decodeSpans, tagOutputs, transitions } from '../model/labels.js';
 import type { NerModel } from '../model/ner-model.js';
 import { Tagger, WordEncoder } from './predict.js';
@@ -47,6 +48,7 @@ interface Job {
   gramEnds: Int32Array; // where each one's rows end in gramRows
   gramRows: Int32Array;
   formsCleared: number; // the calling side's words.formsCleared: ids of forms found nowhere start over when it changes
+  spare: ArrayBuffer[]; // the buffers of answers already decoded, for the thread to write answers into again
 }
 
 /** The output probabilities of every token of a batch (N × K), and the scorer's cache figures. */
@@ -71,13 +73,19 @@ export class TagPipeline implements BatchTagger {
   private seq = 0;
   private failure: Error | null = null;
   private stats = { capacity: 0, fills: 0 };
+  // Answers' buffers go back to the thread with the next batch and carry its answers again: a new one per
+  // batch (2 MB each for 16k tokens) would leave the thread's malloc arena holding tens of MB of them
+  // until the garbage collector of this thread lets them go.
+  private spare: ArrayBuffer[] = [];
   private readonly tr: ReturnType<typeof transitions> | undefined;
 
-  /** maxForms: the forms found nowhere kept between batches (predict.ts MAX_FORMS). */
+  /** maxForms: the forms found nowhere kept between batches (predict.ts MAX_FORMS); thread: one from
+   *  startTagThread() (else one is started now). */
   constructor(
     private readonly model: NerModel,
     budgetBytes?: number,
     maxForms?: number,
+    thread?: TagThread,
   ) {
     const { words, packed: _packed, features: _features, ...rest } = model; // a packaged model's vectors stay here: rows are sent as needed; the feature rules run here
     // the model's own rows (13 MB with --fine-tune), moved into shared memory, which the thread reads
@@ -94,8 +102,9 @@ export class TagPipeline implements BatchTagger {
     this.sent = new Uint8Array(part.pretrained);
     this.gramsSent = new Uint8Array(sub ? firstFormId(words) : 0);
     this.formsCleared = words.formsCleared ?? 0;
-    this.worker = new Worker(new URL(import.meta.url), { workerData: { kind: KIND, part }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-    this.worker.unref(); // idle, it never keeps the process alive
+    const t = thread ?? startTagThread();
+    this.worker = t.worker;
+    this.worker.postMessage(part);
     const failed = (what: string) => new NerError(`the tagger's second thread ${what}`, 'run ner tag again with --threads 1');
     this.worker.on('message', (a: Answer) => {
       const p = this.pending.get(a.seq);
@@ -106,6 +115,7 @@ export class TagPipeline implements BatchTagger {
     });
     this.worker.on('error', (err) => this.fail(failed(`failed: ${err.message}`)));
     this.worker.on('exit', () => this.fail(failed('stopped')));
+    if (t.stopped !== undefined) this.fail(failed(t.stopped)); // before it was handed over
   }
 
   /** The thread stopped or was closed: tag() fails from now on. */
@@ -127,7 +137,7 @@ export class TagPipeline implements BatchTagger {
     return new Promise<Answer>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref(); // an answer to wait for keeps the process alive
       this.pending.set(job.seq, { resolve, reject });
-      this.worker.postMessage(job, moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows, job.gramIds, job.gramEnds, job.gramRows, ...(job.e.feat ? [job.e.feat] : [])));
+      this.worker.postMessage(job, [...moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows, job.gramIds, job.gramEnds, job.gramRows, ...(job.e.feat ? [job.e.feat] : [])), ...job.spare]);
     }).then((a) => {
       this.stats = { capacity: a.capacity, fills: a.fills };
       const { labels, config } = this.model;
@@ -137,6 +147,7 @@ export class TagPipeline implements BatchTagger {
         const n = sentences[s].length;
         out.push({ spans: decodeSpans(labels, a.P.subarray(o * K, (o + n) * K), n, config.threshold, this.tr) });
       }
+      this.spare.push(a.P.buffer as ArrayBuffer);
       return out;
     });
   }
@@ -176,7 +187,7 @@ export class TagPipeline implements BatchTagger {
     }
     const newRows = new Float32Array(fresh.length * d);
     fresh.forEach((r, k) => words.emb!.readRow(r, newRows, k * d));
-    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows, gramIds: Int32Array.from(gramIds), gramEnds: Int32Array.from(gramEnds), gramRows: Int32Array.from(gramRows), formsCleared };
+    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows, gramIds: Int32Array.from(gramIds), gramEnds: Int32Array.from(gramEnds), gramRows: Int32Array.from(gramRows), formsCleared, spare: this.spare.splice(0) };
   }
 
   /** The thread's scorer cache: words it holds at most, and word products computed so far. */
@@ -201,12 +212,33 @@ export interface BatchTagger {
 }
 
 /**
+ * Starts a tagging thread that waits for its model: started before the model is read, the thread loads its
+ * code and compiles the scorer while this one reads the model and the embeddings. Hand it to one
+ * TagPipeline (or batchTagger), or terminate it.
+ */
+export function startTagThread(): TagThread {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { kind: KIND }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  worker.unref(); // idle, it never keeps the process alive
+  const t: TagThread = { worker };
+  worker.on('error', (err) => (t.stopped ??= `failed: ${err.message}`));
+  worker.on('exit', () => (t.stopped ??= 'stopped'));
+  return t;
+}
+
+/** A tagging thread from startTagThread; `stopped` says how, when it failed or exited. */
+export interface TagThread {
+  worker: Worker;
+  stopped?: string;
+}
+
+/**
  * A tagger for a stream of batches. threads 2: a second thread scores whole batches while this one
  * reads, tokenises and writes the others (TagPipeline); the same spans as one thread. It is the one way
  * tagging uses a second thread (see docs/benchmarks.md for why not sharing each batch's hidden units).
  */
-export function batchTagger(model: NerModel, opts: { threads?: number; budgetBytes?: number } = {}): BatchTagger {
-  if ((opts.threads ?? 1) > 1) return new TagPipeline(model, opts.budgetBytes);
+export function batchTagger(model: NerModel, opts: { threads?: number; budgetBytes?: number; thread?: TagThread } = {}): BatchTagger {
+  if ((opts.threads ?? 1) > 1) return new TagPipeline(model, opts.budgetBytes, undefined, opts.thread);
+  void opts.thread?.worker.terminate(); // (not needed on one thread)
   const tagger = new Tagger(model, opts);
   return { tag: async (sentences) => tagger.tag(sentences), cacheStats: () => tagger.cacheStats(), close: () => tagger.close() };
 }
@@ -226,6 +258,8 @@ function serve(part: ModelPart): void {
   const words: NerModel['words'] = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
   const model = { ...part.model, words } as NerModel;
   const scorer = new WindowScorer(model, part.budgetBytes);
+  const spare: ArrayBuffer[] = []; // buffers for the answers (see TagPipeline.spare)
+  const K = part.model.dims.K;
   parentPort!.on('message', (job: Job) => {
     try {
       // the rows sent with this batch join the table (grown by doubling)
@@ -242,12 +276,19 @@ function serve(part: ModelPart): void {
         words.formsCleared = job.formsCleared;
       }
       for (let k = 0; k < job.gramIds.length; k++) part.sub!.grams.set(job.gramIds[k], job.gramRows.slice(k ? job.gramEnds[k - 1] : 0, job.gramEnds[k]));
-      const a: Answer = { seq: job.seq, P: scorer.probabilities(job.e), fills: scorer.fills, capacity: scorer.capacity };
-      parentPort!.postMessage(a, moved(a.P));
+      spare.push(...job.spare);
+      const need = job.e.N * K * 8;
+      const at = spare.findIndex((b) => b.byteLength >= need);
+      const buffer = at >= 0 ? spare.splice(at, 1)[0] : new ArrayBuffer(Math.ceil(need * 1.25 / 8) * 8); // (room for a longer batch)
+      const a: Answer = { seq: job.seq, P: scorer.probabilities(job.e, 0, job.e.N, new Float64Array(buffer)), fills: scorer.fills, capacity: scorer.capacity };
+      parentPort!.postMessage(a, [buffer]);
     } catch (err) {
       parentPort!.postMessage({ seq: job.seq, error: (err as Error).message });
     }
   });
 }
 
-if (!isMainThread && (workerData as { kind?: string } | null)?.kind === KIND) serve((workerData as { part: ModelPart }).part);
+if (!isMainThread && (workerData as { kind?: string } | null)?.kind === KIND) {
+  scorerKernels(); // compiled while the model is being read (the first message brings it)
+  parentPort!.once('message', (part: ModelPart) => serve(part));
+}
