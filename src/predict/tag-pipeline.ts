@@ -7,10 +7,13 @@
 // not been sent before (as float32, the values the scorer would read itself), so the thread needs no
 // embeddings: its word table has the model's own rows and the rows it was sent (with subword vectors, also
 // the n-gram table and the n-gram rows of each word id the first time it comes). The thread runs a
-// Tagger's scorer on each batch in the order they come and answers with the probabilities; the calling
-// thread decodes them (labels.ts decodeSpans): the scorer is the larger half of the work, so the decoding
-// goes to the thread that has time to spare. The same scorer on the same batches in the same order, and
-// the same decoding: the same spans as a Tagger on one thread.
+// Tagger's scorer on each batch in the order they come, chooses each token's output from the probabilities
+// (labels.ts chooseOutputs: the Viterbi path, per sentence) and answers with the choices and their
+// probabilities; the calling thread makes the spans of them (spansOfChoice). Reading, tokenising,
+// encoding and writing keep the calling thread the busier one, so the Viterbi search goes to the thread
+// that has time to spare, and an answer is 12 bytes a token, not the 8·K of the probabilities. The same
+// scorer on the same batches in the same order, and the same decoding: the same spans as a Tagger on one
+// thread.
 //
 // This file is both the thread's code (run by `new Worker`) and the calling side (TagPipeline).
 
@@ -21,7 +24,7 @@ import { type Encoded, firstFormId } from '../model/features.js';
 import { type Subwords, gramsOf } from '../model/subword.js';
 import { WindowScorer } from './fast-scorer.js';
 import { scorerKernels } from '../fast/scorer-wasm.js';
-import { type Decoded, decodeSpans, tagOutputs, transitions } from '../model/labels.js';
+import { type Decoded, chooseOutputs, spansOfChoice, tagOutputs, transitions } from '../model/labels.js';
 import type { NerModel } from '../model/ner-model.js';
 import { Tagger, WordEncoder } from './predict.js';
 
@@ -48,13 +51,13 @@ interface Job {
   gramEnds: Int32Array; // where each one's rows end in gramRows
   gramRows: Int32Array;
   formsCleared: number; // the calling side's words.formsCleared: ids of forms found nowhere start over when it changes
-  spare: ArrayBuffer[]; // the buffers of answers already decoded, for the thread to write answers into again
 }
 
-/** The output probabilities of every token of a batch (N × K), and the scorer's cache figures. */
+/** Each token's chosen output and its probability (labels.ts chooseOutputs), and the scorer's cache figures. */
 interface Answer {
   seq: number;
-  P: Float64Array;
+  choice: Int32Array; // N
+  prob: Float64Array; // N
   fills: number;
   capacity: number;
   error?: string;
@@ -73,11 +76,6 @@ export class TagPipeline implements BatchTagger {
   private seq = 0;
   private failure: Error | null = null;
   private stats = { capacity: 0, fills: 0 };
-  // Answers' buffers go back to the thread with the next batch and carry its answers again: a new one per
-  // batch (2 MB each for 16k tokens) would leave the thread's malloc arena holding tens of MB of them
-  // until the garbage collector of this thread lets them go.
-  private spare: ArrayBuffer[] = [];
-  private readonly tr: ReturnType<typeof transitions> | undefined;
 
   /** maxForms: the forms found nowhere kept between batches (predict.ts MAX_FORMS); thread: one from
    *  startTagThread() (else one is started now). */
@@ -98,7 +96,6 @@ export class TagPipeline implements BatchTagger {
     const sub = words.sub ? { ...words.sub, grams: new Map() } : undefined;
     const part: ModelPart = { model: rest, d: words.d, keys: words.keys.length, rows: words.rows, pretrained: words.emb ? words.emb.count : 0, budgetBytes: budgetBytes ?? 32 * 2 ** 20, ...(sub ? { sub } : {}) };
     this.encoder = new WordEncoder(words, model.features, maxForms);
-    this.tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
     this.sent = new Uint8Array(part.pretrained);
     this.gramsSent = new Uint8Array(sub ? firstFormId(words) : 0);
     this.formsCleared = words.formsCleared ?? 0;
@@ -137,17 +134,15 @@ export class TagPipeline implements BatchTagger {
     return new Promise<Answer>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref(); // an answer to wait for keeps the process alive
       this.pending.set(job.seq, { resolve, reject });
-      this.worker.postMessage(job, [...moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows, job.gramIds, job.gramEnds, job.gramRows, ...(job.e.feat ? [job.e.feat] : [])), ...job.spare]);
+      this.worker.postMessage(job, moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows, job.gramIds, job.gramEnds, job.gramRows, ...(job.e.feat ? [job.e.feat] : [])));
     }).then((a) => {
       this.stats = { capacity: a.capacity, fills: a.fills };
-      const { labels, config } = this.model;
-      const K = labels.outputs.length;
+      const { labels } = this.model;
       const out: Pick<Decoded, 'spans'>[] = [];
       for (let s = 0, o = 0; s < sentences.length; o += sentences[s].length, s++) {
         const n = sentences[s].length;
-        out.push({ spans: decodeSpans(labels, a.P.subarray(o * K, (o + n) * K), n, config.threshold, this.tr) });
+        out.push({ spans: spansOfChoice(labels, a.choice.subarray(o, o + n), a.prob.subarray(o, o + n)) });
       }
-      this.spare.push(a.P.buffer as ArrayBuffer);
       return out;
     });
   }
@@ -187,7 +182,7 @@ export class TagPipeline implements BatchTagger {
     }
     const newRows = new Float32Array(fresh.length * d);
     fresh.forEach((r, k) => words.emb!.readRow(r, newRows, k * d));
-    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows, gramIds: Int32Array.from(gramIds), gramEnds: Int32Array.from(gramEnds), gramRows: Int32Array.from(gramRows), formsCleared, spare: this.spare.splice(0) };
+    return { seq: ++this.seq, e, newIds: Int32Array.from(fresh), newRows, gramIds: Int32Array.from(gramIds), gramEnds: Int32Array.from(gramEnds), gramRows: Int32Array.from(gramRows), formsCleared };
   }
 
   /** The thread's scorer cache: words it holds at most, and word products computed so far. */
@@ -258,7 +253,11 @@ function serve(part: ModelPart): void {
   const words: NerModel['words'] = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
   const model = { ...part.model, words } as NerModel;
   const scorer = new WindowScorer(model, part.budgetBytes);
-  const spare: ArrayBuffer[] = []; // buffers for the answers (see TagPipeline.spare)
+  // the probabilities of a batch, reused from batch to batch (a new 2 MB array per batch of 16k tokens
+  // would leave this thread's malloc arena holding tens of MB of them)
+  let P = new Float64Array(0);
+  const { labels, config } = part.model;
+  const tr = tagOutputs(labels.head) ? transitions(labels) : undefined;
   const K = part.model.dims.K;
   parentPort!.on('message', (job: Job) => {
     try {
@@ -276,12 +275,15 @@ function serve(part: ModelPart): void {
         words.formsCleared = job.formsCleared;
       }
       for (let k = 0; k < job.gramIds.length; k++) part.sub!.grams.set(job.gramIds[k], job.gramRows.slice(k ? job.gramEnds[k - 1] : 0, job.gramEnds[k]));
-      spare.push(...job.spare);
-      const need = job.e.N * K * 8;
-      const at = spare.findIndex((b) => b.byteLength >= need);
-      const buffer = at >= 0 ? spare.splice(at, 1)[0] : new ArrayBuffer(Math.ceil(need * 1.25 / 8) * 8); // (room for a longer batch)
-      const a: Answer = { seq: job.seq, P: scorer.probabilities(job.e, 0, job.e.N, new Float64Array(buffer)), fills: scorer.fills, capacity: scorer.capacity };
-      parentPort!.postMessage(a, [buffer]);
+      const { N, sentEnd } = job.e;
+      if (P.length < N * K) P = new Float64Array(Math.ceil(N * 1.25) * K); // (room for a longer batch)
+      scorer.probabilities(job.e, 0, N, P);
+      const a: Answer = { seq: job.seq, choice: new Int32Array(N), prob: new Float64Array(N), fills: scorer.fills, capacity: scorer.capacity };
+      for (let i = 0; i < N; i = sentEnd[i]) {
+        const n = sentEnd[i] - i;
+        chooseOutputs(labels, P.subarray(i * K, (i + n) * K), n, a.choice.subarray(i, i + n), a.prob.subarray(i, i + n), config.threshold, tr);
+      }
+      parentPort!.postMessage(a, moved(a.choice, a.prob));
     } catch (err) {
       parentPort!.postMessage({ seq: job.seq, error: (err as Error).message });
     }
