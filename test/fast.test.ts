@@ -31,6 +31,7 @@ interface Problem {
   need: Uint8Array; // 0, 1 (the block's columns [0, to)) or 2 (its columns [from, to))
   from: number;
   to?: number; // the block's one-hot columns start here (default: none)
+  l2?: number; // the step's weight decay λ (default L2)
 }
 
 function problem(d: Dims, f: Activation, B: number, P: number, seed: number, needRate: number): Problem {
@@ -65,7 +66,7 @@ function fast(q: Problem) {
   lossAndGrad(d, w.S, q.y, B, dS, 1 / B);
   let calls = 0;
   let dXThen = new Float32Array(0);
-  backwardAndStep(p, d, f, w, dS, g, { need: q.need, P, m: d.n / P, from: q.from, to: q.to }, LR, L2, () => {
+  backwardAndStep(p, d, f, w, dS, g, { need: q.need, P, m: d.n / P, from: q.from, to: q.to }, LR, q.l2 ?? L2, () => {
     calls++;
     dXThen = w.dX.slice(0, B * d.n);
   });
@@ -90,7 +91,8 @@ function reference(q: Problem) {
   scratch.dX.fill(SENTINEL);
   backward(q.p, d, f, cache, dS, g, scratch, { need: q.need, P, m: d.n / P, from: q.from, to: q.to });
   const step = (theta: Float64Array, grad: Float64Array, l2: number) => theta.map((v, i) => v - LR * (grad[i] + l2 * v));
-  return { S: cache.S, p: { W: step(q.p.W, g.W, L2), b: step(q.p.b, g.b, 0), U: step(q.p.U, g.U, L2), c: step(q.p.c, g.c, 0) }, dX: scratch.dX };
+  const l2 = q.l2 ?? L2;
+  return { S: cache.S, p: { W: step(q.p.W, g.W, l2), b: step(q.p.b, g.b, 0), U: step(q.p.U, g.U, l2), c: step(q.p.c, g.c, 0) }, dX: scratch.dX };
 }
 
 /** |got − want| ≤ tol · max|want| + abs at every entry. */
@@ -108,7 +110,7 @@ function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
  * q with one-hot columns in every block, as gather makes them: columns [to, m) all 0 but one 1 in each of
  * two groups (the first of `first` columns), or all 0 in some blocks (a one-hot value of another size).
  */
-function withOneHot(q: Problem, to: number, first: number, seed: number): Problem {
+function withOneHot(q: Problem, to: number, first: number, seed: number, secondRate = 1): Problem {
   const rng = new Rng(seed);
   const { d, B, P } = q;
   const m = d.n / P;
@@ -118,7 +120,7 @@ function withOneHot(q: Problem, to: number, first: number, seed: number): Proble
     X.fill(0, o + to, o + m);
     if (rng.next() < 0.1) continue;
     X[o + to + Math.floor(rng.next() * first)] = 1;
-    if (to + first < m) X[o + to + first + Math.floor(rng.next() * (m - to - first))] = rng.next() < 0.1 ? 0.5 : 1;
+    if (to + first < m && rng.next() < secondRate) X[o + to + first + Math.floor(rng.next() * (m - to - first))] = rng.next() < 0.1 ? 0.5 : 1;
   }
   return { ...q, X, to };
 }
@@ -173,8 +175,13 @@ for (const f of ['tanh', 'relu', 'sigmoid'] as const)
 for (const f of ['tanh', 'relu'] as const)
   for (const [d, B, P, to, first] of [...MID.map((d) => [d, 32, 5, 20, 3] as const), ...ODD.map((d) => [d, 7, 3, 5, 1] as const)])
     for (const needRate of [0.3, 0])
-      test(`one-hot columns: fast = reference, and = the dense products bit for bit: ${d.head} ${f}, n ${d.n}, ${needRate ? 'with' : 'no'} ∂J/∂x`, () => {
-        const q = withOneHot(problem(d, f, B, P, 7, needRate), to, first, 8);
+      for (const [l2, wide] of [[L2, false], [L2, true], [0, true]] as const)
+      // wide: more one-hot columns, the second group's set in few windows, so that no window of the
+      // minibatch sets some of them (a step without decay leaves their weights as they are; with decay, it
+      // shrinks them)
+      test(`one-hot columns: fast = reference, and = the dense products bit for bit: ${d.head} ${f}, n ${d.n}, ${needRate ? 'with' : 'no'} ∂J/∂x, λ ${l2}${wide ? ', columns no window sets' : ''}`, () => {
+        const base = problem(d, f, B, P, 7, needRate);
+        const q = { ...(wide ? withOneHot(base, base.from + 2, first, 8, 0.3) : withOneHot(base, to, first, 8)), l2 };
         const got = assertFastIsReference(q);
         // the same problem without the one-hot layout runs the dense products: the same parameters, bit
         // for bit (the zeros' products add nothing), and the same ∂J/∂x where both computed it
@@ -182,7 +189,7 @@ for (const f of ['tanh', 'relu'] as const)
         for (let k = 0; k < B * P; k++) if (q.need[k] === 2) got.dX.fill(SENTINEL, k * m, k * m + q.from);
         const dense = fast({ ...q, to: undefined });
         assert.deepEqual(got.p, dense.p, 'parameters after the step');
-        for (let k = 0; k < B * P; k++) dense.dX.fill(SENTINEL, k * m + to, (k + 1) * m);
+        for (let k = 0; k < B * P; k++) dense.dX.fill(SENTINEL, k * m + q.to!, (k + 1) * m);
         for (let k = 0; k < B * P; k++) if (q.need[k] === 2) dense.dX.fill(SENTINEL, k * m, k * m + q.from);
         assert.deepEqual(got.dX, dense.dX, '∂J/∂x');
       });

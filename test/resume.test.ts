@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
+import { type Checkpoint, checkpointParts, readCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { readConll } from '../src/data/conll.js';
 import { loadEmbeddings } from '../src/embeddings/embeddings.js';
-import { serialiseModel } from '../src/io/model-io.js';
+import { pack, serialiseModel } from '../src/io/model-io.js';
 import { DEFAULT_CONFIG, type ModelConfig } from '../src/model/ner-model.js';
 import { train } from '../src/train/train.js';
 import { writeTinyVectors, TEST_BUCKETS, TEST_BUCKETS_ARGS } from './tiny-vectors.js';
@@ -78,4 +78,26 @@ test('CLI: SIGINT saves a checkpoint and exits 130; --resume finishes with the s
   assert.equal(r.status, 0, r.stderr);
   assert.ok(fs.readFileSync(cut).equals(fs.readFileSync(whole)), 'resumed model differs from the uninterrupted one');
   assert.ok(!fs.existsSync(`${cut}.ckpt`), 'checkpoint removed after a successful resume');
+});
+
+test('the checkpoint written in parts is the JSON of its state with model-io\'s packed arrays, whatever the part size', () => {
+  const f64 = (n: number, k: number) => Float64Array.from({ length: n }, (_, i) => Math.sin(i * k) * 1e3 + i / 7);
+  const params = (k: number) => ({ W: f64(13, k), b: f64(1, k + 1), U: f64(7, k + 2), c: f64(2, k + 3) });
+  const sub = Float32Array.from({ length: 11 }, (_, i) => Math.cos(i) / 3);
+  const c: Checkpoint = {
+    run: { config, train: ['a.txt'], dev: null, embeddings: 'e.vec', fingerprint: 'f', output: 'o.json', tokens: 9 },
+    state: { epoch: 2, step: 0, rngAtEpochStart: 5, J: 0, seen: 0, params: params(1), rows: f64(10, 2), sub, best: { f1: 50.5, params: params(3), rows: f64(10, 4), sub }, bestEpoch: 1, sinceBest: 0, history: [] },
+  };
+  const s = c.state;
+  const packs = (p: Checkpoint['state']['params']) => ({ W: pack(p.W, [13]), b: pack(p.b, [1]), U: pack(p.U, [7]), c: pack(p.c, [2]) });
+  const expected = JSON.stringify({
+    format: 'ner-train-checkpoint',
+    version: 1,
+    run: c.run,
+    state: { epoch: 2, step: 0, rngAtEpochStart: 5, J: 0, seen: 0, bestEpoch: 1, sinceBest: 0, history: [], params: packs(s.params), rows: pack(s.rows, [10]), sub: pack(sub, [11]),
+      best: { f1: 50.5, params: packs(s.best!.params), rows: pack(s.best!.rows, [10]), sub: pack(sub, [11]) } },
+  }) + '\n';
+  // 4 characters a part: every array crosses parts; 1 << 20: each array is one part
+  for (const chunk of [4, 8, 12, 1 << 20]) assert.equal(Buffer.concat([...checkpointParts(c, chunk)]).toString(), expected, `parts of ${chunk} characters`);
+  assert.throws(() => [...checkpointParts(c, 6)], /multiple of 4/);
 });

@@ -348,6 +348,7 @@ export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<v
   process.on('SIGTERM', onSignal);
 
   const t0 = performance.now();
+  let finalSaved = false; // the last epoch's save wrote the finished run's model to --output
   let result;
   try {
     result = await train(
@@ -371,6 +372,7 @@ export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<v
           say(epochLine(r, isBest));
           // the last epoch's model is the finished run's: it goes to --output
           save(end.state(), isBest || end.last ? end.model() : undefined, end.last ? output : bestTo);
+          if (end.last) finalSaved = true;
         },
         shouldStop: () => signalled !== null,
       },
@@ -410,8 +412,10 @@ export async function runTrain(opts: TrainOpts, given: string[] = []): Promise<v
   }
   // Finished: the model is at --output (written after the last epoch; a resume from the last epoch's
   // checkpoint writes it here), and the checkpoint and any partial model are done with.
-  const text = serialiseModel(m);
-  if (hashOf(text) !== outputHash) writeFileAtomic(output, text);
+  if (!finalSaved) {
+    const text = serialiseModel(m);
+    if (hashOf(text) !== outputHash) writeFileAtomic(output, text);
+  }
   fs.rmSync(checkpointFile, { force: true });
   if (bestTo !== output) fs.rmSync(bestTo, { force: true });
   process.stderr.write(

@@ -333,13 +333,14 @@ export function jackknifeClasses(
   full: Gazetteer,
   k: number,
   seed: number,
+  kept: readonly GazetteerEntry[] = trainingEntries(sentences, tags), // as gazetteerWithTraining takes them
 ): Int32Array {
   const fold = foldsOf(sentences.length, k, seed);
   const offset = new Int32Array(sentences.length + 1);
   for (let s = 0; s < sentences.length; s++) offset[s + 1] = offset[s] + sentences[s].length;
   const out = new Int32Array(offset[sentences.length]);
   // the phrases trainingEntries keeps (judged on all the training text)
-  const kept = new Set(trainingEntries(sentences, tags).map((e) => e.tokens.join('\u0001')));
+  const keep = new Set(kept.map((e) => e.tokens.join('\u0001')));
   for (let f = 0; f < k; f++) {
     const entries: GazetteerEntry[] = [];
     if (external) for (const p of external.phrases) entries.push({ type: external.types[p.type], tokens: p.tokens });
@@ -347,7 +348,7 @@ export function jackknifeClasses(
     for (let s = 0; s < sentences.length; s++) if (fold[s] !== f) others.push(s);
     // the external lists first: a phrase in one keeps its type there, as in mergeGazetteers
     const listed = new Set(entries.map((e) => e.tokens.join('\u0001')));
-    const fromTrain = entityEntries(others.map((s) => sentences[s]), others.map((s) => tags[s])).filter((e) => kept.has(e.tokens.join('\u0001')) && !listed.has(e.tokens.join('\u0001')));
+    const fromTrain = entityEntries(others.map((s) => sentences[s]), others.map((s) => tags[s])).filter((e) => keep.has(e.tokens.join('\u0001')) && !listed.has(e.tokens.join('\u0001')));
     const g = buildGazetteer([...entries, ...fromTrain], full.match, full.sources, full.types);
     for (let s = 0; s < sentences.length; s++) if (fold[s] === f) gazetteerClasses(g, sentences[s], out, offset[s]);
   }
@@ -391,8 +392,8 @@ export function trainingEntries(sentences: string[][], tags: string[][]): Gazett
 }
 
 /** The gazetteer of external lists plus the training entities (trainingEntries; external lists win a phrase's type). */
-export function gazetteerWithTraining(sentences: string[][], tags: string[][], external: Gazetteer | null, match: GazetteerCase): Gazetteer {
-  const fromTrain = buildGazetteer(trainingEntries(sentences, tags), match, ['training entities']);
+export function gazetteerWithTraining(sentences: string[][], tags: string[][], external: Gazetteer | null, match: GazetteerCase, entries: readonly GazetteerEntry[] = trainingEntries(sentences, tags)): Gazetteer {
+  const fromTrain = buildGazetteer([...entries], match, ['training entities']);
   return external ? mergeGazetteers([external, fromTrain], match) : fromTrain;
 }
 

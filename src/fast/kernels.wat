@@ -68,6 +68,10 @@
                 (br_if $done_t (i32.ge_u (local.get $t) (local.get $nv)))
                 (local.set $xa (v128.load (i32.add (local.get $x0) (local.get $t))))
                 (local.set $xc (v128.load (i32.add (local.get $x1) (local.get $t))))
+                ;; four columns that are +0 in both windows (one-hot features) add ±0 to sums that are never
+                ;; −0 (they start at +0): skipped, with the same values
+                (if (v128.any_true (v128.or (local.get $xa) (local.get $xc)))
+                  (then
                 (local.set $v (v128.load (i32.add (local.get $w0) (local.get $t))))
                 (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $xa) (local.get $v))))
                 (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $xc) (local.get $v))))
@@ -79,7 +83,7 @@
                 (local.set $a12 (f32x4.add (local.get $a12) (f32x4.mul (local.get $xc) (local.get $v))))
                 (local.set $v (v128.load (i32.add (local.get $w3) (local.get $t))))
                 (local.set $a03 (f32x4.add (local.get $a03) (f32x4.mul (local.get $xa) (local.get $v))))
-                (local.set $a13 (f32x4.add (local.get $a13) (f32x4.mul (local.get $xc) (local.get $v))))
+                (local.set $a13 (f32x4.add (local.get $a13) (f32x4.mul (local.get $xc) (local.get $v))))))
                 (local.set $t (i32.add (local.get $t) (i32.const 16)))
                 (br $next_t)))
             ;; fold the two lanes (even t + odd t)
@@ -503,13 +507,17 @@
   ;; gemmDtXCore32's step (or dW +=) on the one-hot columns of rows j … j+rows of dW from their sums A (4 rows
   ;; side by side per column, column after column): four columns at a time, the 4×4 block of sums turned into
   ;; rows (shuffles), then the columns left one at a time; the same float32 operations as the tiles'.
+  ;; A step without weight decay (l2 = 0) leaves a weight whose sum is +0 as it is (θ − lr·((0 + 0) + 0·θ)
+  ;; = θ, bit for bit), so columns whose sums are all +0 (no listed window has that feature) are skipped.
   (func $oneHotStep32
     (param $A i32) (param $dW i32) (param $w2 i32) (param $step i32) (param $lr f32) (param $l2 f32)
     (param $n i32) (param $j i32) (param $rows i32) (param $P i32) (param $m i32) (param $hot i32)
     (local $pb i32) (local $q i32) (local $L i32) (local $a i32) (local $dwp i32) (local $r i32) (local $nb i32)
     (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $skip i32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $L (i32.sub (local.get $m) (local.get $hot)))
+    (local.set $skip (i32.and (i32.ne (local.get $step) (i32.const 0)) (f32.eq (local.get $l2) (f32.const 0))))
     (block $done_pb (loop $next_pb
       (br_if $done_pb (i32.ge_u (local.get $pb) (local.get $P)))
       (local.set $a (i32.add (local.get $A) (i32.shl (i32.mul (local.get $pb) (local.get $L)) (i32.const 4))))
@@ -524,6 +532,8 @@
             (local.set $c1 (v128.load offset=16 (local.get $a)))
             (local.set $c2 (v128.load offset=32 (local.get $a)))
             (local.set $c3 (v128.load offset=48 (local.get $a)))
+            (if (i32.eqz (i32.and (local.get $skip) (i32.eqz (v128.any_true (v128.or (v128.or (local.get $c0) (local.get $c1)) (v128.or (local.get $c2) (local.get $c3)))))))
+              (then
             (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c0) (local.get $c1)))
             (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c2) (local.get $c3)))
             (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c0) (local.get $c1)))
@@ -535,7 +545,7 @@
             (call $stepRow4 (i32.add (local.get $dwp) (i32.shl (local.get $nb) (i32.const 1))) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
               (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
             (call $stepRow4 (i32.add (local.get $dwp) (i32.mul (local.get $nb) (i32.const 3))) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))))
             (local.set $a (i32.add (local.get $a) (i32.const 64)))
             (local.set $dwp (i32.add (local.get $dwp) (i32.const 16)))
             (local.set $q (i32.add (local.get $q) (i32.const 4)))
@@ -543,7 +553,8 @@
       ;; the columns left, row by row
       (block $done_c (loop $next_c
         (br_if $done_c (i32.ge_u (local.get $q) (local.get $L)))
-        (local.set $r (i32.const 0))
+        (local.set $r (select (local.get $rows) (i32.const 0)
+          (i32.and (local.get $skip) (i32.eqz (v128.any_true (v128.load (local.get $a)))))))
         (block $done_r (loop $next_r
           (br_if $done_r (i32.ge_u (local.get $r) (local.get $rows)))
           (call $stepOne (i32.add (local.get $dwp) (i32.mul (local.get $r) (local.get $nb))) (local.get $w2) (local.get $step)

@@ -9,8 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NerError } from '../errors.js';
 
-/** Writes `data` (a string, bytes, or a list of byte parts written one after another) to `file` atomically. */
-export function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+/** Writes `data` (a string, bytes, or byte parts written one after another, each made as it is written
+ *  when they come from a generator) to `file` atomically. */
+export function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<Uint8Array>): void {
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) {
     throw new NerError(`cannot write ${file}: the directory ${dir} does not exist`, `create it first (mkdir -p ${dir}) or choose another path`);
@@ -21,8 +22,8 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | readon
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'w', 0o644);
-    if (Array.isArray(data)) for (const part of data as readonly Uint8Array[]) writeAll(fd, part);
-    else fs.writeFileSync(fd, data as string | Uint8Array);
+    if (typeof data === 'string' || data instanceof Uint8Array) fs.writeFileSync(fd, data);
+    else for (const part of data) writeAll(fd, part);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;

@@ -4,10 +4,11 @@
 // uninterrupted run.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { writeFileAtomic } from '../io/atomic.js';
 import { DataError } from '../errors.js';
 import type { Params } from '../model/model.js';
-import { pack, unpack } from '../io/model-io.js';
+import { unpack } from '../io/model-io.js';
 import { DEFAULT_CONFIG, type ModelConfig } from '../model/ner-model.js';
 import { checkConfig, type TrainState } from './train.js';
 import { epochRecordProblem } from '../io/history.js';
@@ -40,24 +41,49 @@ export interface Checkpoint {
   state: TrainState;
 }
 
-function packParams(p: Params) {
-  return {
-    W: pack(p.W, [p.W.length]),
-    b: pack(p.b, [p.b.length]),
-    U: pack(p.U, [p.U.length]),
-    c: pack(p.c, [p.c.length]),
-  };
-}
-
 function unpackParams(o: any, file: string, like?: Params): Params {
   const get = (k: 'W' | 'b' | 'U' | 'c') => unpack(o?.[k], k, [like ? like[k].length : o?.[k]?.shape?.[0] ?? -1], file);
   return { W: get('W'), b: get('b'), U: get('U'), c: get('c') };
 }
 
-export function serialiseCheckpoint(c: Checkpoint): string {
+/** Characters of base64 each part of a large array holds: a multiple of 4, so each part's source (3/4 as
+ *  many bytes) encodes alone to the same text as within the whole. */
+export const CHUNK_CHARS = 1 << 20;
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+const MARK = '\u0000'; // what JSON.stringify first writes for each large array of a checkpoint
+
+/** Bytes [from, to) of a's values in little-endian order. */
+function leBytes(a: Float64Array | Float32Array, from: number, to: number): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(a.buffer, a.byteOffset + from, to - from);
+  const size = a.BYTES_PER_ELEMENT;
+  const out = Buffer.alloc(to - from);
+  for (let o = from; o < to; o += size) size === 4 ? out.writeFloatLE(a[o / 4], o - from) : out.writeDoubleLE(a[o / 8], o - from);
+  return out;
+}
+
+/** The JSON of model-io's pack(a, [a.length]), as parts of at most `chunk` base64 characters. */
+function* packedParts(a: Float64Array | Float32Array, chunk: number): Generator<Uint8Array> {
+  yield Buffer.from(`{"dtype":"${a instanceof Float32Array ? 'float32le' : 'float64le'}","shape":[${a.length}],"base64":"`);
+  const step = (chunk / 4) * 3;
+  for (let o = 0; o < a.byteLength; o += step) yield Buffer.from(leBytes(a, o, Math.min(a.byteLength, o + step)).toString('base64'), 'latin1');
+  yield Buffer.from('"}');
+}
+
+/**
+ * The checkpoint file as byte parts, made one at a time as they are written: JSON in which each large
+ * array is model-io's packed form ({dtype, shape, base64}: what unpack reads), encoded a slice at a time,
+ * so that no array becomes one long string (fine-tuned word vectors are 25 MB of base64, and a checkpoint
+ * holds them twice, the state's and the best model's). `chunk`: base64 characters a part holds.
+ */
+export function* checkpointParts(c: Checkpoint, chunk = CHUNK_CHARS): Generator<Uint8Array> {
+  if (!(chunk > 0 && chunk % 4 === 0)) throw new RangeError(`chunk must be a positive multiple of 4, got ${chunk}`);
   const s = c.state;
-  return (
-    JSON.stringify({
+  const params = (p: Params) => ({ W: p.W, b: p.b, U: p.U, c: p.c });
+  // each array is written as the string MARK, in the order JSON.stringify meets them, then replaced
+  const arrays: (Float64Array | Float32Array)[] = [];
+  const text = JSON.stringify(
+    {
       format: CHECKPOINT_FORMAT,
       version: CHECKPOINT_VERSION,
       run: c.run,
@@ -70,17 +96,31 @@ export function serialiseCheckpoint(c: Checkpoint): string {
         bestEpoch: s.bestEpoch,
         sinceBest: s.sinceBest,
         history: s.history,
-        params: packParams(s.params),
-        rows: pack(s.rows, [s.rows.length]),
-        ...(s.sub ? { sub: pack(s.sub, [s.sub.length]) } : {}),
-        best: s.best ? { f1: s.best.f1, params: packParams(s.best.params), rows: pack(s.best.rows, [s.best.rows.length]), ...(s.best.sub ? { sub: pack(s.best.sub, [s.best.sub.length]) } : {}) } : null,
+        params: params(s.params),
+        rows: s.rows,
+        ...(s.sub ? { sub: s.sub } : {}),
+        best: s.best ? { f1: s.best.f1, params: params(s.best.params), rows: s.best.rows, ...(s.best.sub ? { sub: s.best.sub } : {}) } : null,
       },
-    }) + '\n'
+    },
+    (_key, v) => (v instanceof Float64Array || v instanceof Float32Array ? (arrays.push(v), MARK) : v),
   );
+  const quoted = JSON.stringify(MARK);
+  const at: number[] = [];
+  for (let i = text.indexOf(quoted); i >= 0; i = text.indexOf(quoted, i + quoted.length)) at.push(i);
+  // a string of the run equal to MARK (a NUL character) would be taken for an array
+  if (at.length !== arrays.length) throw new Error(`checkpoint: ${at.length} array markers for ${arrays.length} arrays`);
+  let from = 0;
+  for (let k = 0; k < at.length; k++) {
+    yield Buffer.from(text.slice(from, at[k]));
+    yield* packedParts(arrays[k], chunk);
+    from = at[k] + quoted.length;
+  }
+  yield Buffer.from(text.slice(from) + '\n');
 }
 
+
 export function saveCheckpoint(c: Checkpoint, file: string): void {
-  writeFileAtomic(file, serialiseCheckpoint(c));
+  writeFileAtomic(file, checkpointParts(c));
 }
 
 export function readCheckpoint(file: string): Checkpoint {

@@ -42,7 +42,7 @@ import { forward, free32, newWorkspace, toArena32, zerosLike32 } from '../fast/f
 import { backwardAndStep, stepSubwordRows, stepWordRows } from '../fast/backward-sgd.js';
 import { Rng } from '../rng.js';
 import { detectScheme, entityTypes } from '../data/tags.js';
-import { GAZETTEER_GROUP, type Gazetteer, gazetteerFeature, gazetteerWithTraining, jackknifeClasses } from '../data/gazetteer.js';
+import { GAZETTEER_GROUP, type Gazetteer, gazetteerFeature, gazetteerWithTraining, jackknifeClasses, trainingEntries } from '../data/gazetteer.js';
 
 export interface TrainHooks {
   onBatch?: (done: number, total: number, meanLoss: number) => void;
@@ -218,7 +218,8 @@ export async function train(
   const words = buildWordTable(emb, data.tokens, config, rng);
   // the one-hot groups after casing: those the config asks for (word shape), then the gazetteer's matches
   // (external lists, and the training entities)
-  const gazetteer = config.gazetteerFromTrain ? gazetteerWithTraining(data.tokens, data.tags, lists, config.gazetteerCase) : lists;
+  const fromTrain = config.gazetteerFromTrain ? trainingEntries(data.tokens, data.tags) : [];
+  const gazetteer = config.gazetteerFromTrain ? gazetteerWithTraining(data.tokens, data.tags, lists, config.gazetteerCase, fromTrain) : lists;
   const features: TokenFeature[] = [...featuresOf(config), ...(gazetteer ? [gazetteerFeature(gazetteer)] : [])];
   const shape: WindowShape = {
     window: config.window,
@@ -236,7 +237,7 @@ export async function train(
   // the training tokens' gazetteer classes: the training entities' part from the other folds only (see
   // gazetteer.ts), in place of the classes the full gazetteer gives
   if (gazetteer && config.gazetteerFromTrain && config.gazetteerFolds > 0) {
-    const jk = jackknifeClasses(data.tokens, data.tags, lists, gazetteer, config.gazetteerFolds, config.seed);
+    const jk = jackknifeClasses(data.tokens, data.tags, lists, gazetteer, config.gazetteerFolds, config.seed, fromTrain);
     const G = features.length;
     const g = features.findIndex((f) => f.name === GAZETTEER_GROUP);
     for (let i = 0; i < e.N; i++) e.feat![i * G + g] = jk[i];
@@ -433,7 +434,8 @@ export async function train(
     hooks.onEpoch?.(record, isBest, {
       last: early || epoch === config.epochs,
       model: () => ({ ...model, history: [...model.history], params: kept.params, words: withRows(words, kept) }),
-      state: () => ({ epoch: epoch + 1, step: 0, rngAtEpochStart: rng.state, J: 0, seen: 0, params: snapshotParams(params), rows: words.rows.slice(), ...subCopy(sub), best: kept, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] }),
+      // after an epoch that improved, the parameters are the best ones: the state shares their copies
+      state: () => ({ epoch: epoch + 1, step: 0, rngAtEpochStart: rng.state, J: 0, seen: 0, ...(isBest ? { params: kept.params, rows: kept.rows, ...(kept.sub ? { sub: kept.sub } : {}) } : { params: snapshotParams(params), rows: words.rows.slice(), ...subCopy(sub) }), best: kept, bestEpoch: model.bestEpoch, sinceBest, history: [...model.history] }),
     });
     if (early) {
       if (epoch < config.epochs) stop = 'early';
