@@ -126,3 +126,12 @@ test('errors: a message, a non-zero exit and no stack trace', () => {
     noStack(r.stderr);
   }
 });
+
+test('the program loads the verb a command line names, or all of them', async () => {
+  const { buildProgram } = await import('../src/cli/main.js');
+  const all = ['train', 'eval', 'tag', 'info', 'gradcheck', 'convert', 'package', 'cache', 'annotate', 'select', 'serve'];
+  assert.deepEqual((await buildProgram()).commands.map((c) => c.name()), all);
+  assert.deepEqual((await buildProgram('tag')).commands.map((c) => c.name()), ['tag']);
+  assert.deepEqual((await buildProgram('help')).commands.map((c) => c.name()), all);
+  assert.deepEqual((await buildProgram('constructor')).commands.map((c) => c.name()), all); // (not a verb, whatever objects inherit)
+});

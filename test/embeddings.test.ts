@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { defaultCacheDir } from '../src/embeddings/cache.js';
+import { WordTable } from '../src/embeddings/word-table.js';
 import { findWord, loadEmbeddings, type Embeddings } from '../src/embeddings/embeddings.js';
 import { normaliseDigits, pretrainedId } from '../src/model/features.js';
 import { DataError } from '../src/errors.js';
@@ -441,4 +442,15 @@ test('lazyVectors past the first 16,384 rows (read up front): rows that share a 
   cut.readRow(3, b, 0);
   assert.deepEqual(Array.from(b), many[3][1].map((v) => Math.fround(v)));
   assert.throws(() => cut.readRow(16_399, b, 0), /cut short/);
+});
+
+test('WordTable: words of any script, astral ones included, are found at their rows; a wrong count is refused', () => {
+  const words = ['the', 'Kaká', 'Ngũgĩ', 'Київ', '東京', '😀', 'a😀b', '', 'x'];
+  const text = words.join('\n');
+  const table = WordTable.build(text, words.length)!;
+  words.forEach((w, i) => assert.equal(table.get(w), i, w));
+  for (const absent of ['The', 'Kaka', 'kaká', '😀 ', '東', 'xx']) assert.equal(table.get(absent), -1, absent);
+  assert.equal(WordTable.build(text, words.length + 1), undefined, 'fewer words than the count');
+  assert.equal(WordTable.build(text, words.length - 1), undefined, 'more words than the count');
+  assert.equal(WordTable.build(text, words.length, Buffer.from(text.slice(1), 'utf8')), undefined, 'bytes that are not the text');
 });

@@ -1,7 +1,7 @@
 // The tagger's pipeline thread (tag-pipeline.ts) gives the spans a Tagger gives on one thread, for both
 // heads, over batches that bring new pretrained words and repeat old ones, with a product cache big
 // enough for every word and one too small to keep any; batches left waiting are answered in order; a
-// thread that stops makes tag() fail with a message, not hang.
+// thread that stops makes tag() fail with a message, not hang, also when it stopped before it had its model.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { initParams } from '../src/model/model.js';
 import { DEFAULT_CONFIG, type NerModel } from '../src/model/ner-model.js';
 import { Tagger } from '../src/predict/predict.js';
 import { Rng } from '../src/rng.js';
-import { TagPipeline } from '../src/predict/tag-pipeline.js';
+import { TagPipeline, startTagThread } from '../src/predict/tag-pipeline.js';
 
 const d = 6;
 const PRETRAINED = Array.from({ length: 300 }, (_, i) => `p${i}`).concat(['paris', 'london', 'the']);
@@ -48,6 +48,7 @@ function batches(): string[][][] {
     const vocab = [...PRETRAINED.slice(0, 50 * (b + 1)), 'Paris', 'LONDON', 'own1', 'Own2', 'Quinn', 'unknown', '1996', 'the'];
     const batch: string[][] = [];
     for (let s = 0; s < 12; s++) batch.push(Array.from({ length: 1 + Math.floor((rng.uniform(0.5) + 0.5) * 25) }, () => vocab[Math.floor((rng.uniform(0.5) + 0.5) * vocab.length) % vocab.length]));
+    if (b === 2) batch.splice(5, 0, []); // a sentence without tokens
     out.push(batch);
   }
   out.push([]); // an empty batch
@@ -88,4 +89,31 @@ test('a pipeline thread that stops: tag() fails with a message instead of waitin
     pipe.close();
   }
   await assert.rejects(pipe.tag([['London']]), NerError);
+});
+
+test('a thread started before its model (startTagThread) tags as a Tagger does', async () => {
+  const thread = startTagThread();
+  const m = model('softmax');
+  const one = new Tagger(m);
+  const expected = batches().map((b) => one.tag(b).map((x) => ({ spans: x.spans })));
+  one.close();
+  const pipe = new TagPipeline(m, undefined, undefined, thread);
+  try {
+    assert.deepEqual(await Promise.all(batches().map((b) => pipe.tag(b))), expected);
+  } finally {
+    pipe.close();
+  }
+});
+
+test('a thread that stopped before it had its model: tag() fails with a message', async () => {
+  const thread = startTagThread();
+  await thread.worker.terminate();
+  await new Promise((r) => setTimeout(r, 20));
+  const pipe = new TagPipeline(model('softmax'), undefined, undefined, thread);
+  try {
+    const hang = new Promise((r) => setTimeout(() => r('no answer in 10 s'), 10_000).unref());
+    await assert.rejects(Promise.race([pipe.tag([['Paris']]), hang.then((v) => v)]), (e: Error) => e instanceof NerError && /second thread stopped/.test(e.message));
+  } finally {
+    pipe.close();
+  }
 });

@@ -236,3 +236,12 @@ test('plain words and single characters (the fast path) tokenise as the full rul
   const text = 'Sales rose 5 . The Inc . said J. Smith\nabc123 ABC 0';
   assert.deepEqual(tokenize(text).flat().map((t) => text.slice(t.start, t.end)), tokenize(text).flat().map((t) => t.text));
 });
+
+test('words are split at every kind of whitespace, and a line break in it ends the sentence', () => {
+  // no-break space, ideographic space, tab, vertical tab, form feed, line separator, BOM between words;
+  // CR, CRLF and LF (each after other spaces) end sentences
+  const text = 'Paris\u00a0is\u3000nice\tand\u000bBerlin\u000ctoo\u2028yes\ufeffno \r Rome  \r\n\tOslo \n Bern';
+  assert.deepEqual(toks(text), ['Paris is nice and Berlin too yes no', 'Rome', 'Oslo', 'Bern']);
+  for (const t of tokenize(text).flat()) assert.equal(text.slice(t.start, t.end), t.text);
+  assert.deepEqual(tokenize('\u00a0\u00a0Kaká  é\n')[0].map((t) => [t.text, t.start, t.end]), [['Kaká', 2, 6], ['é', 8, 9]]);
+});

@@ -36,7 +36,7 @@ export async function loadEmbeddingsFor(spec: string | undefined, quiet: boolean
   const t0 = performance.now();
   const r = reporters(quiet);
   const emb = await loadEmbeddings(spec === DEFAULT_EMBEDDINGS ? undefined : spec, { lazyVectors, maxWords, ...r });
-  r.onProgress(embeddingsLine(emb, (performance.now() - t0) / 1000));
+  if (!quiet) r.onProgress(embeddingsLine(emb, (performance.now() - t0) / 1000));
   return emb;
 }
 
@@ -49,6 +49,6 @@ export async function loadModelFor(modelFile: string, embeddings: string | undef
   const mf = readModelFile(modelFile);
   const r = reporters(quiet);
   const emb = await embeddingsForModel(mf, embeddings, { lazyVectors: true, ...r });
-  r.onProgress(embeddingsLine(emb, (performance.now() - t0) / 1000));
+  if (!quiet) r.onProgress(embeddingsLine(emb, (performance.now() - t0) / 1000)); // (its number formatting costs 15 ms the first time)
   return attachEmbeddings(mf, emb);
 }

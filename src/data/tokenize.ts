@@ -185,36 +185,59 @@ const SENTENCE_END = new Set(['.', '?', '!', '...', '…', '....', '。', '！',
 const CLOSERS = new Set([')', ']', '}', "'", '’', '»']);
 const NOT_A_START = new Set([',', ';', ':', '%']);
 
+// tokenizeText's words (start, end, a line break before): kept from call to call, grown by doubling
+const scratch = { starts: new Int32Array(1024), ends: new Int32Array(1024), newline: new Uint8Array(1024) };
+
+function growScratch(): void {
+  const n = 2 * scratch.starts.length;
+  const [starts, ends, newline] = [new Int32Array(n), new Int32Array(n), new Uint8Array(n)];
+  starts.set(scratch.starts);
+  ends.set(scratch.ends);
+  newline.set(scratch.newline);
+  Object.assign(scratch, { starts, ends, newline });
+}
+
 /** Tokenise `text`; `lineStart` says whether position 0 is at the start of a line; offsets are shifted by `base`. */
 function tokenizeText(text: string, lineStart: boolean, base = 0): Token[][] {
   // the whitespace-separated words: start, end, and whether a line break precedes each
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const newline: boolean[] = [];
-  const wordRe = /\S+/gu;
-  let prevEnd = 0;
-  for (let m = wordRe.exec(text); m !== null; m = wordRe.exec(text)) {
-    let newlineBefore = false;
-    for (let k = prevEnd; k < m.index && !newlineBefore; k++) {
-      const c = text.charCodeAt(k);
-      newlineBefore = c === 10 || c === 13;
+  // (a scan by character into scratch arrays, not /\S+/gu into lists: a match array per word was a third
+  // of what tagging allocated)
+  let W = 0; // words
+  let newlineBefore = false;
+  for (let i = 0; i < text.length; ) {
+    if (isSpaceAt(text, i)) {
+      const c = text.charCodeAt(i);
+      newlineBefore ||= c === 10 || c === 13;
+      i++;
+      continue;
     }
-    starts.push(m.index);
-    ends.push(m.index + m[0].length);
-    newline.push(newlineBefore);
-    prevEnd = m.index + m[0].length;
+    const start = i;
+    while (i < text.length && !isSpaceAt(text, i)) i++;
+    if (W === scratch.starts.length) growScratch();
+    scratch.starts[W] = start;
+    scratch.ends[W] = i;
+    scratch.newline[W] = newlineBefore ? 1 : 0;
+    W++;
+    newlineBefore = false;
   }
+  const { starts, ends, newline } = scratch;
   const tokens: Token[] = [];
   const flags: number[] = [];
-  let next = starts.length > 0 ? text.slice(starts[0], ends[0]) : '';
-  for (let i = 0; i < starts.length; i++) {
+  let next = W > 0 ? text.slice(starts[0], ends[0]) : '';
+  for (let i = 0; i < W; i++) {
     const word = next;
-    next = i + 1 < starts.length ? text.slice(starts[i + 1], ends[i + 1]) : '';
+    next = i + 1 < W ? text.slice(starts[i + 1], ends[i + 1]) : '';
     // The next word on the same line (a line break ends the sentence anyway).
-    const nextOnLine = i + 1 < starts.length && !newline[i + 1] ? next : undefined;
-    const lineInitial = newline[i] || (i === 0 && lineStart);
-    const spans = splitWord(word, nextOnLine, lineInitial);
+    const nextOnLine = i + 1 < W && !newline[i + 1] ? next : undefined;
+    const lineInitial = newline[i] === 1 || (i === 0 && lineStart);
     const at = base + starts[i];
+    if (word.length === 1 || PLAIN_WORD.test(word)) {
+      // (splitWord's first rule, without the array it returns: most words are such)
+      tokens.push({ text: word, start: at, end: at + word.length });
+      flags.push(newline[i] ? NEWLINE_BEFORE : 0);
+      continue;
+    }
+    const spans = splitWord(word, nextOnLine, lineInitial);
     for (let j = 0; j < spans.length; j++) {
       const [s, e] = spans[j];
       tokens.push({ text: s === 0 && e === word.length ? word : word.slice(s, e), start: at + s, end: at + e });

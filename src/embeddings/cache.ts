@@ -49,6 +49,7 @@ export interface CacheHit {
   d: number;
   n: number;
   wordsText: string; // the n words joined by "\n"
+  wordsBytes: Buffer; // the same, UTF-8 (for WordTable.build)
   vectors: Float32Array; // n×d (empty when read lazily)
   /** Lazy reads: the open cache file, where its vectors start, and each row's check. */
   rows?: { fd: number; offset: number; checks: Uint32Array };
@@ -172,7 +173,7 @@ export function readCache(file: string, key: CacheKey | undefined, lazy = false)
     const checks = new Uint32Array(h.n);
     readInto(fd, new Uint8Array(checks.buffer), h.checksOffset);
     const unk = h.unkOffset !== null ? new Float32Array(readAt(fd, h.unkOffset, h.d * 4).buffer.slice(0)) : undefined;
-    const base = { file, header: h, d: h.d, n: h.n, wordsText: words.toString('utf8'), unk, fingerprint: h.fingerprint };
+    const base = { file, header: h, d: h.d, n: h.n, wordsText: words.toString('utf8'), wordsBytes: words, unk, fingerprint: h.fingerprint };
     if (lazy) {
       const hit: CacheHit = { ...base, vectors: new Float32Array(0), rows: { fd, offset: h.vectorsOffset, checks } };
       fd = undefined; // stays open for the rows

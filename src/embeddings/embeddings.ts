@@ -165,7 +165,7 @@ export async function loadEmbeddings(spec?: string, opts: LoadOptions = {}): Pro
 /** Embeddings from a cache entry (words looked up in place: word-table.ts), or undefined when the word
  *  list is damaged. */
 export function fromCache(hit: CacheHit, extra: { source: string; sourceKey?: string; maxWords?: number; from?: string }): Embeddings | undefined {
-  const table = WordTable.build(hit.wordsText, hit.n);
+  const table = WordTable.build(hit.wordsText, hit.n, hit.wordsBytes);
   if (table === undefined) return undefined;
   const readRow = hit.rows ? rowReader(hit.file, hit.rows.fd, hit.rows.offset, hit.d, hit.n, hit.rows.checks) : rowCopier(hit.vectors, hit.d);
   return table.embeddings({

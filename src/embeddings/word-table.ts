@@ -26,32 +26,69 @@ export class WordTable {
     return emb;
   }
 
-  static build(text: string, n: number): WordTable | undefined {
+  /**
+   * The table of the n words of `text` ("\n"-joined). `utf8`: the same text as UTF-8 bytes (valid UTF-8,
+   * as Buffer.from(text) makes it), when the caller has them. The words are hashed from the bytes, decoding
+   * them to the UTF-16 code units get() hashes: a loop over a typed array runs before the optimiser has
+   * looked at it about twice as fast as one over a string's characters, and this loop runs once (75 ms of
+   * `ner tag`'s start-up with the default vectors). Then the rows are inserted, in row order.
+   */
+  static build(text: string, n: number, utf8: Uint8Array = Buffer.from(text, 'utf8')): WordTable | undefined {
+    if (n < 1) return undefined;
+    const starts = new Int32Array(n + 1);
+    const hashes = new Int32Array(n);
+    const b = utf8;
+    let row = 0;
+    let u = 0; // UTF-16 units so far
+    let h = FNV_OFFSET;
+    for (let i = 0; i < b.length; ) {
+      const c = b[i];
+      if (c === 10) {
+        if (row === n - 1) return undefined; // more words than the header says
+        hashes[row] = h;
+        starts[++row] = ++u;
+        h = FNV_OFFSET;
+        i++;
+      } else if (c < 0x80) {
+        h = Math.imul(h ^ c, FNV_PRIME);
+        u++;
+        i++;
+      } else {
+        let cp: number;
+        if (c >= 0xf0) {
+          cp = ((c & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63);
+          i += 4;
+        } else if (c >= 0xe0) {
+          cp = ((c & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63);
+          i += 3;
+        } else {
+          cp = ((c & 31) << 6) | (b[i + 1] & 63);
+          i += 2;
+        }
+        if (cp > 0xffff) {
+          // a surrogate pair, as the string holds it
+          cp -= 0x10000;
+          h = Math.imul(h ^ (0xd800 + (cp >> 10)), FNV_PRIME);
+          h = Math.imul(h ^ (0xdc00 + (cp & 1023)), FNV_PRIME);
+          u += 2;
+        } else {
+          h = Math.imul(h ^ cp, FNV_PRIME);
+          u++;
+        }
+      }
+    }
+    if (row !== n - 1 || u !== text.length) return undefined; // fewer words than the header says (or bytes that are not the text)
+    hashes[row] = h;
+    starts[n] = text.length + 1;
     let size = 2;
     while (size < 2 * n) size *= 2;
     const slots = new Int32Array(size);
     const mask = size - 1;
-    const starts = new Int32Array(n + 1);
-    let row = 0;
-    let start = 0;
-    let h = FNV_OFFSET;
-    for (let i = 0; i <= text.length; i++) {
-      const c = i < text.length ? text.charCodeAt(i) : 10;
-      if (c !== 10) {
-        h = Math.imul(h ^ c, FNV_PRIME);
-        continue;
-      }
-      if (row === n) return undefined; // more words than the header says
-      starts[row] = start;
-      let at = h & mask;
+    for (let r = 0; r < n; r++) {
+      let at = hashes[r] & mask;
       while (slots[at] !== 0) at = (at + 1) & mask;
-      slots[at] = row + 1;
-      row++;
-      start = i + 1;
-      h = FNV_OFFSET;
+      slots[at] = r + 1;
     }
-    if (row !== n) return undefined;
-    starts[n] = text.length + 1;
     return new WordTable(text, starts, slots);
   }
 

@@ -6,6 +6,7 @@
 // seed and data give a byte-identical file.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { writeFileAtomic } from './atomic.js';
 import type { Embeddings } from '../embeddings/embeddings.js';
 import { unpackVectors } from '../embeddings/packaged.js';
@@ -30,14 +31,23 @@ export interface Packed {
   base64: string;
 }
 
+// The bytes of a float array are its values little-endian on every machine Node runs on but big-endian
+// ones; there they are written and read one value at a time.
+const LE = os.endianness() === 'LE';
+
 export function pack(a: Float64Array | Float32Array, shape: number[]): Packed {
   const f32 = a instanceof Float32Array;
-  const bytes = Buffer.alloc(a.length * (f32 ? 4 : 8));
-  for (let i = 0; i < a.length; i++) f32 ? bytes.writeFloatLE(a[i], i * 4) : bytes.writeDoubleLE(a[i], i * 8);
+  let bytes: Buffer;
+  if (LE) bytes = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  else {
+    bytes = Buffer.alloc(a.length * (f32 ? 4 : 8));
+    for (let i = 0; i < a.length; i++) f32 ? bytes.writeFloatLE(a[i], i * 4) : bytes.writeDoubleLE(a[i], i * 8);
+  }
   return { dtype: f32 ? 'float32le' : 'float64le', shape, base64: bytes.toString('base64') };
 }
 
-export function unpack(p: unknown, what: string, expected: number[], file: string): Float64Array {
+/** A packed array's bytes, checked against the shape the config implies. */
+function packedBytes(p: unknown, what: string, expected: number[], file: string): { bytes: Buffer; size: 4 | 8; count: number } {
   const o = p as Packed;
   if (!o || (o.dtype !== 'float64le' && o.dtype !== 'float32le') || typeof o.base64 !== 'string' || !Array.isArray(o.shape)) {
     throw new DataError(file, undefined, `model parameter ${what} is missing or not a packed float64 array`, 'retrain the model with `ner train`');
@@ -53,11 +63,34 @@ export function unpack(p: unknown, what: string, expected: number[], file: strin
     throw new DataError(file, undefined, `model parameter ${what} holds ${Math.floor(bytes.length / size)} values, expected ${count}`,
       'the file is truncated or corrupted: retrain the model with `ner train`');
   }
-  const a = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    a[i] = size === 4 ? bytes.readFloatLE(i * 4) : bytes.readDoubleLE(i * 8);
+  return { bytes, size, count };
+}
+
+function checkFinite(a: Float64Array | Float32Array, what: string, file: string): void {
+  for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i])) throw new DataError(file, undefined, `model parameter ${what} contains ${a[i]}`, 'retrain the model');
   }
+}
+
+/** A packed array (float64le or float32le) as float64 values. */
+export function unpack(p: unknown, what: string, expected: number[], file: string): Float64Array {
+  const { bytes, size, count } = packedBytes(p, what, expected, file);
+  const a = new Float64Array(count);
+  if (size === 8 && LE) new Uint8Array(a.buffer).set(bytes);
+  else for (let i = 0; i < count; i++) a[i] = size === 4 ? bytes.readFloatLE(i * 4) : bytes.readDoubleLE(i * 8);
+  checkFinite(a, what, file);
+  return a;
+}
+
+/** A packed array as float32 values: float32le bytes as they are (no float64 copy on the way), float64le
+ *  ones rounded to float32. */
+export function unpack32(p: unknown, what: string, expected: number[], file: string): Float32Array {
+  if ((p as Packed)?.dtype === 'float64le') return Float32Array.from(unpack(p, what, expected, file));
+  const { bytes, count } = packedBytes(p, what, expected, file);
+  const a = new Float32Array(count);
+  if (LE) new Uint8Array(a.buffer).set(bytes);
+  else for (let i = 0; i < count; i++) a[i] = bytes.readFloatLE(i * 4);
+  checkFinite(a, what, file);
   return a;
 }
 
@@ -147,7 +180,7 @@ export function parseModel(text: string, file: string): ModelFile {
   const D = shape.sub ?? 0;
   if (!Number.isInteger(D) || D < 0 || D !== config.subword || (D > 0) !== (sw !== undefined)) throw bad(`the subword vector size (window.sub ${JSON.stringify(shape.sub)}, config.subword ${config.subword}) and words.subword disagree`);
   if (sw !== undefined && !(Number.isInteger(sw.R) && sw.R >= 1 && sw.D === D && Number.isInteger(sw.minn) && Number.isInteger(sw.maxn) && sw.minn >= 1 && sw.maxn >= sw.minn)) throw bad('words.subword should hold D, R, minn ≤ maxn (whole numbers) and Z');
-  const subwords = sw === undefined ? undefined : newSubwords(D, sw.R, sw.minn, sw.maxn, Float32Array.from(unpack(sw.Z, 'words.subword.Z', [sw.R, D], file)));
+  const subwords = sw === undefined ? undefined : newSubwords(D, sw.R, sw.minn, sw.maxn, unpack32(sw.Z, 'words.subword.Z', [sw.R, D], file));
   const groupsOk = shape.groups === undefined || (Array.isArray(shape.groups) && shape.groups.every((g: any) => typeof g?.name === 'string' && Number.isInteger(g.size) && g.size >= 2));
   if (!groupsOk) throw bad('window.groups should be a list of {name, size ≥ 2}');
   const gazetteer = doc.gazetteer === undefined ? undefined : gazetteerFromJson(doc.gazetteer); // files before gazetteers have none

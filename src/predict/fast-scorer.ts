@@ -412,12 +412,14 @@ export class WindowScorer {
     return this.nFills;
   }
 
-  /** Output probabilities (N × K) of every token of an encoded text, or of tokens [from, to). */
-  probabilities(enc: Encoded, from = 0, to = enc.N): Float64Array {
+  /** Output probabilities (N × K) of every token of an encoded text, or of tokens [from, to): in `into`'s
+   *  first N × K values when it is given (it must hold that many), else in a new array. */
+  probabilities(enc: Encoded, from = 0, to = enc.N, into?: Float64Array): Float64Array {
     const { dims } = this.model;
     const K = dims.K;
     const N = to - from;
-    const Pout = new Float64Array(Math.max(N, 0) * K);
+    if (into && into.length < N * K) throw new RangeError(`probabilities: ${into.length} values cannot hold ${N} × ${K}`);
+    const Pout = into ? into.subarray(0, Math.max(N, 0) * K) : new Float64Array(Math.max(N, 0) * K);
     if (N <= 0) return Pout;
     const w = (this.P - 1) / 2;
     if ((this.model.words.formsCleared ?? 0) !== this.formsCleared) this.forget();

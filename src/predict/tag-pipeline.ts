@@ -7,10 +7,13 @@
 // not been sent before (as float32, the values the scorer would read itself), so the thread needs no
 // embeddings: its word table has the model's own rows and the rows it was sent (with subword vectors, also
 // the n-gram table and the n-gram rows of each word id the first time it comes). The thread runs a
-// Tagger's scorer on each batch in the order they come and answers with the probabilities; the calling
-// thread decodes them (labels.ts decodeSpans): the scorer is the larger half of the work, so the decoding
-// goes to the thread that has time to spare. The same scorer on the same batches in the same order, and
-// the same decoding: the same spans as a Tagger on one thread.
+// Tagger's scorer on each batch in the order they come, chooses each token's output from the probabilities
+// (labels.ts chooseOutputs: the Viterbi path, per sentence) and answers with the choices and their
+// probabilities; the calling thread makes the spans of them (spansOfChoice). Reading, tokenising,
+// encoding and writing keep the calling thread the busier one, so the Viterbi search goes to the thread
+// that has time to spare, and an answer is 12 bytes a token, not the 8·K of the probabilities. The same
+// scorer on the same batches in the same order, and the same decoding: the same spans as a Tagger on one
+// thread.
 //
 // This file is both the thread's code (run by `new Worker`) and the calling side (TagPipeline).
 
@@ -20,7 +23,8 @@ import { NerError } from '../errors.js';
 import { type Encoded, firstFormId } from '../model/features.js';
 import { type Subwords, gramsOf } from '../model/subword.js';
 import { WindowScorer } from './fast-scorer.js';
-import { type Decoded, decodeSpans, tagOutputs, transitions } from '../model/labels.js';
+import { scorerKernels } from '../fast/scorer-wasm.js';
+import { type Decoded, chooseOutputs, spansOfChoice, tagOutputs, transitions } from '../model/labels.js';
 import type { NerModel } from '../model/ner-model.js';
 import { Tagger, WordEncoder } from './predict.js';
 
@@ -49,10 +53,11 @@ interface Job {
   formsCleared: number; // the calling side's words.formsCleared: ids of forms found nowhere start over when it changes
 }
 
-/** The output probabilities of every token of a batch (N × K), and the scorer's cache figures. */
+/** Each token's chosen output and its probability (labels.ts chooseOutputs), and the scorer's cache figures. */
 interface Answer {
   seq: number;
-  P: Float64Array;
+  choice: Int32Array; // N
+  prob: Float64Array; // N
   fills: number;
   capacity: number;
   error?: string;
@@ -71,13 +76,14 @@ export class TagPipeline implements BatchTagger {
   private seq = 0;
   private failure: Error | null = null;
   private stats = { capacity: 0, fills: 0 };
-  private readonly tr: ReturnType<typeof transitions> | undefined;
 
-  /** maxForms: the forms found nowhere kept between batches (predict.ts MAX_FORMS). */
+  /** maxForms: the forms found nowhere kept between batches (predict.ts MAX_FORMS); thread: one from
+   *  startTagThread() (else one is started now). */
   constructor(
     private readonly model: NerModel,
     budgetBytes?: number,
     maxForms?: number,
+    thread?: TagThread,
   ) {
     const { words, packed: _packed, features: _features, ...rest } = model; // a packaged model's vectors stay here: rows are sent as needed; the feature rules run here
     // the model's own rows (13 MB with --fine-tune), moved into shared memory, which the thread reads
@@ -90,12 +96,12 @@ export class TagPipeline implements BatchTagger {
     const sub = words.sub ? { ...words.sub, grams: new Map() } : undefined;
     const part: ModelPart = { model: rest, d: words.d, keys: words.keys.length, rows: words.rows, pretrained: words.emb ? words.emb.count : 0, budgetBytes: budgetBytes ?? 32 * 2 ** 20, ...(sub ? { sub } : {}) };
     this.encoder = new WordEncoder(words, model.features, maxForms);
-    this.tr = tagOutputs(model.labels.head) ? transitions(model.labels) : undefined;
     this.sent = new Uint8Array(part.pretrained);
     this.gramsSent = new Uint8Array(sub ? firstFormId(words) : 0);
     this.formsCleared = words.formsCleared ?? 0;
-    this.worker = new Worker(new URL(import.meta.url), { workerData: { kind: KIND, part }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-    this.worker.unref(); // idle, it never keeps the process alive
+    const t = thread ?? startTagThread();
+    this.worker = t.worker;
+    this.worker.postMessage(part);
     const failed = (what: string) => new NerError(`the tagger's second thread ${what}`, 'run ner tag again with --threads 1');
     this.worker.on('message', (a: Answer) => {
       const p = this.pending.get(a.seq);
@@ -106,6 +112,7 @@ export class TagPipeline implements BatchTagger {
     });
     this.worker.on('error', (err) => this.fail(failed(`failed: ${err.message}`)));
     this.worker.on('exit', () => this.fail(failed('stopped')));
+    if (t.stopped !== undefined) this.fail(failed(t.stopped)); // before it was handed over
   }
 
   /** The thread stopped or was closed: tag() fails from now on. */
@@ -130,12 +137,11 @@ export class TagPipeline implements BatchTagger {
       this.worker.postMessage(job, moved(job.e.word, job.e.caseId, job.e.sentStart, job.e.sentEnd, job.newIds, job.newRows, job.gramIds, job.gramEnds, job.gramRows, ...(job.e.feat ? [job.e.feat] : [])));
     }).then((a) => {
       this.stats = { capacity: a.capacity, fills: a.fills };
-      const { labels, config } = this.model;
-      const K = labels.outputs.length;
+      const { labels } = this.model;
       const out: Pick<Decoded, 'spans'>[] = [];
       for (let s = 0, o = 0; s < sentences.length; o += sentences[s].length, s++) {
         const n = sentences[s].length;
-        out.push({ spans: decodeSpans(labels, a.P.subarray(o * K, (o + n) * K), n, config.threshold, this.tr) });
+        out.push({ spans: spansOfChoice(labels, a.choice.subarray(o, o + n), a.prob.subarray(o, o + n)) });
       }
       return out;
     });
@@ -201,12 +207,33 @@ export interface BatchTagger {
 }
 
 /**
+ * Starts a tagging thread that waits for its model: started before the model is read, the thread loads its
+ * code and compiles the scorer while this one reads the model and the embeddings. Hand it to one
+ * TagPipeline (or batchTagger), or terminate it.
+ */
+export function startTagThread(): TagThread {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { kind: KIND }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  worker.unref(); // idle, it never keeps the process alive
+  const t: TagThread = { worker };
+  worker.on('error', (err) => (t.stopped ??= `failed: ${err.message}`));
+  worker.on('exit', () => (t.stopped ??= 'stopped'));
+  return t;
+}
+
+/** A tagging thread from startTagThread; `stopped` says how, when it failed or exited. */
+export interface TagThread {
+  worker: Worker;
+  stopped?: string;
+}
+
+/**
  * A tagger for a stream of batches. threads 2: a second thread scores whole batches while this one
  * reads, tokenises and writes the others (TagPipeline); the same spans as one thread. It is the one way
  * tagging uses a second thread (see docs/benchmarks.md for why not sharing each batch's hidden units).
  */
-export function batchTagger(model: NerModel, opts: { threads?: number; budgetBytes?: number } = {}): BatchTagger {
-  if ((opts.threads ?? 1) > 1) return new TagPipeline(model, opts.budgetBytes);
+export function batchTagger(model: NerModel, opts: { threads?: number; budgetBytes?: number; thread?: TagThread } = {}): BatchTagger {
+  if ((opts.threads ?? 1) > 1) return new TagPipeline(model, opts.budgetBytes, undefined, opts.thread);
+  void opts.thread?.worker.terminate(); // (not needed on one thread)
   const tagger = new Tagger(model, opts);
   return { tag: async (sentences) => tagger.tag(sentences), cacheStats: () => tagger.cacheStats(), close: () => tagger.close() };
 }
@@ -226,6 +253,12 @@ function serve(part: ModelPart): void {
   const words: NerModel['words'] = { d, keys: new Array<string>(V).fill(''), keyIndex: new Map<string, number>(), rows: part.rows, emb, near, ...(part.sub ? { sub: part.sub, forms: new Map() } : {}) };
   const model = { ...part.model, words } as NerModel;
   const scorer = new WindowScorer(model, part.budgetBytes);
+  // the probabilities of a batch, reused from batch to batch (a new 2 MB array per batch of 16k tokens
+  // would leave this thread's malloc arena holding tens of MB of them)
+  let P = new Float64Array(0);
+  const { labels, config } = part.model;
+  const tr = tagOutputs(labels.head) ? transitions(labels) : undefined;
+  const K = part.model.dims.K;
   parentPort!.on('message', (job: Job) => {
     try {
       // the rows sent with this batch join the table (grown by doubling)
@@ -242,12 +275,22 @@ function serve(part: ModelPart): void {
         words.formsCleared = job.formsCleared;
       }
       for (let k = 0; k < job.gramIds.length; k++) part.sub!.grams.set(job.gramIds[k], job.gramRows.slice(k ? job.gramEnds[k - 1] : 0, job.gramEnds[k]));
-      const a: Answer = { seq: job.seq, P: scorer.probabilities(job.e), fills: scorer.fills, capacity: scorer.capacity };
-      parentPort!.postMessage(a, moved(a.P));
+      const { N, sentEnd } = job.e;
+      if (P.length < N * K) P = new Float64Array(Math.ceil(N * 1.25) * K); // (room for a longer batch)
+      scorer.probabilities(job.e, 0, N, P);
+      const a: Answer = { seq: job.seq, choice: new Int32Array(N), prob: new Float64Array(N), fills: scorer.fills, capacity: scorer.capacity };
+      for (let i = 0; i < N; i = sentEnd[i]) {
+        const n = sentEnd[i] - i;
+        chooseOutputs(labels, P.subarray(i * K, (i + n) * K), n, a.choice.subarray(i, i + n), a.prob.subarray(i, i + n), config.threshold, tr);
+      }
+      parentPort!.postMessage(a, moved(a.choice, a.prob));
     } catch (err) {
       parentPort!.postMessage({ seq: job.seq, error: (err as Error).message });
     }
   });
 }
 
-if (!isMainThread && (workerData as { kind?: string } | null)?.kind === KIND) serve((workerData as { part: ModelPart }).part);
+if (!isMainThread && (workerData as { kind?: string } | null)?.kind === KIND) {
+  scorerKernels(); // compiled while the model is being read (the first message brings it)
+  parentPort!.once('message', (part: ModelPart) => serve(part));
+}
