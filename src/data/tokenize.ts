@@ -81,6 +81,11 @@ const HAN = /\p{sc=Han}/u;
 const PUNCT_RUN = /\.{2,}|-{2,}|…/uy;
 const PLAIN_WORD = /^[A-Za-z0-9]+$/;
 
+/** A word splitWord leaves whole at once: one character, or ASCII letters and digits only. */
+function isPlainWord(word: string): boolean {
+  return word.length === 1 || PLAIN_WORD.test(word);
+}
+
 const CLITIC_SUFFIX = /^(.*\p{L})(['’](?:s|re|ve|ll|d|m))$/iu;
 const NT_SUFFIX = /^(.*\p{L})(n['’]t)$/iu;
 
@@ -96,7 +101,7 @@ function splitWord(word: string, nextWord: string | undefined, lineInitial: bool
   if (lineInitial && LIST_NUMBER.test(word)) return [[0, word.length]];
   // Most words: one character, or ASCII letters and digits only. Every rule below keeps those whole
   // (each needs a period, an apostrophe, @, $, a hyphen or a second piece), so skip the regexes.
-  if (word.length === 1 || PLAIN_WORD.test(word)) return [[0, word.length]];
+  if (isPlainWord(word)) return [[0, word.length]];
   const out: Array<[number, number]> = [];
   let p = 0;
   while (p < word.length) {
@@ -231,7 +236,7 @@ function tokenizeText(text: string, lineStart: boolean, base = 0): Token[][] {
     const nextOnLine = i + 1 < W && !newline[i + 1] ? next : undefined;
     const lineInitial = newline[i] === 1 || (i === 0 && lineStart);
     const at = base + starts[i];
-    if (word.length === 1 || PLAIN_WORD.test(word)) {
+    if (isPlainWord(word)) {
       // (splitWord's first rule, without the array it returns: most words are such)
       tokens.push({ text: word, start: at, end: at + word.length });
       flags.push(newline[i] ? NEWLINE_BEFORE : 0);

@@ -35,15 +35,17 @@ export interface Packed {
 // ones; there they are written and read one value at a time.
 const LE = os.endianness() === 'LE';
 
+/** Bytes [from, to) of a's values in little-endian order (a view of a's memory where that is its order). */
+export function leBytes(a: Float64Array | Float32Array, from = 0, to = a.byteLength): Buffer {
+  if (LE) return Buffer.from(a.buffer, a.byteOffset + from, to - from);
+  const size = a.BYTES_PER_ELEMENT;
+  const out = Buffer.alloc(to - from);
+  for (let o = from; o < to; o += size) size === 4 ? out.writeFloatLE(a[o / 4], o - from) : out.writeDoubleLE(a[o / 8], o - from);
+  return out;
+}
+
 export function pack(a: Float64Array | Float32Array, shape: number[]): Packed {
-  const f32 = a instanceof Float32Array;
-  let bytes: Buffer;
-  if (LE) bytes = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  else {
-    bytes = Buffer.alloc(a.length * (f32 ? 4 : 8));
-    for (let i = 0; i < a.length; i++) f32 ? bytes.writeFloatLE(a[i], i * 4) : bytes.writeDoubleLE(a[i], i * 8);
-  }
-  return { dtype: f32 ? 'float32le' : 'float64le', shape, base64: bytes.toString('base64') };
+  return { dtype: a instanceof Float32Array ? 'float32le' : 'float64le', shape, base64: leBytes(a).toString('base64') };
 }
 
 /** A packed array's bytes, checked against the shape the config implies. */

@@ -179,7 +179,7 @@ export function forward(p: Params, d: Dims, f: Activation, cache: Cache, B: numb
 
 // ── loss ────────────────────────────────────────────────────────────────────────────────────────
 
-/** log(1 + e^s) without overflow. */
+/** σ(s) = 1 / (1 + e^{−s}) without overflow. */
 export function sigmoid(s: number): number {
   return s >= 0 ? 1 / (1 + Math.exp(-s)) : Math.exp(s) / (1 + Math.exp(s));
 }

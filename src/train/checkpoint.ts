@@ -4,11 +4,10 @@
 // uninterrupted run.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { writeFileAtomic } from '../io/atomic.js';
 import { DataError } from '../errors.js';
 import type { Params } from '../model/model.js';
-import { unpack } from '../io/model-io.js';
+import { leBytes, unpack } from '../io/model-io.js';
 import { DEFAULT_CONFIG, type ModelConfig } from '../model/ner-model.js';
 import { checkConfig, type TrainState } from './train.js';
 import { epochRecordProblem } from '../io/history.js';
@@ -50,17 +49,7 @@ function unpackParams(o: any, file: string, like?: Params): Params {
  *  many bytes) encodes alone to the same text as within the whole. */
 export const CHUNK_CHARS = 1 << 20;
 
-const LITTLE_ENDIAN = os.endianness() === 'LE';
 const MARK = '\u0000'; // what JSON.stringify first writes for each large array of a checkpoint
-
-/** Bytes [from, to) of a's values in little-endian order. */
-function leBytes(a: Float64Array | Float32Array, from: number, to: number): Buffer {
-  if (LITTLE_ENDIAN) return Buffer.from(a.buffer, a.byteOffset + from, to - from);
-  const size = a.BYTES_PER_ELEMENT;
-  const out = Buffer.alloc(to - from);
-  for (let o = from; o < to; o += size) size === 4 ? out.writeFloatLE(a[o / 4], o - from) : out.writeDoubleLE(a[o / 8], o - from);
-  return out;
-}
 
 /** The JSON of model-io's pack(a, [a.length]), as parts of at most `chunk` base64 characters. */
 function* packedParts(a: Float64Array | Float32Array, chunk: number): Generator<Uint8Array> {
