@@ -9,7 +9,7 @@ import { NerError } from '../errors.js';
 
 /** The module's functions; arguments are byte offsets into the memory and element counts (see scorer.wat). */
 export interface ScorerKernels {
-  part: (...args: number[]) => void;
+  windows: (...args: number[]) => void;
   tanh: (z: number, h: number, len: number) => void; // h = tanh z (float32), for tests against training's
 }
 
@@ -29,7 +29,7 @@ export function scorerKernels(memory: WebAssembly.Memory = wasmMemory()): Scorer
   let k = instances.get(memory);
   if (k === undefined) {
     const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    k = { part: e.part as ScorerKernels['part'], tanh: e.tanh as ScorerKernels['tanh'] };
+    k = { windows: e.windows as ScorerKernels['windows'], tanh: e.tanh as ScorerKernels['tanh'] };
     instances.set(memory, k);
   }
   return k;

@@ -2,12 +2,12 @@
 ;; four lanes). Assembled at build time by wabt's wat2wasm into dist/src/fast/scorer.wasm (npm run
 ;; build:wasm); loaded by src/fast/scorer-wasm.ts on the arena of src/fast/arena.ts.
 ;;
-;; One call, `part`, does one chunk of windows for one part of the hidden units (a "part": units
-;; [a, a + w) of every window, w a multiple of 4, with its own arrays, see fast-scorer.ts):
-;;   fills  store[e, p, :] = W_p,word[part units] · row   (before the first window that uses entry e)
+;; One call, `windows`, does one chunk of windows for the w hidden units (padded to a multiple of 4, see
+;; fast-scorer.ts):
+;;   fills  store[e, p, :] = W_p,word · row                (before the first window that uses entry e)
 ;;   z      z = b + Σ_p (store[wo_p, p, :] + caseT[co_p, :])   (bias, then word and casing term of p = 0, 1, …)
 ;;   h      h = f(z): tanh ($tanh4 below, two at a time), relu, or sigmoid = (1 + tanh(z/2)) / 2
-;;   S      S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j         (this part's share of s_k = U_k · h)
+;;   S      S[i, k] = Σ_{j ∈ [lo_k, hi_k)} U[k, j] h_j         (s_k = c_k + S[i, k], added in fast-scorer.ts)
 ;; Every lane's sums are done in a fixed order, with every operation rounded to float32 (no fused
 ;; multiply-add), so the same text gives bit-identical results on any thread and machine.
 ;;
@@ -106,7 +106,7 @@
 
   ;; ── fill ───────────────────────────────────────────────────────────────────────────────────────
   ;; out[j] = Σ_t row[t] · WT[t, j] for j < w (w a multiple of 4; WT: d × w, the transposed word block
-  ;; of one window position for this part's units), t = 0, 1, … in order in every lane. 32 units at a
+  ;; of one window position), t = 0, 1, … in order in every lane. 32 units at a
   ;; time (8 sums in registers, each row value loaded once for them), then 4 at a time.
   (func $fill (param $WT i32) (param $row i32) (param $d i32) (param $w i32) (param $out i32)
     (local $j i32) (local $t i32) (local $src i32) (local $stride i32) (local $e v128)
@@ -180,12 +180,12 @@
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
       (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
 
-  ;; ── part ───────────────────────────────────────────────────────────────────────────────────────
-  ;; Windows [0, B) of a planned chunk for one part (see the top of the file). wo[i, p]: the store entry
+  ;; ── windows ────────────────────────────────────────────────────────────────────────────────────
+  ;; Windows [0, B) of a planned chunk (see the top of the file). wo[i, p]: the store entry
   ;; of window i's word at position p; co[i, p]: the row of caseT (p·C + casing) for it. Fill f (in
   ;; window order) fills entry fillEntry[f] from row f of rows (d values) before window fillAt[f].
-  ;; kr[k] = (lo_k, hi_k): the units of this part that s_k uses (multiples of 4; lo = hi: none).
-  (func (export "part")
+  ;; kr[k] = (lo_k, hi_k): the units that s_k uses (multiples of 4; lo = hi: none).
+  (func (export "windows")
     (param $B i32) (param $nFills i32) (param $P i32) (param $w i32) (param $d i32) (param $K i32)
     (param $WT i32) (param $bias i32) (param $caseT i32) (param $segs i32)
     (param $wo i32) (param $co i32) (param $fillAt i32) (param $fillEntry i32) (param $rows i32)

@@ -14,17 +14,14 @@
 // one training uses (kernels.wat's $tanh4f is the same instructions). The scores and probabilities are
 // then float64.
 //
-// The hidden units are scored in two parts (cut at a group boundary for 'ovr'), each with its own
-// arrays: the products of its units for every cached word, its columns of W, b, U and the casing
-// terms. A part's share of the output scores, S_q[i, k] = Σ_{j in part q} U[k, j] h_j, is computed with
-// the rest of it, and s = c + S₀ + S₁ in float64: the cut is part of the arithmetic, so it is the same
-// for every model and thread. Units are padded to a multiple of 4 per group (zero weights, so zero h
-// and no effect on s).
+// The scorer's arrays (Units) hold the products of the hidden units for every cached word, their columns
+// of W, b, U and the casing terms, with the units padded to a multiple of 4 per group (zero weights, so
+// zero h and no effect on s). S[i, k] = Σ_j U[k, j] h_j is float32, and s = c + S in float64.
 //
 // Work is done a chunk of windows at a time: the plan (this thread, bookkeeping only) decides for every
 // token which entry of the store holds its word's products, and which entries must be filled (from which
-// word vector) before which window; then each part fills its side of those entries and computes its h
-// and S for every window of the chunk.
+// word vector) before which window; then scorer.wat fills those entries and computes h and S for every
+// window of the chunk, in one call.
 
 import { type Encoded, blockSize, copyWordRow, wordSize } from '../model/features.js';
 import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from '../fast/arena.js';
@@ -39,7 +36,7 @@ const cols = new Int32Array(64); // the one-hot columns of a position
 /** Windows per chunk: bounds the per-chunk buffers whatever the sentence length. */
 export const CHUNK = 2048;
 
-// The products live in a store of `capacity` entries (per part: P × w values each), cut in segments of
+// The products live in a store of `capacity` entries (P × w values each), cut in segments of
 // SEG entries that are allocated as the store fills up (a short text takes little memory, and nothing is
 // zeroed for nothing), until the budget or the arena's free room is reached. slotOf[word id] is the
 // word's entry, or −1. Entries 0 and 1 belong to the padding words <s> and </s> for good, entries
@@ -56,23 +53,22 @@ const SAMPLE = 4;
 const SEG_SHIFT = 10; // SEG = 1024 entries a segment (scorer.wat's $entry has the same numbers)
 const SEG = 1 << SEG_SHIFT;
 
-/** One part of the hidden units: padded units [a, a + w), w a multiple of 4. */
-export interface Part {
-  a: number;
+/** The hidden units, padded: w units, a multiple of 4. */
+export interface Units {
   w: number;
-  WT: Float32Array; // P × d × w: W_p,word transposed, for this part's units
+  WT: Float32Array; // P × d × w: W_p,word transposed
   bias: Float32Array; // w
   caseT: Float32Array; // combos × w: each combination's sum of one-hot columns of W (row 0: none, zero)
-  units: Int32Array; // w: the row of W of each padded unit, or −1 (padding)
+  rowOfUnit: Int32Array; // w: the row of W of each padded unit, or −1 (padding)
   segs: Float32Array[]; // the store's segments: SEG × P × w values each (the last one may be shorter)
   segTable: Int32Array; // the byte address of each segment (for scorer.wat)
   h: Float32Array; // w: h of the window being scored
-  U: Float32Array; // K × w: U's weights on this part's units (zero where s_k does not use a unit)
-  kr: Int32Array; // K × 2: the units [lo, hi) of this part that s_k uses
-  S: Float32Array; // CHUNK × K: this part's share of the scores
+  U: Float32Array; // K × w: U's weights (zero where s_k does not use a unit)
+  kr: Int32Array; // K × 2: the units [lo, hi) that s_k uses
+  S: Float32Array; // CHUNK × K: U h of each window
 }
 
-/** The plan of one chunk, shared by both parts. */
+/** The plan of one chunk. */
 export interface Plan {
   P: number; // 2w + 1
   d: number; // word vector size
@@ -85,8 +81,8 @@ export interface Plan {
   rows: Float32Array; // fills × d: the word vector of each fill
 }
 
-/** The arguments of scorer.wat's `part` for one part and chunk (byte offsets into the wasm memory). */
-export function partArgs(pt: Part, pl: Plan, B: number, nFills: number): number[] {
+/** The arguments of scorer.wat's `windows` for one chunk (byte offsets into the wasm memory). */
+export function windowsArgs(pt: Units, pl: Plan, B: number, nFills: number): number[] {
   return [B, nFills, pl.P, pt.w, pl.d, pl.K, pt.WT.byteOffset, pt.bias.byteOffset, pt.caseT.byteOffset, pt.segTable.byteOffset, pl.wo.byteOffset, pl.co.byteOffset, pl.fillAt.byteOffset, pl.fillEntry.byteOffset, pl.rows.byteOffset, pt.h.byteOffset, pt.U.byteOffset, pt.kr.byteOffset, pt.S.byteOffset, pl.act];
 }
 
@@ -102,7 +98,7 @@ const freeOnCollect = new FinalizationRegistry<Float32Array[]>((blocks) => {
 });
 
 export class WindowScorer {
-  readonly parts: [Part, Part];
+  readonly units: Units;
   readonly plan: Plan;
   private readonly kernels: ScorerKernels;
   private readonly blocks: Float32Array[] = []; // the arena blocks to free on close()
@@ -175,38 +171,31 @@ export class WindowScorer {
     };
     const maxFills = CHUNK + 2 * this.R + 2;
     this.plan = { P, d, K, act: ACT_CODES[model.config.activation], wo: ints(CHUNK * P), co: ints(CHUNK * P), fillAt: ints(maxFills), fillEntry: ints(maxFills), rows: alloc(maxFills * d) };
-    // where the parts meet: between groups for 'ovr' (each part's s_k then needs no sum across parts)
-    const split = G % 2 === 0 ? (G / 2) * Hp : 4 * Math.floor(GHp / 8);
     const { W, b, U } = model.params;
-    const modelUnit = (g: number): number => Math.floor(g / Hp) * H + (g % Hp); // padded unit → W row (if g % Hp < H)
-    const partOf = (a: number, w: number): Part => {
-      const pt: Part = { a, w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(this.comboCap * w), units: new Int32Array(w).fill(-1), segs: [], segTable: new Int32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
-      for (let j = 0; j < w; j++) {
-        if ((a + j) % Hp >= H) continue; // padding: zero weights
-        pt.units[j] = modelUnit(a + j);
-        const r = modelUnit(a + j) * n;
-        pt.bias[j] = b[modelUnit(a + j)];
-        for (let p = 0; p < P; p++) for (let t = 0; t < d; t++) pt.WT[(p * d + t) * w + j] = W[r + p * m + t];
-      }
-      pt.caseT.fill(0, 0, w); // row 0: no one-hot column
-      for (let k = 0; k < K; k++) {
-        const gl = dims.head === 'ovr' ? k * Hp : 0; // the padded units s_k uses: [gl, gl + Hp)
-        const lo = Math.min(Math.max(gl - a, 0), w);
-        const hi = Math.max(Math.min(gl + Hp - a, w), lo);
-        pt.kr[2 * k] = lo;
-        pt.kr[2 * k + 1] = hi;
-        for (let j = lo; j < hi; j++) if ((a + j) % Hp < H) pt.U[k * w + j] = U[k * H + ((a + j) % Hp)];
-      }
-      return pt;
-    };
-    this.parts = [partOf(0, split), partOf(split, GHp - split)];
+    const w = GHp;
+    const pt: Units = { w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(this.comboCap * w), rowOfUnit: new Int32Array(w).fill(-1), segs: [], segTable: new Int32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
+    for (let j = 0; j < w; j++) {
+      if (j % Hp >= H) continue; // padding: zero weights
+      const r = Math.floor(j / Hp) * H + (j % Hp); // the row of W of padded unit j
+      pt.rowOfUnit[j] = r;
+      pt.bias[j] = b[r];
+      for (let p = 0; p < P; p++) for (let t = 0; t < d; t++) pt.WT[(p * d + t) * w + j] = W[r * n + p * m + t];
+    }
+    pt.caseT.fill(0, 0, w); // row 0: no one-hot column
+    for (let k = 0; k < K; k++) {
+      const lo = dims.head === 'ovr' ? k * Hp : 0; // the padded units s_k uses: [lo, lo + Hp)
+      pt.kr[2 * k] = lo;
+      pt.kr[2 * k + 1] = lo + Hp;
+      for (let j = lo; j < lo + Hp; j++) if (j % Hp < H) pt.U[k * w + j] = U[k * H + (j % Hp)];
+    }
+    this.units = pt;
     // the store: as many entries as the budget and the arena's free room allow, segment 0 (the pads and
     // the spare entries) now, the others as they are needed
     const entryBytes = P * GHp * 4;
     const arena = wasmMemoryUsage();
     const room = arena.capacity > 0 ? Math.min(budgetBytes, arena.capacity - arena.used - ARENA_RESERVE) : budgetBytes;
     this.capacity = Math.max(this.first + 16, Math.min(Math.floor(room / entryBytes), 2 ** 24));
-    for (const pt of this.parts) pt.segTable = ints(Math.ceil(this.capacity / SEG));
+    this.units.segTable = ints(Math.ceil(this.capacity / SEG));
     this.alloc = alloc;
     this.addSegment(0);
     freeOnCollect.register(this, this.blocks, this);
@@ -226,15 +215,14 @@ export class WindowScorer {
     this.c = Float64Array.from(model.params.c);
   }
 
-  /** Allocates segment g of both parts' stores; false when it does not fit where the SIMD scorer can use it. */
+  /** Allocates segment g of the store; false when it does not fit where the SIMD scorer can use it. */
   private addSegment(g: number): boolean {
     const entries = Math.min(SEG, this.capacity - g * SEG);
-    for (const pt of this.parts) {
-      const seg = this.alloc(entries * this.P * pt.w);
-      pt.segs[g] = seg;
-      pt.segTable[g] = seg.byteOffset;
-    }
-    return this.parts.every((pt) => inWasmMemory(pt.segs[g]));
+    const { units } = this;
+    const seg = this.alloc(entries * this.P * units.w);
+    units.segs[g] = seg;
+    units.segTable[g] = seg.byteOffset;
+    return inWasmMemory(seg);
   }
 
   /** Returns the scorer's arrays to the WebAssembly arena; the scorer must not be used afterwards. */
@@ -279,13 +267,12 @@ export class WindowScorer {
     const { W } = this.model.params;
     const n = this.model.dims.n;
     const at = p * blockSize(this.model.shape) + this.dw;
-    for (const pt of this.parts) {
-      for (let j = 0; j < pt.w; j++) {
-        const u = pt.units[j];
-        let v = 0;
-        if (u >= 0) for (let q = 0; q < c; q++) v += W[u * n + at + cols[q]];
-        pt.caseT[row * pt.w + j] = v;
-      }
+    const pt = this.units;
+    for (let j = 0; j < pt.w; j++) {
+      const u = pt.rowOfUnit[j];
+      let v = 0;
+      if (u >= 0) for (let q = 0; q < c; q++) v += W[u * n + at + cols[q]];
+      pt.caseT[row * pt.w + j] = v;
     }
     return row;
   }
@@ -339,9 +326,9 @@ export class WindowScorer {
   /** The next unused entry (allocating its segment when it starts one), or −1 when the arena is full. */
   private newEntry(): number {
     const e = this.used;
-    if (e % SEG === 0 && !this.parts[0].segs[e / SEG] && !this.addSegment(e / SEG)) {
-      // the arena is full: the store ends here (the segment's blocks go back)
-      for (let q = 0; q < 2; q++) wasmFree(this.blocks.pop()!);
+    if (e % SEG === 0 && !this.units.segs[e / SEG] && !this.addSegment(e / SEG)) {
+      // the arena is full: the store ends here (the segment's block goes back)
+      wasmFree(this.blocks.pop()!);
       this.capacity = e;
       return -1;
     }
@@ -424,18 +411,15 @@ export class WindowScorer {
     const w = (this.P - 1) / 2;
     if ((this.model.words.formsCleared ?? 0) !== this.formsCleared) this.forget();
     this.nextTok = Math.max(enc.sentStart[from], from - w);
-    const [p0, p1] = this.parts;
-    const { c, kernels, plan } = this;
+    const { c, kernels, plan, units } = this;
     for (let i0 = from; i0 < to; i0 += CHUNK) {
       const i1 = Math.min(to, i0 + CHUNK);
       const B = i1 - i0;
       const nFills = this.planChunk(enc, i0, i1);
-      kernels.part(...partArgs(p0, plan, B, nFills));
-      kernels.part(...partArgs(p1, plan, B, nFills));
-      const S0 = p0.S;
-      const S1 = p1.S;
+      kernels.windows(...windowsArgs(units, plan, B, nFills));
+      const S = units.S;
       const o = (i0 - from) * K;
-      for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = c[k] + S0[i + k] + S1[i + k];
+      for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = c[k] + S[i + k];
       const chunk = Pout.subarray(o, o + B * K);
       probabilities(dims, chunk, B, chunk); // from the scores, in place (while they are in the cache)
     }
