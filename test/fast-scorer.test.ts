@@ -146,6 +146,12 @@ for (const head of ['ovr', 'softmax'] as const) {
       }
       small.close();
       assert.deepEqual(parts, whole);
+      // a table of one-hot combinations too small for a chunk (two windows' worth): chunks end early and
+      // the table starts over
+      const cramped = new WindowScorer(m, 1);
+      (cramped as unknown as { comboCap: number }).comboCap = 2 * (2 * m.shape.window + 1) + 1;
+      assert.deepEqual(cramped.probabilities(e), whole);
+      cramped.close();
     });
   }
 }

@@ -65,8 +65,9 @@ export function shape(token: string): number {
   let period = false;
   let apostrophe = false;
   let hyphen = false;
-  for (const ch of token) {
-    const c = ch.codePointAt(0)!;
+  // by index, not `for … of`: no string per character for the ASCII ones
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
     if (c < 0x80) {
       // ASCII without regexes (most tokens)
       if (c >= 97 && c <= 122) {
@@ -82,10 +83,14 @@ export function shape(token: string): number {
         if (c === 46) period = true;
         else if (c === 39) apostrophe = true;
         else if (c === 45) hyphen = true;
-        if (NUMBER_MARK.test(ch)) separators++;
+        if (c === 46 || c === 44 || c === 58 || c === 47 || c === 39 || c === 43 || c === 45) separators++; // NUMBER_MARK's ASCII
         else others++;
       }
-    } else if (UPPER.test(ch)) {
+      continue;
+    }
+    const ch = String.fromCodePoint(token.codePointAt(i)!);
+    i += ch.length - 1; // a character outside the BMP takes two code units
+    if (UPPER.test(ch)) {
       upper++;
       letters++;
       if (firstCased < 0) firstCased = 1;
@@ -129,5 +134,9 @@ export function shape(token: string): number {
 export const SHAPE_FEATURE = {
   name: 'shape',
   size: S,
-  classes: (sentence: string[]): Int32Array => Int32Array.from(sentence, shape),
+  classes: (sentence: string[]): Int32Array => {
+    const c = new Int32Array(sentence.length);
+    for (let i = 0; i < sentence.length; i++) c[i] = shape(sentence[i]);
+    return c;
+  },
 };

@@ -26,7 +26,7 @@
 import { type Encoded, blockSize, copyWordRow, wordSize } from '../model/features.js';
 import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from '../fast/arena.js';
 import { NerError } from '../errors.js';
-import { type Activation, groups, probabilities } from '../model/model.js';
+import { type Activation, groups, probabilities, sigmoid } from '../model/model.js';
 import type { NerModel } from '../model/ner-model.js';
 import { type ScorerKernels, scorerKernels } from '../fast/scorer-wasm.js';
 
@@ -150,8 +150,9 @@ export class WindowScorer {
     const n = dims.n;
     this.dw = d;
     this.radix = [...(shape.useCasing ? [m - d - (shape.groups ?? []).reduce((a, g) => a + g.size, 0)] : []), ...(shape.groups ?? []).map((g) => g.size)];
-    // every combination a position can meet, up to what one chunk can need (the table is then refilled
-    // from empty when a chunk might not fit)
+    // every combination a position can meet, or as many as one chunk can need: a chunk stops early when the
+    // table is full, and the next one starts it from empty (texts meet a few thousand combinations of
+    // casing, shape and gazetteer classes, so it is seldom emptied)
     this.codes = this.radix.reduce((a, r) => a * r, 1);
     this.comboCap = 1 + Math.min(P * this.codes, CHUNK * P);
     this.rowOf = new Int32Array(P * this.codes);
@@ -365,20 +366,22 @@ export class WindowScorer {
     return id;
   }
 
-  /** The plan of windows [i0, i1) (see the top of the file); returns the number of fills. */
+  /** The plan of windows [i0, end), end ≤ i1 (see the top of the file): returns end, fills in nFills. */
   private planChunk(enc: Encoded, i0: number, i1: number): number {
     const { P, R } = this;
     const { wo, co } = this.plan;
     const w = (P - 1) / 2;
     const { word, sentStart, sentEnd } = enc;
     const { codes, rowOf, tokCode } = this;
-    // (a table that holds every combination is never emptied)
-    if (codes > CHUNK && 1 + this.nCombos + (i1 - i0) * P > this.comboCap) {
-      rowOf.fill(0);
-      this.nCombos = 0;
-    }
+    const everyCombo = this.comboCap > P * codes; // (a table that holds every combination is never emptied)
     this.nFills = 0;
     for (let i = i0; i < i1; i++) {
+      if (!everyCombo && this.nCombos + P >= this.comboCap) {
+        // window i might not find a free row: the chunk ends here, or the table starts over
+        if (i > i0) return this.endPlan(i);
+        rowOf.fill(0);
+        this.nCombos = 0;
+      }
       const at = i - i0;
       const s0 = sentStart[i];
       const s1 = sentEnd[i];
@@ -395,8 +398,12 @@ export class WindowScorer {
         co[at * P + p] = rowOf[p * codes + code] || this.comboRow(p, code);
       }
     }
+    return this.endPlan(i1);
+  }
+
+  private endPlan(end: number): number {
     this.fills += this.nFills;
-    return this.nFills;
+    return end;
   }
 
   /** Output probabilities (N × K) of every token of an encoded text, or of tokens [from, to): in `into`'s
@@ -412,16 +419,17 @@ export class WindowScorer {
     if ((this.model.words.formsCleared ?? 0) !== this.formsCleared) this.forget();
     this.nextTok = Math.max(enc.sentStart[from], from - w);
     const { c, kernels, plan, units } = this;
-    for (let i0 = from; i0 < to; i0 += CHUNK) {
-      const i1 = Math.min(to, i0 + CHUNK);
+    for (let i0 = from, i1 = from; i0 < to; i0 = i1) {
+      i1 = this.planChunk(enc, i0, Math.min(to, i0 + CHUNK));
       const B = i1 - i0;
-      const nFills = this.planChunk(enc, i0, i1);
-      kernels.windows(...windowsArgs(units, plan, B, nFills));
+      kernels.windows(...windowsArgs(units, plan, B, this.nFills));
       const S = units.S;
       const o = (i0 - from) * K;
-      for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = c[k] + S[i + k];
-      const chunk = Pout.subarray(o, o + B * K);
-      probabilities(dims, chunk, B, chunk); // from the scores, in place (while they are in the cache)
+      if (dims.head === 'softmax') {
+        for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = c[k] + S[i + k];
+        const chunk = Pout.subarray(o, o + B * K);
+        probabilities(dims, chunk, B, chunk); // from the scores, in place (while they are in the cache)
+      } else for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = sigmoid(c[k] + S[i + k]); // (model.ts probabilities, in the same pass)
     }
     return Pout;
   }
