@@ -26,8 +26,8 @@ const EMB = path.join(tmp, 'emb.txt');
 writeTinyVectors(EMB);
 const corpus = readConll(path.join(ROOT, 'data/demo/train.conll'));
 const dev = readConll(path.join(ROOT, 'data/demo/dev.conll'));
-// the defaults without the other optional parts of x (subword vectors, the training gazetteer)
-const BASE = { ...DEFAULT_CONFIG, subword: 0, gazetteerFromTrain: false };
+// the defaults without the optional parts of x (subword vectors, the training gazetteer, the shape)
+const BASE = { ...DEFAULT_CONFIG, subword: 0, gazetteerFromTrain: false, shape: false };
 
 const name = (t: string): string => SHAPES[shape(t)];
 
