@@ -40,8 +40,8 @@ export interface ModelConfig {
 }
 
 // head: the lecture's binary logistic classifier, one per IOBES tag on a shared hidden layer. On
-// CoNLL-2003 dev (seeds 1, 2, 3) it scores 91.72 against the softmax head's 91.89: within the 0.3 that
-// issue 18 set for the mission's classifier to be the default (commit message: the runs).
+// CoNLL-2003 dev (seeds 1, 2, 3, the other options at their defaults) it scores 93.89 against the softmax
+// head's 93.63; issue 18 made it the default if it came within 0.3 (docs/accuracy.md has the runs).
 export const DEFAULT_CONFIG: ModelConfig = {
   head: 'logistic',
   activation: 'tanh',
