@@ -125,6 +125,10 @@ export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType
   if (setBest.length < L) [setBest, setArg] = [new Float64Array(L), new Int32Array(L)];
   if (scoreA.length < K) [scoreA, scoreB] = [new Float64Array(K), new Float64Array(K)];
   if (back.length < N * K) back = new Int32Array(2 * N * K);
+  // locals, not the module's bindings, in the hot loop below
+  const bestOf = setBest;
+  const argOf = setArg;
+  const choices = back;
   let score = scoreA;
   let next = scoreB;
   for (let b = 0; b < K; b++) score[b] = tr.start[b] ? logP[b] : -Infinity;
@@ -140,13 +144,13 @@ export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType
           arg = from[q];
         }
       }
-      setBest[l] = best;
-      setArg[l] = arg;
+      bestOf[l] = best;
+      argOf[l] = arg;
     }
     for (let b = 0; b < K; b++) {
       const l = setOf[b];
-      next[b] = setBest[l] + logP[i * K + b];
-      back[i * K + b] = setArg[l];
+      next[b] = bestOf[l] + logP[i * K + b];
+      choices[i * K + b] = argOf[l];
     }
     const t = score;
     score = next;
@@ -162,7 +166,7 @@ export function viterbi(logP: Float64Array, N: number, K: number, tr: ReturnType
     }
   }
   path[N - 1] = arg;
-  for (let i = N - 1; i > 0; i--) path[i - 1] = back[i * K + path[i]];
+  for (let i = N - 1; i > 0; i--) path[i - 1] = choices[i * K + path[i]];
   return path;
 }
 
