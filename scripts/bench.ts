@@ -34,7 +34,7 @@
 //     /usr/bin/time.
 //   - ner tag: `ner tag` (a child process) on ~1M tokens of raw text made from the CoNLL sentences
 //     (one sentence per line, the train and dev sentences repeated), output written to a file, with the
-//     model of ner's default configuration (logistic head, subword vectors, the training gazetteer; one
+//     model of ner's default configuration (logistic head, subword vectors, shape, the training gazetteer; one
 //     epoch of `ner train` without options: the epochs change the weights, not the work) against the
 //     reference's configuration b, and with the ovr model of the training rows against its a. Two
 //     figures: the whole process's wall time (start-up and embeddings load included), and the rate ner
@@ -167,9 +167,10 @@ const VECTOR_FLAGS: Record<Vectors, string[]> = { own: [], fixed: ['--lr-embed',
 function nerTrain(o: Options, head: 'ovr' | 'softmax', threads: number, dir: string, env: NodeJS.ProcessEnv, vectors: Vectors): NerTrain {
   const model = path.join(dir, `${head}-${threads}-${vectors}.json`);
   const train = path.join(o.data, 'train.txt');
-  // the reference's configuration: BIO tags for the softmax head (9 outputs on CoNLL-2003)
+  // the reference's model: word vectors and casing only (no subword vectors, gazetteer, word shape or word
+  // dropout), BIO tags for the softmax head (9 outputs on CoNLL-2003)
   const args = [NER, 'train', '--train', train, '--dev', path.join(o.data, 'dev.txt'), '--output', model, '--head', head,
-    ...(head === 'ovr' ? [] : ['--scheme', 'BIO']), '--subword', '0', '--no-gazetteer-from-train', '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1', ...(threads > 0 ? ['--threads', String(threads)] : []),
+    ...(head === 'ovr' ? [] : ['--scheme', 'BIO']), '--subword', '0', '--no-gazetteer-from-train', '--no-shape', '--word-dropout', '0', '--hidden', '100', '--window', '2', '--batch', '32', '--lr', '0.2', '--epochs', '1', '--seed', '1', ...(threads > 0 ? ['--threads', String(threads)] : []),
     ...VECTOR_FLAGS[vectors]];
   log(`ner train --head ${head}${threads > 0 ? ` --threads ${threads}` : ''} ${VECTOR_FLAGS[vectors].join(' ')} (one epoch) …`);
   const r = run(process.execPath, args, env);
