@@ -51,6 +51,7 @@ const MODIFIER_LETTER = /\p{Lm}/u;
 const DIGIT = /\p{Nd}/u;
 const IGNORED = /[\p{M}\p{Cf}]/u; // combining marks, zero-width joiners
 const NUMBER_MARK = /[.,:/'’+\-\u2212]/u; // separators inside a number: 1,234.5  12:30  1/2  6-4  +44
+const ASCII_NUMBER_MARK = Array.from({ length: 128 }, (_, c) => NUMBER_MARK.test(String.fromCharCode(c))); // (no regex per ASCII character)
 
 /** The shape class of a token (0 … S−2; S−1 is 'pad'). */
 export function shape(token: string): number {
@@ -83,7 +84,7 @@ export function shape(token: string): number {
         if (c === 46) period = true;
         else if (c === 39) apostrophe = true;
         else if (c === 45) hyphen = true;
-        if (c === 46 || c === 44 || c === 58 || c === 47 || c === 39 || c === 43 || c === 45) separators++; // NUMBER_MARK's ASCII
+        if (ASCII_NUMBER_MARK[c]) separators++;
         else others++;
       }
       continue;

@@ -26,7 +26,7 @@
 import { type Encoded, blockSize, copyWordRow, wordSize } from '../model/features.js';
 import { inWasmMemory, wasmAlloc32, wasmFree, wasmMemoryUsage } from '../fast/arena.js';
 import { NerError } from '../errors.js';
-import { type Activation, groups, probabilities, sigmoid } from '../model/model.js';
+import { type Activation, groups, probabilities } from '../model/model.js';
 import type { NerModel } from '../model/ner-model.js';
 import { type ScorerKernels, scorerKernels } from '../fast/scorer-wasm.js';
 
@@ -375,10 +375,14 @@ export class WindowScorer {
     const { codes, rowOf, tokCode } = this;
     const everyCombo = this.comboCap > P * codes; // (a table that holds every combination is never emptied)
     this.nFills = 0;
+    let end = i1;
     for (let i = i0; i < i1; i++) {
       if (!everyCombo && this.nCombos + P >= this.comboCap) {
         // window i might not find a free row: the chunk ends here, or the table starts over
-        if (i > i0) return this.endPlan(i);
+        if (i > i0) {
+          end = i;
+          break;
+        }
         rowOf.fill(0);
         this.nCombos = 0;
       }
@@ -398,10 +402,6 @@ export class WindowScorer {
         co[at * P + p] = rowOf[p * codes + code] || this.comboRow(p, code);
       }
     }
-    return this.endPlan(i1);
-  }
-
-  private endPlan(end: number): number {
     this.fills += this.nFills;
     return end;
   }
@@ -425,11 +425,9 @@ export class WindowScorer {
       kernels.windows(...windowsArgs(units, plan, B, this.nFills));
       const S = units.S;
       const o = (i0 - from) * K;
-      if (dims.head === 'softmax') {
-        for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = c[k] + S[i + k];
-        const chunk = Pout.subarray(o, o + B * K);
-        probabilities(dims, chunk, B, chunk); // from the scores, in place (while they are in the cache)
-      } else for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = sigmoid(c[k] + S[i + k]); // (model.ts probabilities, in the same pass)
+      for (let i = 0; i < B * K; i += K) for (let k = 0; k < K; k++) Pout[o + i + k] = c[k] + S[i + k];
+      const chunk = Pout.subarray(o, o + B * K);
+      probabilities(dims, chunk, B, chunk); // from the scores, in place (while they are in the cache)
     }
     return Pout;
   }
