@@ -27,23 +27,24 @@ type Kernel = (...args: number[]) => void;
  */
 export const KERNELS = [
   { name: 'stop', ints: 0, reals: 0 },
-  { name: 'gemmXWt32', ints: 8, reals: 0 },
-  { name: 'gemmDtX32', ints: 12, reals: 0 },
+  { name: 'gemmXWt32', ints: 12, reals: 0 },
+  { name: 'gemmDtX32', ints: 13, reals: 0 },
   { name: 'gemmDW32', ints: 13, reals: 0 },
   { name: 'sgd32', ints: 3, reals: 2 },
   { name: 'gather32', ints: 9, reals: 0 },
-  { name: 'gemmXWtTanh32', ints: 9, reals: 0 },
+  { name: 'gemmXWtTanh32', ints: 13, reals: 0 },
   { name: 'ovrScores32', ints: 7, reals: 0 },
   { name: 'ovrDc32', ints: 4, reals: 0 },
   { name: 'ovrDeltaDx32', ints: 19, reals: 0 },
-  { name: 'dWStep32', ints: 15, reals: 2 },
+  { name: 'dWStep32', ints: 16, reals: 2 },
   { name: 'tanhDeltaDx32', ints: 15, reals: 0 },
-  { name: 'ovrDeltaStep32', ints: 20, reals: 2 },
-  { name: 'tanhDeltaStep32', ints: 16, reals: 2 },
+  { name: 'ovrDeltaStep32', ints: 21, reals: 2 },
+  { name: 'tanhDeltaStep32', ints: 17, reals: 2 },
   { name: 'addBlocks32', ints: 9, reals: 0 },
   { name: 'rowsStep64', ints: 12, reals: 1 },
   { name: 'subwordMean32', ints: 11, reals: 0 },
   { name: 'subwordStep32', ints: 11, reals: 1 },
+  { name: 'hotList32', ints: 7, reals: 0 },
 ] as const;
 
 /** Each kernel's number (its index in KERNELS) by name. */

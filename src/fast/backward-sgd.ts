@@ -11,20 +11,21 @@
 //   the two halves of W's rows, as gemmDW cuts them:  δ on those hidden units (ovr: also dU there), then
 //                     that half's sum of ∂J/∂x = Wᵀδ (before W changes; the blocks `need` marks); this
 //                     thread then adds the halves
-//   rows of W, as the products cut them:  the SGD step on those rows of W with their gradient δᵀX; db
-//                     += Σ δ and the step on those entries of b
+//   rows of W, as the products cut them (with `then`, the workers' only):  the SGD step on those rows
+//                     of W with their gradient δᵀX; db += Σ δ and the step on those entries of b
 //   (when `need` marks no block, the last two are one hand-off: each thread makes δ on its own rows of
 //   W, then steps them)
-//   this thread, during the step on W:  `then` (train.ts: the word rows' step, which reads ∂J/∂x)
+//   this thread, during the step on W:  `then` (train.ts: the word rows' and n-grams' steps, which read
+//                     ∂J/∂x, and the next minibatch's gather)
 //   this thread:      the SGD step on U and c
 // relu and sigmoid run the same formulas unfused: head and f' in JavaScript, products in SIMD, then
 // the step. Either way every value goes through the same operations in the same order for any number
 // of threads, so the model file is the same for any --threads.
 
 import { KERNEL, arena, needArena, scratch } from './arena.js';
-import { type OneHotLayout, dXByHalves, dtxScratch, gemmDW, gemmDtX, halvesScratch, packSubwords, sgd, subwordSums } from './kernels.js';
+import { type OneHotLayout, dXByHalves, dtxScratch, gemmDW, gemmDtX, halvesScratch, hotList, packSubwords, sgd, subwordSums } from './kernels.js';
 import type { Workspace } from './forward.js';
-import { type Part, rowsOfW, runByRows } from './team.js';
+import { type Part, cut, rowsOfW, runByRows } from './team.js';
 import { type WindowShape, blockSize, inputSize, scatterWordGrads } from '../model/features.js';
 import { type Activation, type Dims, type DxMask, type Params, groups } from '../model/model.js';
 import { type Subwords, gramsOf } from '../model/subword.js';
@@ -56,13 +57,16 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
   const { Hh, X, Delta, Z } = w;
   needArena(dS, Hh, X, Delta, w.dX, p.W, p.b, p.U, p.c, g.W, g.b, g.U, g.c);
   if (ones.length < B) ones = new Uint8Array(B).fill(1);
+  // X's hot list: forward's, when it was made for this layout
+  const h = w.hot;
+  const E = h.E !== 0 && h.x.P === P && h.x.m === m && h.x.hot === to ? h.E : hotList(X, B, n, x);
   if (f !== 'tanh') {
     headBackward(p, d, B, dS, Hh, Delta, g);
     // δ = dh ∘ f'(z), f' written through h = f(z) (sigmoid) or z (relu)
     const mm = B * M;
     if (f === 'relu') for (let i = 0; i < mm; i++) Delta[i] *= Z[i] > 0 ? 1 : 0;
     else for (let i = 0; i < mm; i++) Delta[i] *= Hh[i] * (1 - Hh[i]);
-    gemmDtX(Delta, X, g.W, g.b, B, n, M, x); // dW += δ xᵀ ; db += δ
+    gemmDtX(Delta, X, g.W, g.b, B, n, M, x, E); // dW += δ xᵀ ; db += δ
     gemmDW(Delta, p.W, w.dX, B, n, M, need, P, m, from, to); // dx = Wᵀ δ
     sgdStep(p, g, lr, l2);
     then?.();
@@ -72,6 +76,9 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
   const e = rowsOfW(M, B * n * M);
   // the scratch blocks all the calls below take (gemmDtXCore32's a part), reserved before anything
   // changes, so that none of them can then fail for want of room
+  // `then` is this thread's share of the step on W (training: the word rows' steps and the next
+  // minibatch's gather, about as long), so the workers take all of W's rows when there are any
+  const eStep = then && e.length > 2 ? [0, ...cut(M, e.length - 2, 4)] : e;
   const [s0, s1] = halvesScratch(B, Math.max(n, H), P);
   const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(t === 0 ? s0 : t === 1 ? s1 : 0, dtxScratch(B, x)), t));
   if (!S.every((x) => x >= 0)) needArena(new Float32Array(0));
@@ -88,15 +95,14 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
         ? { op: KERNEL.ovrDeltaDx32, args: [pS, pH, pU, pdU, pD, pW, into, mask, P, m, list, B, n, H, K, r0, r1, from, to], reals: [] }
         : { op: KERNEL.tanhDeltaDx32, args: [pH, pD, pW, into, mask, P, m, list, B, n, M, r0, r1, from, to], reals: [] };
     dXByHalves(M, B, n, P, m, need, from, to, w.dX.byteOffset, deltaDx);
-    runByRows(e, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1, P, m, to], reals: [lr, l2] }), then);
+    runByRows(eStep, (r0, r1, t) => ({ op: KERNEL.dWStep32, args: [pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1, P, m, to, E], reals: [lr, l2] }), then);
   } else {
     // no ∂J/∂x to make: each thread makes δ on its own rows of W and steps them, in one hand-off
     const deltaStep = (r0: number, r1: number, t: number): Part =>
       d.head === 'ovr'
-        ? { op: KERNEL.ovrDeltaStep32, args: [pS, pH, pU, pdU, pD, pX, pW, pdW, pb, pdb, S[t], B, n, H, K, r0, r1, P, m, to], reals: [lr, l2] }
-        : { op: KERNEL.tanhDeltaStep32, args: [pH, pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1, P, m, to], reals: [lr, l2] };
-    runByRows(e, deltaStep);
-    then?.();
+        ? { op: KERNEL.ovrDeltaStep32, args: [pS, pH, pU, pdU, pD, pX, pW, pdW, pb, pdb, S[t], B, n, H, K, r0, r1, P, m, to, E], reals: [lr, l2] }
+        : { op: KERNEL.tanhDeltaStep32, args: [pH, pD, pX, pW, pdW, pb, pdb, S[t], B, n, M, r0, r1, P, m, to, E], reals: [lr, l2] };
+    runByRows(eStep, deltaStep, then);
   }
   const step = L.k[KERNEL.sgd32];
   step(pU, pdU, K * H, lr, l2);

@@ -5,7 +5,7 @@
 // the cache it fills.
 
 import { wasmAlloc32, wasmFree } from './arena.js';
-import { gemmXWt, gemmXWtTanh, ovrScores } from './kernels.js';
+import { NO_ONE_HOT, type OneHotLayout, gemmXWt, gemmXWtTanh, hotList, ovrScores } from './kernels.js';
 import { type Activation, type Cache, type Dims, type Params, groups } from '../model/model.js';
 
 /** A zero-filled float32 array in the arena (ordinary when the arena is full; the kernels then refuse). */
@@ -35,24 +35,28 @@ export function free32(...arrays: Float32Array[]): void {
 export interface Workspace extends Cache<Float32Array> {
   Delta: Float32Array;
   dX: Float32Array;
+  /** The hot list forward made of X (kernels.ts hotList) and the layout it was made for; backward reads it. */
+  hot: { E: number; x: OneHotLayout };
 }
 
 export function newWorkspace(d: Dims, maxB: number): Workspace {
   const GH = groups(d) * d.H;
-  return { B: 0, X: zeros(maxB * d.n), Z: zeros(maxB * GH), Hh: zeros(maxB * GH), S: zeros(maxB * d.K), Delta: zeros(maxB * GH), dX: zeros(maxB * d.n) };
+  return { B: 0, X: zeros(maxB * d.n), Z: zeros(maxB * GH), Hh: zeros(maxB * GH), S: zeros(maxB * d.K), Delta: zeros(maxB * GH), dX: zeros(maxB * d.n), hot: { E: 0, x: NO_ONE_HOT } };
 }
 
-/** X: B×n (already in w.X) → z = Wx + b, h = f(z), s = Uh + c for every window; fills w.Z, Hh, S. */
-export function forward(p: Params<Float32Array>, d: Dims, f: Activation, w: Workspace, B: number): void {
+/** X: B×n (already in w.X) → z = Wx + b, h = f(z), s = Uh + c for every window; fills w.Z, Hh, S. With
+ *  X's one-hot layout x, z takes the one-hot columns from their hot list (w.hot, which backward reuses). */
+export function forward(p: Params<Float32Array>, d: Dims, f: Activation, w: Workspace, B: number, x = NO_ONE_HOT): void {
   const { n, H, K } = d;
   const GH = groups(d) * H;
   const { X, Z, Hh, S } = w;
   const { W, b, U, c } = p;
   w.B = B;
+  w.hot = { E: hotList(X, B, n, x), x };
   // z = W x + b and h = f(z) for every window (tanh: in one pass, the float32 tanh of the tagger)
-  if (f === 'tanh') gemmXWtTanh(X, W, b, Z, Hh, B, n, GH);
+  if (f === 'tanh') gemmXWtTanh(X, W, b, Z, Hh, B, n, GH, x, w.hot.E);
   else {
-    gemmXWt(X, W, b, Z, B, n, GH);
+    gemmXWt(X, W, b, Z, B, n, GH, x);
     const m = B * GH;
     if (f === 'relu') for (let i = 0; i < m; i++) Hh[i] = Z[i] > 0 ? Z[i] : 0;
     else for (let i = 0; i < m; i++) Hh[i] = 1 / (1 + Math.exp(-Z[i]));

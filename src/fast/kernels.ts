@@ -12,21 +12,44 @@ import type { Subwords } from '../model/subword.js';
 
 export type { FloatArray };
 
-/** gemmXWt's first eight arguments for rows j … j1 of W (the columns j … j1 of Z). */
-function xwtArgs(X: FloatArray, W: FloatArray, b: FloatArray, Z: FloatArray, B: number, n: number, M: number, j: number, j1: number): number[] {
-  return [X.byteOffset, W.byteOffset + j * n * 4, b.byteOffset + j * 4, Z.byteOffset + j * 4, B, n, j1 - j, M];
+/** gemmXWt's first twelve arguments for rows j … j1 of W (the columns j … j1 of Z); E: X's hot list. */
+function xwtArgs(X: FloatArray, W: FloatArray, b: FloatArray, Z: FloatArray, B: number, n: number, M: number, j: number, j1: number, x: OneHotLayout, E: number): number[] {
+  return [X.byteOffset, W.byteOffset + j * n * 4, b.byteOffset + j * 4, Z.byteOffset + j * 4, B, n, j1 - j, M, x.P, x.m, x.hot, E];
 }
 
-/** Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b (M). */
-export function gemmXWt(X: Float32Array, W: Float32Array, b: Float32Array, Z: Float32Array, B: number, n: number, M: number): void {
+/** Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b (M). With X's one-hot layout x, its one-hot columns are read from
+ *  their hot list (made here), not multiplied through. */
+export function gemmXWt(X: Float32Array, W: Float32Array, b: Float32Array, Z: Float32Array, B: number, n: number, M: number, x = NO_ONE_HOT): void {
   needArena(X, W, b, Z);
-  runByRows(rowsOfW(M, B * n * M), (j, j1) => ({ op: KERNEL.gemmXWt32, args: xwtArgs(X, W, b, Z, B, n, M, j, j1), reals: [] }));
+  const E = hotList(X, B, n, x);
+  runByRows(rowsOfW(M, B * n * M), (j, j1) => ({ op: KERNEL.gemmXWt32, args: xwtArgs(X, W, b, Z, B, n, M, j, j1, x, E), reals: [] }));
 }
 
-/** Z = X Wᵀ + b and H = tanh Z (float32 tanh, the tagger's: scorer.wat's $tanh4) in one pass per thread. */
-export function gemmXWtTanh(X: Float32Array, W: Float32Array, b: Float32Array, Z: Float32Array, H: Float32Array, B: number, n: number, M: number): void {
+/** Z = X Wᵀ + b and H = tanh Z (float32 tanh, the tagger's: scorer.wat's $tanh4) in one pass per thread;
+ *  E: X's hot list (hotList) for the layout x. */
+export function gemmXWtTanh(X: Float32Array, W: Float32Array, b: Float32Array, Z: Float32Array, H: Float32Array, B: number, n: number, M: number, x = NO_ONE_HOT, E = hotList(X, B, n, x)): void {
   needArena(X, W, b, Z, H);
-  runByRows(rowsOfW(M, B * n * M), (j, j1) => ({ op: KERNEL.gemmXWtTanh32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1), H.byteOffset + j * 4], reals: [] }));
+  runByRows(rowsOfW(M, B * n * M), (j, j1) => ({ op: KERNEL.gemmXWtTanh32, args: [...xwtArgs(X, W, b, Z, B, n, M, j, j1, x, E), H.byteOffset + j * 4], reals: [] }));
+}
+
+const HOT_LIST = 68; // scratch slot of X's hot list
+
+/** Whether X laid out as x has one-hot columns (columns the products take from a hot list). */
+function hasOneHot(x: OneHotLayout): boolean {
+  return x.P > 0 && x.hot < x.m;
+}
+
+/**
+ * The list of X's non-zero one-hot values (hotList32), made once a minibatch in the arena's scratch: the
+ * forward and backward products read it instead of X's mostly zero one-hot columns. 0 when x has none.
+ */
+export function hotList(X: Float32Array, B: number, n: number, x: OneHotLayout): number {
+  if (!hasOneHot(x)) return 0;
+  const L = arena();
+  const E = scratch(L, 4 * (B + 1) + 16 + 16 * B * x.P * (x.m - x.hot), HOT_LIST);
+  if (E < 0) needArena(new Float32Array(0));
+  L.k[KERNEL.hotList32](X.byteOffset, B, n, x.P, x.m, x.hot, E);
+  return E;
 }
 
 /** The one-vs-rest scores S[i,k] = c_k + u_k · h_k (U: K×H, Hh: B×KH), on this thread. */
@@ -46,19 +69,19 @@ export const NO_ONE_HOT: OneHotLayout = { P: 0, m: 0, hot: 0 };
 
 /** Bytes of the scratch block gemmDtXCore32 (kernels.wat) takes for B windows of X laid out as `x`. */
 export function dtxScratch(B: number, x: OneHotLayout): number {
-  const nh = x.P > 0 && x.hot < x.m ? x.P * (x.m - x.hot) : 0;
-  return 28 * B + 4 * (B + 1) + 8 + 8 * B * nh + 16 + 16 * nh;
+  const nh = hasOneHot(x) ? x.P * (x.m - x.hot) : 0;
+  return 28 * B + 16 + 16 * nh;
 }
 
-/** dW (M×n) += Δᵀ (Δ: B×M) · X (B×n), and db (M) += column sums of Δ. */
-export function gemmDtX(Delta: Float32Array, X: Float32Array, dW: Float32Array, db: Float32Array, B: number, n: number, M: number, x = NO_ONE_HOT): void {
+/** dW (M×n) += Δᵀ (Δ: B×M) · X (B×n), and db (M) += column sums of Δ. E: X's hot list for the layout x. */
+export function gemmDtX(Delta: Float32Array, X: Float32Array, dW: Float32Array, db: Float32Array, B: number, n: number, M: number, x = NO_ONE_HOT, E = hotList(X, B, n, x)): void {
   needArena(Delta, X, dW, db);
   const L = arena();
   const e = rowsOfW(M, B * n * M);
   const S = e.slice(0, -1).map((_, t) => scratch(L, dtxScratch(B, x), t));
   if (!S.every((s) => s >= 0)) needArena(new Float32Array(0));
   const [d, xx, w, bb] = [Delta.byteOffset, X.byteOffset, dW.byteOffset, db.byteOffset];
-  runByRows(e, (j, j1, t) => ({ op: KERNEL.gemmDtX32, args: [d + j * 4, xx, w + j * n * 4, bb + j * 4, B, n, j1 - j, S[t], M, x.P, x.m, x.hot], reals: [] }));
+  runByRows(e, (j, j1, t) => ({ op: KERNEL.gemmDtX32, args: [d + j * 4, xx, w + j * n * 4, bb + j * 4, B, n, j1 - j, S[t], M, x.P, x.m, x.hot, E], reals: [] }));
 }
 
 /**

@@ -11,7 +11,7 @@
 ;;
 ;;   gemmXWt32  Z (B×M, row stride ldz) = X (B×n) · Wᵀ (W: M×n) + b     tile: 2 windows × 4 rows of W
 ;;   gemmDtX32  dW (M×n) += Δᵀ (Δ: B×M, row stride ld) · X,  db += Σ_i Δ   tile: 4 rows of dW × 8 columns
-;;              (X's one-hot columns: the non-zero values only)
+;;              (both: X's one-hot columns by the list of their non-zero values that hotList32 makes)
 ;;   gemmDW32   dX (B×n) = Δ (row stride ld) · W on the masked column blocks   tile: 2 windows × 16 columns
 ;;
 ;; Shapes that do not fill a tile are handled without separate code where possible: a missing second
@@ -24,13 +24,17 @@
 
   ;; ── gemmXWt32 ─────────────────────────────────────────────────────────────────────────────────────
   ;; Z[i,j] = Σ_t X[i,t] W[j,t] + b[j]. Both operands are read along their rows, so each 2×4 tile is
-  ;; 8 dot products over t, kept as 8 f32x4 partial sums (even and odd t) and folded at the end.
+  ;; 8 dot products over t, kept as 8 f32x4 partial sums (t mod 4) and folded at the end.
+  ;; With a one-hot layout (P blocks of m columns, columns hot … m of each one-hot features; P = 0: none)
+  ;; the products run over each block's first `hot` columns only, and the one-hot columns come from the
+  ;; list $E that hotList32 made of X: W[j, c]·x for each listed (c, x) of the window, in list order.
   (func $gemmXWt32 (export "gemmXWt32")
     (param $X i32) (param $W i32) (param $b i32) (param $Z i32)
     (param $B i32) (param $n i32) (param $M i32) (param $ldz i32)
-    (local $nb i32) (local $nv i32) (local $i i32) (local $j i32) (local $t i32)
+    (param $P i32) (param $m i32) (param $hot i32) (param $E i32)
+    (local $nb i32) (local $i i32) (local $j i32) (local $t i32) (local $pb i32) (local $tv i32) (local $te i32)
     (local $x0 i32) (local $x1 i32) (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
-    (local $z0 i32) (local $z1 i32) (local $bj i32) (local $two i32)
+    (local $z0 i32) (local $z1 i32) (local $bj i32) (local $two i32) (local $Pd i32) (local $len i32) (local $q i32) (local $q1 i32)
     (local $xa v128) (local $xc v128) (local $v v128)
     (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a03 v128)
     (local $a10 v128) (local $a11 v128) (local $a12 v128) (local $a13 v128)
@@ -38,7 +42,11 @@
     (local $s10 f32) (local $s11 f32) (local $s12 f32) (local $s13 f32)
     (local $xs0 f32) (local $xs1 f32) (local $ws f32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $nv (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    ;; the column segments: one of n columns, or each block's dense `hot` columns
+    (if (i32.or (i32.or (i32.eqz (local.get $P)) (i32.eqz (local.get $E))) (i32.ge_u (local.get $hot) (local.get $m)))
+      (then (local.set $Pd (i32.const 1)) (local.set $m (local.get $n)) (local.set $hot (local.get $n)) (local.set $E (i32.const 0)))
+      (else (local.set $Pd (local.get $P))))
+    (local.set $len (i32.shl (i32.and (local.get $hot) (i32.const -4)) (i32.const 2))) ;; a segment's bytes in whole f32x4s
     ;; 4 rows of W (≤ 17 KB at n = 540, so they stay in L1) meet every pair of windows in turn
     (local.set $j (i32.const 0))
     (block $done_j
@@ -62,30 +70,36 @@
             (local.set $a02 (v128.const f32x4 0 0 0 0)) (local.set $a03 (v128.const f32x4 0 0 0 0))
             (local.set $a10 (v128.const f32x4 0 0 0 0)) (local.set $a11 (v128.const f32x4 0 0 0 0))
             (local.set $a12 (v128.const f32x4 0 0 0 0)) (local.set $a13 (v128.const f32x4 0 0 0 0))
-            (local.set $t (i32.const 0))
-            (block $done_t
-              (loop $next_t
-                (br_if $done_t (i32.ge_u (local.get $t) (local.get $nv)))
-                (local.set $xa (v128.load (i32.add (local.get $x0) (local.get $t))))
-                (local.set $xc (v128.load (i32.add (local.get $x1) (local.get $t))))
-                ;; four columns that are +0 in both windows (one-hot features) add ±0 to sums that are never
-                ;; −0 (they start at +0): skipped, with the same values
-                (if (v128.any_true (v128.or (local.get $xa) (local.get $xc)))
-                  (then
-                (local.set $v (v128.load (i32.add (local.get $w0) (local.get $t))))
-                (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $xa) (local.get $v))))
-                (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $xc) (local.get $v))))
-                (local.set $v (v128.load (i32.add (local.get $w1) (local.get $t))))
-                (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $xa) (local.get $v))))
-                (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $xc) (local.get $v))))
-                (local.set $v (v128.load (i32.add (local.get $w2) (local.get $t))))
-                (local.set $a02 (f32x4.add (local.get $a02) (f32x4.mul (local.get $xa) (local.get $v))))
-                (local.set $a12 (f32x4.add (local.get $a12) (f32x4.mul (local.get $xc) (local.get $v))))
-                (local.set $v (v128.load (i32.add (local.get $w3) (local.get $t))))
-                (local.set $a03 (f32x4.add (local.get $a03) (f32x4.mul (local.get $xa) (local.get $v))))
-                (local.set $a13 (f32x4.add (local.get $a13) (f32x4.mul (local.get $xc) (local.get $v))))))
-                (local.set $t (i32.add (local.get $t) (i32.const 16)))
-                (br $next_t)))
+            (local.set $pb (i32.const 0))
+            (block $done_seg (loop $next_seg
+              (br_if $done_seg (i32.ge_u (local.get $pb) (local.get $Pd)))
+              (local.set $t (i32.shl (i32.mul (local.get $pb) (local.get $m)) (i32.const 2)))
+              (local.set $tv (i32.add (local.get $t) (local.get $len)))
+              (block $done_t
+                (loop $next_t
+                  (br_if $done_t (i32.ge_u (local.get $t) (local.get $tv)))
+                  (local.set $xa (v128.load (i32.add (local.get $x0) (local.get $t))))
+                  (local.set $xc (v128.load (i32.add (local.get $x1) (local.get $t))))
+                  ;; four columns that are +0 in both windows (one-hot features without a list) add ±0 to
+                  ;; sums that are never −0 (they start at +0): skipped, with the same values
+                  (if (v128.any_true (v128.or (local.get $xa) (local.get $xc)))
+                    (then
+                  (local.set $v (v128.load (i32.add (local.get $w0) (local.get $t))))
+                  (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $xa) (local.get $v))))
+                  (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $xc) (local.get $v))))
+                  (local.set $v (v128.load (i32.add (local.get $w1) (local.get $t))))
+                  (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $xa) (local.get $v))))
+                  (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $xc) (local.get $v))))
+                  (local.set $v (v128.load (i32.add (local.get $w2) (local.get $t))))
+                  (local.set $a02 (f32x4.add (local.get $a02) (f32x4.mul (local.get $xa) (local.get $v))))
+                  (local.set $a12 (f32x4.add (local.get $a12) (f32x4.mul (local.get $xc) (local.get $v))))
+                  (local.set $v (v128.load (i32.add (local.get $w3) (local.get $t))))
+                  (local.set $a03 (f32x4.add (local.get $a03) (f32x4.mul (local.get $xa) (local.get $v))))
+                  (local.set $a13 (f32x4.add (local.get $a13) (f32x4.mul (local.get $xc) (local.get $v))))))
+                  (local.set $t (i32.add (local.get $t) (i32.const 16)))
+                  (br $next_t)))
+              (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
+              (br $next_seg)))
             ;; fold the two lanes (even t + odd t)
             (local.set $s00 (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a00)) (f32x4.extract_lane 1 (local.get $a00))) (f32.add (f32x4.extract_lane 2 (local.get $a00)) (f32x4.extract_lane 3 (local.get $a00)))))
             (local.set $s01 (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a01)) (f32x4.extract_lane 1 (local.get $a01))) (f32.add (f32x4.extract_lane 2 (local.get $a01)) (f32x4.extract_lane 3 (local.get $a01)))))
@@ -95,25 +109,60 @@
             (local.set $s11 (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a11)) (f32x4.extract_lane 1 (local.get $a11))) (f32.add (f32x4.extract_lane 2 (local.get $a11)) (f32x4.extract_lane 3 (local.get $a11)))))
             (local.set $s12 (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a12)) (f32x4.extract_lane 1 (local.get $a12))) (f32.add (f32x4.extract_lane 2 (local.get $a12)) (f32x4.extract_lane 3 (local.get $a12)))))
             (local.set $s13 (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a13)) (f32x4.extract_lane 1 (local.get $a13))) (f32.add (f32x4.extract_lane 2 (local.get $a13)) (f32x4.extract_lane 3 (local.get $a13)))))
-            ;; odd n: the last column ($t = $nv here)
-            (block $done_c (loop $next_c
-                (br_if $done_c (i32.ge_u (local.get $t) (local.get $nb)))
-                (local.set $xs0 (f32.load (i32.add (local.get $x0) (local.get $t))))
-                (local.set $xs1 (f32.load (i32.add (local.get $x1) (local.get $t))))
-                (local.set $ws (f32.load (i32.add (local.get $w0) (local.get $t))))
-                (local.set $s00 (f32.add (local.get $s00) (f32.mul (local.get $xs0) (local.get $ws))))
-                (local.set $s10 (f32.add (local.get $s10) (f32.mul (local.get $xs1) (local.get $ws))))
-                (local.set $ws (f32.load (i32.add (local.get $w1) (local.get $t))))
-                (local.set $s01 (f32.add (local.get $s01) (f32.mul (local.get $xs0) (local.get $ws))))
-                (local.set $s11 (f32.add (local.get $s11) (f32.mul (local.get $xs1) (local.get $ws))))
-                (local.set $ws (f32.load (i32.add (local.get $w2) (local.get $t))))
-                (local.set $s02 (f32.add (local.get $s02) (f32.mul (local.get $xs0) (local.get $ws))))
-                (local.set $s12 (f32.add (local.get $s12) (f32.mul (local.get $xs1) (local.get $ws))))
-                (local.set $ws (f32.load (i32.add (local.get $w3) (local.get $t))))
-                (local.set $s03 (f32.add (local.get $s03) (f32.mul (local.get $xs0) (local.get $ws))))
-                (local.set $s13 (f32.add (local.get $s13) (f32.mul (local.get $xs1) (local.get $ws))))
-                (local.set $t (i32.add (local.get $t) (i32.const 4)))
-                (br $next_c)))
+            ;; each segment's last columns (hot not a multiple of 4), one at a time
+            (local.set $pb (i32.const 0))
+            (block $done_seg (loop $next_seg
+              (br_if $done_seg (i32.ge_u (local.get $pb) (local.get $Pd)))
+              (local.set $t (i32.add (i32.shl (i32.mul (local.get $pb) (local.get $m)) (i32.const 2)) (local.get $len)))
+              (local.set $te (i32.shl (i32.add (i32.mul (local.get $pb) (local.get $m)) (local.get $hot)) (i32.const 2)))
+              (block $done_c (loop $next_c
+                  (br_if $done_c (i32.ge_u (local.get $t) (local.get $te)))
+                  (local.set $xs0 (f32.load (i32.add (local.get $x0) (local.get $t))))
+                  (local.set $xs1 (f32.load (i32.add (local.get $x1) (local.get $t))))
+                  (local.set $ws (f32.load (i32.add (local.get $w0) (local.get $t))))
+                  (local.set $s00 (f32.add (local.get $s00) (f32.mul (local.get $xs0) (local.get $ws))))
+                  (local.set $s10 (f32.add (local.get $s10) (f32.mul (local.get $xs1) (local.get $ws))))
+                  (local.set $ws (f32.load (i32.add (local.get $w1) (local.get $t))))
+                  (local.set $s01 (f32.add (local.get $s01) (f32.mul (local.get $xs0) (local.get $ws))))
+                  (local.set $s11 (f32.add (local.get $s11) (f32.mul (local.get $xs1) (local.get $ws))))
+                  (local.set $ws (f32.load (i32.add (local.get $w2) (local.get $t))))
+                  (local.set $s02 (f32.add (local.get $s02) (f32.mul (local.get $xs0) (local.get $ws))))
+                  (local.set $s12 (f32.add (local.get $s12) (f32.mul (local.get $xs1) (local.get $ws))))
+                  (local.set $ws (f32.load (i32.add (local.get $w3) (local.get $t))))
+                  (local.set $s03 (f32.add (local.get $s03) (f32.mul (local.get $xs0) (local.get $ws))))
+                  (local.set $s13 (f32.add (local.get $s13) (f32.mul (local.get $xs1) (local.get $ws))))
+                  (local.set $t (i32.add (local.get $t) (i32.const 4)))
+                  (br $next_c)))
+              (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
+              (br $next_seg)))
+            ;; the listed one-hot values of the first window, then of the second (a copy of the first's when
+            ;; there is none: its sums are dropped)
+            (if (local.get $E)
+              (then
+                (local.set $q (i32.load (i32.add (local.get $E) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $q1 (i32.load offset=4 (i32.add (local.get $E) (i32.shl (local.get $i) (i32.const 2)))))
+                (block $done_e (loop $next_e
+                  (br_if $done_e (i32.ge_u (local.get $q) (local.get $q1)))
+                  (local.set $t (i32.load (local.get $q)))
+                  (local.set $xs0 (f32.load offset=8 (local.get $q)))
+                  (local.set $s00 (f32.add (local.get $s00) (f32.mul (local.get $xs0) (f32.load (i32.add (local.get $w0) (local.get $t))))))
+                  (local.set $s01 (f32.add (local.get $s01) (f32.mul (local.get $xs0) (f32.load (i32.add (local.get $w1) (local.get $t))))))
+                  (local.set $s02 (f32.add (local.get $s02) (f32.mul (local.get $xs0) (f32.load (i32.add (local.get $w2) (local.get $t))))))
+                  (local.set $s03 (f32.add (local.get $s03) (f32.mul (local.get $xs0) (f32.load (i32.add (local.get $w3) (local.get $t))))))
+                  (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                  (br $next_e)))
+                (local.set $q (i32.load (i32.add (local.get $E) (i32.shl (i32.add (local.get $i) (local.get $two)) (i32.const 2)))))
+                (local.set $q1 (i32.load offset=4 (i32.add (local.get $E) (i32.shl (i32.add (local.get $i) (local.get $two)) (i32.const 2)))))
+                (block $done_e (loop $next_e
+                  (br_if $done_e (i32.ge_u (local.get $q) (local.get $q1)))
+                  (local.set $t (i32.load (local.get $q)))
+                  (local.set $xs1 (f32.load offset=8 (local.get $q)))
+                  (local.set $s10 (f32.add (local.get $s10) (f32.mul (local.get $xs1) (f32.load (i32.add (local.get $w0) (local.get $t))))))
+                  (local.set $s11 (f32.add (local.get $s11) (f32.mul (local.get $xs1) (f32.load (i32.add (local.get $w1) (local.get $t))))))
+                  (local.set $s12 (f32.add (local.get $s12) (f32.mul (local.get $xs1) (f32.load (i32.add (local.get $w2) (local.get $t))))))
+                  (local.set $s13 (f32.add (local.get $s13) (f32.mul (local.get $xs1) (f32.load (i32.add (local.get $w3) (local.get $t))))))
+                  (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                  (br $next_e)))))
             ;; store the tile, + b; rows and windows past the edge were copies and are dropped
             (local.set $z0 (i32.add (local.get $Z)
               (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldz)) (local.get $j)) (i32.const 2))))
@@ -142,25 +191,62 @@
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $next_j))))
 
+  ;; ── hotList32 ─────────────────────────────────────────────────────────────────────────────────────
+  ;; The non-zero values of X's one-hot columns (P blocks of m columns, columns hot … m of each), window by
+  ;; window, for gemmXWt32 and gemmDtXCore32, made once a minibatch: at $E, B + 1 addresses (window i's
+  ;; entries are those from the i-th to the (i+1)-th), then 16-byte entries (the column's byte offset in a
+  ;; row, its number among the one-hot columns × 16, the value). Bytes: hotListBytes (kernels.ts).
+  (func (export "hotList32")
+    (param $X i32) (param $B i32) (param $n i32) (param $P i32) (param $m i32) (param $hot i32) (param $E i32)
+    (local $q i32) (local $i i32) (local $pb i32) (local $c i32) (local $r i32) (local $col i32) (local $cend i32) (local $xs f32)
+    (local.set $q (i32.and (i32.add (i32.add (local.get $E) (i32.shl (i32.add (local.get $B) (i32.const 1)) (i32.const 2))) (i32.const 15)) (i32.const -16)))
+    (block $done_i (loop $next_i
+      (br_if $done_i (i32.ge_u (local.get $i) (local.get $B)))
+      (i32.store (i32.add (local.get $E) (i32.shl (local.get $i) (i32.const 2))) (local.get $q))
+      (local.set $r (i32.const 0))
+      (local.set $pb (i32.const 0))
+      (block $done_p (loop $next_p
+        (br_if $done_p (i32.ge_u (local.get $pb) (local.get $P)))
+        (local.set $col (i32.shl (i32.add (i32.mul (local.get $pb) (local.get $m)) (local.get $hot)) (i32.const 2)))
+        (local.set $cend (i32.shl (i32.mul (i32.add (local.get $pb) (i32.const 1)) (local.get $m)) (i32.const 2)))
+        (local.set $c (i32.add (i32.add (local.get $X) (i32.mul (local.get $i) (i32.shl (local.get $n) (i32.const 2)))) (local.get $col)))
+        (block $done_c (loop $next_c
+          (br_if $done_c (i32.ge_u (local.get $col) (local.get $cend)))
+          (local.set $xs (f32.load (local.get $c)))
+          (if (f32.ne (local.get $xs) (f32.const 0))
+            (then
+              (i32.store (local.get $q) (local.get $col))
+              (i32.store offset=4 (local.get $q) (i32.shl (local.get $r) (i32.const 4)))
+              (f32.store offset=8 (local.get $q) (local.get $xs))
+              (local.set $q (i32.add (local.get $q) (i32.const 16)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (local.set $col (i32.add (local.get $col) (i32.const 4)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $next_c)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
+        (br $next_p)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next_i)))
+    (i32.store (i32.add (local.get $E) (i32.shl (local.get $B) (i32.const 2))) (local.get $q)))
+
   ;; ── gemmDtX32 ─────────────────────────────────────────────────────────────────────────────────────
   ;; dW[j,t] += Σ_i Δ[i,j] X[i,t]; db[j] += Σ_i Δ[i,j]. For each block of 4 rows of dW, the 4 values
   ;; Δ[i, j..j+3] of every window are first packed side by side into scratch $S (zeros past row M), and
   ;; windows whose 4 values are all zero (relu's dead units) are left out of the list. Then each 4×4
   ;; tile of dW is summed over the listed windows in registers and added to dW once.
   ;; X may be P blocks of m columns whose columns hot … m are one-hot features (P = 0: no such columns):
-  ;; those are summed over their non-zero values only, which X's scan lists once per call (index, value)
-  ;; by window; each window then adds its packed Δ times the value to the 4 rows' sum of each listed
-  ;; column (in scratch, 4 rows side by side), in the order of the windows, as the tiles do. A product
-  ;; with x = 0 adds ±0 to a sum that is never −0, so the values are those of the dense sums, bit for bit.
-  ;; Scratch: $S needs dtxScratch32(B, P, m, hot) bytes (kernels.ts): packed Δ (B·16), X row offsets and
-  ;; entry spans of the listed windows (B·12), each window's first entry (B + 1), the entries
-  ;; (8 bytes each, at most B·P·(m − hot)), the sums (P·(m − hot)·16).
+  ;; those are summed over their non-zero values only, as hotList32 listed them at $E; each window adds
+  ;; its packed Δ times the value to the 4 rows' sum of each listed column (in scratch, 4 rows side by
+  ;; side), in the order of the windows, as the tiles do. A product with x = 0 adds ±0 to a sum that is
+  ;; never −0, so the values are those of the dense sums, bit for bit.
+  ;; Scratch: $S needs dtxScratch(B, x) bytes (kernels.ts): packed Δ (B·16), X row offsets and entry
+  ;; spans of the listed windows (B·12), the sums (P·(m − hot)·16).
   (func $gemmDtXCore32
     (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
     (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32)
-    (param $W i32) (param $lr f32) (param $l2 f32) (param $P i32) (param $m i32) (param $hot i32)
-    (local $Pd i32) (local $pb i32) (local $tend i32) (local $span i32) (local $first i32) (local $ent i32)
-    (local $A i32) (local $nh i32) (local $q i32) (local $q1 i32) (local $c i32) (local $r i32) (local $xs f32) (local $as f32)
+    (param $W i32) (param $lr f32) (param $l2 f32) (param $P i32) (param $m i32) (param $hot i32) (param $E i32)
+    (local $Pd i32) (local $pb i32) (local $tend i32) (local $span i32)
+    (local $A i32) (local $nh i32) (local $q i32) (local $q1 i32) (local $c i32)
     (local $step i32) (local $w2 i32) (local $wp i32) (local $lrv v128) (local $l2v v128) (local $th v128) (local $ths f32)
     (local $nb i32) (local $Mb i32) (local $list i32)
     (local $j i32) (local $rows i32) (local $i i32) (local $cnt i32) (local $k i32)
@@ -179,43 +265,12 @@
     (local.set $Mb (i32.shl (local.get $ld) (i32.const 2))) ;; Δ's row stride
     (local.set $list (i32.add (local.get $S) (i32.shl (local.get $B) (i32.const 4))))
     (local.set $span (i32.add (local.get $list) (i32.shl (local.get $B) (i32.const 2))))
-    (local.set $first (i32.add (local.get $span) (i32.shl (local.get $B) (i32.const 3))))
-    (local.set $ent (i32.and (i32.add (i32.add (local.get $first) (i32.shl (i32.add (local.get $B) (i32.const 1)) (i32.const 2))) (i32.const 7)) (i32.const -8)))
+    (local.set $A (i32.and (i32.add (i32.add (local.get $span) (i32.shl (local.get $B) (i32.const 3))) (i32.const 15)) (i32.const -16)))
     ;; without one-hot columns: one block of n dense columns
     (if (i32.or (i32.eqz (local.get $P)) (i32.ge_u (local.get $hot) (local.get $m)))
       (then (local.set $P (i32.const 0)) (local.set $Pd (i32.const 1)) (local.set $m (local.get $n)) (local.set $hot (local.get $n)))
       (else (local.set $Pd (local.get $P))))
     (local.set $nh (i32.mul (local.get $P) (i32.sub (local.get $m) (local.get $hot))))
-    ;; the scan: every window's non-zero one-hot values, as (byte offset of the column's sums, value)
-    (local.set $q (local.get $ent))
-    (local.set $i (i32.const 0))
-    (block $done_si (loop $next_si
-      (br_if $done_si (i32.ge_u (local.get $i) (local.get $B)))
-      (i32.store (i32.add (local.get $first) (i32.shl (local.get $i) (i32.const 2))) (local.get $q))
-      (local.set $r (i32.const 0)) ;; the column's number among the one-hot ones
-      (local.set $pb (i32.const 0))
-      (block $done_sp (loop $next_sp
-        (br_if $done_sp (i32.ge_u (local.get $pb) (local.get $P)))
-        (local.set $c (i32.add (i32.add (local.get $X) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 2)))
-          (i32.shl (i32.add (i32.mul (local.get $pb) (local.get $m)) (local.get $hot)) (i32.const 2))))
-        (local.set $tend (i32.add (local.get $r) (i32.sub (local.get $m) (local.get $hot))))
-        (block $done_sc (loop $next_sc
-          (br_if $done_sc (i32.ge_u (local.get $r) (local.get $tend)))
-          (local.set $xs (f32.load (local.get $c)))
-          (if (f32.ne (local.get $xs) (f32.const 0))
-            (then
-              (i32.store (local.get $q) (i32.shl (local.get $r) (i32.const 4)))
-              (f32.store offset=4 (local.get $q) (local.get $xs))
-              (local.set $q (i32.add (local.get $q) (i32.const 8)))))
-          (local.set $c (i32.add (local.get $c) (i32.const 4)))
-          (local.set $r (i32.add (local.get $r) (i32.const 1)))
-          (br $next_sc)))
-        (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
-        (br $next_sp)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next_si)))
-    (i32.store (i32.add (local.get $first) (i32.shl (local.get $B) (i32.const 2))) (local.get $q))
-    (local.set $A (i32.and (i32.add (local.get $q) (i32.const 15)) (i32.const -16)))
     (local.set $j (i32.const 0))
     (block $done_j
       (loop $next_j
@@ -249,8 +304,9 @@
             (f32.store offset=12 (local.get $pk) (local.get $d3))
             (i32.store (i32.add (local.get $list) (i32.shl (local.get $cnt) (i32.const 2)))
               (i32.mul (local.get $i) (local.get $nb)))
-            (i64.store (i32.add (local.get $span) (i32.shl (local.get $cnt) (i32.const 3)))
-              (i64.load (i32.add (local.get $first) (i32.shl (local.get $i) (i32.const 2)))))
+            (if (local.get $nh)
+              (then (i64.store (i32.add (local.get $span) (i32.shl (local.get $cnt) (i32.const 3)))
+                (i64.load (i32.add (local.get $E) (i32.shl (local.get $i) (i32.const 2)))))))
             ;; keep this slot only if some value is non-zero (NaN counts as non-zero)
             (local.set $cnt (i32.add (local.get $cnt)
               (i32.or
@@ -491,10 +547,10 @@
               (local.set $q1 (i32.load offset=4 (i32.add (local.get $span) (i32.shl (local.get $k) (i32.const 3)))))
               (block $done_e (loop $next_e
                 (br_if $done_e (i32.ge_u (local.get $q) (local.get $q1)))
-                (local.set $c (i32.add (local.get $A) (i32.load (local.get $q))))
+                (local.set $c (i32.add (local.get $A) (i32.load offset=4 (local.get $q))))
                 (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c))
-                  (f32x4.mul (local.get $d) (v128.load32_splat offset=4 (local.get $q)))))
-                (local.set $q (i32.add (local.get $q) (i32.const 8)))
+                  (f32x4.mul (local.get $d) (v128.load32_splat offset=8 (local.get $q)))))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
                 (br $next_e)))
               (local.set $pk (i32.add (local.get $pk) (i32.const 16)))
               (local.set $k (i32.add (local.get $k) (i32.const 1)))
@@ -509,13 +565,17 @@
   ;; rows (shuffles), then the columns left one at a time; the same float32 operations as the tiles'.
   ;; A step without weight decay (l2 = 0) leaves a weight whose sum is +0 as it is (θ − lr·((0 + 0) + 0·θ)
   ;; = θ, bit for bit), so columns whose sums are all +0 (no listed window has that feature) are skipped.
+  ;; The step is written out where it is used, not called: a call per four weights cost a third of dWStep32's
+  ;; time on the default model.
   (func $oneHotStep32
     (param $A i32) (param $dW i32) (param $w2 i32) (param $step i32) (param $lr f32) (param $l2 f32)
     (param $n i32) (param $j i32) (param $rows i32) (param $P i32) (param $m i32) (param $hot i32)
     (local $pb i32) (local $q i32) (local $L i32) (local $a i32) (local $dwp i32) (local $r i32) (local $nb i32)
     (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
-    (local $skip i32)
+    (local $skip i32) (local $dp i32) (local $wp i32) (local $sv v128) (local $th v128) (local $lrv v128) (local $l2v v128) (local $ths f32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $lrv (f32x4.splat (local.get $lr)))
+    (local.set $l2v (f32x4.splat (local.get $l2)))
     (local.set $L (i32.sub (local.get $m) (local.get $hot)))
     (local.set $skip (i32.and (i32.ne (local.get $step) (i32.const 0)) (f32.eq (local.get $l2) (f32.const 0))))
     (block $done_pb (loop $next_pb
@@ -538,14 +598,38 @@
             (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c2) (local.get $c3)))
             (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c0) (local.get $c1)))
             (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c2) (local.get $c3)))
-            (call $stepRow4 (local.get $dwp) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
-            (call $stepRow4 (i32.add (local.get $dwp) (local.get $nb)) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
-            (call $stepRow4 (i32.add (local.get $dwp) (i32.shl (local.get $nb) (i32.const 1))) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
-            (call $stepRow4 (i32.add (local.get $dwp) (i32.mul (local.get $nb) (i32.const 3))) (local.get $w2) (local.get $step) (local.get $lr) (local.get $l2)
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))))
+            (local.set $sv (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+            (local.set $dp (local.get $dwp))
+            (if (local.get $step)
+              (then (local.set $wp (i32.add (local.get $dp) (local.get $w2)))
+                (local.set $th (v128.load (local.get $wp)))
+                (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                  (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $sv)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+              (else (v128.store (local.get $dp) (f32x4.add (v128.load (local.get $dp)) (local.get $sv)))))
+            (local.set $sv (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+            (local.set $dp (i32.add (local.get $dwp) (local.get $nb)))
+            (if (local.get $step)
+              (then (local.set $wp (i32.add (local.get $dp) (local.get $w2)))
+                (local.set $th (v128.load (local.get $wp)))
+                (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                  (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $sv)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+              (else (v128.store (local.get $dp) (f32x4.add (v128.load (local.get $dp)) (local.get $sv)))))
+            (local.set $sv (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+            (local.set $dp (i32.add (local.get $dwp) (i32.shl (local.get $nb) (i32.const 1))))
+            (if (local.get $step)
+              (then (local.set $wp (i32.add (local.get $dp) (local.get $w2)))
+                (local.set $th (v128.load (local.get $wp)))
+                (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                  (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $sv)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+              (else (v128.store (local.get $dp) (f32x4.add (v128.load (local.get $dp)) (local.get $sv)))))
+            (local.set $sv (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+            (local.set $dp (i32.add (local.get $dwp) (i32.mul (local.get $nb) (i32.const 3))))
+            (if (local.get $step)
+              (then (local.set $wp (i32.add (local.get $dp) (local.get $w2)))
+                (local.set $th (v128.load (local.get $wp)))
+                (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
+                  (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $sv)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
+              (else (v128.store (local.get $dp) (f32x4.add (v128.load (local.get $dp)) (local.get $sv)))))))
             (local.set $a (i32.add (local.get $a) (i32.const 64)))
             (local.set $dwp (i32.add (local.get $dwp) (i32.const 16)))
             (local.set $q (i32.add (local.get $q) (i32.const 4)))
@@ -557,8 +641,13 @@
           (i32.and (local.get $skip) (i32.eqz (v128.any_true (v128.load (local.get $a)))))))
         (block $done_r (loop $next_r
           (br_if $done_r (i32.ge_u (local.get $r) (local.get $rows)))
-          (call $stepOne (i32.add (local.get $dwp) (i32.mul (local.get $r) (local.get $nb))) (local.get $w2) (local.get $step)
-            (local.get $lr) (local.get $l2) (f32.load (i32.add (local.get $a) (i32.shl (local.get $r) (i32.const 2)))))
+          (local.set $dp (i32.add (local.get $dwp) (i32.mul (local.get $r) (local.get $nb))))
+          (if (local.get $step)
+            (then (local.set $wp (i32.add (local.get $dp) (local.get $w2)))
+              (local.set $ths (f32.load (local.get $wp)))
+              (f32.store (local.get $wp) (f32.sub (local.get $ths) (f32.mul (local.get $lr)
+                (f32.add (f32.add (f32.const 0) (f32.load (i32.add (local.get $a) (i32.shl (local.get $r) (i32.const 2))))) (f32.mul (local.get $l2) (local.get $ths)))))))
+            (else (f32.store (local.get $dp) (f32.add (f32.load (local.get $dp)) (f32.load (i32.add (local.get $a) (i32.shl (local.get $r) (i32.const 2))))))))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br $next_r)))
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
@@ -568,32 +657,12 @@
       (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
       (br $next_pb))))
 
-  ;; θ ← θ − lr·((0 + a) + l2·θ) on the four values of W at dwp + w2 (step), else dW += a at dwp: a tile's store.
-  (func $stepRow4 (param $dwp i32) (param $w2 i32) (param $step i32) (param $lr f32) (param $l2 f32) (param $a v128)
-    (local $wp i32) (local $th v128)
-    (if (local.get $step)
-      (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
-        (local.set $th (v128.load (local.get $wp)))
-        (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (f32x4.splat (local.get $lr))
-          (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $a)) (f32x4.mul (f32x4.splat (local.get $l2)) (local.get $th)))))))
-      (else (v128.store (local.get $dwp) (f32x4.add (v128.load (local.get $dwp)) (local.get $a))))))
-
-  ;; stepRow4 on one value.
-  (func $stepOne (param $dwp i32) (param $w2 i32) (param $step i32) (param $lr f32) (param $l2 f32) (param $a f32)
-    (local $wp i32) (local $th f32)
-    (if (local.get $step)
-      (then (local.set $wp (i32.add (local.get $dwp) (local.get $w2)))
-        (local.set $th (f32.load (local.get $wp)))
-        (f32.store (local.get $wp) (f32.sub (local.get $th) (f32.mul (local.get $lr)
-          (f32.add (f32.add (f32.const 0) (local.get $a)) (f32.mul (local.get $l2) (local.get $th)))))))
-      (else (f32.store (local.get $dwp) (f32.add (f32.load (local.get $dwp)) (local.get $a))))))
-
   ;; dW += Δᵀ X, db += Σ Δ, as gemmDtXCore32 without a step.
   (func $gemmDtX32 (export "gemmDtX32")
     (param $Delta i32) (param $X i32) (param $dW i32) (param $db i32)
-    (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32) (param $P i32) (param $m i32) (param $hot i32)
+    (param $B i32) (param $n i32) (param $M i32) (param $S i32) (param $ld i32) (param $P i32) (param $m i32) (param $hot i32) (param $E i32)
     (call $gemmDtXCore32 (local.get $Delta) (local.get $X) (local.get $dW) (local.get $db) (local.get $B) (local.get $n)
-      (local.get $M) (local.get $S) (local.get $ld) (i32.const 0) (f32.const 0) (f32.const 0) (local.get $P) (local.get $m) (local.get $hot)))
+      (local.get $M) (local.get $S) (local.get $ld) (i32.const 0) (f32.const 0) (f32.const 0) (local.get $P) (local.get $m) (local.get $hot) (local.get $E)))
 
   ;; ── gemmDW32 ──────────────────────────────────────────────────────────────────────────────────────
   ;; dX[i, p·m + t] = Σ_j Δ[i,j] W[j, p·m + t] for the blocks p with need[i·P + p] ≠ 0, on the block's
@@ -1174,10 +1243,12 @@
   ;; same columns (H has Z's layout). A thread that owns rows j … j+M of W computes its columns of both.
   (func (export "gemmXWtTanh32")
     (param $X i32) (param $W i32) (param $b i32) (param $Z i32)
-    (param $B i32) (param $n i32) (param $M i32) (param $ldz i32) (param $H i32)
+    (param $B i32) (param $n i32) (param $M i32) (param $ldz i32)
+    (param $P i32) (param $m i32) (param $hot i32) (param $E i32) (param $H i32)
     (local $i i32) (local $o i32)
     (call $gemmXWt32 (local.get $X) (local.get $W) (local.get $b) (local.get $Z)
-      (local.get $B) (local.get $n) (local.get $M) (local.get $ldz))
+      (local.get $B) (local.get $n) (local.get $M) (local.get $ldz)
+      (local.get $P) (local.get $m) (local.get $hot) (local.get $E))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $B)))
@@ -1342,7 +1413,7 @@
   (func $dWStep32 (export "dWStep32")
     (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32)
     (param $Sc i32) (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32)
-    (param $P i32) (param $m i32) (param $hot i32) (param $lr f64) (param $l2 f64)
+    (param $P i32) (param $m i32) (param $hot i32) (param $E i32) (param $lr f64) (param $l2 f64)
     (local $w i32) (local $rows i32)
     (local.set $rows (i32.sub (local.get $r1) (local.get $r0)))
     (local.set $w (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
@@ -1350,7 +1421,7 @@
       (i32.add (local.get $dW) (local.get $w)) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
       (local.get $B) (local.get $n) (local.get $rows) (local.get $Sc) (local.get $GH)
       (i32.add (local.get $W) (local.get $w)) (f32.demote_f64 (local.get $lr)) (f32.demote_f64 (local.get $l2))
-      (local.get $P) (local.get $m) (local.get $hot))
+      (local.get $P) (local.get $m) (local.get $hot) (local.get $E))
     (call $sgd32 (i32.add (local.get $b) (i32.shl (local.get $r0) (i32.const 2))) (i32.add (local.get $db) (i32.shl (local.get $r0) (i32.const 2)))
       (local.get $rows) (local.get $lr) (f64.const 0)))
 
@@ -1362,21 +1433,21 @@
     (param $dS i32) (param $Hh i32) (param $U i32) (param $dU i32) (param $Delta i32) (param $X i32) (param $W i32)
     (param $dW i32) (param $b i32) (param $db i32) (param $Sc i32)
     (param $B i32) (param $n i32) (param $H i32) (param $K i32) (param $r0 i32) (param $r1 i32)
-    (param $P i32) (param $m i32) (param $hot i32) (param $lr f64) (param $l2 f64)
+    (param $P i32) (param $m i32) (param $hot i32) (param $E i32) (param $lr f64) (param $l2 f64)
     (call $ovrDelta32 (local.get $dS) (local.get $Hh) (local.get $U) (local.get $dU) (local.get $Delta)
       (local.get $B) (local.get $H) (local.get $K) (local.get $r0) (local.get $r1))
     (call $dWStep32 (local.get $Delta) (local.get $X) (local.get $W) (local.get $dW) (local.get $b) (local.get $db) (local.get $Sc)
       (local.get $B) (local.get $n) (i32.mul (local.get $K) (local.get $H)) (local.get $r0) (local.get $r1)
-      (local.get $P) (local.get $m) (local.get $hot) (local.get $lr) (local.get $l2)))
+      (local.get $P) (local.get $m) (local.get $hot) (local.get $E) (local.get $lr) (local.get $l2)))
 
   (func (export "tanhDeltaStep32")
     (param $Hh i32) (param $Delta i32) (param $X i32) (param $W i32) (param $dW i32) (param $b i32) (param $db i32) (param $Sc i32)
     (param $B i32) (param $n i32) (param $GH i32) (param $r0 i32) (param $r1 i32)
-    (param $P i32) (param $m i32) (param $hot i32) (param $lr f64) (param $l2 f64)
+    (param $P i32) (param $m i32) (param $hot i32) (param $E i32) (param $lr f64) (param $l2 f64)
     (call $tanhDelta32 (local.get $Hh) (local.get $Delta) (local.get $B) (local.get $GH) (local.get $r0) (local.get $r1))
     (call $dWStep32 (local.get $Delta) (local.get $X) (local.get $W) (local.get $dW) (local.get $b) (local.get $db) (local.get $Sc)
       (local.get $B) (local.get $n) (local.get $GH) (local.get $r0) (local.get $r1)
-      (local.get $P) (local.get $m) (local.get $hot) (local.get $lr) (local.get $l2)))
+      (local.get $P) (local.get $m) (local.get $hot) (local.get $E) (local.get $lr) (local.get $l2)))
 
   ;; dX[i, p·m + t] += T[i, p·m + t] for the blocks with need[i·P + p] ≠ 0 (dX and T: B×n float32; need:
   ;; B·P bytes), on columns t = 0 … to where need is 1 and t = from … to where it is 2 (gemmDW32's

@@ -287,6 +287,11 @@ export async function train(
     words.sub.Z = arenaZ;
   }
   const ids = new Int32Array(B * P);
+  let spareX = wasmAlloc32(B * dims.n); // the next minibatch's X, gathered during this one's step
+  let gathered = -1; // the minibatch (its first token in `order`) whose X is in work.X already
+  needArena(spareX);
+  // X's columns after each block's word part [e(w); ch(w)] are one-hot: the products read them from a list
+  const oneHot = { P, m: blockSize(shape), hot: shape.d + (shape.sub ?? 0) };
   const need = new Uint8Array(B * P);
   const idx = new Int32Array(B);
   const yb = new Int32Array(B);
@@ -370,8 +375,9 @@ export async function train(
         idx[i] = order[from + i];
         yb[i] = y[idx[i]];
       }
-      gather(near, shape, e, idx, b, work.X, ids, dropped, eIds);
-      forward(params, dims, config.activation, work, b);
+      if (gathered !== from) gather(near, shape, e, idx, b, work.X, ids, dropped, eIds);
+      gathered = -1;
+      forward(params, dims, config.activation, work, b, oneHot);
       const Jb = lossAndGrad(dims, work.S, yb, b, dS, 1 / b);
       J += Jb;
       // Diverged: the loss is no longer a number, or a minibatch's loss is 100× the very first one's
@@ -388,14 +394,21 @@ export async function train(
         rowIds[k] = eIds[k] >= firstForm ? 2 : eIds[k];
         need[k] = lrEmbed > 0 && rowIds[k] < V ? 1 : lrSubword > 0 && hasGrams[ids[k]] === 1 ? 2 : 0;
       }
-      // the word rows' step reads ∂J/∂x; it runs on this thread while worker threads step W
-      const rowStep = lrEmbed > 0 || (sub && lrSubword > 0)
-        ? () => {
-            if (lrEmbed > 0) stepWordRows(shape, V, rowIds, work.dX, b, words.rows, lrEmbed, rowBuffers);
-            if (sub && lrSubword > 0) stepSubwordRows(sub, shape, ids, work.dX, b, lrSubword);
-          }
-        : undefined;
-      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: blockSize(shape), from: shape.d, to: shape.d + (shape.sub ?? 0) }, lr, config.l2, rowStep);
+      // This thread's work while the worker threads step W: the word rows' and n-grams' steps (they read
+      // ∂J/∂x), then the next minibatch's X (it reads those rows, not W) into the spare buffer, which
+      // becomes X. The values are those of stepping, then gathering, one after the other.
+      const next = from + b;
+      const rowStep = () => {
+        if (lrEmbed > 0) stepWordRows(shape, V, rowIds, work.dX, b, words.rows, lrEmbed, rowBuffers);
+        if (sub && lrSubword > 0) stepSubwordRows(sub, shape, ids, work.dX, b, lrSubword);
+        if (next >= e.N) return;
+        const nb = Math.min(B, e.N - next);
+        for (let i = 0; i < nb; i++) idx[i] = order[next + i];
+        gather(near, shape, e, idx, nb, spareX, ids, dropped, eIds);
+        gathered = next;
+      };
+      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: oneHot.m, from: shape.d, to: oneHot.hot }, lr, config.l2, rowStep);
+      if (gathered === next) [work.X, spareX] = [spareX, work.X];
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
     }
@@ -449,7 +462,7 @@ export async function train(
   // The arena lends this run's buffers only while it trains: a process that trains many models (ner
   // annotate, ner serve's retraining, the active-learning simulation) would otherwise fill it.
   free32(params.W, params.b, params.U, params.c, grads.W, grads.b, grads.U, grads.c, dS);
-  free32(work.X, work.Z, work.Hh, work.S, work.Delta, work.dX);
+  free32(work.X, spareX, work.Z, work.Hh, work.S, work.Delta, work.dX);
   wasmFree(arenaRows);
   if (arenaZ) wasmFree(arenaZ);
   releaseSubwordTable();
