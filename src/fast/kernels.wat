@@ -212,6 +212,14 @@
         (local.set $c (i32.add (i32.add (local.get $X) (i32.mul (local.get $i) (i32.shl (local.get $n) (i32.const 2)))) (local.get $col)))
         (block $done_c (loop $next_c
           (br_if $done_c (i32.ge_u (local.get $col) (local.get $cend)))
+          ;; four columns of zeros (most of them): skipped at once
+          (if (i32.and (i32.le_u (i32.add (local.get $col) (i32.const 16)) (local.get $cend))
+                (i32.eqz (v128.any_true (v128.load (local.get $c)))))
+            (then
+              (local.set $c (i32.add (local.get $c) (i32.const 16)))
+              (local.set $col (i32.add (local.get $col) (i32.const 16)))
+              (local.set $r (i32.add (local.get $r) (i32.const 4)))
+              (br $next_c)))
           (local.set $xs (f32.load (local.get $c)))
           (if (f32.ne (local.get $xs) (f32.const 0))
             (then
@@ -271,6 +279,7 @@
       (then (local.set $P (i32.const 0)) (local.set $Pd (i32.const 1)) (local.set $m (local.get $n)) (local.set $hot (local.get $n)))
       (else (local.set $Pd (local.get $P))))
     (local.set $nh (i32.mul (local.get $P) (i32.sub (local.get $m) (local.get $hot))))
+    (memory.fill (local.get $A) (i32.const 0) (i32.shl (local.get $nh) (i32.const 4)))
     (local.set $j (i32.const 0))
     (block $done_j
       (loop $next_j
@@ -534,10 +543,10 @@
             (br $next_c)))
         (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
         (br $next_pb)))
-        ;; the one-hot columns: their sums over the listed windows' entries, then the step (or dW +=)
+        ;; the one-hot columns: their sums over the listed windows' entries (zero on entry: oneHotStep32
+        ;; leaves them so), then the step (or dW +=)
         (if (local.get $nh)
           (then
-            (memory.fill (local.get $A) (i32.const 0) (i32.shl (local.get $nh) (i32.const 4)))
             (local.set $k (i32.const 0))
             (local.set $pk (local.get $S))
             (block $done_k (loop $next_k
@@ -566,7 +575,8 @@
   ;; A step without weight decay (l2 = 0) leaves a weight whose sum is +0 as it is (θ − lr·((0 + 0) + 0·θ)
   ;; = θ, bit for bit), so columns whose sums are all +0 (no listed window has that feature) are skipped.
   ;; The step is written out where it is used, not called: a call per four weights cost a third of dWStep32's
-  ;; time on the default model.
+  ;; time on the default model. The sums it read are left at zero, ready for the next four rows' (gemmDtXCore32
+  ;; zeroes them once a call, not once every four rows).
   (func $oneHotStep32
     (param $A i32) (param $dW i32) (param $w2 i32) (param $step i32) (param $lr f32) (param $l2 f32)
     (param $n i32) (param $j i32) (param $rows i32) (param $P i32) (param $m i32) (param $hot i32)
@@ -629,7 +639,11 @@
                 (local.set $th (v128.load (local.get $wp)))
                 (v128.store (local.get $wp) (f32x4.sub (local.get $th) (f32x4.mul (local.get $lrv)
                   (f32x4.add (f32x4.add (v128.const f32x4 0 0 0 0) (local.get $sv)) (f32x4.mul (local.get $l2v) (local.get $th)))))))
-              (else (v128.store (local.get $dp) (f32x4.add (v128.load (local.get $dp)) (local.get $sv)))))))
+              (else (v128.store (local.get $dp) (f32x4.add (v128.load (local.get $dp)) (local.get $sv)))))
+            (v128.store (local.get $a) (v128.const i32x4 0 0 0 0))
+            (v128.store offset=16 (local.get $a) (v128.const i32x4 0 0 0 0))
+            (v128.store offset=32 (local.get $a) (v128.const i32x4 0 0 0 0))
+            (v128.store offset=48 (local.get $a) (v128.const i32x4 0 0 0 0))))
             (local.set $a (i32.add (local.get $a) (i32.const 64)))
             (local.set $dwp (i32.add (local.get $dwp) (i32.const 16)))
             (local.set $q (i32.add (local.get $q) (i32.const 4)))
@@ -650,6 +664,7 @@
             (else (f32.store (local.get $dp) (f32.add (f32.load (local.get $dp)) (f32.load (i32.add (local.get $a) (i32.shl (local.get $r) (i32.const 2))))))))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br $next_r)))
+        (v128.store (local.get $a) (v128.const i32x4 0 0 0 0))
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
         (local.set $dwp (i32.add (local.get $dwp) (i32.const 4)))
         (local.set $q (i32.add (local.get $q) (i32.const 1)))

@@ -199,27 +199,31 @@ function runHere(L: Arena, p: Part): void {
 /**
  * Runs parts[0] here and the others on the workers (part t on worker t − 1), and returns when all are
  * done; empty parts are null; with threads 1, all run here. alsoHere: work for this thread alone, done after its own part while the
- * workers do theirs. A part no worker has taken by the time this thread is free runs here.
+ * workers do theirs. A part no worker has taken by the time this thread is free runs here. Returns
+ * whether this thread, its own work done, then waited for a worker to finish.
  */
-export function runParts(parts: (Part | null)[], threads = parts.length, alsoHere?: () => void): void {
+export function runParts(parts: (Part | null)[], threads = parts.length, alsoHere?: () => void): boolean {
   const L = arena();
   const t = team;
   if (t && !t.ready) t.ready = t.control.every((c) => Atomics.load(c, READY) === 1);
   if (!t || !t.ready || threads === 1 || parts.length === 1) {
     for (const p of parts) if (p) runHere(L, p);
     alsoHere?.();
-    return;
+    return false;
   }
   const t0 = performance.now();
+  let waited = false;
   if (t.way.solo) {
     for (const p of parts) if (p) runHere(L, p);
     alsoHere?.();
-  } else runTogether(L, t, parts, alsoHere);
+  } else waited = runTogether(L, t, parts, alsoHere);
   countProduct(t.way, performance.now() - t0);
+  return waited;
 }
 
 /** runParts with the workers. */
-function runTogether(L: Arena, t: Team, parts: (Part | null)[], alsoHere?: () => void): void {
+function runTogether(L: Arena, t: Team, parts: (Part | null)[], alsoHere?: () => void): boolean {
+  let waited = false;
   const seq = (t.seq + 1) & 0x3fffffff || 1; // never 0, the initial DONE
   t.seq = seq;
   for (let i = 1; i < parts.length; i++) {
@@ -245,6 +249,7 @@ function runTogether(L: Arena, t: Team, parts: (Part | null)[], alsoHere?: () =>
       continue;
     }
     stats.byWorkers++;
+    if (Atomics.load(c, DONE) !== seq) waited = true;
     let spins = 0;
     const start = performance.now();
     while (Atomics.load(c, DONE) !== seq) {
@@ -254,9 +259,10 @@ function runTogether(L: Arena, t: Team, parts: (Part | null)[], alsoHere?: () =>
     }
     if (Atomics.load(c, FAILED) !== 0) throw new Error('a kernel worker thread failed (see the message above)');
   }
+  return waited;
 }
 
-/** Runs part(rows of W e[t] … e[t+1], t) on thread t; alsoHere as runParts. */
-export function runByRows(e: number[], part: (r0: number, r1: number, t: number) => Part, alsoHere?: () => void): void {
-  runParts(partsOf(e, part), e.length - 1, alsoHere);
+/** Runs part(rows of W e[t] … e[t+1], t) on thread t; alsoHere and the result as runParts. */
+export function runByRows(e: number[], part: (r0: number, r1: number, t: number) => Part, alsoHere?: () => void): boolean {
+  return runParts(partsOf(e, part), e.length - 1, alsoHere);
 }
