@@ -11,8 +11,8 @@
 //   the two halves of W's rows, as gemmDW cuts them:  δ on those hidden units (ovr: also dU there), then
 //                     that half's sum of ∂J/∂x = Wᵀδ (before W changes; the blocks `need` marks); this
 //                     thread then adds the halves
-//   rows of W, as the products cut them (with `then`, the workers' only):  the SGD step on those rows
-//                     of W with their gradient δᵀX; db += Σ δ and the step on those entries of b
+//   rows of W, as the products cut them (with `then`, fewer on this thread: thenRows):  the SGD step on
+//                     those rows of W with their gradient δᵀX; db += Σ δ and the step on those entries of b
 //   (when `need` marks no block, the last two are one hand-off: each thread makes δ on its own rows of
 //   W, then steps them)
 //   this thread, during the step on W:  `then` (train.ts: the word rows' and n-grams' steps, which read
@@ -43,9 +43,9 @@ let ones = new Uint8Array(0); // a mask of ones: every window
 
 // This thread's rows of W in a step it shares with `then`: how long `then` takes varies with the model
 // (subword vectors, word rows) and the machine, so the cut follows it, four rows more after a step in
-// which this thread waited for the workers, four fewer after one in which they waited for it. −1: not
-// yet set. On the default model this, with the gather moved into `then`, makes a two-thread epoch about
-// 20 % shorter (2.9–3.0 s → 2.3–2.5 s).
+// which this thread waited for the workers, four fewer after one in which they waited for it (−1: not
+// yet set).
+// Kept: with the gather in `then`, 2-thread epochs on the default model 2.4–2.7 s against 2.9–3.0 s.
 let thenRows = -1;
 
 function balance(shared: boolean, k: number, most: number, waited: boolean): void {
@@ -85,13 +85,13 @@ export function backwardAndStep(p: Params<Float32Array>, d: Dims, f: Activation,
   }
   const L = arena();
   const e = rowsOfW(M, B * n * M);
-  // the scratch blocks all the calls below take (gemmDtXCore32's a part), reserved before anything
-  // changes, so that none of them can then fail for want of room
   // With `then` (training: the word rows' steps and the next minibatch's gather), this thread steps only
-  // thenRows of W's rows and the workers the rest; the rows' values do not depend on the cut
+  // k of W's rows and the workers the rest; the rows' values do not depend on the cut
   const shared = then !== undefined && e.length > 2;
   const k = shared ? Math.min(thenRows < 0 ? Math.floor(e[1] / 8) * 4 : thenRows, e[1]) : 0;
   const eStep = shared ? [0, k, ...cut(M - k, e.length - 2, 4).slice(1).map((r) => r + k)] : e;
+  // the scratch blocks all the calls below take (gemmDtXCore32's a part), reserved before anything
+  // changes, so that none of them can then fail for want of room
   const [s0, s1] = halvesScratch(B, Math.max(n, H), P);
   const S = Array.from({ length: Math.max(2, e.length - 1) }, (_, t) => scratch(L, Math.max(t === 0 ? s0 : t === 1 ? s1 : 0, dtxScratch(B, x)), t));
   if (!S.every((x) => x >= 0)) needArena(new Float32Array(0));
