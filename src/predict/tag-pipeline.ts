@@ -32,7 +32,7 @@ const KIND = 'ner-tag-pipeline';
 
 /** What the thread needs of the model (structured-cloneable: no embeddings). */
 interface ModelPart {
-  model: Omit<NerModel, 'words'>;
+  model: Omit<NerModel, 'words' | 'history'>;
   d: number;
   keys: number; // the model's own rows
   rows: Float64Array; // keys × d
@@ -85,7 +85,9 @@ export class TagPipeline implements BatchTagger {
     maxForms?: number,
     thread?: TagThread,
   ) {
-    const { words, packed: _packed, features: _features, ...rest } = model; // a packaged model's vectors stay here: rows are sent as needed; the feature rules run here
+    // a packaged model's vectors stay here (rows are sent as needed); so do the feature rules and the
+    // gazetteer's phrases, which run here, and the history: the thread does not copy what it never reads
+    const { words, packed: _packed, features: _features, gazetteer: _gazetteer, history: _history, ...rest } = model;
     // the model's own rows (13 MB with --fine-tune), moved into shared memory, which the thread reads
     // without a copy of its own: the same values, in the model the caller holds too
     if (!(words.rows.buffer instanceof SharedArrayBuffer)) {
