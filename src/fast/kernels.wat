@@ -80,10 +80,6 @@
                   (br_if $done_t (i32.ge_u (local.get $t) (local.get $tv)))
                   (local.set $xa (v128.load (i32.add (local.get $x0) (local.get $t))))
                   (local.set $xc (v128.load (i32.add (local.get $x1) (local.get $t))))
-                  ;; four columns that are +0 in both windows (one-hot features without a list) add ±0 to
-                  ;; sums that are never −0 (they start at +0): skipped, with the same values
-                  (if (v128.any_true (v128.or (local.get $xa) (local.get $xc)))
-                    (then
                   (local.set $v (v128.load (i32.add (local.get $w0) (local.get $t))))
                   (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $xa) (local.get $v))))
                   (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $xc) (local.get $v))))
@@ -95,7 +91,7 @@
                   (local.set $a12 (f32x4.add (local.get $a12) (f32x4.mul (local.get $xc) (local.get $v))))
                   (local.set $v (v128.load (i32.add (local.get $w3) (local.get $t))))
                   (local.set $a03 (f32x4.add (local.get $a03) (f32x4.mul (local.get $xa) (local.get $v))))
-                  (local.set $a13 (f32x4.add (local.get $a13) (f32x4.mul (local.get $xc) (local.get $v))))))
+                  (local.set $a13 (f32x4.add (local.get $a13) (f32x4.mul (local.get $xc) (local.get $v))))
                   (local.set $t (i32.add (local.get $t) (i32.const 16)))
                   (br $next_t)))
               (local.set $pb (i32.add (local.get $pb) (i32.const 1)))
