@@ -56,7 +56,7 @@ export function forward(p: Params<Float32Array>, d: Dims, f: Activation, w: Work
   // z = W x + b and h = f(z) for every window (tanh: in one pass, the float32 tanh of the tagger)
   if (f === 'tanh') gemmXWtTanh(X, W, b, Z, Hh, B, n, GH, x, w.hot.E);
   else {
-    gemmXWt(X, W, b, Z, B, n, GH, x);
+    gemmXWt(X, W, b, Z, B, n, GH, x, w.hot.E);
     const m = B * GH;
     if (f === 'relu') for (let i = 0; i < m; i++) Hh[i] = Z[i] > 0 ? Z[i] : 0;
     else for (let i = 0; i < m; i++) Hh[i] = 1 / (1 + Math.exp(-Z[i]));

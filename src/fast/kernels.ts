@@ -18,10 +18,9 @@ function xwtArgs(X: FloatArray, W: FloatArray, b: FloatArray, Z: FloatArray, B: 
 }
 
 /** Z (B×M) = X (B×n) · Wᵀ (W: M×n) + b (M). With X's one-hot layout x, its one-hot columns are read from
- *  their hot list (made here), not multiplied through. */
-export function gemmXWt(X: Float32Array, W: Float32Array, b: Float32Array, Z: Float32Array, B: number, n: number, M: number, x = NO_ONE_HOT): void {
+ *  their hot list E (hotList), not multiplied through. */
+export function gemmXWt(X: Float32Array, W: Float32Array, b: Float32Array, Z: Float32Array, B: number, n: number, M: number, x = NO_ONE_HOT, E = hotList(X, B, n, x)): void {
   needArena(X, W, b, Z);
-  const E = hotList(X, B, n, x);
   runByRows(rowsOfW(M, B * n * M), (j, j1) => ({ op: KERNEL.gemmXWt32, args: xwtArgs(X, W, b, Z, B, n, M, j, j1, x, E), reals: [] }));
 }
 

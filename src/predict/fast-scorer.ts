@@ -82,8 +82,8 @@ export interface Plan {
 }
 
 /** The arguments of scorer.wat's `windows` for one chunk (byte offsets into the wasm memory). */
-export function windowsArgs(pt: Units, pl: Plan, B: number, nFills: number): number[] {
-  return [B, nFills, pl.P, pt.w, pl.d, pl.K, pt.WT.byteOffset, pt.bias.byteOffset, pt.caseT.byteOffset, pt.segTable.byteOffset, pl.wo.byteOffset, pl.co.byteOffset, pl.fillAt.byteOffset, pl.fillEntry.byteOffset, pl.rows.byteOffset, pt.h.byteOffset, pt.U.byteOffset, pt.kr.byteOffset, pt.S.byteOffset, pl.act];
+function windowsArgs(units: Units, pl: Plan, B: number, nFills: number): number[] {
+  return [B, nFills, pl.P, units.w, pl.d, pl.K, units.WT.byteOffset, units.bias.byteOffset, units.caseT.byteOffset, units.segTable.byteOffset, pl.wo.byteOffset, pl.co.byteOffset, pl.fillAt.byteOffset, pl.fillEntry.byteOffset, pl.rows.byteOffset, units.h.byteOffset, units.U.byteOffset, units.kr.byteOffset, units.S.byteOffset, pl.act];
 }
 
 /** scorer.wat's codes of the activations. */
@@ -174,22 +174,22 @@ export class WindowScorer {
     this.plan = { P, d, K, act: ACT_CODES[model.config.activation], wo: ints(CHUNK * P), co: ints(CHUNK * P), fillAt: ints(maxFills), fillEntry: ints(maxFills), rows: alloc(maxFills * d) };
     const { W, b, U } = model.params;
     const w = GHp;
-    const pt: Units = { w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(this.comboCap * w), rowOfUnit: new Int32Array(w).fill(-1), segs: [], segTable: new Int32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
+    const units: Units = { w, WT: alloc(P * d * w), bias: alloc(w), caseT: alloc(this.comboCap * w), rowOfUnit: new Int32Array(w).fill(-1), segs: [], segTable: new Int32Array(0), h: alloc(w), U: alloc(K * w), kr: ints(2 * K), S: alloc(CHUNK * K) };
     for (let j = 0; j < w; j++) {
       if (j % Hp >= H) continue; // padding: zero weights
       const r = Math.floor(j / Hp) * H + (j % Hp); // the row of W of padded unit j
-      pt.rowOfUnit[j] = r;
-      pt.bias[j] = b[r];
-      for (let p = 0; p < P; p++) for (let t = 0; t < d; t++) pt.WT[(p * d + t) * w + j] = W[r * n + p * m + t];
+      units.rowOfUnit[j] = r;
+      units.bias[j] = b[r];
+      for (let p = 0; p < P; p++) for (let t = 0; t < d; t++) units.WT[(p * d + t) * w + j] = W[r * n + p * m + t];
     }
-    pt.caseT.fill(0, 0, w); // row 0: no one-hot column
+    units.caseT.fill(0, 0, w); // row 0: no one-hot column
     for (let k = 0; k < K; k++) {
       const lo = dims.head === 'ovr' ? k * Hp : 0; // the padded units s_k uses: [lo, lo + Hp)
-      pt.kr[2 * k] = lo;
-      pt.kr[2 * k + 1] = lo + Hp;
-      for (let j = lo; j < lo + Hp; j++) if (j % Hp < H) pt.U[k * w + j] = U[k * H + (j % Hp)];
+      units.kr[2 * k] = lo;
+      units.kr[2 * k + 1] = lo + Hp;
+      for (let j = lo; j < lo + Hp; j++) if (j % Hp < H) units.U[k * w + j] = U[k * H + (j % Hp)];
     }
-    this.units = pt;
+    this.units = units;
     // the store: as many entries as the budget and the arena's free room allow, segment 0 (the pads and
     // the spare entries) now, the others as they are needed
     const entryBytes = P * GHp * 4;
@@ -268,12 +268,12 @@ export class WindowScorer {
     const { W } = this.model.params;
     const n = this.model.dims.n;
     const at = p * blockSize(this.model.shape) + this.dw;
-    const pt = this.units;
-    for (let j = 0; j < pt.w; j++) {
-      const u = pt.rowOfUnit[j];
+    const { units } = this;
+    for (let j = 0; j < units.w; j++) {
+      const u = units.rowOfUnit[j];
       let v = 0;
       if (u >= 0) for (let q = 0; q < c; q++) v += W[u * n + at + cols[q]];
-      pt.caseT[row * pt.w + j] = v;
+      units.caseT[row * units.w + j] = v;
     }
     return row;
   }

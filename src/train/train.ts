@@ -398,7 +398,7 @@ export async function train(
       // ∂J/∂x), then the next minibatch's X (it reads those rows, not W) into the spare buffer, which
       // becomes X. The values are those of stepping, then gathering, one after the other.
       const next = from + b;
-      const rowStep = () => {
+      const alongside = () => {
         if (lrEmbed > 0) stepWordRows(shape, V, rowIds, work.dX, b, words.rows, lrEmbed, rowBuffers);
         if (sub && lrSubword > 0) stepSubwordRows(sub, shape, ids, work.dX, b, lrSubword);
         if (next >= e.N) return;
@@ -407,7 +407,7 @@ export async function train(
         gather(near, shape, e, idx, nb, spareX, ids, dropped, eIds);
         gathered = next;
       };
-      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: oneHot.m, from: shape.d, to: oneHot.hot }, lr, config.l2, rowStep);
+      backwardAndStep(params, dims, config.activation, work, dS, grads, { need, P, m: oneHot.m, from: shape.d, to: oneHot.hot }, lr, config.l2, alongside);
       if (gathered === next) [work.X, spareX] = [spareX, work.X];
       seen += b;
       hooks.onBatch?.(seen, e.N, J / seen);
